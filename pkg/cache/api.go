@@ -1,0 +1,42 @@
+package cache
+
+// THIS FILE IS THE CONTRACT between pkg/cache and its callers
+// (pkg/command, pkg/server). The implementer may move these declarations,
+// add fields and methods, and must keep these signatures and doc contracts
+// (or update every caller in the same change).
+
+import (
+	"github.com/toonstore/toonstore/pkg/store"
+	"go.uber.org/zap"
+)
+
+// Value is a decoded value of one key.
+//
+// Ownership: once a Value has been passed to Tx.Set, its byte slices belong
+// to the cache and are never modified again (writers replace, never mutate),
+// so a Value returned by Tx.Get stays valid and unchanged after Unlock.
+type Value struct {
+	Kind     store.Kind
+	ExpireAt int64  // absolute Unix ms; 0 = no expiry
+	Str      []byte // KindString: the bytes
+	// Collections (hash, list, set, zset) add a field here in a later version.
+}
+
+// Options configure Open. Zero fields take defaults.
+type Options struct {
+	Capacity int         // decoded entries kept; default 10000
+	MaxBytes int64       // optional cap on decoded bytes (maxmemory); 0 = none
+	Shards   int         // power of two >= 4*GOMAXPROCS by default
+	Now      func() int64 // clock in Unix ms; default time.Now().UnixMilli
+	Logger   *zap.Logger
+	// NoActiveExpiry turns off sampled active expiry, the background
+	// goroutine that Open starts and Close stops (tests that own the clock).
+	NoActiveExpiry bool
+}
+
+// Stats are the ToonCache counters that feed INFO.
+type Stats struct {
+	Hits, Misses, Evictions, Inserts uint64
+	ExpiredKeys                      uint64 // keys removed because their TTL passed
+	Entries                          int    // decoded entries held now
+}

@@ -1,0 +1,86 @@
+package command
+
+import (
+	"strings"
+	"time"
+)
+
+// Execute runs one command and appends its reply to out, which it returns.
+// args[0] is the command name; args alias the caller's input buffer and are
+// not retained. It must be called on c's event loop goroutine.
+func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
+	x := Ctx{S: s, C: c, Args: args, Out: out}
+	s.Stats.CommandsProcessed.Add(1)
+	cmd := s.Lookup(args[0])
+	if cmd == nil {
+		x.Error(unknownCommand(args))
+		return x.Out
+	}
+	if cmd.Subcommands != nil && len(args) >= 2 {
+		sub := lookupSub(cmd, args[1])
+		if sub == nil {
+			x.Error("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(cmd.Name) + " HELP.")
+			return x.Out
+		}
+		cmd = sub
+	}
+	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
+		x.Cmd = cmd
+		x.ErrArity()
+		return x.Out
+	}
+	if !c.Authed && cmd.Flags&FlagNoAuth == 0 && s.requirePass() {
+		x.Error(ErrNoAuth)
+		return x.Out
+	}
+	x.Cmd = cmd
+	c.noteCmd(cmd.Name, time.Now().UnixMilli())
+	cmd.Run(&x)
+	return x.Out
+}
+
+func (s *Server) requirePass() bool {
+	return s.Config != nil && s.Config.Value("requirepass") != ""
+}
+
+func lookupSub(cmd *Command, name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return cmd.Subcommands[string(buf[:len(name)])]
+}
+
+// unknownCommand is Redis 7.0's rejectCommandFormat text for an unknown
+// command: the name cut at 128 bytes, then quoted arguments while the list
+// is under 128 bytes, each followed by a space.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(truncate(string(args[0]), 128))
+	b.WriteString("', with args beginning with: ")
+	n := 0
+	for _, a := range args[1:] {
+		if n >= 128 {
+			break
+		}
+		s := truncate(string(a), 128-n)
+		part := "'" + s + "' "
+		b.WriteString(part)
+		n += len(part)
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,207 @@
+package command
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+	"go.uber.org/zap"
+)
+
+// Client is the per-connection state the command layer reads and writes.
+// It is owned by the connection's event loop goroutine: only that goroutine
+// touches the plain fields. Fields that other goroutines read (CLIENT LIST,
+// CLIENT KILL) are atomics or guarded as marked.
+type Client struct {
+	ID     uint64
+	DB     int
+	Proto  int // 2 or 3
+	Authed bool
+
+	Addr, LAddr string // remote and local address "ip:port"
+	FD          int
+	CreatedMs   int64 // Unix ms
+
+	// CloseAfterReply asks the event loop to close the connection once the
+	// replies produced so far are written (QUIT, protocol errors).
+	CloseAfterReply bool
+
+	// Kill, set by the event loop, closes the connection from any goroutine
+	// (CLIENT KILL). It must be safe to call concurrently and more than once.
+	Kill func()
+
+	mu      sync.Mutex // guards the fields below, read by CLIENT LIST/INFO from other loops
+	name    string
+	libName string
+	libVer  string
+	lastCmd string
+	lastMs  int64 // Unix ms of the last command
+	// Stats maintained by the event loop for CLIENT LIST.
+	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
+	OutBuf   atomic.Int64 // bytes of pending output (omem)
+}
+
+// Name returns the connection name (CLIENT SETNAME).
+func (c *Client) Name() string { c.mu.Lock(); defer c.mu.Unlock(); return c.name }
+
+// SetName sets the connection name.
+func (c *Client) SetName(s string) { c.mu.Lock(); c.name = s; c.mu.Unlock() }
+
+// Lib returns lib-name and lib-ver (CLIENT SETINFO).
+func (c *Client) Lib() (name, ver string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.libName, c.libVer
+}
+
+// SetLib sets lib-name or lib-ver; an empty argument leaves it unchanged
+// unless set is true for it.
+func (c *Client) SetLibName(s string) { c.mu.Lock(); c.libName = s; c.mu.Unlock() }
+
+// SetLibVer sets lib-ver.
+func (c *Client) SetLibVer(s string) { c.mu.Lock(); c.libVer = s; c.mu.Unlock() }
+
+// LastCmd returns the last command's full name and its time (Unix ms).
+func (c *Client) LastCmd() (string, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastCmd, c.lastMs
+}
+
+func (c *Client) noteCmd(name string, ms int64) {
+	c.mu.Lock()
+	c.lastCmd = name
+	c.lastMs = ms
+	c.mu.Unlock()
+}
+
+// Stats are server-wide counters for INFO. All fields are atomics.
+type Stats struct {
+	ConnectionsReceived atomic.Uint64
+	RejectedConnections atomic.Uint64
+	CommandsProcessed   atomic.Uint64
+	NetInputBytes       atomic.Uint64
+	NetOutputBytes      atomic.Uint64
+	ConnectedClients    atomic.Int64
+}
+
+// Hooks are callbacks into the layers above the command layer (the server
+// wiring). Nil hooks make the matching commands reply with an error.
+type Hooks struct {
+	// Shutdown stops the server after the current replies are written
+	// (SHUTDOWN). save reports SAVE/NOSAVE; it returns an error to refuse.
+	Shutdown func(save bool) error
+	// Save makes the data durable (SAVE); BGSave does it in the background.
+	Save   func() error
+	BGSave func() error
+}
+
+// Server holds what every command may use. Safe for concurrent use by the
+// event loops; the table is read-only after NewServer.
+type Server struct {
+	Cache  *cache.Cache
+	Config Config
+	Log    *zap.Logger
+	Stats  Stats
+	Hooks  Hooks
+	Start  time.Time
+
+	Clients Clients
+	nextID  atomic.Uint64
+
+	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
+
+	table map[string]*Command
+}
+
+// Config is what the command layer needs of the directive registry
+// (pkg/config implements it). Defined here so that the command layer does
+// not depend on how configuration is loaded.
+type Config interface {
+	// Get returns name/value pairs of every directive matching the glob
+	// pattern (CONFIG GET), names as Redis prints them.
+	Get(pattern string) [][2]string
+	// Set validates and applies all pairs atomically (CONFIG SET); the
+	// error text is Redis's, without the leading "ERR ".
+	Set(pairs [][2]string) error
+	// Value returns the current value of one directive ("" if unknown).
+	Value(name string) string
+}
+
+// Clients is the registry of connected clients (CLIENT LIST, KILL, INFO).
+type Clients struct {
+	mu sync.Mutex         // guards m
+	m  map[uint64]*Client // by ID
+}
+
+// Add registers c.
+func (r *Clients) Add(c *Client) {
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = make(map[uint64]*Client)
+	}
+	r.m[c.ID] = c
+	r.mu.Unlock()
+}
+
+// Remove unregisters c.
+func (r *Clients) Remove(c *Client) {
+	r.mu.Lock()
+	delete(r.m, c.ID)
+	r.mu.Unlock()
+}
+
+// Snapshot returns the registered clients in ascending ID order.
+func (r *Clients) Snapshot() []*Client {
+	r.mu.Lock()
+	out := make([]*Client, 0, len(r.m))
+	for _, c := range r.m {
+		out = append(out, c)
+	}
+	r.mu.Unlock()
+	sortClients(out)
+	return out
+}
+
+func sortClients(cs []*Client) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].ID < cs[j-1].ID; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// NewServer builds the command table over cache c.
+func NewServer(c *cache.Cache, cfg Config, log *zap.Logger) *Server {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	s := &Server{Cache: c, Config: cfg, Log: log, Start: time.Now()}
+	s.lastSave.Store(time.Now().Unix())
+	s.table = buildTable()
+	return s
+}
+
+// NewClient returns a client with a fresh ID, RESP2, database 0.
+func (s *Server) NewClient() *Client {
+	return &Client{ID: s.nextID.Add(1), Proto: 2, CreatedMs: time.Now().UnixMilli()}
+}
+
+// Lookup returns the command named name (any case), or nil.
+func (s *Server) Lookup(name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return s.table[string(buf[:len(name)])]
+}
+
+// Table returns the command table (read-only).
+func (s *Server) Table() map[string]*Command { return s.table }

@@ -1,0 +1,65 @@
+package store
+
+// THIS FILE IS THE CONTRACT between pkg/store and its callers (pkg/cache).
+// The implementer may move these declarations into other files, add
+// options, fields and methods, and must keep these signatures and doc
+// contracts (or update every caller in the same change).
+
+import (
+	"go.uber.org/zap"
+)
+
+// Kind is the type or operation tag of a record. Values 1..15 are value
+// kinds (what TYPE reports); 16 and up are operations replayed on recovery.
+type Kind uint8
+
+// Value kinds.
+const (
+	KindString Kind = 1
+	KindHash   Kind = 2 // reserved: collections land in a later version
+	KindList   Kind = 3
+	KindSet    Kind = 4
+	KindZSet   Kind = 5
+)
+
+// SyncPolicy is Redis's appendfsync.
+type SyncPolicy uint8
+
+// Sync policies.
+const (
+	SyncEverySec SyncPolicy = iota // fsync once a second in the background (default)
+	SyncAlways                     // Sync is called by the writer before acknowledging
+	SyncNo                         // never fsync; the OS decides
+)
+
+// Options configure Open. The zero value is valid: every zero field takes
+// its default.
+type Options struct {
+	Sync         SyncPolicy  // default SyncEverySec
+	SegmentSize  int64       // bytes per data segment; default 64 MiB
+	MaxValueSize int64       // largest value accepted; default 512 MiB
+	Databases    int         // number of logical databases; default 16
+	Logger       *zap.Logger // default zap.NewNop()
+}
+
+// Entry is what the index and the log know of a live key. Value aliases the
+// store's memory mapping: it is valid until Close, must never be written to,
+// and callers that keep it past Close must copy it.
+type Entry struct {
+	Kind     Kind
+	ExpireAt int64 // absolute Unix time in milliseconds; 0 means no expiry
+	Value    []byte
+}
+
+// Stats are counters for INFO and tests. Safe to call concurrently.
+type Stats struct {
+	Keys          int64 // live keys over all databases (expired-but-present included)
+	Segments      int
+	DiskBytes     int64 // bytes of all segments on disk
+	LiveBytes     int64 // bytes of records the index points to
+	Writes        uint64
+	Syncs         uint64
+	LastSyncError error
+	Recovered     int64 // keys found at Open
+	TruncatedTail int64 // bytes cut off a torn tail at Open
+}

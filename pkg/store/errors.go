@@ -1,0 +1,18 @@
+package store
+
+import "errors"
+
+// Errors returned by Open.
+var (
+	ErrLocked  = errors.New("store: data directory is locked by another process")
+	ErrCorrupt = errors.New("store: corrupt data") // wrapped with file and offset
+)
+
+// Errors returned by operations.
+var (
+	ErrClosed        = errors.New("store: closed")
+	ErrNotFound      = errors.New("store: not found")
+	ErrValueTooLarge = errors.New("store: value too large")
+	ErrNoSpace       = errors.New("store: no space left on device")
+	ErrReadOnly      = errors.New("store: writes refused after a failed write or sync")
+)
