@@ -15,6 +15,12 @@ func buildTable() map[string]*Command {
 			if _, dup := t[c.Name]; dup {
 				panic("command: duplicate command " + c.Name)
 			}
+			meta, ok := redisCommands[c.Name]
+			if !ok {
+				panic("command: no Redis metadata for " + c.Name)
+			}
+			applyMeta(c, meta.Info)
+			c.docs = meta.Docs
 			for _, sub := range c.Subcommands {
 				sub.Parent = c
 			}
