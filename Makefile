@@ -1,0 +1,61 @@
+# ToonStore Makefile. `make help` lists the targets.
+
+GO        ?= go
+BIN       := bin
+ADDR      ?= 127.0.0.1:6379
+DATA      ?= ./data
+PKGS      := ./...
+STATICCHECK_VERSION := v0.8.2
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/tstd
+	$(GO) build -o $(BIN)/tstd ./cmd/tstd
+
+.PHONY: run
+run: build ## build and start tstd on $(ADDR) with $(DATA)
+	./$(BIN)/tstd --bind $(ADDR) --data $(DATA)
+
+.PHONY: test
+test: ## run every test (unit, fuzz seed corpora, integration, differential vs redis-server, e2e)
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+.PHONY: race
+race: ## run the tests under the race detector
+	$(GO) test -count=1 -race -timeout 30m $(PKGS)
+
+.PHONY: lint
+lint: $(BIN)/staticcheck ## go vet + staticcheck
+	$(GO) vet $(PKGS)
+	$(BIN)/staticcheck $(PKGS)
+
+$(BIN)/staticcheck:
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+FUZZTIME ?= 60s
+.PHONY: fuzz
+fuzz: ## run every fuzz target for $(FUZZTIME) each
+	@for pkg in $$($(GO) list ./pkg/...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+.PHONY: bench
+bench: ## run the go test micro-benchmarks (count=1; use BENCHFLAGS=-count=10 for benchstat)
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./pkg/...
+
+.PHONY: bench-compare
+bench-compare: build ## side-by-side benchmark of tstd against redis-server (see perf/README.md)
+	cd perf && $(GO) run . -tstd ../$(BIN)/tstd
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf $(BIN)
