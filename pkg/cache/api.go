@@ -24,17 +24,27 @@ type Value struct {
 
 // Options configure Open. Zero fields take defaults.
 type Options struct {
-	Capacity int         // decoded entries kept; default 10000
-	MaxBytes int64       // optional cap on decoded bytes (maxmemory); 0 = none
-	Shards   int         // power of two >= 4*GOMAXPROCS by default
+	Capacity int          // decoded entries kept; default 10000
+	MaxBytes int64        // optional cap on decoded bytes (maxmemory); 0 = none
+	Shards   int          // power of two >= 4*GOMAXPROCS by default
 	Now      func() int64 // clock in Unix ms; default time.Now().UnixMilli
 	Logger   *zap.Logger
 	// NoActiveExpiry turns off sampled active expiry, the background
 	// goroutine that Open starts and Close stops (tests that own the clock).
 	NoActiveExpiry bool
+	// Hz is the number of active expiry cycles per second (Redis's hz);
+	// default 10, at most 500.
+	Hz int
 }
 
 // Stats are the ToonCache counters that feed INFO.
+//
+// Hits counts Tx.Get calls answered from a decoded value; Misses counts
+// Tx.Get calls that went to the store (the key was not decoded, absent or
+// expired). Exists and Meta count neither. Redis's keyspace_hits and
+// keyspace_misses (found / not found per read command) are the command
+// layer's to count. Inserts counts decoded entries added, Evictions those
+// dropped for capacity or MaxBytes (the store keeps the data).
 type Stats struct {
 	Hits, Misses, Evictions, Inserts uint64
 	ExpiredKeys                      uint64 // keys removed because their TTL passed

@@ -1,0 +1,55 @@
+// Package cache is ToonCache: the keyspace the server executes commands
+// against, a lock-striped LRU of decoded values in front of a store.Store.
+//
+// # Shards and transactions
+//
+// The keyspace is split into a power-of-two number of shards (by default
+// the smallest power of two >= 4*GOMAXPROCS). A key's shard is chosen by a
+// seeded hash of the key alone, not of its database, so one shard lock
+// covers a key in every database (MOVE, COPY ... DB). Each shard has a
+// mutex, an LRU of decoded values keyed by (database, key) and counters.
+//
+// A command obtains a Tx from Lock, LockKeys, LockArgs or LockAll, calls the
+// key methods on it and Unlocks it. A Tx records which shards it holds; a key
+// method for a key whose shard is not held panics: that is a bug in the
+// caller, never a runtime condition.
+//
+// # Lock order
+//
+// Shard locks are taken in ascending shard index, each at most once per Tx
+// (LockKeys and LockArgs sort and deduplicate; LockAll takes all). A shard
+// lock is always taken before any lock inside the store, and no store
+// callback (DB.Scan, DB.Range) ever takes a shard lock, so the order
+// "shards ascending, then store" is total and deadlock-free. Nothing in this
+// package holds a shard lock while waiting for another goroutine.
+//
+// # The store is the source of truth
+//
+// Every mutation goes to the store first and then to the decoded copy; if
+// the store refuses it, the cache is left unchanged. A decoded value is a
+// private copy of the store's bytes (the store's slices alias its mapping),
+// made on a miss. Evicting a value (capacity in entries, Options.Capacity,
+// split across shards; optionally Options.MaxBytes) only drops the decoded
+// copy: the next read decodes it again from the store. Eviction never loses
+// data.
+//
+// # Ownership of values
+//
+// A Value passed to Tx.Set belongs to the cache from then on and is never
+// modified again: writers build a new Value and Set it, they never change
+// the bytes of one that was published. A Value returned by Tx.Get therefore
+// stays valid and unchanged after Unlock, and can be written to a client
+// without copying.
+//
+// # Expiry
+//
+// Values carry an absolute expiry in Unix milliseconds of Options.Now. Every
+// read through a Tx checks it (lazy expiry): an expired key is deleted (a
+// tombstone is appended to the store), counted in Stats.ExpiredKeys and
+// reported absent. A background goroutine (active expiry, Options.Hz cycles
+// a second) walks each database's index with store cursors, samples keys
+// that carry an expiry and deletes the expired ones, repeating while more
+// than a quarter of the sample was expired and within a time budget of a
+// quarter of the cycle, as Redis does. DBSize counts expired keys that are
+// not yet removed, as Redis does; Scan, Range and RandomKey skip them.
+package cache

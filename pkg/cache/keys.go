@@ -1,0 +1,173 @@
+package cache
+
+import (
+	"fmt"
+
+	"github.com/toonstore/toonstore/pkg/store"
+	"go.uber.org/zap"
+)
+
+// Get returns the value of key in db, loading it from the store on a miss.
+// err reports store I/O or corruption only.
+//
+// The returned Value is shared with the cache and must not be modified (see
+// Value). On a hit Get does not allocate.
+func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
+	s := t.shard(key)
+	k := entryKey{db: db, key: noCopyString(key)}
+	if v, ok := s.get(k); ok {
+		if v.ExpireAt == 0 || v.ExpireAt > t.c.now() {
+			s.hits.Add(1)
+			return v, true, nil
+		}
+		s.misses.Add(1)
+		t.c.expireKey(s, db, key, k)
+		return Value{}, false, nil
+	}
+	s.misses.Add(1)
+	e, ok, err := t.c.s.DB(db).Get(key)
+	if err != nil || !ok {
+		return Value{}, false, err
+	}
+	if e.ExpireAt != 0 && e.ExpireAt <= t.c.now() {
+		t.c.expireKey(s, db, key, k)
+		return Value{}, false, nil
+	}
+	v, err = decode(key, e)
+	if err != nil {
+		return Value{}, false, err
+	}
+	s.put(k, v)
+	return v, true, nil
+}
+
+// Exists reports whether key is live in db without decoding its value. A
+// store error is logged and reported as absent.
+func (t *Tx) Exists(db int, key []byte) bool {
+	_, _, ok := t.Meta(db, key)
+	return ok
+}
+
+// Meta returns kind and expiry of a live key without decoding its value. A
+// store error is logged and reported as absent.
+func (t *Tx) Meta(db int, key []byte) (kind store.Kind, expireAt int64, ok bool) {
+	s := t.shard(key)
+	kind, expireAt, ok, err := t.c.live(s, db, key, entryKey{db: db, key: noCopyString(key)})
+	if err != nil {
+		t.c.log.Warn("cache: reading key metadata", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
+	}
+	return kind, expireAt, ok
+}
+
+// Set makes key hold v in db: appends to the store, then updates the cache.
+// key is copied; v's slices become the cache's (see Value). On error
+// nothing changed. A zero v.Kind means store.KindString. An ExpireAt
+// already past is stored as given: the key is expired on its next read.
+func (t *Tx) Set(db int, key []byte, v Value) error {
+	s := t.shard(key)
+	if v.Kind == 0 {
+		v.Kind = store.KindString
+	}
+	if err := t.c.s.DB(db).Set(key, v.Kind, v.Str, v.ExpireAt); err != nil {
+		return err
+	}
+	s.put(entryKey{db: db, key: noCopyString(key)}, v)
+	return nil
+}
+
+// Delete removes key from db. Reports whether it was live: an expired key
+// is removed (counted as expired) and reported as not live, as Redis's DEL
+// does. On error nothing changed.
+func (t *Tx) Delete(db int, key []byte) (bool, error) {
+	s := t.shard(key)
+	k := entryKey{db: db, key: noCopyString(key)}
+	if _, _, ok, err := t.c.live(s, db, key, k); err != nil || !ok {
+		return false, err
+	}
+	existed, err := t.c.s.DB(db).Delete(key)
+	if err != nil {
+		return false, err
+	}
+	s.remove(k)
+	return existed, nil
+}
+
+// Expire sets the absolute expiry of a live key (0 removes it, as PERSIST).
+// Reports whether the key was live. An expiry in the past deletes the key
+// (not counted as expired, as Redis's EXPIRE). On error nothing changed.
+func (t *Tx) Expire(db int, key []byte, at int64) (bool, error) {
+	s := t.shard(key)
+	k := entryKey{db: db, key: noCopyString(key)}
+	_, old, ok, err := t.c.live(s, db, key, k)
+	if err != nil || !ok {
+		return false, err
+	}
+	if at != 0 && at <= t.c.now() {
+		if _, err := t.c.s.DB(db).Delete(key); err != nil {
+			return false, err
+		}
+		s.remove(k)
+		return true, nil
+	}
+	if at == old {
+		return true, nil
+	}
+	existed, err := t.c.s.DB(db).SetExpire(key, at)
+	if err != nil {
+		return false, err
+	}
+	if v, cached := s.lru.Peek(k); cached {
+		// The Value is a copy: changing its ExpireAt publishes a new
+		// Value, its byte slices stay untouched.
+		v.ExpireAt = at
+		s.put(k, v)
+	}
+	return existed, nil
+}
+
+// live returns kind and expiry of key if it is live, from the decoded copy
+// (without touching its recency) or else from the store's index, applying
+// lazy expiry. s is key's shard, held; k names key and may alias it.
+func (c *Cache) live(s *shard, db int, key []byte, k entryKey) (kind store.Kind, expireAt int64, ok bool, err error) {
+	if v, cached := s.lru.Peek(k); cached {
+		kind, expireAt = v.Kind, v.ExpireAt
+	} else {
+		e, found, err := c.s.DB(db).Get(key)
+		if err != nil || !found {
+			return 0, 0, false, err
+		}
+		kind, expireAt = e.Kind, e.ExpireAt
+	}
+	if expireAt != 0 && expireAt <= c.now() {
+		c.expireKey(s, db, key, k)
+		return 0, 0, false, nil
+	}
+	return kind, expireAt, true, nil
+}
+
+// expireKey deletes key, whose expiry has passed, from the store (a
+// tombstone) and drops its decoded copy, counting it in ExpiredKeys. If the
+// store refuses the tombstone the key stays there, still expired, and is
+// tried again on its next read; dropping the decoded copy loses nothing.
+// s is key's shard, held.
+func (c *Cache) expireKey(s *shard, db int, key []byte, k entryKey) {
+	existed, err := c.s.DB(db).Delete(key)
+	s.remove(k)
+	if err != nil {
+		c.log.Warn("cache: deleting an expired key", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
+		return
+	}
+	if existed {
+		s.expired.Add(1)
+	}
+}
+
+// decode turns a store entry into a Value owning its bytes: e.Value aliases
+// the store's mapping, so it is copied. Collections, when they land, are
+// decoded here. key is for the error only.
+func decode(key []byte, e store.Entry) (Value, error) {
+	if e.Kind == 0 || e.Kind >= 16 {
+		return Value{}, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)
+	}
+	return Value{Kind: e.Kind, ExpireAt: e.ExpireAt, Str: append([]byte(nil), e.Value...)}, nil
+}

@@ -1,0 +1,158 @@
+package cache
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/sys/cpu"
+)
+
+// entryOverhead approximates the bytes a decoded entry costs beyond its key
+// and value bytes (LRU list node, map slot, string and slice headers); it
+// is what MaxBytes accounting adds per entry.
+const entryOverhead = 128
+
+// entryKey names a decoded value: database and key. The key string is an
+// owned copy for entries in the LRU; lookups build an entryKey whose key
+// aliases the caller's bytes (see noCopyString).
+type entryKey struct {
+	db  int
+	key string
+}
+
+// shard is one lock stripe of the cache.
+type shard struct {
+	mu    sync.Mutex                      // guards lru, bytes and the Value copies in lru
+	lru   *simplelru.LRU[entryKey, Value] // decoded values, most recently used first
+	bytes int64                           // approximate bytes of lru (entrySize)
+
+	maxBytes int64 // 0 = no byte cap; immutable after Open
+
+	// Counters, written under mu, read by Stats without it.
+	hits, misses, evictions, inserts, expired atomic.Uint64
+	entries                                   atomic.Int64 // lru.Len(), published after each change
+
+	_ cpu.CacheLinePad // keep neighbouring shards' locks off this cache line
+}
+
+func entrySize(key string, v *Value) int64 {
+	return int64(len(key)+len(v.Str)) + entryOverhead
+}
+
+func (s *shard) init(capacity int, maxBytes int64) {
+	// The callback runs for every entry that leaves the LRU (eviction,
+	// Remove, Purge) and keeps bytes exact.
+	l, err := simplelru.NewLRU[entryKey, Value](capacity, func(k entryKey, v Value) {
+		s.bytes -= entrySize(k.key, &v)
+	})
+	if err != nil { // capacity is >= 1 by construction
+		panic("cache: " + err.Error())
+	}
+	s.lru = l
+	s.maxBytes = maxBytes
+}
+
+// noCopyString returns a string that aliases b, without copying.
+//
+// It is used only to build lookup keys for the LRU's map (Get, Peek,
+// Remove, and Add of a key already present, which keeps the stored key; see
+// put). The string is never retained: the map copies nothing on lookup, and
+// it is dead once the call returns, so the caller's b may change afterwards.
+// An entry inserted as new always gets an owned string(key).
+func noCopyString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// get returns the decoded value of k and marks it recently used.
+// s.mu is held.
+func (s *shard) get(k entryKey) (Value, bool) {
+	return s.lru.Get(k)
+}
+
+// put makes k hold v in the LRU, inserting an owned copy of the key if k is
+// new, and evicts down to capacity and maxBytes. k.key may alias caller
+// memory (noCopyString). s.mu is held.
+func (s *shard) put(k entryKey, v Value) {
+	size := entrySize(k.key, &v)
+	if s.maxBytes > 0 && size > s.maxBytes {
+		// Larger than the whole shard budget: do not decode-cache it
+		// (the store has it); drop any older copy.
+		s.remove(k)
+		return
+	}
+	if old, ok := s.lru.Peek(k); ok {
+		// simplelru.Add of a present key only replaces the value and
+		// moves it to the front: the stored (owned) key is kept, so
+		// passing the aliasing k is safe here.
+		s.bytes += size - entrySize(k.key, &old)
+		s.lru.Add(k, v)
+	} else {
+		k.key = string(k.key) // the one unavoidable allocation of an insert
+		s.bytes += size
+		if s.lru.Add(k, v) {
+			s.evictions.Add(1)
+		}
+		s.inserts.Add(1)
+	}
+	for s.maxBytes > 0 && s.bytes > s.maxBytes {
+		if _, _, ok := s.lru.RemoveOldest(); !ok {
+			break
+		}
+		s.evictions.Add(1)
+	}
+	s.entries.Store(int64(s.lru.Len()))
+}
+
+// remove drops the decoded copy of k, if any. s.mu is held.
+func (s *shard) remove(k entryKey) {
+	if s.lru.Remove(k) {
+		s.entries.Store(int64(s.lru.Len()))
+	}
+}
+
+// removeIf drops every decoded entry whose key satisfies drop. s.mu is held.
+func (s *shard) removeIf(drop func(entryKey) bool) {
+	for _, k := range s.lru.Keys() {
+		if drop(k) {
+			s.lru.Remove(k)
+		}
+	}
+	s.entries.Store(int64(s.lru.Len()))
+}
+
+// purge drops every decoded entry. s.mu is held.
+func (s *shard) purge() {
+	s.lru.Purge()
+	s.bytes = 0
+	s.entries.Store(0)
+}
+
+// swapDBs renames the decoded entries of database a to b and of b to a.
+// s.mu is held.
+func (s *shard) swapDBs(a, b int) {
+	type kv struct {
+		k entryKey
+		v Value
+	}
+	var moved []kv
+	for _, k := range s.lru.Keys() { // oldest first: re-adding keeps their relative order
+		if k.db != a && k.db != b {
+			continue
+		}
+		v, _ := s.lru.Peek(k)
+		s.lru.Remove(k)
+		if k.db == a {
+			k.db = b
+		} else {
+			k.db = a
+		}
+		moved = append(moved, kv{k, v})
+	}
+	for _, e := range moved {
+		s.bytes += entrySize(e.k.key, &e.v)
+		s.lru.Add(e.k, e.v) // cannot evict: as many entries as were removed
+	}
+	s.entries.Store(int64(s.lru.Len()))
+}

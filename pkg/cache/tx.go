@@ -1,0 +1,173 @@
+package cache
+
+import "math/bits"
+
+// txWords is how many 64-bit words of shard bits a Tx carries inline: up to
+// 256 shards need no allocation for multi-key locks.
+const txWords = 4
+
+// Tx is a set of locked shards. It is a value type: obtain it from Lock,
+// LockKeys or LockAll, use it on one goroutine, and call Unlock exactly
+// once. Calling a key method for a key whose shard the Tx does not hold is
+// a broken invariant and panics.
+//
+// Every read through a Tx applies lazy expiry: an expired key is deleted
+// (a tombstone is appended) and reported absent.
+//
+// Representation: Lock of one key sets one (the shard index + 1) and never
+// allocates; multi-key locks set bits, inline for caches of up to 256
+// shards, in more (allocated) beyond.
+type Tx struct {
+	c    *Cache
+	one  int             // shard index + 1 when the Tx holds exactly the shard taken by Lock; else 0
+	bits [txWords]uint64 // held shards, bit i = shard i (multi-key locks, <= 256 shards)
+	more []uint64        // held shards when the cache has more than 256 shards
+}
+
+// Lock locks the shard of key. Shards are chosen by key alone (not by
+// database), so one Tx can serve MOVE/COPY of a key between databases.
+func (c *Cache) Lock(key []byte) Tx {
+	i := c.shardOf(key)
+	c.shards[i].mu.Lock()
+	return Tx{c: c, one: i + 1}
+}
+
+// LockKeys locks the shards of the given keys in ascending shard order
+// (the lock order of ARCHITECTURE.md). keys is not retained.
+func (c *Cache) LockKeys(keys [][]byte) Tx {
+	t := c.newTx()
+	for _, k := range keys {
+		t.mark(c.shardOf(k))
+	}
+	t.lockMarked()
+	return t
+}
+
+// LockArgs locks the shards of args[first], args[first+step], ... up to
+// and including args[last] (last < 0 counts from the end: -1 is the last
+// argument), the key positions of Redis's command table. args is not
+// retained. first <= 0 (a command without keys) or beyond args locks
+// nothing; the Tx must still be Unlocked. step <= 0 counts as 1.
+func (c *Cache) LockArgs(args [][]byte, first, last, step int) Tx {
+	t := c.newTx()
+	if last < 0 {
+		last += len(args)
+	}
+	if last >= len(args) {
+		last = len(args) - 1
+	}
+	if step <= 0 {
+		step = 1
+	}
+	if first > 0 {
+		for i := first; i <= last; i += step {
+			t.mark(c.shardOf(args[i]))
+		}
+	}
+	t.lockMarked()
+	return t
+}
+
+// LockAll locks every shard in ascending order (FLUSHDB, SWAPDB, EXEC).
+func (c *Cache) LockAll() Tx {
+	t := c.newTx()
+	for i := range c.shards {
+		t.mark(i)
+	}
+	t.lockMarked()
+	return t
+}
+
+// Unlock releases the shards. The Tx holds nothing afterwards: a key
+// method on it panics, and a second Unlock does nothing.
+func (t *Tx) Unlock() {
+	if t.one != 0 {
+		t.c.shards[t.one-1].mu.Unlock()
+		t.one = 0
+		return
+	}
+	w := t.words()
+	for wi := range w {
+		for b := w[wi]; b != 0; b &= b - 1 {
+			t.c.shards[wi<<6|bits.TrailingZeros64(b)].mu.Unlock()
+		}
+		w[wi] = 0
+	}
+}
+
+// HoldsAll reports whether the Tx holds every shard (it came from LockAll).
+func (t *Tx) HoldsAll() bool {
+	if t.c == nil {
+		return false
+	}
+	if t.one != 0 {
+		return len(t.c.shards) == 1
+	}
+	for i := range t.c.shards {
+		if !t.holds(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Cache) newTx() Tx {
+	t := Tx{c: c}
+	if len(c.shards) > txWords*64 {
+		t.more = make([]uint64, (len(c.shards)+63)/64)
+	}
+	return t
+}
+
+func (t *Tx) words() []uint64 {
+	if t.more != nil {
+		return t.more
+	}
+	return t.bits[:]
+}
+
+func (t *Tx) mark(i int) { t.words()[i>>6] |= 1 << (i & 63) }
+
+// lockMarked locks the marked shards in ascending index order: the lock
+// order. Each shard is marked, hence locked, at most once.
+func (t *Tx) lockMarked() {
+	w := t.words()
+	for wi := range w {
+		for b := w[wi]; b != 0; b &= b - 1 {
+			t.c.shards[wi<<6|bits.TrailingZeros64(b)].mu.Lock()
+		}
+	}
+}
+
+func (t *Tx) holds(i int) bool {
+	if t.one != 0 {
+		return t.one == i+1
+	}
+	if t.more != nil {
+		return t.more[i>>6]&(1<<(i&63)) != 0
+	}
+	if i >= txWords*64 {
+		return false
+	}
+	return t.bits[i>>6]&(1<<(i&63)) != 0
+}
+
+// shard returns the held shard of key, panicking if the Tx does not hold
+// it: using a key outside its Tx is a caller bug that would race.
+func (t *Tx) shard(key []byte) *shard {
+	if t.c == nil {
+		panic("cache: key method on a zero Tx")
+	}
+	i := t.c.shardOf(key)
+	if !t.holds(i) {
+		panic("cache: key's shard is not held by this Tx")
+	}
+	return &t.c.shards[i]
+}
+
+// requireAll panics unless the Tx holds every shard.
+func (t *Tx) requireAll(op string) {
+	if !t.HoldsAll() {
+		panic("cache: " + op + " needs a Tx from LockAll")
+	}
+}
