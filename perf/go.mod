@@ -1,0 +1,3 @@
+module github.com/toonstore/toonstore/perf
+
+go 1.26
