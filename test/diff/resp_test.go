@@ -9,6 +9,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -298,4 +299,31 @@ func sortedElems(v value) (elems []string, ok bool) {
 	}
 	sort.Strings(elems)
 	return elems, true
+}
+
+// canonical renders v with every aggregate's elements sorted, recursively;
+// map and attribute pairs stay together. Equal canonical forms mean equal
+// replies up to the order of elements in every aggregate.
+func canonical(v value) string {
+	switch v.typ {
+	case '*', '~', '>':
+		parts := make([]string, len(v.elems))
+		for i, e := range v.elems {
+			parts[i] = canonical(e)
+		}
+		sort.Strings(parts)
+		return string(v.head) + "[" + strings.Join(parts, ",") + "]"
+	case '%', '|':
+		var parts []string
+		for i := 0; i+1 < len(v.elems); i += 2 {
+			parts = append(parts, canonical(v.elems[i])+"=>"+canonical(v.elems[i+1]))
+		}
+		sort.Strings(parts)
+		s := string(v.head) + "{" + strings.Join(parts, ",") + "}"
+		if v.typ == '|' && len(v.elems)%2 == 1 {
+			s += canonical(v.elems[len(v.elems)-1])
+		}
+		return s
+	}
+	return string(v.raw)
 }
