@@ -141,4 +141,3 @@ func encodeCmd(dst []byte, args ...string) []byte {
 
 func cmds(c ...[]string) [][]string { return c }
 func cmd(args ...string) []string   { return args }
-

@@ -155,7 +155,8 @@ func AppendDouble(dst []byte, f float64, proto int) []byte {
 
 // FormatDouble appends f as Redis 7.0 formats doubles in replies
 // (addReplyDouble, ZSCORE): C's "%.17g", so 1.1 is 1.1000000000000001, 3 is
-// 3, 1e20 is 1e+20; and inf, -inf, nan. INCRBYFLOAT uses a different
+// 3, 1e20 is 1e+20, -0.0 is -0; and inf, -inf, nan (-nan if the sign bit
+// is set, as glibc prints it). INCRBYFLOAT uses a different
 // (long double, trimmed) format that the command layer owns.
 func FormatDouble(dst []byte, f float64) []byte {
 	switch {
@@ -164,6 +165,10 @@ func FormatDouble(dst []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(dst, "-inf"...)
 	case math.IsNaN(f):
+		// glibc prints a NaN with its sign bit set as "-nan".
+		if math.Signbit(f) {
+			return append(dst, "-nan"...)
+		}
 		return append(dst, "nan"...)
 	}
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
