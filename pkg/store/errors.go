@@ -16,3 +16,6 @@ var (
 	ErrNoSpace       = errors.New("store: no space left on device")
 	ErrReadOnly      = errors.New("store: writes refused after a failed write or sync")
 )
+
+// ErrBadKind is returned by DB.Set for a kind that is not a value kind.
+var ErrBadKind = errors.New("store: invalid value kind")

@@ -1,0 +1,309 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"sync"
+)
+
+// DB is one logical database of a Store: a view on the table that holds
+// its index. Safe for concurrent use.
+type DB struct {
+	s *Store
+	n int
+
+	mu sync.RWMutex // guards t (the pointer and the table's contents)
+	t  *table
+}
+
+func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
+
+func (d *DB) hash(key []byte) uint64 { return maphash.Bytes(d.s.seed, key) }
+
+// Get returns the live entry of key. Expiry is not checked here: the caller
+// owns the clock. err is non-nil only for I/O or corruption (ErrCorrupt),
+// or ErrClosed after Close. e.Value aliases the mapping: valid until Close,
+// read-only. Get does not allocate.
+func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
+	h := d.hash(key)
+	d.mu.RLock()
+	if d.s.closed.Load() {
+		d.mu.RUnlock()
+		return Entry{}, false, ErrClosed
+	}
+	ss := *d.s.segs.Load()
+	t := d.t
+	i := t.find(ss, h, key)
+	if i < 0 {
+		d.mu.RUnlock()
+		return Entry{}, false, nil
+	}
+	sl := t.slots[i]
+	r := ss.record(sl.loc)
+	d.mu.RUnlock()
+	if r == nil { // find matched the key in it, so it was well-formed
+		return Entry{}, false, d.corrupt(sl.loc)
+	}
+	return Entry{Kind: Kind(r[offKind]), ExpireAt: sl.expireAt, Value: recValue(r)}, true, nil
+}
+
+func (d *DB) corrupt(loc uint64) error {
+	ss := *d.s.segs.Load()
+	name := fmt.Sprintf("segment %d", locSeg(loc))
+	if id := locSeg(loc); int(id) < len(ss) && ss[id] != nil {
+		name = ss[id].path
+	}
+	return fmt.Errorf("%w: %s offset %d: malformed record in the index", ErrCorrupt, name, locOff(loc))
+}
+
+// Set appends a record making key hold value of kind with expireAt (0 = no
+// expiry), replacing any previous entry. key and value are copied into the
+// log before Set returns. ErrValueTooLarge, ErrNoSpace, ErrReadOnly (after a
+// failed write or sync) or I/O errors are returned and leave the old entry.
+// kind must be a value kind (1..15).
+func (d *DB) Set(key []byte, kind Kind, value []byte, expireAt int64) error {
+	if !kind.IsValue() {
+		return fmt.Errorf("%w: %d", ErrBadKind, kind)
+	}
+	s := d.s
+	if err := s.checkSizes(key, value); err != nil {
+		return err
+	}
+	h := d.hash(key)
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	loc, size, err := s.appendLocked(uint32(d.n), kind, expireAt, key, value)
+	if err != nil {
+		return err
+	}
+	d.putIndex(h, key, loc, expireAt, size)
+	return nil
+}
+
+// putIndex points key at the record at loc. The caller holds appendMu.
+func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
+	ss := *d.s.segs.Load()
+	t := d.t // stable: only holders of appendMu replace or mutate it
+	i, found := t.findOrEmpty(ss, h, key)
+	if found {
+		old := ss.recSize(t.slots[i].loc)
+		d.mu.Lock()
+		t.replaceAt(i, loc, expireAt, size, old)
+		d.mu.Unlock()
+		return
+	}
+	if t.needsGrow() {
+		// Build the bigger table while readers keep using the old one.
+		t = t.resized(len(t.slots) * 2)
+		i, _ = t.findOrEmpty(ss, h, key)
+	}
+	d.mu.Lock()
+	d.t = t
+	t.insertAt(i, h, loc, expireAt, size)
+	d.mu.Unlock()
+}
+
+// SetExpire changes the expiry of an existing key without rewriting its
+// value (a small operation record). Reports whether key existed; nothing is
+// written if it did not.
+func (d *DB) SetExpire(key []byte, expireAt int64) (bool, error) {
+	s := d.s
+	if err := s.checkSizes(key, nil); err != nil {
+		return false, err
+	}
+	h := d.hash(key)
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	i := d.t.find(*s.segs.Load(), h, key)
+	if i < 0 {
+		return false, nil
+	}
+	if _, _, err := s.appendLocked(uint32(d.n), kindExpire, expireAt, key, nil); err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	d.t.setExpireAt(i, expireAt)
+	d.mu.Unlock()
+	return true, nil
+}
+
+// Delete appends a tombstone for key. Reports whether key existed; nothing
+// is written if it did not.
+func (d *DB) Delete(key []byte) (bool, error) {
+	s := d.s
+	if err := s.checkSizes(key, nil); err != nil {
+		return false, err
+	}
+	h := d.hash(key)
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	if d.t.find(*s.segs.Load(), h, key) < 0 {
+		return false, nil
+	}
+	if _, _, err := s.appendLocked(uint32(d.n), kindDelete, 0, key, nil); err != nil {
+		return false, err
+	}
+	d.deleteIndex(h, key)
+	return true, nil
+}
+
+// deleteIndex removes key from the index if present. The caller holds
+// appendMu.
+func (d *DB) deleteIndex(h uint64, key []byte) bool {
+	ss := *d.s.segs.Load()
+	t := d.t
+	i := t.find(ss, h, key)
+	if i < 0 {
+		return false
+	}
+	old := ss.recSize(t.slots[i].loc)
+	d.mu.Lock()
+	t.deleteAt(i, old)
+	d.mu.Unlock()
+	if n := t.shrinkSize(); n > 0 {
+		nt := t.resized(n)
+		d.mu.Lock()
+		d.t = nt
+		d.mu.Unlock()
+	}
+	return true
+}
+
+// expireIndex sets the expiry of key if present. The caller holds appendMu.
+func (d *DB) expireIndex(h uint64, key []byte, expireAt int64) {
+	i := d.t.find(*d.s.segs.Load(), h, key)
+	if i < 0 {
+		return
+	}
+	d.mu.Lock()
+	d.t.setExpireAt(i, expireAt)
+	d.mu.Unlock()
+}
+
+// flushIndex empties the index. The caller holds appendMu.
+func (d *DB) flushIndex() {
+	d.mu.Lock()
+	d.t = newTable(minTableSize)
+	d.mu.Unlock()
+}
+
+// Len returns the number of keys in the database, expired-but-present
+// included.
+func (d *DB) Len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.t.used
+}
+
+// Expires returns the number of keys with an expiry set.
+func (d *DB) Expires() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.t.expires
+}
+
+// Scan visits up to about count index slots starting at cursor and calls fn
+// for each live key; it returns the next cursor, 0 when the iteration is
+// complete. It guarantees Redis's SCAN contract: every key present for the
+// whole iteration is returned at least once, even if the index grows or
+// shrinks meanwhile (reverse-binary cursor over a power-of-two table). key
+// is valid only during fn; fn must not call back into the store.
+//
+// Precisely: each call visits count home buckets (at least 1) in
+// reverse-binary order and returns every key whose home bucket (hash &
+// mask) is a visited one; a key may be returned more than once across a
+// resize. After Close it returns 0 without calling fn.
+func (d *DB) Scan(cursor uint64, count int, fn func(key []byte, kind Kind, expireAt int64)) uint64 {
+	count = max(count, 1)
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.s.closed.Load() {
+		return 0
+	}
+	ss := *d.s.segs.Load()
+	t := d.t
+	emit := func(sl *slot) {
+		if r := ss.record(sl.loc); r != nil {
+			fn(recKey(r), Kind(r[offKind]), sl.expireAt)
+		}
+	}
+	c := cursor & t.mask
+	for range count {
+		t.scanBucket(c, emit)
+		c = nextCursor(c, t.mask)
+		if c == 0 {
+			return 0
+		}
+	}
+	return c
+}
+
+// Range calls fn for every live key until fn returns false. key is valid
+// only during fn; fn must not call back into the store (the database's read
+// lock is held: writers of this database wait until Range returns).
+func (d *DB) Range(fn func(key []byte, kind Kind, expireAt int64) bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.s.closed.Load() {
+		return
+	}
+	ss := *d.s.segs.Load()
+	for i := range d.t.slots {
+		sl := &d.t.slots[i]
+		if sl.loc == 0 {
+			continue
+		}
+		if r := ss.record(sl.loc); r != nil {
+			if !fn(recKey(r), Kind(r[offKind]), sl.expireAt) {
+				return
+			}
+		}
+	}
+}
+
+// RandomKey returns a copy of a uniformly chosen-ish key using seed r, or
+// ok=false if the database is empty (or the store closed). It picks slot
+// r mod size and takes the first key at or after it, so keys after long
+// runs of empty slots are likelier.
+func (d *DB) RandomKey(r uint64) (key []byte, ok bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	t := d.t
+	if t.used == 0 || d.s.closed.Load() {
+		return nil, false
+	}
+	ss := *d.s.segs.Load()
+	for i, n := r&t.mask, 0; n < len(t.slots); i, n = (i+1)&t.mask, n+1 {
+		if sl := &t.slots[i]; sl.loc != 0 {
+			if rec := ss.record(sl.loc); rec != nil {
+				return append([]byte(nil), recKey(rec)...), true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Flush removes every key of the database (one durable record).
+func (d *DB) Flush() error {
+	s := d.s
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if _, _, err := s.appendLocked(uint32(d.n), kindFlushDB, 0, nil, nil); err != nil {
+		return err
+	}
+	d.flushIndex()
+	return nil
+}

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"fmt"
+	"os"
+)
+
+// hooks are the file operations that tests replace to inject failures
+// (a full disk, a failing fsync). Open uses defaultHooks.
+type hooks struct {
+	// allocate reserves size bytes of disk for a new segment file.
+	allocate func(f *os.File, size int64) error
+	// sync makes the data of a segment durable.
+	sync func(g *segment) error
+}
+
+func defaultHooks() *hooks {
+	return &hooks{allocate: preallocate, sync: syncSegment}
+}
+
+// preallocate reserves size bytes for f with fallocate, or by writing zeros
+// where the filesystem cannot (never a sparse file: a hole would need a
+// block at write time and a full disk would then be a SIGBUS).
+func preallocate(f *os.File, size int64) error {
+	err := fallocate(f, size)
+	if err == nil || !errNoFallocate(err) {
+		return err
+	}
+	zeros := make([]byte, 1<<20)
+	for off := int64(0); off < size; {
+		n := min(int64(len(zeros)), size-off)
+		if _, err := f.WriteAt(zeros[:n], off); err != nil {
+			return fmt.Errorf("writing zeros: %w", err)
+		}
+		off += n
+	}
+	return nil
+}

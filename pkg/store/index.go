@@ -1,0 +1,243 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// table is the index of one logical database: an open-addressing hash table
+// with linear probing over a power-of-two slice of fixed-size slots.
+//
+// A slot holds no Go pointer: the key is not stored, only its 64-bit hash
+// and the location of its newest record, and a lookup confirms a hash match
+// by comparing the key bytes in the mapped record. The garbage collector
+// therefore never scans the index (a []slot is a pointer-free allocation),
+// whatever the number of keys, and a key costs 24 bytes per slot, divided
+// by the load factor (kept between 3/8 and 3/4 while growing).
+//
+// Invariants:
+//   - slots[i].loc == 0 means empty; every other slot is a live key.
+//   - a key lives in its home slot (hash & mask) or after it in one
+//     unbroken run of non-empty slots (linear probing); deletion shifts
+//     later slots of the run back (no tombstones), which keeps this true.
+//   - used <= len(slots)*3/4 after every insert.
+//
+// Concurrency: a table is mutated only by a writer that holds both
+// Store.appendMu and the owning DB.mu in write mode; readers hold DB.mu in
+// read mode. A writer holding only appendMu may read it (no one else
+// mutates it then) and may build a resized copy without blocking readers.
+type table struct {
+	slots   []slot
+	mask    uint64
+	used    int   // live keys
+	expires int   // live keys with expireAt != 0
+	live    int64 // padded bytes of the records the slots point to
+}
+
+// slot is one index entry; 24 bytes, no pointers.
+type slot struct {
+	hash     uint64
+	loc      uint64 // makeLoc(segment id, offset) of the newest record; 0 = empty
+	expireAt int64  // absolute Unix ms, 0 = none (an expire record changes it in place)
+}
+
+const minTableSize = 8
+
+func newTable(size int) *table {
+	return &table{slots: make([]slot, size), mask: uint64(size - 1)}
+}
+
+// segSet is a snapshot of the mapped segments, indexed by segment id. It is
+// copied on write (Store.segs), so readers use it without a lock.
+type segSet []*segment
+
+// record returns the bytes of the record at loc from its header to the end
+// of its value, or nil if loc does not hold a well-formed record (only
+// possible if the file was changed behind the store's back).
+func (ss segSet) record(loc uint64) []byte {
+	id, off := locSeg(loc), locOff(loc)
+	if int(id) >= len(ss) || ss[id] == nil {
+		return nil
+	}
+	b := ss[id].data
+	if off+recHeaderSize > int64(len(b)) {
+		return nil
+	}
+	n := int64(binary.LittleEndian.Uint32(b[off+offLength:]))
+	if n < recHeaderSize || off+n > int64(len(b)) {
+		return nil
+	}
+	r := b[off : off+n]
+	if recHeaderSize+uint64(binary.LittleEndian.Uint32(r[offKLen:])) > uint64(n) {
+		return nil
+	}
+	return r
+}
+
+// recKey returns the key of record r (from segSet.record).
+func recKey(r []byte) []byte {
+	return r[recHeaderSize : recHeaderSize+binary.LittleEndian.Uint32(r[offKLen:])]
+}
+
+// recValue returns the value of record r.
+func recValue(r []byte) []byte {
+	return r[recHeaderSize+binary.LittleEndian.Uint32(r[offKLen:]):]
+}
+
+// recSize returns the padded size of the record at loc, or 0.
+func (ss segSet) recSize(loc uint64) int64 {
+	r := ss.record(loc)
+	return padded(int64(len(r)))
+}
+
+// find returns the slot index of key (with hash h), or -1.
+func (t *table) find(ss segSet, h uint64, key []byte) int {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.loc == 0 {
+			return -1
+		}
+		if s.hash == h {
+			if r := ss.record(s.loc); r != nil && bytes.Equal(recKey(r), key) {
+				return int(i)
+			}
+		}
+	}
+}
+
+// findOrEmpty returns the slot of key, or the empty slot where it would be
+// inserted and found=false.
+func (t *table) findOrEmpty(ss segSet, h uint64, key []byte) (i int, found bool) {
+	for j := h & t.mask; ; j = (j + 1) & t.mask {
+		s := &t.slots[j]
+		if s.loc == 0 {
+			return int(j), false
+		}
+		if s.hash == h {
+			if r := ss.record(s.loc); r != nil && bytes.Equal(recKey(r), key) {
+				return int(j), true
+			}
+		}
+	}
+}
+
+// needsGrow reports whether inserting one more key would pass 3/4 load.
+func (t *table) needsGrow() bool { return (t.used+1)*4 > len(t.slots)*3 }
+
+// shrinkSize returns the size t should shrink to after deletions, or 0 to
+// keep it: below 1/8 load, to the smallest size at or under 1/2 load.
+func (t *table) shrinkSize() int {
+	if len(t.slots) <= minTableSize || t.used*8 >= len(t.slots) {
+		return 0
+	}
+	n := minTableSize
+	for n < t.used*2 {
+		n *= 2
+	}
+	return n
+}
+
+// resized returns a copy of t with size slots (a power of two holding
+// t.used at under 3/4 load). Keys are unique, so no key is compared.
+func (t *table) resized(size int) *table {
+	nt := newTable(size)
+	nt.used, nt.expires, nt.live = t.used, t.expires, t.live
+	for _, s := range t.slots {
+		if s.loc == 0 {
+			continue
+		}
+		j := s.hash & nt.mask
+		for nt.slots[j].loc != 0 {
+			j = (j + 1) & nt.mask
+		}
+		nt.slots[j] = s
+	}
+	return nt
+}
+
+// insertAt puts a new key in empty slot i (from findOrEmpty).
+func (t *table) insertAt(i int, h, loc uint64, expireAt int64, size int64) {
+	t.slots[i] = slot{hash: h, loc: loc, expireAt: expireAt}
+	t.used++
+	if expireAt != 0 {
+		t.expires++
+	}
+	t.live += size
+}
+
+// replaceAt points existing slot i at a new record; oldSize is the padded
+// size of the record it replaces.
+func (t *table) replaceAt(i int, loc uint64, expireAt int64, size, oldSize int64) {
+	s := &t.slots[i]
+	t.setExpireAt(i, expireAt)
+	s.loc = loc
+	t.live += size - oldSize
+}
+
+// setExpireAt changes the expiry of slot i.
+func (t *table) setExpireAt(i int, expireAt int64) {
+	s := &t.slots[i]
+	if s.expireAt != 0 {
+		t.expires--
+	}
+	if expireAt != 0 {
+		t.expires++
+	}
+	s.expireAt = expireAt
+}
+
+// deleteAt removes slot i (oldSize is its record's padded size) by
+// backward-shift deletion: every later slot of the run whose home is not in
+// (i, j] moves back into the hole, so no probe run is ever broken.
+func (t *table) deleteAt(i int, oldSize int64) {
+	if t.slots[i].expireAt != 0 {
+		t.expires--
+	}
+	t.used--
+	t.live -= oldSize
+	hole := uint64(i)
+	for j := (hole + 1) & t.mask; ; j = (j + 1) & t.mask {
+		s := t.slots[j]
+		if s.loc == 0 {
+			break
+		}
+		home := s.hash & t.mask
+		// s may move to hole iff its home is not cyclically in (hole, j].
+		if (j-home)&t.mask >= (j-hole)&t.mask {
+			t.slots[hole] = s
+			hole = j
+		}
+	}
+	t.slots[hole] = slot{}
+}
+
+// scanBucket visits home bucket c: it calls fn for every key whose home slot
+// is c (they sit in the probe run starting at c).
+func (t *table) scanBucket(c uint64, fn func(s *slot)) {
+	for j := c; ; j = (j + 1) & t.mask {
+		s := &t.slots[j]
+		if s.loc == 0 {
+			return
+		}
+		if s.hash&t.mask == c {
+			fn(s)
+		}
+		if (j+1)&t.mask == c { // full circle (cannot happen below 3/4 load)
+			return
+		}
+	}
+}
+
+// nextCursor is Redis's reverse-binary cursor increment (dictScan): it
+// increments the masked bits of c starting from the high bit. Buckets are
+// thus visited in an order where every bucket of a larger table expands a
+// bucket of the smaller one, so a cursor carried across a resize still
+// covers every home bucket a key present throughout can have. It returns 0
+// after the last bucket.
+func nextCursor(c, mask uint64) uint64 {
+	c |= ^mask
+	c = bits.Reverse64(c)
+	c++
+	return bits.Reverse64(c)
+}

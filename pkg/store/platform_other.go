@@ -1,0 +1,19 @@
+//go:build !linux
+
+package store
+
+import (
+	"errors"
+	"os"
+)
+
+var errUnsupported = errors.New("store: fallocate unsupported on this platform")
+
+// fallocate is unavailable: preallocate writes zeros instead.
+func fallocate(f *os.File, size int64) error { return errUnsupported }
+
+func errNoFallocate(err error) bool { return errors.Is(err, errUnsupported) }
+
+// fdatasync falls back to fsync. On systems without a unified buffer cache
+// a shared mapping must be msynced first; the caller does that.
+func fdatasync(f *os.File) error { return f.Sync() }

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"go.uber.org/zap"
+)
+
+// recover maps the segments ids (ascending) and replays them in order into
+// the indexes, then leaves the store ready to append after the last valid
+// record. With no segment it creates the first one. See doc.go, "Recovery".
+func (s *Store) recover(meta *metadata, ids []uint32) error {
+	for i := 1; i < len(ids); i++ {
+		if ids[i] != ids[i-1]+1 {
+			return fmt.Errorf("%w: %s: segment missing between %s and %s", ErrCorrupt,
+				filepath.Join(s.dir, segName(ids[i-1]+1)), segName(ids[i-1]), segName(ids[i]))
+		}
+	}
+	clean := false
+	if meta != nil {
+		clean = meta.cleanShutdown
+		for _, ms := range meta.segments {
+			if !slices.Contains(ids, ms.id) {
+				return fmt.Errorf("%w: %s: listed in %s but missing", ErrCorrupt, filepath.Join(s.dir, segName(ms.id)), metaName)
+			}
+		}
+		if !clean {
+			s.log.Warn("store: previous run did not shut down cleanly; replaying the log", zap.String("dir", s.dir))
+		}
+	}
+	if len(ids) == 0 {
+		empty := segSet{}
+		s.segs.Store(&empty)
+		g, err := createSegment(s.dir, 1, s.opts.SegmentSize, s.hooks)
+		if err != nil {
+			return err
+		}
+		ss := segSet{nil, g}
+		s.segs.Store(&ss)
+		s.active, s.woff = g, segHeaderSize
+		s.diskBytes.Add(int64(len(g.data)))
+		if meta != nil {
+			s.seq, s.nextID = meta.lastSequence, max(s.nextID, meta.nextID)
+		}
+		return nil
+	}
+	ss := make(segSet, ids[len(ids)-1]+1)
+	s.segs.Store(&ss)
+	for n, id := range ids {
+		last := n == len(ids)-1
+		g, err := openSegment(filepath.Join(s.dir, segName(id)), id, last)
+		if err != nil {
+			return err
+		}
+		ss[id] = g
+		s.diskBytes.Add(int64(len(g.data)))
+		end, err := s.replay(g, last, clean)
+		if err != nil {
+			return err
+		}
+		if last {
+			s.active, s.woff = g, end
+		}
+	}
+	if meta != nil {
+		if meta.lastSequence > s.seq {
+			if clean {
+				return fmt.Errorf("%w: %s says last_sequence %d, the log ends at %d", ErrCorrupt, metaName, meta.lastSequence, s.seq)
+			}
+			s.seq = meta.lastSequence // never reuse a sequence number
+		}
+		s.nextID = max(s.nextID, meta.nextID)
+	}
+	for i := range s.dbs {
+		s.recovered += int64(s.dbs[i].t.used)
+	}
+	return nil
+}
+
+// replay applies the records of g in order. In the last segment an invalid
+// record ends the log (the torn tail of a crash, unless the previous run
+// shut down cleanly): everything from it on is zeroed so appends resume
+// there. In any other segment it is corruption. It returns the offset
+// after the last valid record.
+func (s *Store) replay(g *segment, last, clean bool) (int64, error) {
+	data := g.data
+	off := int64(segHeaderSize)
+	for off < int64(len(data)) {
+		h, key, value, size, st, why := decodeRecord(data[off:])
+		if st == recOK && h.seq <= s.seq {
+			st, why = recInvalid, fmt.Sprintf("sequence number %d after %d", h.seq, s.seq)
+		}
+		if st == recEnd {
+			break
+		}
+		if st == recInvalid {
+			if !last || clean {
+				return 0, fmt.Errorf("%w: %s offset %d: %s", ErrCorrupt, g.path, off, why)
+			}
+			s.log.Warn("store: invalid record at the end of the log (torn write of a crash); cutting the log here",
+				zap.String("file", g.path), zap.Int64("offset", off), zap.String("reason", why))
+			break
+		}
+		if err := s.apply(h, key, value, makeLoc(g.id, off), size); err != nil {
+			return 0, fmt.Errorf("%w: %s offset %d: %v", ErrCorrupt, g.path, off, err)
+		}
+		s.seq = h.seq
+		g.written++
+		off += size
+	}
+	g.synced = g.written
+	rest := data[off:]
+	k := lastNonZero(rest)
+	if k < 0 {
+		return off, nil
+	}
+	if !last || clean {
+		return 0, fmt.Errorf("%w: %s offset %d: non-zero bytes after the end of the data", ErrCorrupt, g.path, off+int64(k))
+	}
+	s.log.Warn("store: cut a torn tail off the log",
+		zap.String("file", g.path), zap.Int64("offset", off), zap.Int("bytes", k+1))
+	clear(rest[:k+1])
+	s.truncated += int64(k + 1)
+	if err := s.hooks.sync(g); err != nil {
+		return 0, fmt.Errorf("store: sync %s after cutting its tail: %w", g.path, err)
+	}
+	return off, nil
+}
+
+// apply replays one valid record into the indexes (Open is single-threaded;
+// the locks taken by the helpers are uncontended). An error means the
+// record is well-formed but impossible (wrong database, bad operand).
+func (s *Store) apply(h recHeader, key, value []byte, loc uint64, size int64) error {
+	db := func() (*DB, error) {
+		if int(h.db) >= len(s.dbs) {
+			return nil, fmt.Errorf("record for database %d, but the store has %d (Options.Databases)", h.db, len(s.dbs))
+		}
+		return &s.dbs[h.db], nil
+	}
+	switch h.kind {
+	case kindFlushAll:
+		s.flushAllIndex()
+	case kindSwapDB:
+		a, err := db()
+		if err != nil {
+			return err
+		}
+		if len(value) != 4 || int(binary.LittleEndian.Uint32(value)) >= len(s.dbs) {
+			return fmt.Errorf("swapdb record with a bad operand")
+		}
+		s.swapIndex(a.n, int(binary.LittleEndian.Uint32(value)))
+	case kindIDPut, kindIDDelete:
+		if len(key) != 8 {
+			return fmt.Errorf("id record with a %d-byte key", len(key))
+		}
+		id := ID(binary.BigEndian.Uint64(key))
+		s.nextID = max(s.nextID, id+1)
+		if h.kind == kindIDPut {
+			if i := s.ids.find(id); i >= 0 {
+				s.ids.remove(i, (*s.segs.Load()).recSize(s.ids.ents[i].loc))
+			}
+			s.ids.put(id, loc, size)
+		} else if i := s.ids.find(id); i >= 0 {
+			s.ids.remove(i, (*s.segs.Load()).recSize(s.ids.ents[i].loc))
+		}
+	default:
+		d, err := db()
+		if err != nil {
+			return err
+		}
+		hash := d.hash(key)
+		switch h.kind {
+		case kindDelete:
+			d.deleteIndex(hash, key)
+		case kindExpire:
+			d.expireIndex(hash, key, h.expireAt)
+		case kindFlushDB:
+			d.flushIndex()
+		default: // a value kind (decodeRecord rejected unknown kinds)
+			d.putIndex(hash, key, loc, h.expireAt, size)
+		}
+	}
+	return nil
+}

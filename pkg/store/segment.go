@@ -1,0 +1,208 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	mmap "github.com/edsrzf/mmap-go"
+	"syscall"
+)
+
+// Segment file layout: a segHeaderSize-byte header, then records from
+// segHeaderSize on, then zeros up to the preallocated size.
+//
+//	off size field
+//	  0    7 magic   "TOONSEG"
+//	  7    1 version segFormatVersion
+//	  8    8 id      the segment id, also in the file name
+//	 16    4 crc     CRC32C of bytes [0, 16)
+//	 20   12 reserved zero
+const (
+	segHeaderSize    = 32
+	segMagic         = "TOONSEG"
+	segFormatVersion = 1
+
+	segPrefix = "data-"
+	segSuffix = ".toon"
+	tmpSuffix = ".tmp"
+
+	// locOffsetBits is how many low bits of a location hold the offset in
+	// the segment; the segment id takes the rest.
+	locOffsetBits = 40
+	locOffsetMask = 1<<locOffsetBits - 1
+	maxSegmentID  = 1<<(64-locOffsetBits) - 1
+)
+
+// A location names a record: segment id << locOffsetBits | offset. Offset 0
+// is a segment header, so location 0 is never a record and marks an empty
+// index slot.
+func makeLoc(id uint32, off int64) uint64 { return uint64(id)<<locOffsetBits | uint64(off) }
+func locSeg(loc uint64) uint32            { return uint32(loc >> locOffsetBits) }
+func locOff(loc uint64) int64             { return int64(loc & locOffsetMask) }
+
+// segment is one data file mapped in memory.
+//
+// Lifetime: a segment is created (preallocated, header written, fsynced,
+// renamed into place) by rotate or found by Open, mapped for the whole life
+// of the Store, and unmapped only by Close after every reader has left.
+// Its data never moves, so slices of it handed to callers stay valid until
+// Close. Bytes before the store's write offset are immutable records; bytes
+// after it are zero (the invariant that makes a zero length word the end
+// of data).
+type segment struct {
+	id   uint32
+	path string
+	f    *os.File
+	data mmap.MMap // the whole file; read-only mapping for sealed segments at Open
+
+	// written and synced count records appended to and made durable in this
+	// segment; guarded by Store.appendMu.
+	written, synced uint64
+}
+
+// segName returns the file name of segment id.
+func segName(id uint32) string { return fmt.Sprintf("%s%06d%s", segPrefix, id, segSuffix) }
+
+// parseSegName returns the id of a segment file name.
+func parseSegName(name string) (uint32, bool) {
+	if !strings.HasPrefix(name, segPrefix) || !strings.HasSuffix(name, segSuffix) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(name[len(segPrefix):len(name)-len(segSuffix)], 10, 32)
+	if err != nil || n == 0 || n > maxSegmentID {
+		return 0, false
+	}
+	return uint32(n), true
+}
+
+func encodeSegHeader(id uint32) []byte {
+	h := make([]byte, segHeaderSize)
+	copy(h, segMagic)
+	h[7] = segFormatVersion
+	binary.LittleEndian.PutUint64(h[8:], uint64(id))
+	binary.LittleEndian.PutUint32(h[16:], crc32c(h[:16]))
+	return h
+}
+
+// checkSegHeader verifies the header of segment id.
+func checkSegHeader(b []byte, id uint32) error {
+	switch {
+	case len(b) < segHeaderSize:
+		return errors.New("file shorter than the segment header")
+	case string(b[:7]) != segMagic:
+		return errors.New("bad segment magic")
+	case binary.LittleEndian.Uint32(b[16:]) != crc32c(b[:16]):
+		return errors.New("segment header checksum mismatch")
+	case b[7] != segFormatVersion:
+		return fmt.Errorf("unsupported segment format version %d", b[7])
+	case binary.LittleEndian.Uint64(b[8:]) != uint64(id):
+		return fmt.Errorf("segment header names id %d", binary.LittleEndian.Uint64(b[8:]))
+	}
+	return nil
+}
+
+// createSegment makes segment id of size bytes in dir crash-safely: a
+// temporary file is preallocated (so that writes through the mapping never
+// need a block: a full disk is ErrNoSpace here, not a SIGBUS later), gets
+// its header, is fsynced and renamed into place, and the directory is
+// fsynced. The result is mapped read-write.
+func createSegment(dir string, id uint32, size int64, h *hooks) (_ *segment, err error) {
+	path := filepath.Join(dir, segName(id))
+	tmp := path + tmpSuffix
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("store: create segment: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := h.allocate(f, size); err != nil {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return nil, fmt.Errorf("%w: preallocating %s (%d bytes): %w", ErrNoSpace, tmp, size, err)
+		}
+		return nil, fmt.Errorf("store: preallocate %s: %w", tmp, err)
+	}
+	if _, err := f.WriteAt(encodeSegHeader(id), 0); err != nil {
+		return nil, fmt.Errorf("store: write segment header %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("store: sync %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("store: rename %s: %w", tmp, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	data, err := mmap.MapRegion(f, int(size), mmap.RDWR, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: map %s: %w", path, err)
+	}
+	return &segment{id: id, path: path, f: f, data: data}, nil
+}
+
+// openSegment opens and maps an existing segment file, read-write if
+// writable. It checks the header.
+func openSegment(path string, id uint32, writable bool) (*segment, error) {
+	flag, prot := os.O_RDONLY, mmap.RDONLY
+	if writable {
+		flag, prot = os.O_RDWR, mmap.RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: open segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: stat segment: %w", err)
+	}
+	if fi.Size() < segHeaderSize {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s offset 0: file shorter than the segment header (%d bytes)", ErrCorrupt, path, fi.Size())
+	}
+	data, err := mmap.MapRegion(f, int(fi.Size()), prot, 0, 0)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: map %s: %w", path, err)
+	}
+	if err := checkSegHeader(data, id); err != nil {
+		data.Unmap()
+		f.Close()
+		return nil, fmt.Errorf("%w: %s offset 0: %v", ErrCorrupt, path, err)
+	}
+	return &segment{id: id, path: path, f: f, data: data}, nil
+}
+
+// close unmaps and closes the segment. The caller guarantees no reader
+// holds a slice of it any more.
+func (g *segment) close() error {
+	err := g.data.Unmap()
+	g.data = nil
+	if cerr := g.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir fsyncs directory dir so that renames and creations in it are
+// durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("store: open dir: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("store: sync dir %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,435 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+)
+
+// Store is a ToonStore data directory opened for use: an append-only log of
+// records in memory-mapped, preallocated segments, and in-memory indexes
+// (one table per logical database plus one for the id API) that point at
+// the newest record of every live key. All methods are safe for concurrent
+// use by multiple goroutines.
+//
+// Writers serialize on appendMu: they copy a record into the active
+// segment's mapping at the write offset, then update the index under the
+// database's lock. Readers take only the database's read lock and read the
+// record from the mapping; they never wait for an fsync or for the append
+// mutex. See doc.go for the lock order and the crash invariants.
+type Store struct {
+	dir   string
+	opts  Options
+	log   *zap.Logger
+	seed  maphash.Seed // per-process hash seed of the indexes (they are rebuilt at Open)
+	hooks *hooks
+	lock  *os.File // holds the flock on dir/LOCK
+
+	// segs is the current segment snapshot, replaced (never modified) by
+	// rotate, so readers load it without a lock.
+	segs atomic.Pointer[segSet]
+
+	// closed is set once by Close, under appendMu (so no append starts
+	// after it) and before Close waits out the readers (so a reader that
+	// takes a database lock after that sees it).
+	closed atomic.Bool
+	// failure is the first failed write or sync; once set, every write
+	// returns failure.ro (ErrReadOnly wrapping the cause).
+	failure atomic.Pointer[failure]
+
+	appendMu sync.Mutex // guards active, woff, seq, nextID, segment.written/synced; serializes index mutations
+	active   *segment   // the segment appends go to (the last one)
+	woff     int64      // write offset in active; bytes at and after it are zero
+	seq      uint64     // sequence number of the last record appended
+	nextID   ID         // the id the next Put returns; never reused
+
+	gc groupCommit // Sync's group-commit state (its own mutex)
+
+	dbs []DB
+	ids idIndex
+
+	writes    atomic.Uint64
+	syncs     atomic.Uint64
+	diskBytes atomic.Int64
+	recovered int64 // set by Open, then read-only
+	truncated int64 // set by Open, then read-only
+
+	stopBG chan struct{} // closed by Close to stop the everysec syncer
+	bgDone chan struct{} // closed by the everysec syncer when it exits
+}
+
+// failure is a sticky write or sync error.
+type failure struct {
+	cause error // what failed
+	ro    error // ErrReadOnly wrapping cause, returned to writers
+}
+
+// ID is a record identifier of the seed's id API. IDs are assigned in
+// increasing order from 1 and never reused, even after Delete and restarts.
+type ID uint64
+
+// Open opens (creating if needed) the data directory dir, takes its LOCK
+// (ErrLocked if another process holds it), recovers the index from the
+// segments (cutting a torn tail) and returns the store.
+//
+// Open returns an error wrapping ErrCorrupt, naming the file and offset,
+// if a segment other than the last holds an invalid record, if a segment
+// is missing, or if the last segment is damaged although the previous run
+// shut down cleanly.
+func Open(dir string, opts Options) (*Store, error) { return open(dir, opts, nil) }
+
+func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
+	opts, err = opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		h = defaultHooks()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:    dir,
+		opts:   opts,
+		log:    opts.Logger,
+		seed:   maphash.MakeSeed(),
+		hooks:  h,
+		lock:   lock,
+		nextID: 1,
+		dbs:    make([]DB, opts.Databases),
+	}
+	s.gc.cond.L = &s.gc.mu
+	for i := range s.dbs {
+		s.dbs[i] = DB{s: s, n: i, t: newTable(minTableSize)}
+	}
+	defer func() {
+		if err != nil {
+			s.closeFiles()
+		}
+	}()
+	meta, err := readMetadata(dir)
+	if err != nil {
+		return nil, err
+	}
+	if meta != nil && meta.formatVersion > metaFormatVersion {
+		return nil, fmt.Errorf("store: %s has format_version %d, this build reads up to %d", filepath.Join(dir, metaName), meta.formatVersion, metaFormatVersion)
+	}
+	ids, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recover(meta, ids); err != nil {
+		return nil, err
+	}
+	if err := s.writeMeta(false); err != nil {
+		return nil, err
+	}
+	if opts.Sync == SyncEverySec {
+		s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
+		go s.syncLoop(s.stopBG, s.bgDone)
+	}
+	return s, nil
+}
+
+// listSegments returns the ids of dir's segment files in increasing order
+// and removes leftover temporary files of an interrupted creation.
+func listSegments(dir string) ([]uint32, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", dir, err)
+	}
+	var ids []uint32
+	for _, e := range ents {
+		name := e.Name()
+		if filepath.Ext(name) == tmpSuffix {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return nil, fmt.Errorf("store: remove leftover %s: %w", name, err)
+			}
+			continue
+		}
+		if id, ok := parseSegName(name); ok {
+			ids = append(ids, id) // ReadDir sorts by name; %06d keeps ids in order up to 999999
+		}
+	}
+	for i := 1; i < len(ids); i++ { // names wider than 6 digits sort out of order
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+		}
+	}
+	return ids, nil
+}
+
+// writeMeta rewrites metadata.toon. Callers hold appendMu or are Open/Close.
+func (s *Store) writeMeta(clean bool) error {
+	m := &metadata{
+		formatVersion: metaFormatVersion,
+		cleanShutdown: clean,
+		lastSequence:  s.seq,
+		nextID:        s.nextID,
+		segmentSize:   s.opts.SegmentSize,
+		databases:     s.opts.Databases,
+	}
+	for _, g := range *s.segs.Load() {
+		if g != nil {
+			m.segments = append(m.segments, metaSegment{g.id, int64(len(g.data))})
+		}
+	}
+	return writeMetadata(s.dir, m)
+}
+
+// Close syncs, writes metadata.toon with clean_shutdown: true, unmaps and
+// releases the LOCK. Further calls return ErrClosed. Close waits for
+// readers inside the store to leave; slices returned earlier become
+// invalid. If the store had failed (ErrReadOnly), Close still releases
+// everything, leaves clean_shutdown false and returns the failure.
+func (s *Store) Close() error {
+	s.appendMu.Lock()
+	if s.closed.Load() {
+		s.appendMu.Unlock()
+		return ErrClosed
+	}
+	s.closed.Store(true)
+	s.appendMu.Unlock()
+
+	if s.stopBG != nil {
+		close(s.stopBG)
+		<-s.bgDone
+	}
+	s.groupSync()
+	s.gc.mu.Lock()
+	for s.gc.running {
+		s.gc.cond.Wait()
+	}
+	s.gc.closed = true
+	s.gc.cond.Broadcast()
+	s.gc.mu.Unlock()
+
+	var err error
+	if f := s.failure.Load(); f != nil {
+		err = f.ro
+	} else if merr := s.writeMeta(true); merr != nil {
+		err = merr
+	}
+	// Wait out the readers: each took its lock before closed was set, or
+	// will see closed once it has the lock.
+	for i := range s.dbs {
+		s.dbs[i].mu.Lock()
+		s.dbs[i].mu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	}
+	s.ids.mu.Lock()
+	s.ids.mu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	if cerr := s.closeFiles(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// closeFiles unmaps and closes every segment and releases the LOCK.
+func (s *Store) closeFiles() error {
+	var err error
+	if p := s.segs.Load(); p != nil {
+		for _, g := range *p {
+			if g != nil && g.data != nil {
+				if cerr := g.close(); err == nil && cerr != nil {
+					err = fmt.Errorf("store: close %s: %w", g.path, cerr)
+				}
+			}
+		}
+	}
+	if s.lock != nil {
+		if cerr := s.lock.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("store: release LOCK: %w", cerr)
+		}
+		s.lock = nil
+	}
+	return err
+}
+
+// fail records cause as the store's failure (the first one wins) and logs
+// it. Writes are refused from now on.
+func (s *Store) fail(cause error) *failure {
+	f := &failure{cause: cause, ro: fmt.Errorf("%w: %w", ErrReadOnly, cause)}
+	if s.failure.CompareAndSwap(nil, f) {
+		s.log.Error("store: write or sync failed; refusing writes from now on", zap.Error(cause))
+		return f
+	}
+	return s.failure.Load()
+}
+
+// appendLocked copies one record into the log and returns its location and
+// padded size. The caller holds appendMu and has checked closed and sizes.
+func (s *Store) appendLocked(db uint32, kind Kind, expireAt int64, key, value []byte) (loc uint64, size int64, err error) {
+	if f := s.failure.Load(); f != nil {
+		return 0, 0, f.ro
+	}
+	_, size = recordLen(len(key), len(value))
+	if size > maxRecordLen {
+		return 0, 0, ErrValueTooLarge
+	}
+	if s.woff+size > int64(len(s.active.data)) {
+		if err := s.rotateLocked(size); err != nil {
+			return 0, 0, err
+		}
+	}
+	g := s.active
+	s.seq++
+	encodeRecord(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, value)
+	loc = makeLoc(g.id, s.woff)
+	s.woff += size
+	g.written++
+	s.writes.Add(1)
+	return loc, size, nil
+}
+
+// rotateLocked seals the active segment and starts a new one with room for
+// a record of need bytes (a record larger than SegmentSize gets a segment
+// of its own size). Sealing fsyncs the old segment first whatever the sync
+// policy: a segment that has a successor is entirely durable, which is what
+// lets Open treat an invalid record in it as corruption rather than a torn
+// tail. A full disk returns ErrNoSpace and changes nothing; the next write
+// tries again.
+func (s *Store) rotateLocked(need int64) error {
+	old := s.active
+	if old.synced < old.written {
+		if err := s.hooks.sync(old); err != nil {
+			return s.fail(fmt.Errorf("store: sync %s: %w", old.path, err)).ro
+		}
+		s.syncs.Add(1)
+		old.synced = old.written
+	}
+	if old.id == maxSegmentID {
+		return errors.New("store: segment ids exhausted")
+	}
+	size := max(s.opts.SegmentSize, segHeaderSize+need)
+	g, err := createSegment(s.dir, old.id+1, size, s.hooks)
+	if err != nil {
+		return err
+	}
+	ss := append(make(segSet, 0, g.id+1), *s.segs.Load()...)
+	ss = append(ss, g)
+	s.segs.Store(&ss)
+	s.active, s.woff = g, segHeaderSize
+	s.diskBytes.Add(size)
+	if err := s.writeMeta(false); err != nil {
+		s.log.Warn("store: could not rewrite metadata after rotation", zap.Error(err))
+	}
+	return nil
+}
+
+// checkWrite validates a write before appendMu is taken.
+func (s *Store) checkSizes(key, value []byte) error {
+	if int64(len(value)) > s.opts.MaxValueSize {
+		return fmt.Errorf("%w: %d bytes (max %d)", ErrValueTooLarge, len(value), s.opts.MaxValueSize)
+	}
+	if _, size := recordLen(len(key), len(value)); size > maxRecordLen {
+		return fmt.Errorf("%w: key and value of %d bytes", ErrValueTooLarge, len(key)+len(value))
+	}
+	return nil
+}
+
+// Stats returns counters. Safe to call concurrently, also after Close.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Segments:      0,
+		DiskBytes:     s.diskBytes.Load(),
+		Writes:        s.writes.Load(),
+		Syncs:         s.syncs.Load(),
+		Recovered:     s.recovered,
+		TruncatedTail: s.truncated,
+	}
+	if p := s.segs.Load(); p != nil {
+		for _, g := range *p {
+			if g != nil {
+				st.Segments++
+			}
+		}
+	}
+	if f := s.failure.Load(); f != nil {
+		st.LastSyncError = f.cause
+	}
+	for i := range s.dbs {
+		d := &s.dbs[i]
+		d.mu.RLock()
+		st.Keys += int64(d.t.used)
+		st.LiveBytes += d.t.live
+		d.mu.RUnlock()
+	}
+	s.ids.mu.RLock()
+	st.LiveBytes += s.ids.live
+	s.ids.mu.RUnlock()
+	return st
+}
+
+// Databases returns the number of logical databases.
+func (s *Store) Databases() int { return len(s.dbs) }
+
+// DB returns the keyed view of logical database n (0 <= n < Databases();
+// it panics otherwise, like an index out of range). The *DB stays the view
+// of number n: SwapDB swaps contents, not views.
+func (s *Store) DB(n int) *DB { return &s.dbs[n] }
+
+// FlushAll removes every key of every database (one durable record). The
+// id API's records are not affected.
+func (s *Store) FlushAll() error {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if _, _, err := s.appendLocked(0, kindFlushAll, 0, nil, nil); err != nil {
+		return err
+	}
+	s.flushAllIndex()
+	return nil
+}
+
+func (s *Store) flushAllIndex() {
+	for i := range s.dbs {
+		s.dbs[i].flushIndex()
+	}
+}
+
+// SwapDB swaps the contents of two databases (one durable record). It
+// returns an error if a or b is out of range.
+func (s *Store) SwapDB(a, b int) error {
+	if a < 0 || a >= len(s.dbs) || b < 0 || b >= len(s.dbs) {
+		return fmt.Errorf("store: swapdb %d %d: database out of range [0, %d)", a, b, len(s.dbs))
+	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	var v [4]byte
+	putU32(v[:], uint32(b))
+	if _, _, err := s.appendLocked(uint32(a), kindSwapDB, 0, nil, v[:]); err != nil {
+		return err
+	}
+	s.swapIndex(a, b)
+	return nil
+}
+
+// swapIndex swaps the tables of databases a and b, locking them in
+// ascending order.
+func (s *Store) swapIndex(a, b int) {
+	if a == b {
+		return
+	}
+	lo, hi := &s.dbs[min(a, b)], &s.dbs[max(a, b)]
+	lo.mu.Lock()
+	hi.mu.Lock()
+	lo.t, hi.t = hi.t, lo.t
+	hi.mu.Unlock()
+	lo.mu.Unlock()
+}

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package store
+
+// syncSegment msyncs the mapping, then fsyncs the file.
+func syncSegment(g *segment) error {
+	if err := g.data.Flush(); err != nil {
+		return err
+	}
+	return fdatasync(g.f)
+}
