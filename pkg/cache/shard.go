@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -28,6 +29,7 @@ type shard struct {
 	lru   *simplelru.LRU[entryKey, Value] // decoded values, most recently used first
 	bytes int64                           // approximate bytes of lru (entrySize)
 
+	capacity int   // entries the lru keeps; immutable after Open
 	maxBytes int64 // 0 = no byte cap; immutable after Open
 
 	// Counters, written under mu, read by Stats without it.
@@ -51,6 +53,7 @@ func (s *shard) init(capacity int, maxBytes int64) {
 		panic("cache: " + err.Error())
 	}
 	s.lru = l
+	s.capacity = capacity
 	s.maxBytes = maxBytes
 }
 
@@ -60,7 +63,7 @@ func (s *shard) init(capacity int, maxBytes int64) {
 // Remove, and Add of a key already present, which keeps the stored key; see
 // put). The string is never retained: the map copies nothing on lookup, and
 // it is dead once the call returns, so the caller's b may change afterwards.
-// An entry inserted as new always gets an owned string(key).
+// An entry inserted as new always gets an owned copy (strings.Clone).
 func noCopyString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
@@ -89,7 +92,9 @@ func (s *shard) put(k entryKey, v Value) {
 		s.bytes += size - entrySize(k.key, &old)
 		s.lru.Add(k, v)
 	} else {
-		k.key = string(k.key) // the one unavoidable allocation of an insert
+		// The one unavoidable allocation of an insert. strings.Clone,
+		// not string(k.key): converting a string to string copies nothing.
+		k.key = strings.Clone(k.key)
 		s.bytes += size
 		if s.lru.Add(k, v) {
 			s.evictions.Add(1)
