@@ -1,4 +1,0 @@
-package command
-
-// Stub: replaced by the real group.
-func connectionCommands() []*Command { return nil }
