@@ -66,7 +66,7 @@ type Command struct {
 	Parent            *Command
 
 	info node // Redis's COMMAND INFO entry; see meta.go
-	docs node // Redis's COMMAND DOCS entry (top-level commands only)
+	docs node // COMMAND DOCS entry: top-level commands, and subcommands from extraSubcommandMeta
 }
 
 // FullName is the name Redis uses in error messages: "get", "config|get".

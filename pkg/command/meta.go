@@ -101,6 +101,14 @@ func applyMeta(c *Command, info node) {
 			}
 		}
 		if !found {
+			// Subcommands newer than Redis 7.0 (conn_meta_extra.go).
+			if extra, ok := extraSubcommandMeta(full); ok {
+				applyMeta(sub, extra.Info)
+				sub.docs = extra.Docs
+				found = true
+			}
+		}
+		if !found {
 			panic("command: no Redis metadata for " + full)
 		}
 	}

@@ -84,6 +84,10 @@ type Stats struct {
 	NetInputBytes       atomic.Uint64
 	NetOutputBytes      atomic.Uint64
 	ConnectedClients    atomic.Int64
+	// KeyspaceHits and KeyspaceMisses are Redis's keyspace_hits/misses:
+	// read commands count one per key looked up, found or not.
+	KeyspaceHits   atomic.Uint64
+	KeyspaceMisses atomic.Uint64
 }
 
 // Hooks are callbacks into the layers above the command layer (the server
@@ -111,6 +115,7 @@ type Server struct {
 	nextID  atomic.Uint64
 
 	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
+	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
 
 	table map[string]*Command
 }

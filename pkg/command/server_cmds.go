@@ -1,0 +1,112 @@
+package command
+
+import (
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// The server group: COMMAND (commandcmd.go), CONFIG (configcmd.go), INFO
+// (info.go), TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN.
+
+func serverCommands() []*Command {
+	return []*Command{
+		commandCommand(),
+		configCommand(),
+		{Name: "info", Run: infoCmd},
+		{Name: "time", Run: timeCmd},
+		{Name: "lastsave", Run: lastSaveCmd},
+		{Name: "save", Run: saveCmd},
+		{Name: "bgsave", Run: bgSaveCmd},
+		{Name: "shutdown", Run: shutdownCmd},
+	}
+}
+
+// TIME: [seconds, microseconds] as bulk strings.
+func timeCmd(x *Ctx) {
+	now := time.Now()
+	x.Array(2)
+	x.BulkString(strconv.FormatInt(now.Unix(), 10))
+	x.BulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// LASTSAVE: Unix time of the last successful save.
+func lastSaveCmd(x *Ctx) { x.Int(x.S.lastSave.Load()) }
+
+// SAVE: Hooks.Save, then +OK; "-ERR" if it fails or there is no hook, as
+// Redis replies when rdbSave fails.
+func saveCmd(x *Ctx) {
+	if x.S.Hooks.Save == nil {
+		x.Error("ERR")
+		return
+	}
+	if err := x.S.Hooks.Save(); err != nil {
+		x.S.Log.Warn("SAVE failed", zap.Error(err))
+		x.Error("ERR")
+		return
+	}
+	x.S.NoteSave(time.Now())
+	x.OK()
+}
+
+// BGSAVE [SCHEDULE]: Hooks.BGSave starts a background save. The wiring
+// calls Server.NoteSave when it completes.
+func bgSaveCmd(x *Ctx) {
+	if len(x.Args) > 1 && (len(x.Args) != 2 || !optIs(x.Args[1], "schedule")) {
+		x.ErrSyntax()
+		return
+	}
+	if x.S.Hooks.BGSave == nil {
+		x.Error("ERR")
+		return
+	}
+	if err := x.S.Hooks.BGSave(); err != nil {
+		x.S.Log.Warn("BGSAVE failed", zap.Error(err))
+		x.Error("ERR")
+		return
+	}
+	x.Simple("Background saving started")
+}
+
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success there is no
+// reply: Hooks.Shutdown stops the server and the connection closes. NOW and
+// FORCE are accepted; ToonStore has no shutdown wait to skip or save error
+// to force past. ABORT always finds no shutdown in progress, since a
+// shutdown that Hooks.Shutdown accepted does not wait.
+func shutdownCmd(x *Ctx) {
+	var save, nosave, abort, other bool
+	for _, a := range x.Args[1:] {
+		switch {
+		case optIs(a, "nosave"):
+			nosave = true
+		case optIs(a, "save"):
+			save = true
+		case optIs(a, "now"), optIs(a, "force"):
+			other = true
+		case optIs(a, "abort"):
+			abort = true
+		default:
+			x.ErrSyntax()
+			return
+		}
+	}
+	if (abort && (save || nosave || other)) || (save && nosave) {
+		x.ErrSyntax()
+		return
+	}
+	if abort {
+		x.Error("ERR No shutdown in progress.")
+		return
+	}
+	if x.S.Hooks.Shutdown == nil {
+		x.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	if err := x.S.Hooks.Shutdown(!nosave); err != nil {
+		x.S.Log.Warn("SHUTDOWN refused", zap.Error(err))
+		x.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	x.C.CloseAfterReply = true
+}

@@ -1,0 +1,103 @@
+package command
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+)
+
+// Version is the ToonStore release, reported by INFO as tstd_version.
+const Version = "0.1.0"
+
+// RedisVersion is the Redis version ToonStore is compatible with, reported
+// by HELLO and INFO (redis_version): clients gate features on it.
+const RedisVersion = "7.0.15"
+
+// srvState is the server-wide bookkeeping of the server command group:
+// identities (run_id, master_replid), the instantaneous-ops sample,
+// peak memory, the last save and shutdown state. Safe for concurrent use.
+type srvState struct {
+	idOnce sync.Once
+	runID  string // 40 hex characters, random per Server
+	replID string // 40 hex characters, random per Server
+
+	mu          sync.Mutex // guards the fields below
+	sampleMs    int64      // Unix ms of the last ops sample
+	sampleCmds  uint64     // Stats.CommandsProcessed at sampleMs
+	opsPerSec   int64      // rate measured between the last two samples
+	peakMem     uint64     // highest used_memory INFO has seen
+	savedWrites uint64     // store writes counted at the last save
+}
+
+func randomHex40() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand never fails on supported platforms (Go 1.24+ panics
+		// itself); keep a deterministic fallback rather than crash INFO.
+		return "0000000000000000000000000000000000000000"
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func (st *srvState) ids() (runID, replID string) {
+	st.idOnce.Do(func() {
+		st.runID = randomHex40()
+		st.replID = randomHex40()
+	})
+	return st.runID, st.replID
+}
+
+// RunID returns the server's run_id: 40 random hex characters, fixed for
+// the life of s.
+func (s *Server) RunID() string { id, _ := s.srv.ids(); return id }
+
+// NoteSave records that the data was made durable at t: LASTSAVE and
+// INFO's rdb_last_save_time report it and rdb_changes_since_last_save
+// restarts from zero. SAVE calls it; the server wiring calls it when a
+// BGSAVE it started completes.
+func (s *Server) NoteSave(t time.Time) {
+	s.lastSave.Store(t.Unix())
+	var writes uint64
+	if s.Cache != nil {
+		writes = s.Cache.Store().Stats().Writes
+	}
+	s.srv.mu.Lock()
+	s.srv.savedWrites = writes
+	s.srv.mu.Unlock()
+}
+
+// opsPerSec returns instantaneous_ops_per_sec: commands per second between
+// the two most recent samples. Samples are taken when INFO runs, at most
+// one per 100 ms (Redis samples every 100 ms in its cron; we have no cron
+// in the command layer, so the figure is the rate since the previous INFO).
+func (s *Server) opsPerSec(nowMs int64) int64 {
+	cmds := s.Stats.CommandsProcessed.Load()
+	st := &s.srv
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sampleMs == 0 {
+		st.sampleMs, st.sampleCmds = s.Start.UnixMilli(), 0
+	}
+	if d := nowMs - st.sampleMs; d >= 100 {
+		st.opsPerSec = int64(cmds-st.sampleCmds) * 1000 / d
+		st.sampleMs, st.sampleCmds = nowMs, cmds
+	}
+	return st.opsPerSec
+}
+
+// notePeak records m as used memory and returns the peak so far.
+func (st *srvState) notePeak(m uint64) uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if m > st.peakMem {
+		st.peakMem = m
+	}
+	return st.peakMem
+}
+
+func (st *srvState) writesAtSave() uint64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.savedWrites
+}
