@@ -177,10 +177,13 @@ func (r *Reader) done() {
 }
 
 func (r *Reader) maxInline() int {
-	if r.MaxInline > 0 {
-		return r.MaxInline
+	switch {
+	case r.MaxInline <= 0:
+		return DefaultMaxInline
+	case r.MaxInline > math.MaxInt32:
+		return math.MaxInt32 // keeps start+limit+1 from overflowing
 	}
-	return DefaultMaxInline
+	return r.MaxInline
 }
 
 func (r *Reader) maxArgs() int64 {

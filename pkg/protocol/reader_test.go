@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -441,4 +442,17 @@ func TestParseAllocs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParseHugeLimits checks that absurd limits do not overflow offsets.
+func TestParseHugeLimits(t *testing.T) {
+	r := Reader{MaxInline: math.MaxInt, MaxBulkLen: math.MaxInt64, MaxArgs: math.MaxInt}
+	got := parseWhole(t, &r, []byte("*1\r\n$4611686018427387904\r\nab"))
+	requireEqual(t, got, outcome{Leftover: 28}, "outcome")
+	if r.Need() <= 28 {
+		t.Fatalf("Need() = %d", r.Need())
+	}
+	r.Reset()
+	got = parseWhole(t, &r, []byte("PING\r\nGET"))
+	requireEqual(t, got, outcome{Cmds: cmds(cmd("PING")), Leftover: 3}, "outcome")
 }
