@@ -213,13 +213,32 @@ func (r *Reader) findLine(buf []byte, start int, c byte) int {
 	end := min(len(buf), limit)
 	if !r.nul && r.scan < end {
 		seg := buf[r.scan:end]
-		i := bytes.IndexByte(seg, c)
-		if i >= 0 {
-			seg = seg[:i]
+		// Header lines are short: a plain loop over the first bytes beats
+		// two IndexByte calls. Longer lines take the vectorized path.
+		i, j, short := -1, 0, min(len(seg), 32)
+		for ; j < short; j++ {
+			if seg[j] == c {
+				i = j
+				break
+			}
+			if seg[j] == 0 {
+				r.nul = true
+				break
+			}
 		}
-		if bytes.IndexByte(seg, 0) >= 0 {
-			r.nul = true
-		} else if i >= 0 {
+		if j == short && short < len(seg) {
+			rest := seg[short:]
+			k := bytes.IndexByte(rest, c)
+			if k >= 0 {
+				rest = rest[:k]
+			}
+			if bytes.IndexByte(rest, 0) >= 0 {
+				r.nul = true
+			} else if k >= 0 {
+				i = short + k
+			}
+		}
+		if i >= 0 {
 			r.scan += i
 			return r.scan
 		}
@@ -413,6 +432,19 @@ func (r *Reader) splitArgs(line []byte) bool {
 		if p >= n {
 			return true
 		}
+		// Fast path: a plain token (no quote before its end) aliases line.
+		q := p
+		for q < n && !isTokenSpecial(line[q]) {
+			q++
+		}
+		if q == n || line[q] != '"' && line[q] != '\'' {
+			r.args = append(r.args, line[p:q:q])
+			p = q
+			if p < n {
+				p++ // the separator, as the general path's "if (*p) p++"
+			}
+			continue
+		}
 		var (
 			inq, insq, done bool
 			// The token is line[ts:te] while aliased; once a byte breaks
@@ -515,6 +547,11 @@ func (r *Reader) splitArgs(line []byte) bool {
 			r.args = append(r.args, r.scratch[ss:len(r.scratch):len(r.scratch)])
 		}
 	}
+}
+
+// isTokenSpecial reports whether c ends or changes an unquoted token.
+func isTokenSpecial(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '"' || c == '\''
 }
 
 // isSpace is C's isspace in the "C" locale.
