@@ -1,0 +1,62 @@
+// Package eventloop is tstd's network layer: a gnet v2 event handler that
+// turns bytes on a connection into command executions and replies.
+//
+// # The hot path
+//
+// gnet runs one event loop per core (WithMulticore); each connection belongs
+// to one loop for its whole life, and every callback for it (OnOpen,
+// OnTraffic, OnClose) runs on that loop's goroutine. OnTraffic:
+//
+//  1. Checks that at least protocol.Reader.Need() bytes are buffered
+//     (InboundBuffered), so a large bulk string arriving in 64 KiB reads is
+//     not re-scanned on every read.
+//  2. Peeks every inbound byte (Conn.Peek(-1)). The slice aliases gnet's
+//     buffers and is valid only until Discard: the parsed arguments alias it
+//     and are used only during Execute, which never retains them.
+//  3. Parses every complete command in it and executes each, in order,
+//     appending each reply to the connection's reusable output buffer.
+//  4. Discards the consumed bytes; a partial command stays buffered by gnet
+//     and is resumed on the next OnTraffic.
+//  5. Writes the batch's replies with ONE Conn.Write. In gnet v2.9.7 Write
+//     is synchronous on the loop goroutine: it writes to the socket at once
+//     and copies whatever the kernel did not take into the connection's
+//     outbound buffer, so the output buffer is reusable as soon as Write
+//     returns. In steady state nothing on this path allocates.
+//
+// # Durability (appendfsync always)
+//
+// When the sync policy is "always" and a batch executed a write command,
+// OnTraffic calls Options.Sync (the store's group-committing Sync) BEFORE it
+// writes the batch's replies, so no write is acknowledged before it is on
+// disk. This foundation version blocks the event loop for the fsync (other
+// connections of the same loop wait); connections on other loops that sync
+// at the same time share the fsync inside the store. A later version moves
+// the wait off the loop (park the replies, sync on a committer goroutine,
+// deliver through Conn.Wake). If Sync fails, the batch's replies are dropped
+// and the connection is closed: the client sees no acknowledgement.
+//
+// # Backpressure
+//
+// gnet v2 offers no public way to stop reading a socket: its loop keeps
+// reading into the connection's inbound buffer whatever the handler does.
+// Backpressure is therefore applied at the command level: when more than
+// Options.OutputLimit bytes of replies are pending in gnet's outbound buffer
+// (Conn.OutboundBuffered), OnTraffic stops parsing and leaves the input
+// buffered. gnet calls no handler when the outbound buffer drains, so a
+// paused connection is put on a list that the engine ticker (OnTick, on its
+// own goroutine) walks every millisecond, calling Conn.Wake on each; Wake is
+// goroutine-safe and runs OnTraffic on the connection's loop, which resumes
+// once the output is below the limit. Input buffered while paused is capped
+// by Options.QueryBufferLimit, past which the connection is closed, as
+// Redis's client-query-buffer-limit does.
+//
+// # Closing
+//
+// A protocol error is answered with "-ERR <message>" and the connection is
+// closed after the reply is written; QUIT (Client.CloseAfterReply) likewise.
+// If part of the reply is still pending in gnet's outbound buffer, the close
+// waits (via the same ticker) until it drained, up to CloseTimeout. Client.
+// Kill, set for every connection, calls Conn.Close, which gnet documents as
+// goroutine-safe (it enqueues the close on the connection's loop and ignores
+// a connection already closed), so CLIENT KILL works from any loop.
+package eventloop

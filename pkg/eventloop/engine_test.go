@@ -1,0 +1,206 @@
+package eventloop
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func startEngine(t *testing.T, opts Options) *Engine {
+	t.Helper()
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Server == nil {
+		opts.Server = testServer(t, nil)
+	}
+	e, err := Start(opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Stop(ctx); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+	})
+	return e
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// readN reads exactly n bytes.
+func readN(t *testing.T, r io.Reader, n int) string {
+	t.Helper()
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		t.Fatalf("read %d bytes: %v (got %q)", n, err, buf)
+	}
+	return string(buf)
+}
+
+func expectEOF(t *testing.T, c net.Conn) {
+	t.Helper()
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err == nil {
+		t.Fatalf("read %q, want EOF (connection closed)", buf[:n])
+	}
+}
+
+func TestEngineServes(t *testing.T) {
+	e := startEngine(t, Options{Loops: 2})
+	if strings.HasSuffix(e.Addr(), ":0") {
+		t.Fatalf("Addr() = %s: port 0 not resolved", e.Addr())
+	}
+	c := dial(t, e.Addr())
+	r := bufio.NewReader(c)
+	if _, err := io.WriteString(c, "techo hello\r\n*2\r\n$5\r\ntecho\r\n$4\r\na\r\nb\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	want := "*1\r\n$5\r\nhello\r\n*1\r\n$4\r\na\r\nb\r\n"
+	if got := readN(t, r, len(want)); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// One byte per write: the same replies.
+	req := "*3\r\n$5\r\ntecho\r\n$1\r\nx\r\n$0\r\n\r\n"
+	want = "*2\r\n$1\r\nx\r\n$0\r\n\r\n"
+	for i := range len(req) {
+		if _, err := c.Write([]byte{req[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readN(t, r, len(want)); got != want {
+		t.Fatalf("split: got %q, want %q", got, want)
+	}
+	if _, err := io.WriteString(c, "tquit\r\ntecho never\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, r, 5); got != "+OK\r\n" {
+		t.Fatalf("tquit: got %q", got)
+	}
+	expectEOF(t, c)
+}
+
+func TestEngineKillFromAnotherGoroutine(t *testing.T) {
+	srv := testServer(t, nil)
+	e := startEngine(t, Options{Server: srv, Loops: 2})
+	c := dial(t, e.Addr())
+	if _, err := io.WriteString(c, "techo x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, c, len("*1\r\n$1\r\nx\r\n"))
+	clients := srv.Clients.Snapshot()
+	if len(clients) != 1 {
+		t.Fatalf("%d clients registered, want 1", len(clients))
+	}
+	done := make(chan struct{})
+	go func() {
+		clients[0].Kill()
+		clients[0].Kill() // twice is fine
+		close(done)
+	}()
+	<-done
+	expectEOF(t, c)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(srv.Clients.Snapshot()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("client still registered after kill")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	clients[0].Kill() // after close: still fine
+}
+
+func TestEngineBackpressureLargeReplies(t *testing.T) {
+	e := startEngine(t, Options{Loops: 1, OutputLimit: 64 << 10})
+	c := dial(t, e.Addr())
+	// 200 replies of 100 KiB = 20 MiB, requested at once, read only after
+	// the whole pipeline is sent.
+	const n, size = 200, 100 << 10
+	go func() {
+		var b strings.Builder
+		for range n {
+			b.WriteString("tbig 102400\r\n")
+		}
+		_, _ = io.WriteString(c, b.String())
+	}()
+	r := bufio.NewReaderSize(c, 1<<20)
+	hdr := "$102400\r\n"
+	for i := range n {
+		got := readN(t, r, len(hdr)+size+2)
+		if !strings.HasPrefix(got, hdr) || !strings.HasSuffix(got, "x\r\n") {
+			t.Fatalf("reply %d malformed: %q...", i, got[:20])
+		}
+	}
+}
+
+func TestEngineMaxClients(t *testing.T) {
+	e := startEngine(t, Options{MaxClients: 1})
+	c1 := dial(t, e.Addr())
+	if _, err := io.WriteString(c1, "techo a\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, c1, len("*1\r\n$1\r\na\r\n"))
+	c2 := dial(t, e.Addr())
+	want := "-ERR max number of clients reached\r\n"
+	if got := readN(t, c2, len(want)); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	expectEOF(t, c2)
+}
+
+func TestEngineStopClosesClients(t *testing.T) {
+	e, err := Start(Options{Addr: "127.0.0.1:0", Server: testServer(t, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, e.Addr())
+	if _, err := io.WriteString(c, "techo a\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	readN(t, c, len("*1\r\n$1\r\na\r\n"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	select {
+	case <-e.Done():
+	default:
+		t.Fatalf("Done not closed after Stop")
+	}
+	expectEOF(t, c)
+	if _, err := net.DialTimeout("tcp", e.Addr(), time.Second); err == nil {
+		t.Fatalf("still accepting after Stop")
+	}
+	if err := e.Stop(ctx); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+}
+
+func TestStartAddressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if e, err := Start(Options{Addr: ln.Addr().String(), Server: testServer(t, nil)}); err == nil {
+		_ = e.Stop(context.Background())
+		t.Fatalf("Start on a used address succeeded")
+	}
+}

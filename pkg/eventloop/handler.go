@@ -1,0 +1,346 @@
+package eventloop
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/toonstore/toonstore/pkg/command"
+	"github.com/toonstore/toonstore/pkg/protocol"
+)
+
+// maxRetainedOut is the largest output buffer a connection keeps between
+// batches; a larger one (a huge reply) is dropped after its write so that an
+// idle connection does not pin it.
+const maxRetainedOut = 1 << 20
+
+// replyMaxClients is Redis's reply to a connection over maxclients.
+const replyMaxClients = "-ERR max number of clients reached\r\n"
+
+// connState is the per-connection state, stored with Conn.SetContext. It is
+// owned by the connection's event loop goroutine: nothing else touches it
+// (the wait list holds it only as a map key).
+type connState struct {
+	client   *command.Client
+	r        protocol.Reader
+	out      []byte // reply buffer, reused across batches
+	leftover int    // inbound bytes still buffered after the last OnTraffic
+	closing  bool   // replies written; close once they drained
+	closeBy  int64  // Unix ns after which a closing connection is closed anyway
+	parked   bool   // on handler.waiting
+	closed   bool   // OnClose ran
+}
+
+// handler is the gnet.EventHandler. Its methods run on event loop
+// goroutines (OnTick on the ticker goroutine); shared fields are atomics or
+// guarded by mu.
+type handler struct {
+	gnet.BuiltinEventEngine
+
+	opts Options
+	srv  *command.Server
+	log  *zap.Logger
+
+	syncAlways  atomic.Bool
+	requirePass atomic.Bool
+	maxClients  atomic.Int64
+	stopping    atomic.Bool // no more commands are parsed once set
+
+	eng       gnet.Engine // set in OnBoot, before any other callback
+	ready     chan struct{}
+	readyOnce sync.Once
+
+	mu      sync.Mutex               // guards waiting and wakeBuf
+	waiting map[*connState]gnet.Conn // parked connections, woken by OnTick
+	wakeBuf []gnet.Conn              // scratch for OnTick
+}
+
+func newHandler(opts Options) *handler {
+	h := &handler{
+		opts:    opts,
+		srv:     opts.Server,
+		log:     opts.Logger,
+		ready:   make(chan struct{}),
+		waiting: make(map[*connState]gnet.Conn),
+	}
+	h.syncAlways.Store(opts.SyncAlways)
+	h.requirePass.Store(opts.RequirePass)
+	h.maxClients.Store(int64(opts.MaxClients))
+	return h
+}
+
+// OnBoot records the engine. gnet has bound the listener when it runs.
+func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
+	h.eng = eng
+	return gnet.None
+}
+
+// OnTick runs on gnet's ticker goroutine, first right after the event loops
+// started (which is when Start reports the engine ready), then after each
+// returned delay. It wakes every parked connection: Conn.Wake is
+// goroutine-safe and runs OnTraffic on the connection's own loop.
+func (h *handler) OnTick() (time.Duration, gnet.Action) {
+	h.readyOnce.Do(func() { close(h.ready) })
+	h.mu.Lock()
+	wake := h.wakeBuf[:0]
+	for _, c := range h.waiting {
+		wake = append(wake, c)
+	}
+	h.wakeBuf = wake
+	h.mu.Unlock()
+	// A connection closed since it was collected is ignored by gnet's wake
+	// (it checks that the connection is still open on its loop).
+	for _, c := range wake {
+		_ = c.Wake(nil)
+	}
+	if len(wake) > 0 {
+		return time.Millisecond, gnet.None
+	}
+	return 100 * time.Millisecond, gnet.None
+}
+
+// OnOpen registers a client for c, or rejects c over maxclients with
+// Redis's error (the reply is written, then gnet closes c).
+func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	s := h.srv
+	if s.Stats.ConnectedClients.Add(1) > h.maxClients.Load() {
+		s.Stats.ConnectedClients.Add(-1)
+		s.Stats.RejectedConnections.Add(1)
+		return []byte(replyMaxClients), gnet.Close
+	}
+	s.Stats.ConnectionsReceived.Add(1)
+	cl := s.NewClient()
+	cl.Addr = addrString(c.RemoteAddr())
+	cl.FD = c.Fd()
+	cl.LAddr = localAddr(cl.FD, c.LocalAddr())
+	// Redis semantics: a connection opened while no password is required
+	// is authenticated, and stays so if one is configured later.
+	cl.Authed = !h.requirePass.Load()
+	// Conn.Close is goroutine-safe and a no-op on a closed connection.
+	cl.Kill = func() { _ = c.Close() }
+	st := &connState{client: cl}
+	c.SetContext(st)
+	s.Clients.Add(cl)
+	return nil, gnet.None
+}
+
+// OnClose unregisters the client of c.
+func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
+	st, _ := c.Context().(*connState)
+	if st == nil {
+		return gnet.None // rejected in OnOpen
+	}
+	st.closed = true
+	h.unpark(st)
+	c.SetContext(nil)
+	h.srv.Clients.Remove(st.client)
+	h.srv.Stats.ConnectedClients.Add(-1)
+	return gnet.None
+}
+
+// OnTraffic serves every complete command buffered on c. See the package
+// documentation for the steps.
+func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
+	st, _ := c.Context().(*connState)
+	if st == nil {
+		return gnet.Close
+	}
+	if d := c.InboundBuffered() - st.leftover; d > 0 {
+		h.srv.Stats.NetInputBytes.Add(uint64(d))
+	}
+	action := h.serve(c, st)
+	if !st.closed {
+		st.leftover = c.InboundBuffered()
+		st.client.QueryBuf.Store(int64(st.leftover))
+		st.client.OutBuf.Store(int64(c.OutboundBuffered()))
+	}
+	return action
+}
+
+func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
+	if st.closing {
+		// Input after QUIT or a protocol error is ignored, as Redis does.
+		_, _ = c.Discard(-1)
+		return h.closeWhenDrained(c, st)
+	}
+	for {
+		if in := c.InboundBuffered(); in > h.opts.QueryBufferLimit {
+			h.log.Warn("closing client that reached max query buffer length",
+				zap.Uint64("id", st.client.ID), zap.String("addr", st.client.Addr), zap.Int("qbuf", in))
+			return gnet.Close
+		}
+		if c.OutboundBuffered() >= h.opts.OutputLimit {
+			h.park(c, st)
+			return gnet.None
+		}
+		h.unpark(st)
+		n := c.InboundBuffered()
+		if n == 0 || n < st.r.Need() || h.stopping.Load() {
+			return gnet.None
+		}
+		buf, err := c.Peek(-1)
+		if err != nil || len(buf) == 0 {
+			return gnet.None
+		}
+		consumed, full, wrote := h.batch(st, buf)
+		// buf and the arguments parsed from it are dead from here on.
+		if wrote {
+			if err := h.opts.Sync(); err != nil {
+				h.log.Error("appendfsync always: sync failed; closing the connection without acknowledging its writes",
+					zap.Uint64("id", st.client.ID), zap.Error(err))
+				st.out = st.out[:0]
+				return gnet.Close
+			}
+		}
+		if consumed > 0 {
+			// Never Discard(0): gnet reads n <= 0 as "everything".
+			_, _ = c.Discard(consumed)
+		}
+		if len(st.out) > 0 {
+			h.srv.Stats.NetOutputBytes.Add(uint64(len(st.out)))
+			_, err := c.Write(st.out)
+			if cap(st.out) > maxRetainedOut {
+				st.out = nil
+			} else {
+				st.out = st.out[:0]
+			}
+			if err != nil || st.closed {
+				return gnet.None // gnet closed c inside Write
+			}
+		}
+		if st.closing {
+			return h.closeWhenDrained(c, st)
+		}
+		if !full {
+			return gnet.None
+		}
+	}
+}
+
+// batch parses and executes the commands at the head of buf, appending
+// their replies to st.out. It stops at the first incomplete command, when
+// the replies reach the output limit (full), after a command that closes
+// the connection, or at a protocol error (whose reply it appends). consumed
+// is the number of bytes of buf to discard; wrote reports that a write
+// command ran while appendfsync always is on.
+func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bool) {
+	cl := st.client
+	out := st.out
+	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
+	for consumed < len(buf) {
+		if len(out) >= h.opts.OutputLimit {
+			full = true
+			break
+		}
+		st.r.Unauthenticated = !cl.Authed && h.requirePass.Load()
+		args, n, err := st.r.Parse(buf[consumed:])
+		if err != nil {
+			out = protocol.AppendError(out, "ERR "+err.Error())
+			st.closing = true
+			consumed = len(buf)
+			break
+		}
+		if n == 0 {
+			break
+		}
+		consumed += n
+		if len(args) == 0 {
+			continue
+		}
+		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0])) {
+			wrote = true
+		}
+		out = h.srv.Execute(cl, args, out)
+		if cl.CloseAfterReply {
+			st.closing = true
+			consumed = len(buf)
+			break
+		}
+		if h.stopping.Load() {
+			// SHUTDOWN (or Stop) is under way: no further command of this
+			// batch runs; the replies so far are written.
+			break
+		}
+	}
+	st.out = out
+	return consumed, full, wrote
+}
+
+// isWrite reports whether cmd may append to the store. EXEC runs queued
+// commands that may be writes.
+func isWrite(cmd *command.Command) bool {
+	if cmd == nil {
+		return false
+	}
+	return cmd.Flags&command.FlagWrite != 0 || cmd.Name == "exec"
+}
+
+// closeWhenDrained closes c once its pending replies are written, or after
+// CloseTimeout.
+func (h *handler) closeWhenDrained(c gnet.Conn, st *connState) gnet.Action {
+	if c.OutboundBuffered() == 0 {
+		return gnet.Close
+	}
+	now := time.Now().UnixNano()
+	if st.closeBy == 0 {
+		st.closeBy = now + int64(h.opts.CloseTimeout)
+	} else if now > st.closeBy {
+		return gnet.Close
+	}
+	h.park(c, st)
+	return gnet.None
+}
+
+func (h *handler) park(c gnet.Conn, st *connState) {
+	if st.parked {
+		return
+	}
+	st.parked = true
+	h.mu.Lock()
+	h.waiting[st] = c
+	h.mu.Unlock()
+}
+
+func (h *handler) unpark(st *connState) {
+	if !st.parked {
+		return
+	}
+	st.parked = false
+	h.mu.Lock()
+	delete(h.waiting, st)
+	h.mu.Unlock()
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// localAddr returns the connection's local address as the kernel reports it
+// (the listener's address may be a wildcard), falling back to fallback.
+func localAddr(fd int, fallback net.Addr) string {
+	if sa, err := unix.Getsockname(fd); err == nil {
+		if s := sockaddrString(sa); s != "" {
+			return s
+		}
+	}
+	return addrString(fallback)
+}
+
+func sockaddrString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	case *unix.SockaddrInet6:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	}
+	return ""
+}

@@ -1,0 +1,86 @@
+package eventloop
+
+import (
+	"time"
+
+	"github.com/toonstore/toonstore/pkg/command"
+	"go.uber.org/zap"
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxClients       = 10000
+	DefaultOutputLimit      = 4 << 20 // 4 MiB of pending replies
+	DefaultQueryBufferLimit = 1 << 30 // Redis's client-query-buffer-limit
+	DefaultCloseTimeout     = 10 * time.Second
+)
+
+// Options configure Start. Zero fields take their defaults.
+type Options struct {
+	// Addr is host:port to listen on; port 0 picks a free port (see
+	// Engine.Addr). Required.
+	Addr string
+	// Server executes commands. Required.
+	Server *command.Server
+	// Logger defaults to zap.NewNop(). gnet's own messages go to it too,
+	// named "gnet".
+	Logger *zap.Logger
+
+	// Sync makes every write that returned before the call durable (the
+	// store's Sync). It is called on the event loop after a batch that ran a
+	// write command while SyncAlways is set (see SetSyncAlways). Nil means
+	// no syncing.
+	Sync func() error
+	// SyncAlways is the initial appendfsync-always state.
+	SyncAlways bool
+	// RequirePass is the initial "a password is configured" state: new
+	// connections start unauthenticated and the protocol reader applies
+	// Redis's limits for unauthenticated clients.
+	RequirePass bool
+	// MaxClients is the initial maxclients (default DefaultMaxClients).
+	MaxClients int
+
+	// OutputLimit is the pending-reply size in bytes over which a
+	// connection's input is no longer parsed until the replies drain.
+	OutputLimit int
+	// QueryBufferLimit is the buffered-input size over which a connection
+	// is closed.
+	QueryBufferLimit int
+	// CloseTimeout bounds how long a connection closing after its reply
+	// waits for the reply to drain.
+	CloseTimeout time.Duration
+
+	// Loops is the number of event loops; 0 means one per CPU
+	// (gnet.WithMulticore(true)).
+	Loops int
+	// ReusePort gives every loop its own SO_REUSEPORT listener (Linux)
+	// instead of one acceptor reactor handing connections out. It is
+	// ignored when the port is 0, since each listener would pick a
+	// different port.
+	ReusePort bool
+	// LockOSThread pins each loop to an OS thread.
+	LockOSThread bool
+	// TCPDelay turns Nagle's algorithm on (TCP_NODELAY is set by default).
+	TCPDelay bool
+	// TCPKeepAlive is the keep-alive period (Redis's tcp-keepalive); 0
+	// leaves the OS default.
+	TCPKeepAlive time.Duration
+}
+
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.MaxClients <= 0 {
+		o.MaxClients = DefaultMaxClients
+	}
+	if o.OutputLimit <= 0 {
+		o.OutputLimit = DefaultOutputLimit
+	}
+	if o.QueryBufferLimit <= 0 {
+		o.QueryBufferLimit = DefaultQueryBufferLimit
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+}
