@@ -139,6 +139,8 @@ func (c *Cache) expireIfDue(db int, key []byte) bool {
 	t := c.Lock(key)
 	defer t.Unlock()
 	s := t.shard(key)
+	// s.expired changes only under s.mu, which we hold: the difference is
+	// exactly whether live expired this key.
 	before := s.expired.Load()
 	c.live(s, db, key, entryKey{db: db, key: noCopyString(key)})
 	return s.expired.Load() != before

@@ -169,5 +169,7 @@ func decode(key []byte, e store.Entry) (Value, error) {
 	if e.Kind == 0 || e.Kind >= 16 {
 		return Value{}, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)
 	}
-	return Value{Kind: e.Kind, ExpireAt: e.ExpireAt, Str: append([]byte(nil), e.Value...)}, nil
+	str := make([]byte, len(e.Value)) // an empty value stays non-nil and costs nothing
+	copy(str, e.Value)
+	return Value{Kind: e.Kind, ExpireAt: e.ExpireAt, Str: str}, nil
 }

@@ -98,6 +98,39 @@ func ParseURL(s string) (URLConfig, error) {
 	return cfg, nil
 }
 
+// String returns the canonical connection string of cfg, which ParseURL
+// maps back to cfg: parameters left at zero are omitted, the others appear
+// in a fixed order.
+func (cfg URLConfig) String() string {
+	var b strings.Builder
+	b.WriteString("file://")
+	b.WriteString((&url.URL{Path: cfg.Dir}).EscapedPath())
+	q := url.Values{}
+	if cfg.Cache.Capacity != 0 {
+		q.Set("capacity", strconv.Itoa(cfg.Cache.Capacity))
+	}
+	if cfg.Cache.MaxBytes != 0 {
+		q.Set("maxbytes", strconv.FormatInt(cfg.Cache.MaxBytes, 10))
+	}
+	if cfg.Cache.Shards != 0 {
+		q.Set("shards", strconv.Itoa(cfg.Cache.Shards))
+	}
+	if cfg.Store.Databases != 0 {
+		q.Set("databases", strconv.Itoa(cfg.Store.Databases))
+	}
+	switch cfg.Store.Sync {
+	case store.SyncAlways:
+		q.Set("sync", "always")
+	case store.SyncNo:
+		q.Set("sync", "no")
+	}
+	if len(q) > 0 {
+		b.WriteByte('?')
+		b.WriteString(q.Encode())
+	}
+	return b.String()
+}
+
 // OpenURL opens "file://./data?capacity=10000" (the seed's connection
 // string; "file://./data" means the default capacity): see ParseURL for
 // the syntax. A malformed string returns an error wrapping ErrBadURL;

@@ -112,3 +112,32 @@ func TestNew(t *testing.T) {
 	defer c.Close()
 	wantGet(t, c, 0, []byte("k"), []byte("v"))
 }
+
+// FuzzParseURL: whatever ParseURL accepts, its canonical form parses back
+// to the same configuration; whatever it rejects wraps ErrBadURL.
+func FuzzParseURL(f *testing.F) {
+	for _, s := range []string{
+		"file://./data?capacity=10000", "file://./data", "file:///abs/x y?sync=no&shards=8",
+		"file://d?maxbytes=1&databases=2", "file://%3F?capacity=1", "file://",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		cfg, err := ParseURL(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadURL) {
+				t.Fatalf("ParseURL(%q) = %v, not ErrBadURL", s, err)
+			}
+			return
+		}
+		canon := cfg.String()
+		again, err := ParseURL(canon)
+		if err != nil {
+			t.Fatalf("ParseURL(%q) ok, its canonical form %q fails: %v", s, canon, err)
+		}
+		if again.Dir != cfg.Dir || again.Store != cfg.Store || again.Cache.Capacity != cfg.Cache.Capacity ||
+			again.Cache.MaxBytes != cfg.Cache.MaxBytes || again.Cache.Shards != cfg.Cache.Shards {
+			t.Fatalf("ParseURL(%q) = %+v, canonical %q parses to %+v", s, cfg, canon, again)
+		}
+	})
+}
