@@ -68,7 +68,7 @@ type Directive struct {
 
 	enumVals []int                                           // values of Enum, parallel
 	validate func(v string) string                           // extra check on the normalized value; returns Redis's reason
-	fix      func(v string) string                           // adjusts a valid value after set (hz clamps)
+	fix      func(v string, runtime bool) string             // adjusts a valid value after set, as Redis's apply functions do
 	special  func(c *setCtx, args []string) (string, string) // TypeSpecial: args -> (value, reason)
 }
 
@@ -125,7 +125,7 @@ func (d *Directive) parse(c *setCtx, args []string) (string, string) {
 		}
 	}
 	if d.fix != nil {
-		out = d.fix(out)
+		out = d.fix(out, c.runtime)
 	}
 	return out, ""
 }

@@ -152,7 +152,7 @@ func memtoull(s string) (uint64, bool) {
 	}
 	v, err := strconv.ParseUint(digits, 10, 64)
 	if err != nil {
-		return 0, false // ERANGE
+		v = math.MaxUint64 // strtoull saturates and Redis 7.0 ignores ERANGE
 	}
 	return v * mul, true
 }

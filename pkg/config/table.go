@@ -247,7 +247,7 @@ func builtins() []Directive {
 		func() Directive {
 			// Redis accepts any hz but clamps it to [1, 500] when applying.
 			d := intD("hz", noAlias, mutable, 0, intMax, 10)
-			d.fix = func(v string) string {
+			d.fix = func(v string, _ bool) string {
 				n, _ := strconv.ParseInt(v, 10, 64)
 				return itoa(min(max(n, 1), 500))
 			}
@@ -279,7 +279,18 @@ func builtins() []Directive {
 		intD("latency-monitor-threshold", noAlias, mutable, 0, longMax, 0),
 		memD("proto-max-bulk-len", noAlias, mutable, 1024*1024, longMax, 512*1024*1024, false),
 		intD("stream-node-max-entries", noAlias, mutable, 0, longMax, 100),
-		memD("repl-backlog-size", noAlias, mutable, 1, longMax, 1024*1024, false),
+		func() Directive {
+			// CONFIG SET raises it to 16kb when resizing the backlog; a
+			// file's value stays as given.
+			d := memD("repl-backlog-size", noAlias, mutable, 1, longMax, 1024*1024, false)
+			d.fix = func(v string, runtime bool) string {
+				if n, _ := strconv.ParseInt(v, 10, 64); runtime && n < 16*1024 {
+					return "16384"
+				}
+				return v
+			}
+			return d
+		}(),
 
 		// Unsigned long long configs.
 		memD("maxmemory", noAlias, mutable, 0, ullMax, 0, true),
