@@ -53,6 +53,10 @@ func optIs(b []byte, kw string) bool {
 
 // PING [message]: +PONG, or message as a bulk string.
 func pingCmd(x *Ctx) {
+	if len(x.Args) > 2 {
+		x.ErrArity()
+		return
+	}
 	if len(x.Args) == 1 {
 		x.Simple("PONG")
 		return
