@@ -45,8 +45,31 @@ func BenchmarkParse(b *testing.B) {
 			}
 		})
 	}
+	// 100k arguments arriving in 4 KB reads: resumed parsing keeps the
+	// cost proportional to the bytes, not to bytes x reads.
+	b.Run("split=4KB/args=100k", func(b *testing.B) {
+		in := AppendArrayLen(nil, 100000)
+		for range 100000 {
+			in = AppendBulkString(in, "member")
+		}
+		b.ReportAllocs()
+		b.SetBytes(int64(len(in)))
+		var r Reader
+		for b.Loop() {
+			for end := 4096; ; end += 4096 {
+				end = min(end, len(in))
+				_, n, err := r.Parse(in[:end])
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != 0 {
+					break
+				}
+			}
+		}
+	})
 	// A 1 MB bulk arriving in 4 KB reads, Need-gated as an event loop
-	// would: the cost must stay proportional to the bytes.
+	// would: two Parse calls, whatever the number of reads.
 	b.Run("split=4KB/bulk=1MB", func(b *testing.B) {
 		in := encodeCmd(nil, "SET", "k", strings.Repeat("x", 1<<20))
 		b.ReportAllocs()
