@@ -8,7 +8,8 @@ import (
 )
 
 // TestAllocsCachedGet guards the hot path: Lock, Get of a decoded value,
-// Unlock allocate nothing; neither does a multi-key lock.
+// Unlock allocate nothing; neither do Set of a present key and multi-key
+// locks.
 func TestAllocsCachedGet(t *testing.T) {
 	c := openTest(t, "", Options{NoActiveExpiry: true})
 	k := []byte("hot")
@@ -16,6 +17,7 @@ func TestAllocsCachedGet(t *testing.T) {
 	ttl := []byte("hot-ttl")
 	mustSet(t, c, 0, ttl, []byte("v"), c.Now()+3_600_000)
 	keys := [][]byte{k, ttl, []byte("other")}
+	setVal := bytes.Repeat([]byte("y"), 1024)
 	for _, tc := range []struct {
 		name string
 		f    func()
@@ -37,6 +39,15 @@ func TestAllocsCachedGet(t *testing.T) {
 		{"Exists", func() {
 			tx := c.Lock(k)
 			tx.Exists(0, k)
+			tx.Unlock()
+		}},
+		{"Set of a present key", func() {
+			// Includes the store's append: the cache side adds nothing
+			// once the key has its decoded entry.
+			tx := c.Lock(k)
+			if err := tx.Set(0, k, Value{Str: setVal}); err != nil {
+				panic(err)
+			}
 			tx.Unlock()
 		}},
 		{"LockKeys", func() {

@@ -134,14 +134,14 @@ func (c *Cache) expireRound(x *expirer, db int) (sampled, deleted int) {
 }
 
 // expireIfDue deletes key from db if its expiry has passed, under its
-// shard lock, and reports whether it did.
+// shard lock, and reports whether it did. The store is asked, not the
+// decoded copy: both agree under the lock, and the store is the truth.
 func (c *Cache) expireIfDue(db int, key []byte) bool {
 	t := c.Lock(key)
 	defer t.Unlock()
-	s := t.shard(key)
-	// s.expired changes only under s.mu, which we hold: the difference is
-	// exactly whether live expired this key.
-	before := s.expired.Load()
-	c.live(s, db, key, entryKey{db: db, key: noCopyString(key)})
-	return s.expired.Load() != before
+	e, found, err := c.s.DB(db).Get(key)
+	if err != nil || !found || e.ExpireAt == 0 || e.ExpireAt > c.now() {
+		return false
+	}
+	return c.expireKey(t.shard(key), db, key, entryKey{db: db, key: noCopyString(key)})
 }

@@ -146,20 +146,21 @@ func (c *Cache) live(s *shard, db int, key []byte, k entryKey) (kind store.Kind,
 }
 
 // expireKey deletes key, whose expiry has passed, from the store (a
-// tombstone) and drops its decoded copy, counting it in ExpiredKeys. If the
-// store refuses the tombstone the key stays there, still expired, and is
-// tried again on its next read; dropping the decoded copy loses nothing.
-// s is key's shard, held.
-func (c *Cache) expireKey(s *shard, db int, key []byte, k entryKey) {
+// tombstone) and drops its decoded copy, counting it in ExpiredKeys, and
+// reports whether the store had it. If the store refuses the tombstone the
+// key stays there, still expired, and is tried again on its next read;
+// dropping the decoded copy loses nothing. s is key's shard, held.
+func (c *Cache) expireKey(s *shard, db int, key []byte, k entryKey) bool {
 	existed, err := c.s.DB(db).Delete(key)
 	s.remove(k)
 	if err != nil {
 		c.log.Warn("cache: deleting an expired key", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
-		return
+		return false
 	}
 	if existed {
 		s.expired.Add(1)
 	}
+	return existed
 }
 
 // decode turns a store entry into a Value owning its bytes: e.Value aliases

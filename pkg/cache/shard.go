@@ -32,7 +32,8 @@ type shard struct {
 	capacity int   // entries the lru keeps; immutable after Open
 	maxBytes int64 // 0 = no byte cap; immutable after Open
 
-	// Counters, written under mu, read by Stats without it.
+	// Counters: added to under mu, read by Stats and zeroed by ResetStats
+	// without it.
 	hits, misses, evictions, inserts, expired atomic.Uint64
 	entries                                   atomic.Int64 // lru.Len(), published after each change
 
