@@ -393,3 +393,62 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestRewrite(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "tstd.conf", strings.Join([]string{
+		"# my settings",
+		"maxmemory 1mb",
+		"save 900 1",
+		"save 300 10",
+		"slave-priority 50",
+		"timeout 0",
+		"rename-command FLUSHALL \"\"",
+		"maxmemory 3mb",
+		"",
+	}, "\n"))
+	c := New()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	// A line the registry does not know (an older directive, say).
+	data, _ := os.ReadFile(p)
+	writeFile(t, dir, "tstd.conf", strings.Replace(string(data), "timeout 0\n", "timeout 0\nfrobnicate 1\n", 1))
+	mustSet(t, c, "maxmemory", "2gb", "loglevel", "warning", "requirepass", "p w", "save", "60 1",
+		"client-output-buffer-limit", "pubsub 1mb 2mb 30")
+	if err := c.Rewrite(p); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join([]string{
+		"# my settings",
+		"maxmemory 2gb",
+		"save 60 1",
+		"",
+		"replica-priority 50",
+		"timeout 0",
+		"# ??? frobnicate 1",
+		"rename-command FLUSHALL \"\"",
+		"",
+		rewriteSignature,
+	}, "\n")
+	got := string(data)
+	if !strings.HasPrefix(got, want+"\n") {
+		t.Fatalf("rewritten file:\n%s\nwant prefix:\n%s", got, want)
+	}
+	for _, line := range []string{`requirepass "p w"`, "loglevel warning", "client-output-buffer-limit pubsub 1mb 2mb 30",
+		"latency-tracking-info-percentiles 50 99 99.9", `dir "` + c.Value("dir") + `"`} {
+		if !strings.Contains(got, "\n"+line+"\n") {
+			t.Errorf("missing %q in:\n%s", line, got)
+		}
+	}
+	// Loading the rewritten file reproduces every value.
+	c2 := New()
+	if err := c2.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	requireEqual(t, c2.Get("*"), c.Get("*"))
+}
