@@ -23,9 +23,10 @@ const (
 
 	// maxBulkLimit caps MaxBulkLen so that offset arithmetic cannot overflow.
 	maxBulkLimit int64 = 1 << 62
-	// keepCap is the largest argument list kept for reuse after a command:
-	// a one-off command of a million arguments should not pin its list.
-	keepCap = 1 << 16
+	// keepCap is the largest argument list kept for reuse after a command
+	// (4096 slots, 160 KB per connection at most): a one-off command of a
+	// million arguments should not pin its 40 MB of lists.
+	keepCap = 1 << 12
 )
 
 // Reader parses RESP requests, multibulk ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") and
