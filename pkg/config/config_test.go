@@ -452,3 +452,11 @@ func TestRewrite(t *testing.T) {
 	}
 	requireEqual(t, c2.Get("*"), c.Get("*"))
 }
+
+// Config must satisfy pkg/command's Config interface (declared there; not
+// imported here to keep the dependency arrow).
+var _ interface {
+	Get(pattern string) [][2]string
+	Set(pairs [][2]string) error
+	Value(name string) string
+} = (*Config)(nil)
