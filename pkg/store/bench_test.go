@@ -1,0 +1,137 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+const benchKeys = 100_000
+
+// benchStore opens a store holding benchKeys keys with 1 KiB values.
+func benchStore(b *testing.B, sync SyncPolicy) (*Store, [][]byte) {
+	b.Helper()
+	s, err := Open(b.TempDir(), Options{Sync: sync})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	keys := make([][]byte, benchKeys)
+	val := make([]byte, 1024)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "key:%08d", i)
+		if err := s.DB(0).Set(keys[i], KindString, val, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, keys
+}
+
+func BenchmarkGet(b *testing.B) {
+	s, keys := benchStore(b, SyncNo)
+	d := s.DB(0)
+	// A Go map of the same keys to heap values in the same run: the
+	// reference for the ratio (these machines are shared and noisy).
+	ref := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		ref[string(k)] = make([]byte, 1024)
+	}
+	b.Run("impl=gomap/mode=serial", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(1024)
+		i := 0
+		for b.Loop() {
+			if _, ok := ref[string(keys[i%len(keys)])]; !ok {
+				b.Fatal("missing")
+			}
+			i += 7919
+		}
+	})
+	b.Run("impl=store/mode=serial", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(1024)
+		i := 0
+		for b.Loop() {
+			if _, ok, _ := d.Get(keys[i%len(keys)]); !ok {
+				b.Fatal("missing")
+			}
+			i += 7919
+		}
+	})
+	b.Run("impl=store/mode=parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(1024)
+		b.RunParallel(func(pb *testing.PB) {
+			i := rand.IntN(len(keys))
+			for pb.Next() {
+				if _, ok, _ := d.Get(keys[i%len(keys)]); !ok {
+					b.Fatal("missing")
+				}
+				i += 7919
+			}
+		})
+	})
+}
+
+func BenchmarkSet(b *testing.B) {
+	s, keys := benchStore(b, SyncEverySec)
+	d := s.DB(0)
+	val := make([]byte, 1024)
+	b.ReportAllocs()
+	b.SetBytes(1024)
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if err := d.Set(keys[i%len(keys)], KindString, val, 0); err != nil {
+			b.Fatal(err)
+		}
+		i += 7919
+	}
+}
+
+// BenchmarkMixed is 90% Get, 10% Set over the same keys, in parallel.
+func BenchmarkMixed(b *testing.B) {
+	s, keys := benchStore(b, SyncEverySec)
+	d := s.DB(0)
+	b.ReportAllocs()
+	b.SetBytes(1024)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		val := make([]byte, 1024)
+		r := rand.New(rand.NewPCG(rand.Uint64(), 0))
+		for pb.Next() {
+			k := keys[r.IntN(len(keys))]
+			if r.IntN(10) == 0 {
+				if err := d.Set(k, KindString, val, 0); err != nil {
+					b.Fatal(err)
+				}
+			} else if _, ok, _ := d.Get(k); !ok {
+				b.Fatal("missing")
+			}
+		}
+	})
+}
+
+func TestGetSetDoNotAllocate(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo})
+	defer closeT(t, s)
+	d := s.DB(0)
+	key, val := []byte("key"), make([]byte, 1024)
+	mustSet(t, d, "key", "v", 0)
+	cases := []struct {
+		name string
+		fn   func()
+	}{
+		{"Get hit", func() { d.Get(key) }},
+		{"Get miss", func() { d.Get([]byte("missing")) }},
+		{"Set overwrite", func() { d.Set(key, KindString, val, 0) }},
+		{"SetExpire", func() { d.SetExpire(key, 5) }},
+		{"id Get", func() { s.Get(1) }},
+	}
+	s.Put(val)
+	for _, c := range cases {
+		if n := testing.AllocsPerRun(200, c.fn); n != 0 {
+			t.Errorf("%s allocates %.1f times per call, want 0", c.name, n)
+		}
+	}
+}
