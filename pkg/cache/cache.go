@@ -55,6 +55,9 @@ func New(dir string, capacity int) (*Cache, error) {
 }
 
 // Open returns a cache over an open store. Close closes the store too.
+// Capacity is split across the shards exactly, except that every shard
+// keeps at least one entry: a Capacity below the shard count holds up to
+// one entry per shard. MaxBytes is split evenly.
 // It returns ErrBadOptions (wrapped) for a negative Capacity or MaxBytes,
 // a Shards count that is not a power of two, or an Hz out of range; the
 // store is left open in that case.
