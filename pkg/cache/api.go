@@ -27,7 +27,7 @@ type Options struct {
 	Capacity int          // decoded entries kept; default 10000
 	MaxBytes int64        // optional cap on decoded bytes (maxmemory); 0 = none
 	Shards   int          // power of two >= 4*GOMAXPROCS by default
-	Now      func() int64 // clock in Unix ms; default time.Now().UnixMilli
+	Now      func() int64 // clock in Unix ms, called from any goroutine; default time.Now().UnixMilli
 	Logger   *zap.Logger
 	// NoActiveExpiry turns off sampled active expiry, the background
 	// goroutine that Open starts and Close stops (tests that own the clock).
