@@ -9,11 +9,13 @@ import (
 const (
 	// DefaultMaxBulkLen is proto-max-bulk-len: 512 MiB.
 	DefaultMaxBulkLen int64 = 512 << 20
-	// DefaultMaxArgs is the largest multibulk count Redis 7.0 accepts:
-	// INT_MAX (processMultibulkBuffer rejects ll > INT_MAX; the 1024*1024
-	// cap of Redis <= 6.2.5 is gone). Declaring it costs nothing: the
-	// argument list grows only as arguments arrive.
-	DefaultMaxArgs = math.MaxInt32
+	// DefaultMaxArgs is the largest multibulk count accepted: 1,048,576,
+	// the cap of Redis <= 6.2.5. Redis 7.0 accepts up to INT_MAX
+	// (processMultibulkBuffer rejects ll > INT_MAX); ToonStore keeps the
+	// 1M cap as a deliberate, documented deviation so that one command's
+	// argument table stays bounded (24 MiB of slice headers). Counts above
+	// it get Redis's "invalid multibulk length" error.
+	DefaultMaxArgs = 1 << 20
 	// DefaultMaxInline is PROTO_INLINE_MAX_SIZE: 64 KiB.
 	DefaultMaxInline = 64 << 10
 

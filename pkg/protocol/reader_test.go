@@ -38,7 +38,8 @@ var parseCases = []parseCase{
 	{name: "incomplete bulk", in: "*1\r\n$3\r\nfo", want: outcome{Leftover: 10}},
 	{name: "incomplete trailer", in: "*1\r\n$3\r\nfoo\r", want: outcome{Leftover: 12}},
 	{name: "huge declared bulk", in: "*1\r\n$536870912\r\nabc", want: outcome{Leftover: 19}},
-	{name: "huge declared count", in: "*2147483647\r\n$1\r\na\r\n", want: outcome{Leftover: 20}},
+	{name: "huge declared count", in: "*1048576\r\n$1\r\na\r\n", want: outcome{Leftover: 17}},
+	{name: "count over default MaxArgs", in: "*1048577\r\n", want: outcome{Err: "Protocol error: invalid multibulk length"}},
 	{name: "NUL hides count CR", in: "*1\x00\r\n$4\r\nPING\r\n", want: outcome{Leftover: 15}},
 	{name: "NUL hides bulk CR", in: "*1\r\n$4\x00\r\nPING\r\n", want: outcome{Leftover: 15}},
 
