@@ -279,7 +279,7 @@ func TestFullDiskAtRotation(t *testing.T) {
 	if st := s.Stats(); st.Segments != 1 || st.LastSyncError != nil {
 		t.Fatalf("Stats after ENOSPC = %+v", st)
 	}
-	full.Store(false) // space freed: writes resume, the store is not read-only
+	full.Store(false)                             // space freed: writes resume, the store is not read-only
 	big := string(bytes.Repeat([]byte("n"), 100)) // does not fit the full segment
 	mustSet(t, s.DB(0), "k", big, 0)
 	wantGet(t, s.DB(0), "k", big, 0)

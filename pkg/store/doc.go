@@ -1,0 +1,146 @@
+// Package store is ToonStore's storage engine: a log-structured key-value
+// store in the Bitcask family with reads served from memory-mapped files.
+//
+// Every change is a record appended to the log; an in-memory index per
+// logical database maps each live key to its newest record; a read finds
+// the record through the index and returns a slice of the mapping (no copy,
+// no system call). Open rebuilds the indexes by replaying the log.
+//
+// # Files
+//
+// A data directory holds:
+//
+//	LOCK              flock(2)ed by the open Store (ErrLocked for a second opener,
+//	                  in this or another process); holds the owner's pid
+//	metadata.toon     TOON text, rewritten atomically (temp file, fsync, rename,
+//	                  fsync of the directory) at Open, at each rotation and at Close:
+//	                    format_version: 1
+//	                    clean_shutdown: false          (true only after Close)
+//	                    last_sequence: 1234
+//	                    next_id: 17
+//	                    segment_size: 67108864
+//	                    databases: 16
+//	                    segments[2]{id,size}:
+//	                      1,67108864
+//	                      2,67108864
+//	data-000001.toon  segments, numbered from 1 without gaps; the last is active
+//	data-000002.toon
+//
+// # Segments and records
+//
+// A segment is created at its full size before anything is written to it:
+// preallocated with fallocate(2) (zeros written where the filesystem cannot
+// preallocate, never a sparse file), given a 32-byte header ("TOONSEG",
+// format version, segment id, CRC32C), fsynced, renamed into place, and the
+// directory fsynced. It is then mapped read-write. A full disk is therefore
+// ErrNoSpace returned to the writer whose record needed a new segment, and
+// never a SIGBUS on a store into the mapping. (On copy-on-write filesystems
+// such as btrfs or ZFS preallocation does not reserve rewrite space; use
+// ext4 or XFS.)
+//
+// A write copies the record into the mapping at the write offset. Records
+// are 8-byte aligned:
+//
+//	crc u32 | length u32 | seq u64 | db u32 | kind u8 | 0 0 0 | expireAt i64 |
+//	klen u32 | vlen u32 | key | value | zero padding to 8
+//
+// crc is CRC32C (Castagnoli) of everything from length to the end of the
+// value; length is 40+klen+vlen; seq increases by one per record over the
+// whole log. Keys and values are arbitrary bytes (a value up to
+// Options.MaxValueSize). kind 1..15 is a value kind (KindString, ...); 16 and
+// up are operations: delete, expire, flushdb, flushall, swapdb, id-put and
+// id-delete (see record.go). A record that does not fit the rest of the
+// active segment goes to a new one; a record larger than SegmentSize gets a
+// segment of its own size. The 40-byte header plus padding is the per-record
+// overhead on disk.
+//
+// # Crash invariants
+//
+//  1. In the active segment, every byte after the write offset is zero, so
+//     a zero length-and-crc word marks the end of the data.
+//  2. A segment that has a successor is entirely durable: rotation fsyncs it
+//     (whatever the sync policy) before the successor is created. Hence an
+//     invalid record in any segment but the last is corruption, never a
+//     torn write.
+//  3. A clean shutdown (Close) syncs everything before writing
+//     clean_shutdown: true; Open writes false before accepting writes. After
+//     a clean shutdown the last segment cannot have a torn tail either.
+//  4. Segment creation and metadata replacement are atomic (rename), so a
+//     segment file always has a valid header.
+//
+// # Recovery
+//
+// Open replays the segments in order, verifying every record's CRC, the
+// zero padding, the lengths and the increasing sequence numbers, and applies
+// each record to the indexes (Open is single-threaded). In the last segment,
+// after an unclean shutdown, the first invalid record ends the log: the
+// torn tail is cut off (the rest of the segment zeroed and synced, so
+// appends resume there and no stale record can reappear later), a warning
+// names the file and offset, and Stats.TruncatedTail counts the bytes.
+// Writeback of a shared mapping is in no particular page order, so after a
+// crash anything written after the last completed Sync may be lost, and
+// nothing written before it. Any other invalid record, a missing segment, a
+// bad segment header or non-zero bytes after the end of a sealed segment
+// stop Open with an error wrapping ErrCorrupt that names the file and
+// offset.
+//
+// # Index
+//
+// One open-addressing table per database (index.go): 24-byte slots {hash,
+// location, expireAt}, linear probing, backward-shift deletion, doubled at
+// 3/4 load and halved below 1/8. There is no Go pointer per key, so the
+// garbage collector ignores the index at any size; keys are confirmed by
+// reading them from the mapped record. Memory: 24 bytes per slot, so 32 to
+// 64 bytes per key depending on where the key count sits between resizes
+// (48.0 bytes per key at 2^20 keys, 40.3 at 10M), and nothing else on the
+// Go heap per key. Measured by TestIndexBytesPerKey: HeapAlloc growth after
+// GC while inserting 2^20 keys, 47.9 bytes per key. Expired keys stay
+// until deleted: the store has no clock; the cache layer owns expiry.
+//
+// SCAN walks home buckets in Redis's reverse-binary cursor order; the visit
+// of cursor c returns every key whose home bucket (hash & mask) is c, found
+// in the probe run from c. That is exactly the bucket of a chained table,
+// so Redis's guarantee carries over: a key present for the whole iteration
+// is returned at least once, across any number of resizes.
+//
+// The id API (Put, Get, Delete, Scan of Store) is a separate namespace: a
+// sorted array of {id, location}; ids start at 1 and are never reused
+// (next_id in the metadata and the replayed id records both bound it).
+//
+// # Concurrency, lifetimes and lock order
+//
+// Writers (Set, Delete, SetExpire, Flush, FlushAll, SwapDB, Put, Delete of
+// an id) take Store.appendMu, append the record, then take the write lock
+// of the affected DB.mu (several in ascending database order for SwapDB and
+// FlushAll; idIndex.mu for the id API) to update the index. A table is only
+// mutated by holders of appendMu, so a writer reads it and builds a resized
+// copy without a database lock, and readers are blocked only for the
+// pointer swap. Readers (Get, Scan, Range, RandomKey, Len) take only a
+// DB.mu read lock and never wait for an fsync or for appendMu.
+//
+// Lock order (outermost first):
+//
+//	groupCommit.mu (never held while taking another lock)
+//	Store.appendMu
+//	DB.mu of databases in ascending order, then idIndex.mu
+//
+// A slice returned by Get (Entry.Value, an id's value) aliases the mapping
+// and stays valid until Close, which unmaps after waiting for readers that
+// are inside the store. Callers must not write to it.
+//
+// # Durability
+//
+// Options.Sync is Redis's appendfsync. SyncEverySec: a background goroutine
+// fdatasyncs the active segment once a second if it was written. SyncNo:
+// never (except at rotation and Close). SyncAlways: the caller calls Sync
+// before acknowledging; Sync is a group commit, one fdatasync covering every
+// caller that arrived while the previous one ran (see groupCommit). On
+// Linux fdatasync of the file writes back the pages dirtied through the
+// mapping. A failed fsync (or seal at rotation) puts the store in a
+// read-only state: every later write returns ErrReadOnly wrapping the
+// cause, reads keep working, Stats.LastSyncError reports it, and Close
+// leaves clean_shutdown false.
+//
+// Not yet implemented (DESIGN.md): index.toon snapshots for fast start-up,
+// compaction of dead records, collection records, tstd check --fix.
+package store
