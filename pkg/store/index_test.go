@@ -140,9 +140,6 @@ func TestScanContract(t *testing.T) {
 // TestIndexBytesPerKey measures the index's heap cost per key: the figure
 // quoted in doc.go.
 func TestIndexBytesPerKey(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: inserts 1M keys")
-	}
 	s := openT(t, t.TempDir(), Options{Sync: SyncNo})
 	defer closeT(t, s)
 	d := s.DB(0)
