@@ -168,11 +168,15 @@ func protoCases() []protoCase {
 // and compares the complete streams they answer with, including whether
 // they close the connection.
 func TestProtocol(t *testing.T) {
-	p := startPair(t)
-	cases := protoCases()
-	// Every exchange waits out streamIdle, so all of them run at once, each
-	// on its own connection and with keys of its own; t.Parallel would be
-	// capped at GOMAXPROCS.
+	runExchanges(t, startPair(t), protoCases())
+}
+
+// runExchanges runs every case against both servers and compares the
+// streams. Every exchange waits out streamIdle, so all of them run at once,
+// each on its own connection and with keys of its own (t.Parallel would be
+// capped at GOMAXPROCS); the comparisons are then reported per case.
+func runExchanges(t *testing.T, p pair, cases []protoCase) {
+	t.Helper()
 	type result struct{ ref, sut stream }
 	results := make([]result, len(cases))
 	var wg sync.WaitGroup
@@ -201,4 +205,35 @@ func clip(s string) string {
 		return strconv.Quote(s[:200]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
 	}
 	return strconv.Quote(s)
+}
+
+// TestProtocolUnauthenticated checks the limits Redis applies before a
+// client has authenticated (requirepass set): small multibulk counts and
+// bulk lengths only, and the NOAUTH replies.
+func TestProtocolUnauthenticated(t *testing.T) {
+	p := startPair(t)
+	for _, addr := range []string{p.ref, p.sut} {
+		c, err := dial(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := c.DoStrings("CONFIG", "SET", "requirepass", "pw")
+		c.Close()
+		if err != nil || string(rep) != "+OK\r\n" {
+			t.Fatalf("CONFIG SET requirepass on %s: %q %v", addr, rep, err)
+		}
+	}
+	cases := []protoCase{
+		{"noauth/ping", []string{"PING\r\n"}},
+		{"noauth/get", []string{bulkCmd("GET", "k")}},
+		{"noauth/mbulk-10", []string{bulkCmd("MGET", "1", "2", "3", "4", "5", "6", "7", "8", "9")}},
+		{"noauth/mbulk-11", []string{"*11\r\n"}},
+		{"noauth/bulk-16384", []string{"*2\r\n$4\r\nECHO\r\n$16384\r\n" + strings.Repeat("x", 16384) + "\r\n"}},
+		{"noauth/bulk-16385", []string{"*2\r\n$4\r\nECHO\r\n$16385\r\n"}},
+		{"noauth/auth-wrong", []string{bulkCmd("AUTH", "nope") + bulkCmd("PING")}},
+		{"noauth/auth-then-big", []string{bulkCmd("AUTH", "pw") + "*11\r\n" + strings.Repeat("$1\r\nx\r\n", 11)}},
+		{"noauth/inline-auth", []string{"AUTH pw\r\nPING\r\n"}},
+		{"noauth/quit", []string{"QUIT\r\n"}},
+	}
+	runExchanges(t, p, cases)
 }
