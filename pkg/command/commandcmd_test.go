@@ -183,7 +183,7 @@ func TestCommandDifferential(t *testing.T) {
 			"client kill addr 1.1.1.1:1 laddr 2",
 			"shutdown foo", "shutdown abort", "shutdown nosave save", "shutdown abort now",
 			"bgsave foo", "bgsave schedule x", "save x", "time x", "lastsave x",
-			"info nosuch", "info nosuch other",
+			"info nosuch", "info nosuch other", "info cluster", "info modules cluster", "info keyspace", "info CLUSTER keyspace",
 		} {
 			check(strings.Split(cmd, " ")...)
 		}
