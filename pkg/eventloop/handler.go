@@ -125,6 +125,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// Conn.Close is goroutine-safe and a no-op on a closed connection.
 	cl.Kill = func() { _ = c.Close() }
 	st := &connState{client: cl}
+	st.r.MaxBulkLen = h.opts.MaxBulkLen
 	c.SetContext(st)
 	s.Clients.Add(cl)
 	return nil, gnet.None

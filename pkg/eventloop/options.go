@@ -46,6 +46,9 @@ type Options struct {
 	// QueryBufferLimit is the buffered-input size over which a connection
 	// is closed.
 	QueryBufferLimit int
+	// MaxBulkLen is the largest bulk a client may send
+	// (proto-max-bulk-len); 0 means protocol.DefaultMaxBulkLen.
+	MaxBulkLen int64
 	// CloseTimeout bounds how long a connection closing after its reply
 	// waits for the reply to drain.
 	CloseTimeout time.Duration

@@ -1,0 +1,29 @@
+// Package server wires ToonStore's layers into a running tstd: it opens the
+// store and the cache named by the configuration, builds the command
+// server, starts the gnet event loops, applies configuration changes live
+// (CONFIG SET) and shuts everything down in order. cmd/tstd and the
+// integration tests use it; it reads no flags or environment, installs no
+// signal handlers and never exits the process.
+//
+// # Lifecycle
+//
+// Start returns once the listener is bound and the event loops run. The
+// server stops on Close or on SHUTDOWN (a client's command): no further
+// command is parsed, the replies of executed commands are written, the
+// connections and the listener are closed, the log is synced and the store
+// is closed cleanly (metadata records a clean shutdown). Done is closed
+// when all of that is finished.
+//
+// # Durability policy
+//
+// The store is opened with store.SyncNo and the server applies appendfsync
+// itself, so that CONFIG SET appendfsync takes effect at once:
+//
+//	always    the event loop calls Store.Sync after each batch that ran a
+//	          write command, before writing its replies (group-committed)
+//	everysec  a goroutine of the server calls Store.Sync once a second
+//	no        nothing; the OS writes back when it likes
+//
+// SAVE calls Store.Sync; BGSAVE does it in a goroutine. Store.Close syncs
+// whatever the policy.
+package server

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/toonstore/toonstore/pkg/config"
+)
+
+// startServer starts a server on 127.0.0.1:0 over dir (a fresh temporary
+// directory if empty) and closes it at the end of the test.
+func startServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	if opts.Loops == 0 {
+		opts.Loops = 2
+	}
+	if opts.Config == nil {
+		opts.Config = config.New()
+	}
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+type rawConn struct {
+	t testing.TB
+	net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(t testing.TB, addr string) *rawConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	t.Cleanup(func() { _ = c.Close() })
+	return &rawConn{t: t, Conn: c, r: bufio.NewReader(c)}
+}
+
+func (c *rawConn) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.Conn, s); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// expect reads exactly len(want) bytes and compares.
+func (c *rawConn) expect(want string) {
+	c.t.Helper()
+	buf := make([]byte, len(want))
+	if _, err := io.ReadFull(c.r, buf); err != nil {
+		c.t.Fatalf("reading %q: %v (got %q)", want, err, buf)
+	}
+	if string(buf) != want {
+		c.t.Fatalf("got %q\nwant %q", buf, want)
+	}
+}
+
+// expectClosed checks that the server closed the connection with nothing
+// more to read.
+func (c *rawConn) expectClosed() {
+	c.t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b, err := c.r.ReadByte()
+	if err == nil {
+		rest, _ := c.r.Peek(c.r.Buffered())
+		c.t.Fatalf("read %q, want the connection closed", append([]byte{b}, rest...))
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.t.Fatalf("connection still open")
+	}
+}

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/toonstore/toonstore/pkg/config"
+)
+
+// Options configure Start. Zero fields keep the configuration's values.
+type Options struct {
+	// Addr is host:port to listen on; it overrides the bind and port
+	// directives. "127.0.0.1:0" picks a free port (see Server.Addr). Empty
+	// means the first address of bind (a leading '-' dropped, "*" meaning
+	// every IPv4 interface) and port.
+	Addr string
+	// Config holds the directives; nil means config.New() (every default).
+	// The server registers OnChange hooks on it, so a Config serves one
+	// Server: give a restarted server a fresh Config.
+	Config *config.Config
+	// Logger defaults to zap.NewNop().
+	Logger *zap.Logger
+	// LogLevel, when set, is kept equal to the loglevel directive (at
+	// start and on CONFIG SET loglevel); see ZapLevel.
+	LogLevel *zap.AtomicLevel
+
+	// Convenience overrides of directives, applied onto Config with
+	// Config.SetArgs before anything opens (empty or zero = keep).
+	Dir         string // dir
+	Capacity    int    // capacity
+	AppendFsync string // appendfsync: always, everysec or no
+	RequirePass string // requirepass
+
+	// Loops is the number of event loops; 0 means one per CPU.
+	Loops int
+	// ReusePort gives each loop its own SO_REUSEPORT listener.
+	ReusePort bool
+	// LockOSThread pins each event loop to an OS thread.
+	LockOSThread bool
+	// SegmentSize is the store's segment size; 0 is the store's default
+	// (tests use small segments).
+	SegmentSize int64
+	// StopTimeout bounds how long Close waits for the event loops to stop;
+	// default 30s.
+	StopTimeout time.Duration
+}

@@ -1,0 +1,396 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+	"github.com/toonstore/toonstore/pkg/command"
+	"github.com/toonstore/toonstore/pkg/config"
+	"github.com/toonstore/toonstore/pkg/eventloop"
+	"github.com/toonstore/toonstore/pkg/store"
+)
+
+// Sync policies as the server applies them (see the package documentation).
+const (
+	policyEverySec int32 = iota
+	policyAlways
+	policyNo
+)
+
+// Server is a running tstd: store, cache, command server and event loops.
+// Its methods are safe for concurrent use.
+type Server struct {
+	log    *zap.Logger
+	cfg    *config.Config
+	store  *store.Store
+	cache  *cache.Cache
+	cmd    *command.Server
+	engine *eventloop.Engine
+	// eng is engine for the command hooks, which run on event loops that
+	// may serve a client before Start has assigned engine.
+	eng  atomic.Pointer[eventloop.Engine]
+	dir  string
+	keys int
+
+	policy   atomic.Int32 // policyEverySec, policyAlways or policyNo
+	stopSync chan struct{}
+	syncDone chan struct{}
+
+	done     chan struct{} // closed when everything is closed
+	closeErr error         // written before done is closed
+	stopTO   time.Duration
+}
+
+// Start opens the store and cache the configuration names, builds the
+// command server, registers the live configuration hooks and starts the
+// event loops. It returns once the server listens. On error everything
+// opened is closed again; the error wraps store.ErrLocked when another
+// process holds the data directory, and the listen error (address in use)
+// when the address cannot be bound.
+func Start(opts Options) (*Server, error) {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = config.New()
+	}
+	if err := applyOverrides(cfg, opts); err != nil {
+		return nil, err
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = listenAddr(cfg.Value("bind"), cfg.Value("port"))
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("%w %q: %w", ErrBadAddr, addr, err)
+	}
+	if opts.LogLevel != nil {
+		if l, ok := ZapLevel(cfg.Value("loglevel")); ok {
+			opts.LogLevel.SetLevel(l)
+		}
+	}
+	policy, err := parsePolicy(cfg.Value("appendfsync"))
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Server{
+		log:      log,
+		cfg:      cfg,
+		dir:      cfg.Value("dir"),
+		stopSync: make(chan struct{}),
+		syncDone: make(chan struct{}),
+		done:     make(chan struct{}),
+		stopTO:   opts.StopTimeout,
+	}
+	if s.stopTO <= 0 {
+		s.stopTO = 30 * time.Second
+	}
+	s.policy.Store(policy)
+
+	// The server applies the sync policy itself (package documentation).
+	s.store, err = store.Open(s.dir, store.Options{
+		Sync:        store.SyncNo,
+		Databases:   int(cfg.Int("databases")),
+		SegmentSize: opts.SegmentSize,
+		Logger:      log.Named("store"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: open store in %s: %w", s.dir, err)
+	}
+	s.keys = int(s.store.Stats().Recovered)
+	s.cache, err = cache.Open(s.store, cache.Options{
+		Capacity: int(cfg.Int("capacity")),
+		MaxBytes: cfg.Int("maxmemory"),
+		Hz:       int(cfg.Int("hz")),
+		Logger:   log.Named("cache"),
+	})
+	if err != nil {
+		_ = s.store.Close()
+		return nil, fmt.Errorf("server: open cache: %w", err)
+	}
+	s.cmd = command.NewServer(s.cache, cfg, log.Named("command"))
+	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.store.Sync, BGSave: s.bgSave}
+
+	s.engine, err = eventloop.Start(eventloop.Options{
+		Addr:             addr,
+		Server:           s.cmd,
+		Logger:           log.Named("net"),
+		Sync:             s.store.Sync,
+		SyncAlways:       policy == policyAlways,
+		RequirePass:      cfg.Value("requirepass") != "",
+		MaxClients:       int(cfg.Int("maxclients")),
+		QueryBufferLimit: int(cfg.Int("client-query-buffer-limit")),
+		MaxBulkLen:       cfg.Int("proto-max-bulk-len"),
+		TCPKeepAlive:     time.Duration(cfg.Int("tcp-keepalive")) * time.Second,
+		Loops:            opts.Loops,
+		ReusePort:        opts.ReusePort,
+		LockOSThread:     opts.LockOSThread,
+	})
+	if err != nil {
+		_ = s.cache.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.eng.Store(s.engine)
+	s.registerHooks(opts.LogLevel)
+	go s.syncLoop()
+	go s.lifecycle()
+	return s, nil
+}
+
+// applyOverrides sets the convenience fields of opts onto cfg.
+func applyOverrides(cfg *config.Config, opts Options) error {
+	set := func(name, value string) error {
+		if err := cfg.SetArgs(name, value); err != nil {
+			return fmt.Errorf("server: %s %q: %w", name, value, err)
+		}
+		return nil
+	}
+	if opts.Dir != "" {
+		if err := set("dir", opts.Dir); err != nil {
+			return err
+		}
+	}
+	if opts.Capacity > 0 {
+		if err := set("capacity", strconv.Itoa(opts.Capacity)); err != nil {
+			return err
+		}
+	}
+	if opts.AppendFsync != "" {
+		if err := set("appendfsync", opts.AppendFsync); err != nil {
+			return err
+		}
+	}
+	if opts.RequirePass != "" {
+		if err := set("requirepass", opts.RequirePass); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listenAddr turns the bind and port directives into one host:port: the
+// first bind address ("-" prefix, meaning "optional", dropped; "*" is
+// 0.0.0.0, "::*" is ::).
+func listenAddr(bind, port string) string {
+	host := "127.0.0.1"
+	if f := strings.Fields(bind); len(f) > 0 {
+		host = strings.TrimPrefix(f[0], "-")
+	}
+	switch host {
+	case "*":
+		host = "0.0.0.0"
+	case "::*":
+		host = "::"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func parsePolicy(v string) (int32, error) {
+	switch v {
+	case "always":
+		return policyAlways, nil
+	case "everysec":
+		return policyEverySec, nil
+	case "no":
+		return policyNo, nil
+	}
+	return 0, fmt.Errorf("server: unknown appendfsync %q", v)
+}
+
+// ZapLevel maps a Redis loglevel to a zap level: debug and verbose to
+// Debug, notice to Info, warning to Warn.
+func ZapLevel(redisLevel string) (zapcore.Level, bool) {
+	switch redisLevel {
+	case "debug", "verbose":
+		return zapcore.DebugLevel, true
+	case "notice":
+		return zapcore.InfoLevel, true
+	case "warning":
+		return zapcore.WarnLevel, true
+	}
+	return zapcore.InfoLevel, false
+}
+
+// registerHooks applies CONFIG SET of the directives the server acts on.
+func (s *Server) registerHooks(level *zap.AtomicLevel) {
+	s.cfg.OnChange("appendfsync", func(v string) error {
+		p, err := parsePolicy(v)
+		if err != nil {
+			return err
+		}
+		if p == policyAlways {
+			// Writes acknowledged under the old policy become durable
+			// before the new one is promised.
+			if err := s.store.Sync(); err != nil {
+				return err
+			}
+		}
+		s.policy.Store(p)
+		s.engine.SetSyncAlways(p == policyAlways)
+		return nil
+	})
+	s.cfg.OnChange("requirepass", func(v string) error {
+		s.engine.SetRequirePass(v != "")
+		return nil
+	})
+	s.cfg.OnChange("maxclients", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad maxclients %q", v)
+		}
+		s.engine.SetMaxClients(n)
+		return nil
+	})
+	s.cfg.OnChange("loglevel", func(v string) error {
+		if level != nil {
+			if l, ok := ZapLevel(v); ok {
+				level.SetLevel(l)
+			}
+		}
+		return nil
+	})
+	reject := func(err error) func(string) error { return func(string) error { return err } }
+	s.cfg.OnChange("bind", reject(errRuntimeListen))
+	s.cfg.OnChange("port", reject(errRuntimeListen))
+	s.cfg.OnChange("capacity", reject(errRuntimeCapacity))
+}
+
+// syncLoop is the everysec policy.
+func (s *Server) syncLoop() {
+	defer close(s.syncDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-s.stopSync:
+			return
+		case <-t.C:
+		}
+		if s.policy.Load() != policyEverySec {
+			continue
+		}
+		err := s.store.Sync()
+		if err != nil && !errors.Is(err, store.ErrClosed) && err.Error() != lastErr {
+			s.log.Error("background fsync failed; writes are refused until restart", zap.Error(err))
+			lastErr = err.Error()
+		}
+	}
+}
+
+// lifecycle waits for the event loops to stop (Close, SHUTDOWN, or a fatal
+// gnet error), then stops syncing and closes the cache and store.
+func (s *Server) lifecycle() {
+	<-s.engine.Done()
+	if err := s.engine.Err(); err != nil {
+		s.log.Error("event loops stopped with an error", zap.Error(err))
+	}
+	close(s.stopSync)
+	<-s.syncDone
+	if err := s.cache.Close(); err != nil {
+		s.closeErr = fmt.Errorf("server: close store: %w", err)
+		s.log.Error("closing the store failed", zap.Error(err))
+	} else {
+		s.log.Info("store closed cleanly", zap.String("dir", s.dir))
+	}
+	close(s.done)
+}
+
+// shutdownHook is command.Hooks.Shutdown, called on an event loop during
+// SHUTDOWN: with save it syncs first and refuses the shutdown if that
+// fails; then it stops every loop from parsing further commands and stops
+// the engine from another goroutine (Stop waits for the loops).
+func (s *Server) shutdownHook(save bool) error {
+	if save {
+		if err := s.store.Sync(); err != nil {
+			return err
+		}
+	}
+	eng := s.eng.Load()
+	if eng == nil {
+		return errStarting
+	}
+	s.log.Info("SHUTDOWN requested by a client; stopping", zap.Bool("save", save))
+	eng.BeginShutdown()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.stopTO)
+		defer cancel()
+		if err := eng.Stop(ctx); err != nil {
+			s.log.Error("stopping the event loops", zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// bgSave is command.Hooks.BGSave: a Sync in a goroutine, recorded for
+// LASTSAVE when it succeeds.
+func (s *Server) bgSave() error {
+	go func() {
+		if err := s.store.Sync(); err != nil {
+			s.log.Warn("background save failed", zap.Error(err))
+			return
+		}
+		s.cmd.NoteSave(time.Now())
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on, host:port, with port 0
+// resolved.
+func (s *Server) Addr() string { return s.engine.Addr() }
+
+// Dir returns the data directory (absolute).
+func (s *Server) Dir() string { return s.dir }
+
+// Keys returns the number of keys recovered from the data directory at
+// Start (for the start-up log).
+func (s *Server) Keys() int { return s.keys }
+
+// Config returns the server's configuration registry.
+func (s *Server) Config() *config.Config { return s.cfg }
+
+// Command returns the command server (stats, clients).
+func (s *Server) Command() *command.Server { return s.cmd }
+
+// Done is closed once the server has stopped (Close or SHUTDOWN) and the
+// store is closed.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err returns the error of closing the store, once Done is closed.
+func (s *Server) Err() error {
+	select {
+	case <-s.done:
+		return s.closeErr
+	default:
+		return nil
+	}
+}
+
+// Close stops the server gracefully: no further command is parsed, the
+// replies of executed commands are written, connections and the listener
+// are closed, then the log is synced and the store closed. It waits for all
+// of that and returns the first error. Calling it again, or after SHUTDOWN,
+// waits for the same end and returns the same error.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.stopTO)
+	defer cancel()
+	stopErr := s.engine.Stop(ctx)
+	<-s.done
+	if stopErr != nil {
+		return errors.Join(stopErr, s.closeErr)
+	}
+	return s.closeErr
+}
