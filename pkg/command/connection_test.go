@@ -254,3 +254,21 @@ func TestClientHelp(t *testing.T) {
 	require_Equal(t, strings.HasSuffix(r, "+HELP\r\n+    Prints this help.\r\n"), true)
 	require_Equal(t, do(t, s, cl, "client", "help", "x"), "-ERR wrong number of arguments for 'client|help' command\r\n")
 }
+
+// TestAuthDifferential compares authentication replies with a
+// redis-server that has a requirepass, byte for byte.
+func TestAuthDifferential(t *testing.T) {
+	r := startSrvRedis(t, "--requirepass", "pw")
+	s, cl := newConnServer(t, newFakeConfig("requirepass", "pw"))
+	for _, cmd := range []string{
+		"ping", "get k", "client id", "hello", "hello 3", "hello 3 setname x", "hello 3 auth default nope",
+		"hello 3 auth bob pw", "hello 5", "auth nope", "auth default nope", "auth bob pw",
+		"command count", "ping", "auth pw", "ping", "client getname", "auth default pw", "auth nope", "ping",
+		"reset", "ping", "auth default pw", "echo ok",
+	} {
+		args := strings.Split(cmd, " ")
+		if got, want := do(t, s, cl, args...), r.do(t, args...); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", cmd, got, want)
+		}
+	}
+}

@@ -107,9 +107,9 @@ type srvRedis struct {
 }
 
 // startSrvRedis starts redis-server 7.0 on a free loopback port for the
-// test's lifetime. It skips the test if redis-server is missing, unless
-// TSTD_REQUIRE_REDIS=1, where it fails.
-func startSrvRedis(t *testing.T) *srvRedis {
+// test's lifetime, with extra command-line arguments. It skips the test if
+// redis-server is missing, unless TSTD_REQUIRE_REDIS=1, where it fails.
+func startSrvRedis(t *testing.T, extra ...string) *srvRedis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -124,8 +124,9 @@ func startSrvRedis(t *testing.T) *srvRedis {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir()}, extra...)
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
