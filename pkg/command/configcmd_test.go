@@ -1,7 +1,10 @@
 package command
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/toonstore/toonstore/pkg/config"
 )
 
 func TestConfigCommands(t *testing.T) {
@@ -80,4 +83,29 @@ func TestConfigResetStat(t *testing.T) {
 	require_Equal(t, s.Stats.ConnectedClients.Load(), int64(2)) // a gauge, kept
 	cs := s.Cache.Stats()
 	require_Equal(t, cs.Hits+cs.Misses+cs.Inserts, uint64(0))
+}
+
+// TestConfigDifferential runs CONFIG over the real directive registry
+// (pkg/config) and compares the replies with redis-server 7.0.
+func TestConfigDifferential(t *testing.T) {
+	r := startSrvRedis(t)
+	s, cl := newConnServer(t, config.New())
+	for _, proto := range []string{"2", "3"} {
+		r.do(t, "hello", proto)
+		do(t, s, cl, "hello", proto)
+		for _, cmd := range []string{
+			"config get maxmemory", "config get hz", "config get maxmemory-policy", "config get nosuch",
+			"config get maxmemory maxmemory", "config get timeout",
+			"config set maxmemory abc", "config set hz 10 hz 11", "config set nosuch 1",
+			"config set maxmemory 1mb", "config get maxmemory", "config set maxmemory 0",
+			"config set hz 20 maxmemory-policy allkeys-lru", "config get hz", "config get maxmemory-policy",
+			"config set hz 10 maxmemory-policy noeviction", "config set maxmemory-policy bogus",
+			"config set timeout -1",
+		} {
+			args := strings.Split(cmd, " ")
+			if got, want := do(t, s, cl, args...), r.do(t, args...); got != want {
+				t.Errorf("RESP%s %q:\n got %q\nwant %q", proto, cmd, got, want)
+			}
+		}
+	}
 }

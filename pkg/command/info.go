@@ -17,7 +17,7 @@ import (
 type infoSection struct {
 	name      string // lower-case selector
 	inDefault bool
-	inAll     bool // "all" and "everything"; modules only in "everything"
+	inAll     bool // in "all"; "everything" adds modules' own sections (none)
 	gen       func(s *Server, b []byte, e *infoEnv) []byte
 }
 
@@ -48,7 +48,7 @@ func infoSectionTable() []infoSection {
 		{"stats", true, true, infoStats},
 		{"replication", true, true, infoReplication},
 		{"cpu", true, true, infoCPU},
-		{"modules", true, false, func(_ *Server, b []byte, _ *infoEnv) []byte { return append(b, "# Modules\r\n"...) }},
+		{"modules", true, true, func(_ *Server, b []byte, _ *infoEnv) []byte { return append(b, "# Modules\r\n"...) }},
 		{"commandstats", false, true, func(_ *Server, b []byte, _ *infoEnv) []byte { return append(b, "# Commandstats\r\n"...) }},
 		{"errorstats", true, true, func(_ *Server, b []byte, _ *infoEnv) []byte { return append(b, "# Errorstats\r\n"...) }},
 		{"latencystats", false, true, func(_ *Server, b []byte, _ *infoEnv) []byte { return append(b, "# Latencystats\r\n"...) }},

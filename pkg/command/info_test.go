@@ -32,8 +32,8 @@ func infoFields(text string) map[string]string {
 func TestInfoSections(t *testing.T) {
 	s, _ := newConnServer(t, nil)
 	def := "server clients memory persistence stats replication cpu modules errorstats cluster keyspace toonstore"
-	all := "server clients memory persistence stats replication cpu commandstats errorstats latencystats cluster keyspace toonstore"
-	every := "server clients memory persistence stats replication cpu modules commandstats errorstats latencystats cluster keyspace toonstore"
+	all := "server clients memory persistence stats replication cpu modules commandstats errorstats latencystats cluster keyspace toonstore"
+	every := all
 	cases := []struct {
 		sel  []string
 		want string
@@ -143,5 +143,29 @@ func TestBytesToHuman(t *testing.T) {
 		1559592: "1.49M", 25276026880: "23.54G", 1 << 40: "1.00T", 1 << 50: "1.00P", 1 << 60: "1152921504606846976B",
 	} {
 		require_Equal(t, bytesToHuman(n), want)
+	}
+}
+
+// TestInfoSectionsDifferential compares the section headers INFO selects
+// with redis-server 7.0's (ToonStore's own section aside).
+func TestInfoSectionsDifferential(t *testing.T) {
+	r := startSrvRedis(t)
+	s, cl := newConnServer(t, nil)
+	for _, sel := range []string{"", "default", "all", "everything", "server keyspace", "KEYSPACE server",
+		"modules", "module_list", "commandstats", "latencystats errorstats", "cpu nosuch", "all default", "nosuch"} {
+		args := []string{"info"}
+		if sel != "" {
+			args = append(args, strings.Split(sel, " ")...)
+		}
+		var got []string
+		for _, h := range infoSectionsOf(bulkBody(t, do(t, s, cl, args...))) {
+			if h != "toonstore" {
+				got = append(got, h)
+			}
+		}
+		want := infoSectionsOf(bulkBody(t, r.do(t, args...)))
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("INFO %s: sections %q, want %q", sel, got, want)
+		}
 	}
 }
