@@ -446,7 +446,10 @@ func keyTTL(x *Ctx, ms, abs bool) {
 		ttl = 0
 	}
 	if !ms {
-		ttl = (ttl + 500) / 1000
+		// Unsigned, as the compiler evaluates Redis's (ttl+500)/1000 once
+		// ttl is known non-negative: EXPIRETIME of PXAT LLONG_MAX is
+		// 9223372036854776, not an overflow.
+		ttl = int64((uint64(ttl) + 500) / 1000)
 	}
 	x.Int(ttl)
 }

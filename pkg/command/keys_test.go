@@ -338,6 +338,9 @@ func TestTTLPersist(t *testing.T) {
 		{args: kvA("PERSIST", "k"), want: kvInt("1")},
 		{args: kvA("PERSIST", "k"), want: kvInt("0")},
 		{args: kvA("TTL", "k"), want: kvInt("-1")},
+		{args: kvA("PEXPIREAT", "k", "9223372036854775807"), want: kvInt("1")},
+		{args: kvA("EXPIRETIME", "k"), want: kvInt("9223372036854776")},
+		{args: kvA("TTL", "k"), want: kvInt(itoa(int((9223372036854775807 - cs.now + 500) / 1000)))},
 		{args: kvA("PEXPIRE", "k", "10"), want: kvInt("1")},
 	})
 	cs.now += 9
