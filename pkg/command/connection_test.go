@@ -272,3 +272,16 @@ func TestAuthDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestRequirePassLater: as Redis, a client that connected while no password
+// was required stays authenticated when requirepass is set; a new one is not.
+func TestRequirePassLater(t *testing.T) {
+	cfg := newFakeConfig("requirepass", "")
+	s, cl := newConnServer(t, cfg)
+	require_Equal(t, do(t, s, cl, "config", "set", "requirepass", "pw"), "+OK\r\n")
+	require_Equal(t, do(t, s, cl, "ping"), "+PONG\r\n")
+	late := s.NewClient()
+	require_Equal(t, do(t, s, late, "ping"), "-NOAUTH Authentication required.\r\n")
+	require_Equal(t, do(t, s, cl, "reset"), "+RESET\r\n")
+	require_Equal(t, do(t, s, cl, "ping"), "-NOAUTH Authentication required.\r\n")
+}

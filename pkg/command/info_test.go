@@ -169,3 +169,35 @@ func TestInfoSectionsDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestInfoFieldNamesDifferential checks that every field INFO prints in a
+// Redis section is one Redis 7.0 prints there too, apart from the listed
+// ToonStore additions.
+func TestInfoFieldNamesDifferential(t *testing.T) {
+	r := startSrvRedis(t, "--appendonly", "yes")
+	s, cl := newConnServer(t, nil)
+	extra := map[string]bool{"tstd_version": true, "go_version": true, "go_heap_sys": true, "go_num_gc": true}
+	redisFields := map[string]string{} // name -> section
+	section := ""
+	for _, l := range strings.Split(bulkBody(t, r.do(t, "info", "everything")), "\r\n") {
+		if strings.HasPrefix(l, "# ") {
+			section = l
+		} else if k, _, ok := strings.Cut(l, ":"); ok {
+			redisFields[k] = section
+		}
+	}
+	section = ""
+	for _, l := range strings.Split(bulkBody(t, do(t, s, cl, "info", "everything")), "\r\n") {
+		if strings.HasPrefix(l, "# ") {
+			section = l
+			continue
+		}
+		k, _, ok := strings.Cut(l, ":")
+		if !ok || section == "# ToonStore" || extra[k] {
+			continue
+		}
+		if redisFields[k] != section {
+			t.Errorf("INFO field %s in %q: Redis has it in %q", k, section, redisFields[k])
+		}
+	}
+}

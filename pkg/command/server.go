@@ -188,9 +188,11 @@ func NewServer(c *cache.Cache, cfg Config, log *zap.Logger) *Server {
 	return s
 }
 
-// NewClient returns a client with a fresh ID, RESP2, database 0.
+// NewClient returns a client with a fresh ID, RESP2, database 0. As in
+// Redis, it starts authenticated when no password is required at the time
+// it connects (setting requirepass later does not log clients out).
 func (s *Server) NewClient() *Client {
-	return &Client{ID: s.nextID.Add(1), Proto: 2, CreatedMs: time.Now().UnixMilli()}
+	return &Client{ID: s.nextID.Add(1), Proto: 2, CreatedMs: time.Now().UnixMilli(), Authed: !s.requirePass()}
 }
 
 // Lookup returns the command named name (any case), or nil.
