@@ -1,11 +1,24 @@
 package difftest
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/toonstore/toonstore/pkg/server"
+)
 
 // startTstd starts the server under test in-process on a free loopback port
 // with a fresh data directory and stops it in t.Cleanup.
 func startTstd(t *testing.T) string {
 	t.Helper()
-	t.Skip("pkg/server is not built yet: run with -diff.against=redis to validate the harness")
-	return ""
+	s, err := server.Start(server.Options{Addr: "127.0.0.1:0", Dir: t.TempDir(), StopTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("start tstd: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close tstd: %v", err)
+		}
+	})
+	return s.Addr()
 }
