@@ -40,6 +40,7 @@ type Options struct {
 	MaxValueSize int64       // largest value accepted; default 512 MiB
 	Databases    int         // number of logical databases; default 16
 	Logger       *zap.Logger // default zap.NewNop()
+	FS           FS          // filesystem of every file operation; default OSFS() (tests: NewMemFS)
 }
 
 // Entry is what the index and the log know of a live key. Value aliases the

@@ -237,7 +237,7 @@ func TestSyncFailureMakesReadOnly(t *testing.T) {
 		t.Fatalf("Stats.LastSyncError = %v", st.LastSyncError)
 	}
 	wantErrIs(t, s.Close(), ErrReadOnly)
-	m, _ := readMetadata(dir)
+	m, _ := readMetadata(OSFS(), dir)
 	if m.cleanShutdown {
 		t.Fatal("a failed store wrote clean_shutdown: true")
 	}
@@ -249,7 +249,7 @@ func TestSyncFailureMakesReadOnly(t *testing.T) {
 func TestFullDiskAtRotation(t *testing.T) {
 	var full atomic.Bool
 	h := defaultHooks()
-	h.allocate = func(f *os.File, size int64) error {
+	h.allocate = func(f File, size int64) error {
 		if full.Load() {
 			return syscall.ENOSPC
 		}

@@ -1,15 +1,13 @@
 package store
 
-import (
-	"fmt"
-	"os"
-)
+import "fmt"
 
 // hooks are the file operations that tests replace to inject failures
-// (a full disk, a failing fsync). Open uses defaultHooks.
+// (a full disk, a failing fsync). Open uses defaultHooks. (A MemFS hook is
+// the other way to inject failures, at the level of every FS operation.)
 type hooks struct {
 	// allocate reserves size bytes of disk for a new segment file.
-	allocate func(f *os.File, size int64) error
+	allocate func(f File, size int64) error
 	// sync makes the data of a segment durable.
 	sync func(g *segment) error
 }
@@ -21,8 +19,8 @@ func defaultHooks() *hooks {
 // preallocate reserves size bytes for f with fallocate, or by writing zeros
 // where the filesystem cannot (never a sparse file: a hole would need a
 // block at write time and a full disk would then be a SIGBUS).
-func preallocate(f *os.File, size int64) error {
-	err := fallocate(f, size)
+func preallocate(f File, size int64) error {
+	err := f.Allocate(size)
 	if err == nil || !errNoFallocate(err) {
 		return err
 	}

@@ -7,6 +7,6 @@ import (
 	"os"
 )
 
-func lockDir(dir string) (*os.File, error) {
+func lockFile(name string) (*os.File, error) {
 	return nil, errors.New("store: directory locking is not implemented on this platform")
 }

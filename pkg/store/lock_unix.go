@@ -12,11 +12,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockDir takes an exclusive flock on dir/LOCK. flock locks belong to the
-// open file description, so a second Open of the same directory fails even
-// inside one process. The lock dies with the process: no stale lock files.
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+// lockFile takes an exclusive flock on name (dir/LOCK). flock locks belong
+// to the open file description, so a second Open of the same directory
+// fails even inside one process. The lock dies with the process: no stale
+// lock files.
+func lockFile(name string) (*os.File, error) {
+	dir := filepath.Dir(name)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("store: open LOCK: %w", err)
 	}

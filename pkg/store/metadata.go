@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,9 +138,9 @@ func parseMetadata(data []byte) (*metadata, error) {
 }
 
 // readMetadata returns dir's metadata, or nil if there is none.
-func readMetadata(dir string) (*metadata, error) {
-	data, err := os.ReadFile(filepath.Join(dir, metaName))
-	if os.IsNotExist(err) {
+func readMetadata(fs FS, dir string) (*metadata, error) {
+	data, err := readFile(fs, filepath.Join(dir, metaName))
+	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
@@ -149,26 +150,9 @@ func readMetadata(dir string) (*metadata, error) {
 }
 
 // writeMetadata replaces dir's metadata atomically.
-func writeMetadata(dir string, m *metadata) error {
-	path := filepath.Join(dir, metaName)
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
+func writeMetadata(fs FS, dir string, m *metadata) error {
+	if err := writeFileAtomic(fs, filepath.Join(dir, metaName), m.encode()); err != nil {
 		return fmt.Errorf("store: write %s: %w", metaName, err)
 	}
-	_, err = f.Write(m.encode())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("store: write %s: %w", metaName, err)
-	}
-	return syncDir(dir)
+	return nil
 }

@@ -38,6 +38,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Databases == 0 {
 		o.Databases = DefaultDatabases
 	}
+	if o.FS == nil {
+		o.FS = OSFS()
+	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}

@@ -34,7 +34,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 	if len(ids) == 0 {
 		empty := segSet{}
 		s.segs.Store(&empty)
-		g, err := createSegment(s.dir, 1, s.opts.SegmentSize, s.hooks)
+		g, err := createSegment(s.fs, s.dir, 1, s.opts.SegmentSize, s.hooks)
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 	s.segs.Store(&ss)
 	for n, id := range ids {
 		last := n == len(ids)-1
-		g, err := openSegment(filepath.Join(s.dir, segName(id)), id, last)
+		g, err := openSegment(s.fs, filepath.Join(s.dir, segName(id)), id, last)
 		if err != nil {
 			return err
 		}

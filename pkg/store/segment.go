@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	mmap "github.com/edsrzf/mmap-go"
 	"syscall"
 )
 
@@ -30,6 +28,7 @@ const (
 	segPrefix = "data-"
 	segSuffix = ".toon"
 	tmpSuffix = ".tmp"
+	lockName  = "LOCK"
 
 	// locOffsetBits is how many low bits of a location hold the offset in
 	// the segment; the segment id takes the rest.
@@ -57,8 +56,9 @@ func locOff(loc uint64) int64             { return int64(loc & locOffsetMask) }
 type segment struct {
 	id   uint32
 	path string
-	f    *os.File
-	data mmap.MMap // the whole file; read-only mapping for sealed segments at Open
+	f    File
+	m    Mapping
+	data []byte // m.Bytes(): the whole file; read-only mapping for sealed segments at Open
 
 	// written and synced count records appended to and made durable in this
 	// segment; guarded by Store.appendMu.
@@ -111,17 +111,17 @@ func checkSegHeader(b []byte, id uint32) error {
 // need a block: a full disk is ErrNoSpace here, not a SIGBUS later), gets
 // its header, is fsynced and renamed into place, and the directory is
 // fsynced. The result is mapped read-write.
-func createSegment(dir string, id uint32, size int64, h *hooks) (_ *segment, err error) {
+func createSegment(fs FS, dir string, id uint32, size int64, h *hooks) (_ *segment, err error) {
 	path := filepath.Join(dir, segName(id))
 	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("store: create segment: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			os.Remove(tmp)
+			fs.Remove(tmp)
 		}
 	}()
 	if err := h.allocate(f, size); err != nil {
@@ -136,73 +136,60 @@ func createSegment(dir string, id uint32, size int64, h *hooks) (_ *segment, err
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("store: sync %s: %w", tmp, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fs.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("store: rename %s: %w", tmp, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(fs, dir); err != nil {
 		return nil, err
 	}
-	data, err := mmap.MapRegion(f, int(size), mmap.RDWR, 0, 0)
+	m, err := f.Map(int(size), true)
 	if err != nil {
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
-	return &segment{id: id, path: path, f: f, data: data}, nil
+	return &segment{id: id, path: path, f: f, m: m, data: m.Bytes()}, nil
 }
 
 // openSegment opens and maps an existing segment file, read-write if
 // writable. It checks the header.
-func openSegment(path string, id uint32, writable bool) (*segment, error) {
-	flag, prot := os.O_RDONLY, mmap.RDONLY
+func openSegment(fs FS, path string, id uint32, writable bool) (*segment, error) {
+	flag := os.O_RDONLY
 	if writable {
-		flag, prot = os.O_RDWR, mmap.RDWR
+		flag = os.O_RDWR
 	}
-	f, err := os.OpenFile(path, flag, 0)
+	f, err := fs.OpenFile(path, flag, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: open segment: %w", err)
 	}
-	fi, err := f.Stat()
+	size, err := f.Size()
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: stat segment: %w", err)
 	}
-	if fi.Size() < segHeaderSize {
+	if size < segHeaderSize {
 		f.Close()
-		return nil, fmt.Errorf("%w: %s offset 0: file shorter than the segment header (%d bytes)", ErrCorrupt, path, fi.Size())
+		return nil, fmt.Errorf("%w: %s offset 0: file shorter than the segment header (%d bytes)", ErrCorrupt, path, size)
 	}
-	data, err := mmap.MapRegion(f, int(fi.Size()), prot, 0, 0)
+	m, err := f.Map(int(size), writable)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
+	data := m.Bytes()
 	if err := checkSegHeader(data, id); err != nil {
-		data.Unmap()
+		m.Unmap()
 		f.Close()
 		return nil, fmt.Errorf("%w: %s offset 0: %v", ErrCorrupt, path, err)
 	}
-	return &segment{id: id, path: path, f: f, data: data}, nil
+	return &segment{id: id, path: path, f: f, m: m, data: data}, nil
 }
 
 // close unmaps and closes the segment. The caller guarantees no reader
 // holds a slice of it any more.
 func (g *segment) close() error {
-	err := g.data.Unmap()
+	err := g.m.Unmap()
 	g.data = nil
 	if cerr := g.f.Close(); err == nil {
 		err = cerr
 	}
 	return err
-}
-
-// syncDir fsyncs directory dir so that renames and creations in it are
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("store: open dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("store: sync dir %s: %w", dir, err)
-	}
-	return nil
 }

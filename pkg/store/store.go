@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"os"
+	"io"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -28,8 +28,9 @@ type Store struct {
 	opts  Options
 	log   *zap.Logger
 	seed  maphash.Seed // per-process hash seed of the indexes (they are rebuilt at Open)
+	fs    FS
 	hooks *hooks
-	lock  *os.File // holds the flock on dir/LOCK
+	lock  io.Closer // holds the lock on dir/LOCK
 
 	// segs is the current segment snapshot, replaced (never modified) by
 	// rotate, so readers load it without a lock.
@@ -92,10 +93,11 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	if h == nil {
 		h = defaultHooks()
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	fs := opts.FS
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: create %s: %w", dir, err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := fs.Lock(filepath.Join(dir, lockName))
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +106,7 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		opts:   opts,
 		log:    opts.Logger,
 		seed:   maphash.MakeSeed(),
+		fs:     fs,
 		hooks:  h,
 		lock:   lock,
 		nextID: 1,
@@ -118,14 +121,14 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 			s.closeFiles()
 		}
 	}()
-	meta, err := readMetadata(dir)
+	meta, err := readMetadata(fs, dir)
 	if err != nil {
 		return nil, err
 	}
 	if meta != nil && meta.formatVersion > metaFormatVersion {
 		return nil, fmt.Errorf("store: %s has format_version %d, this build reads up to %d", filepath.Join(dir, metaName), meta.formatVersion, metaFormatVersion)
 	}
-	ids, err := listSegments(dir)
+	ids, err := listSegments(fs, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -144,16 +147,15 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 
 // listSegments returns the ids of dir's segment files in increasing order
 // and removes leftover temporary files of an interrupted creation.
-func listSegments(dir string) ([]uint32, error) {
-	ents, err := os.ReadDir(dir)
+func listSegments(fs FS, dir string) ([]uint32, error) {
+	names, err := fs.List(dir)
 	if err != nil {
 		return nil, fmt.Errorf("store: read %s: %w", dir, err)
 	}
 	var ids []uint32
-	for _, e := range ents {
-		name := e.Name()
+	for _, name := range names {
 		if filepath.Ext(name) == tmpSuffix {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			if err := fs.Remove(filepath.Join(dir, name)); err != nil {
 				return nil, fmt.Errorf("store: remove leftover %s: %w", name, err)
 			}
 			continue
@@ -185,7 +187,7 @@ func (s *Store) writeMeta(clean bool) error {
 			m.segments = append(m.segments, metaSegment{g.id, int64(len(g.data))})
 		}
 	}
-	return writeMetadata(s.dir, m)
+	return writeMetadata(s.fs, s.dir, m)
 }
 
 // Close syncs, writes metadata.toon with clean_shutdown: true, unmaps and
@@ -312,7 +314,7 @@ func (s *Store) rotateLocked(need int64) error {
 		return errors.New("store: segment ids exhausted")
 	}
 	size := max(s.opts.SegmentSize, segHeaderSize+need)
-	g, err := createSegment(s.dir, old.id+1, size, s.hooks)
+	g, err := createSegment(s.fs, s.dir, old.id+1, size, s.hooks)
 	if err != nil {
 		return err
 	}

@@ -309,7 +309,7 @@ func TestMetadataFile(t *testing.T) {
 	s := openT(t, dir, Options{SegmentSize: 4096})
 	read := func() *metadata {
 		t.Helper()
-		m, err := readMetadata(dir)
+		m, err := readMetadata(OSFS(), dir)
 		if err != nil || m == nil {
 			t.Fatalf("readMetadata = %v, %v", m, err)
 		}

@@ -4,8 +4,8 @@ package store
 
 // syncSegment msyncs the mapping, then fsyncs the file.
 func syncSegment(g *segment) error {
-	if err := g.data.Flush(); err != nil {
+	if err := g.m.Flush(); err != nil {
 		return err
 	}
-	return fdatasync(g.f)
+	return g.f.Sync()
 }
