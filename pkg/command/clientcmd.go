@@ -92,7 +92,14 @@ func clientType(*Client) int { return clientTypeNormal }
 // lib-ver. Fields ToonStore has no counterpart for are constant: sub,
 // psub, ssub 0; multi -1; qbuf-free, argv-mem, multi-mem, rbs, rbp, obl,
 // oll 0; user default; redir -1.
-func appendClientInfo(b []byte, c *Client, nowMs int64) []byte {
+//
+// self is the calling client, whose DB and protocol are read directly;
+// another client's are those it published after its last command.
+func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
+	db, proto := c.published()
+	if c == self {
+		db, proto = c.DB, c.Proto
+	}
 	name := c.Name()
 	libName, libVer := c.Lib()
 	cmd, lastMs := c.LastCmd()
@@ -123,7 +130,7 @@ func appendClientInfo(b []byte, c *Client, nowMs int64) []byte {
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
 	b = append(b, " flags=N"...)
-	b = num(b, " db=", int64(c.DB))
+	b = num(b, " db=", int64(db))
 	b = append(b, " sub=0 psub=0 ssub=0 multi=-1"...)
 	b = num(b, " qbuf=", qbuf)
 	b = append(b, " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0"...)
@@ -134,7 +141,7 @@ func appendClientInfo(b []byte, c *Client, nowMs int64) []byte {
 	b = append(b, " cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1"...)
-	b = num(b, " resp=", int64(c.Proto))
+	b = num(b, " resp=", int64(proto))
 	b = append(b, " lib-name="...)
 	b = append(b, libName...)
 	b = append(b, " lib-ver="...)
@@ -156,7 +163,7 @@ func clientList(x *Ctx) {
 		}
 		for _, c := range x.S.Clients.Snapshot() {
 			if clientType(c) == typ {
-				out = append(appendClientInfo(out, c, now), '\n')
+				out = append(appendClientInfo(out, c, x.C, now), '\n')
 			}
 		}
 	case len(x.Args) > 3 && optIs(x.Args[2], "id"):
@@ -171,7 +178,7 @@ func clientList(x *Ctx) {
 				return
 			}
 			if c := byID[uint64(id)]; c != nil && id > 0 {
-				out = append(appendClientInfo(out, c, now), '\n')
+				out = append(appendClientInfo(out, c, x.C, now), '\n')
 			}
 		}
 	case len(x.Args) != 2:
@@ -179,7 +186,7 @@ func clientList(x *Ctx) {
 		return
 	default:
 		for _, c := range x.S.Clients.Snapshot() {
-			out = append(appendClientInfo(out, c, now), '\n')
+			out = append(appendClientInfo(out, c, x.C, now), '\n')
 		}
 	}
 	x.Verbatim(out)
@@ -187,7 +194,7 @@ func clientList(x *Ctx) {
 
 // CLIENT INFO: the calling client's CLIENT LIST line.
 func clientInfo(x *Ctx) {
-	out := appendClientInfo(nil, x.C, time.Now().UnixMilli())
+	out := appendClientInfo(nil, x.C, x.C, time.Now().UnixMilli())
 	x.Verbatim(append(out, '\n'))
 }
 

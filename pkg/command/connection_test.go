@@ -285,3 +285,20 @@ func TestRequirePassLater(t *testing.T) {
 	require_Equal(t, do(t, s, cl, "reset"), "+RESET\r\n")
 	require_Equal(t, do(t, s, cl, "ping"), "-NOAUTH Authentication required.\r\n")
 }
+
+// TestClientListOtherState: another client's db and resp come from what it
+// published after its last command (no data race with its event loop).
+func TestClientListOtherState(t *testing.T) {
+	s, cl := newConnServer(t, nil)
+	other := s.NewClient()
+	s.Clients.Add(other)
+	line := func() string {
+		return bulkBody(t, do(t, s, cl, "client", "list", "id", strconv.FormatUint(other.ID, 10)))
+	}
+	require_Equal(t, strings.Contains(line(), " db=0 ") && strings.Contains(line(), " resp=2 "), true)
+	require_Equal(t, do(t, s, other, "hello", "3")[:3], "%7\r")
+	require_Equal(t, strings.Contains(line(), " resp=3 "), true)
+	other.DB = 4 // as SELECT does, inside a command
+	require_Equal(t, do(t, s, other, "ping"), "+PONG\r\n")
+	require_Equal(t, strings.Contains(line(), " db=4 "), true)
+}

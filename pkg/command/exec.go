@@ -36,6 +36,7 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	x.Cmd = cmd
 	c.noteCmd(cmd.Name, time.Now().UnixMilli())
 	cmd.Run(&x)
+	c.publish()
 	return x.Out
 }
 

@@ -37,6 +37,9 @@ type Client struct {
 	libVer  string
 	lastCmd string
 	lastMs  int64 // Unix ms of the last command
+	// pub mirrors DB and Proto for readers on other goroutines (CLIENT
+	// LIST, CLIENT KILL): Execute publishes them after every command.
+	pub atomic.Uint64
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
 	OutBuf   atomic.Int64 // bytes of pending output (omem)
@@ -67,6 +70,20 @@ func (c *Client) LastCmd() (string, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lastCmd, c.lastMs
+}
+
+// publish copies DB and Proto to pub. Called on c's goroutine.
+func (c *Client) publish() { c.pub.Store(uint64(uint32(c.DB))<<32 | uint64(uint32(c.Proto))) }
+
+// published returns DB and Proto as of c's last command; safe from any
+// goroutine.
+func (c *Client) published() (db, proto int) {
+	v := c.pub.Load()
+	db, proto = int(int32(v>>32)), int(int32(v))
+	if proto == 0 {
+		proto = 2 // no command yet: a new connection's state
+	}
+	return db, proto
 }
 
 func (c *Client) noteCmd(name string, ms int64) {
