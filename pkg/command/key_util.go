@@ -157,6 +157,27 @@ func keyParseMemory(s string) (int64, bool) {
 	return n * mul, true
 }
 
+// keyStat counts one key looked up by a read command in Redis's
+// keyspace_hits or keyspace_misses (Redis's lookupKeyRead; write lookups
+// count in neither).
+func keyStat(x *Ctx, found bool) {
+	if found {
+		x.S.Stats.KeyspaceHits.Add(1)
+	} else {
+		x.S.Stats.KeyspaceMisses.Add(1)
+	}
+}
+
+// keyStats counts hits and misses of a multi-key read command.
+func keyStats(x *Ctx, hits, misses uint64) {
+	if hits != 0 {
+		x.S.Stats.KeyspaceHits.Add(hits)
+	}
+	if misses != 0 {
+		x.S.Stats.KeyspaceMisses.Add(misses)
+	}
+}
+
 // keyTypeName is the name TYPE reports for a value kind.
 func keyTypeName(k store.Kind) string {
 	switch k {

@@ -71,6 +71,7 @@ func cmdExists(x *Ctx) {
 		}
 	}
 	tx.Unlock()
+	keyStats(x, uint64(n), uint64(int64(len(x.Args)-1)-n))
 	x.Int(n)
 }
 
@@ -92,6 +93,7 @@ func cmdTouch(x *Ctx) {
 		}
 	}
 	tx.Unlock()
+	keyStats(x, uint64(n), uint64(int64(len(x.Args)-1)-n))
 	x.Int(n)
 }
 
@@ -101,6 +103,7 @@ func cmdType(x *Ctx) {
 	tx := x.S.Cache.Lock(key)
 	kind, _, ok := tx.Meta(x.C.DB, key)
 	tx.Unlock()
+	keyStat(x, ok)
 	if !ok {
 		x.Simple("none")
 		return
@@ -256,16 +259,21 @@ func cmdScan(x *Ctx) {
 	}
 	var body []byte
 	n := 0
+	typeChecks := uint64(0) // Redis looks each key up to check its type: a keyspace hit
 	next := x.S.Cache.Scan(x.C.DB, cursor, int(count), func(key []byte, kind store.Kind) {
 		if usePat && !glob.Match(pat, key, false) {
 			return
 		}
-		if useType && !keyOptIs(typ, keyTypeNameUpper(kind)) {
-			return
+		if useType {
+			typeChecks++
+			if !keyOptIs(typ, keyTypeNameUpper(kind)) {
+				return
+			}
 		}
 		body = protocol.AppendBulk(body, key)
 		n++
 	})
+	keyStats(x, typeChecks, 0)
 	x.Array(2)
 	var tmp [20]byte
 	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
@@ -430,6 +438,7 @@ func keyTTL(x *Ctx, ms, abs bool) {
 	tx := x.S.Cache.Lock(key)
 	_, at, ok := tx.Meta(x.C.DB, key)
 	tx.Unlock()
+	keyStat(x, ok)
 	switch {
 	case !ok:
 		x.Int(-2)

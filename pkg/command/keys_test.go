@@ -447,3 +447,49 @@ func TestPersistence(t *testing.T) {
 		{args: kvA("GET", "x"), want: kvBulk("db3")},
 	})
 }
+
+// TestKeyspaceStats checks which commands count keyspace_hits and
+// keyspace_misses: Redis 7.0.15's counters after each command of the
+// same sequence.
+func TestKeyspaceStats(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	steps := []struct {
+		cmd          string
+		hits, misses uint64
+	}{
+		{"SET a 1", 0, 0},
+		{"EXISTS a b a", 2, 1},
+		{"TYPE a", 3, 1},
+		{"TYPE b", 3, 2},
+		{"TTL a", 4, 2},
+		{"PTTL b", 4, 3},
+		{"EXPIRETIME a", 5, 3},
+		{"TOUCH a b", 6, 4},
+		{"GETRANGE a 0 1", 7, 4},
+		{"STRLEN b", 7, 5},
+		{"GETSET a 2", 8, 5},
+		{"GETDEL zz", 8, 6},
+		{"GETEX a", 9, 6},
+		{"SET a 3 GET", 10, 6},
+		{"MGET a b c", 11, 8},
+		{"INCR a", 11, 8},
+		{"SETNX a 1", 11, 8},
+		{"RENAME a b", 11, 8},
+		{"EXPIRE b 10", 11, 8},
+		{"PERSIST b", 11, 8},
+		{"SCAN 0 TYPE string", 12, 8},
+		{"SCAN 0 TYPE hash", 13, 8},
+		{"RANDOMKEY", 13, 8},
+		{"KEYS *", 13, 8},
+		{"GET b", 14, 8},
+		{"GET a", 14, 9},
+	}
+	for _, st := range steps {
+		do(t, s, cl, strings.Fields(st.cmd)...)
+		h, m := s.Stats.KeyspaceHits.Load(), s.Stats.KeyspaceMisses.Load()
+		if h != st.hits || m != st.misses {
+			t.Fatalf("after %s: hits %d misses %d, want %d %d", st.cmd, h, m, st.hits, st.misses)
+		}
+	}
+}

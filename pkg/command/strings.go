@@ -154,6 +154,9 @@ func cmdGet(x *Ctx) {
 	tx := x.S.Cache.Lock(key)
 	v, ok, err := tx.Get(x.C.DB, key)
 	tx.Unlock()
+	if err == nil {
+		keyStat(x, ok)
+	}
 	switch {
 	case err != nil:
 		keyReplyErr(x, err)
@@ -226,6 +229,7 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 			keyReplyErr(x, err)
 			return
 		}
+		keyStat(x, ok)
 		if ok && v.Kind != store.KindString {
 			tx.Unlock()
 			x.ErrWrongType()
@@ -280,13 +284,19 @@ func strReplyOld(x *Ctx, old cache.Value, found bool) {
 }
 
 // strGetString reads key as a string under tx: it replies an error and
-// reports done when the read failed or the key holds another type.
-func strGetString(x *Ctx, tx *cache.Tx, key []byte) (v cache.Value, found, done bool) {
+// reports done when the read failed or the key holds another type (tx is
+// then unlocked). read says the command reads the key, as Redis's
+// lookupKeyRead, which counts keyspace hits and misses; write lookups do
+// not.
+func strGetString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
 	v, found, err := tx.Get(x.C.DB, key)
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
 		return v, false, true
+	}
+	if read {
+		keyStat(x, found)
 	}
 	if found && v.Kind != store.KindString {
 		tx.Unlock()
@@ -305,7 +315,7 @@ func cmdGetEX(x *Ctx) {
 	key := x.Args[1]
 	db := x.C.DB
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
 	}
@@ -342,7 +352,7 @@ func cmdGetEX(x *Ctx) {
 func cmdGetDel(x *Ctx) {
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
 	}
@@ -364,7 +374,7 @@ func cmdGetDel(x *Ctx) {
 func cmdGetSet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
 	}
@@ -384,6 +394,7 @@ func cmdMGet(x *Ctx) {
 	start := len(x.Out)
 	tx := x.S.Cache.LockArgs(args, 1, -1, 1)
 	x.Array(len(args) - 1)
+	hits := uint64(0)
 	for _, key := range args[1:] {
 		v, ok, err := tx.Get(db, key)
 		if err != nil {
@@ -392,6 +403,9 @@ func cmdMGet(x *Ctx) {
 			keyReplyErr(x, err)
 			return
 		}
+		if ok {
+			hits++
+		}
 		if !ok || v.Kind != store.KindString {
 			x.Null()
 			continue
@@ -399,6 +413,7 @@ func cmdMGet(x *Ctx) {
 		x.Bulk(v.Str)
 	}
 	tx.Unlock()
+	keyStats(x, hits, uint64(len(args)-1)-hits)
 }
 
 // MSET key value [key value ...]
@@ -444,7 +459,7 @@ func strMSet(x *Ctx, nx bool) {
 func cmdAppend(x *Ctx) {
 	key, add := x.Args[1], x.Args[2]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
 	}
@@ -475,7 +490,7 @@ func cmdAppend(x *Ctx) {
 func cmdStrlen(x *Ctx) {
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, _, done := strGetString(x, &tx, key)
+	v, _, done := strGetString(x, &tx, key, true)
 	if done {
 		return
 	}
@@ -497,7 +512,7 @@ func cmdGetRange(x *Ctx) {
 	}
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, _, done := strGetString(x, &tx, key)
+	v, _, done := strGetString(x, &tx, key, true)
 	if done {
 		return
 	}
@@ -543,7 +558,7 @@ func cmdSetRange(x *Ctx) {
 	}
 	key, val := x.Args[1], x.Args[3]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
 	}
@@ -609,7 +624,7 @@ func cmdDecrBy(x *Ctx) {
 func strIncrBy(x *Ctx, incr int64) {
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
 	}
@@ -645,7 +660,7 @@ func strIncrBy(x *Ctx, incr int64) {
 func cmdIncrByFloat(x *Ctx) {
 	key := x.Args[1]
 	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key)
+	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
 	}
