@@ -1,9 +1,11 @@
 package command
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/toonstore/toonstore/pkg/cache"
@@ -491,5 +493,25 @@ func TestKeyspaceStats(t *testing.T) {
 		if h != st.hits || m != st.misses {
 			t.Fatalf("after %s: hits %d misses %d, want %d %d", st.cmd, h, m, st.hits, st.misses)
 		}
+	}
+}
+
+func TestReplyStoreErrors(t *testing.T) {
+	s := newTestServer(t, nil)
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{store.ErrNoSpace, "-MISCONF Errors writing to the AOF file: No space left on device\r\n"},
+		{fmt.Errorf("append: %w", syscall.ENOSPC), "-MISCONF Errors writing to the AOF file: No space left on device\r\n"},
+		{store.ErrReadOnly, "-MISCONF Errors writing to the AOF file: Input/output error\r\n"},
+		{fmt.Errorf("%w: %w", store.ErrReadOnly, syscall.EROFS), "-MISCONF Errors writing to the AOF file: Read-only file system\r\n"},
+		{store.ErrValueTooLarge, "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"},
+		{fmt.Errorf("%w: segment 3 offset 9", store.ErrCorrupt), "-ERR store: corrupt data: segment 3 offset 9\r\n"},
+	}
+	for _, c := range cases {
+		x := &Ctx{S: s, C: s.NewClient()}
+		keyReplyErr(x, c.err)
+		require_Equal(t, string(x.Out), c.want)
 	}
 }
