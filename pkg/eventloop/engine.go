@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"go.uber.org/zap"
@@ -140,6 +141,9 @@ func (e *Engine) SetSyncAlways(on bool) { e.h.syncAlways.Store(on) }
 // SetRequirePass records whether a password is configured (requirepass):
 // connections opened while one is start unauthenticated.
 func (e *Engine) SetRequirePass(on bool) { e.h.requirePass.Store(on) }
+
+// SetIdleTimeout sets the idle timeout (Redis's timeout); 0 turns it off.
+func (e *Engine) SetIdleTimeout(d time.Duration) { e.h.idleTimeout.Store(int64(max(d, 0))) }
 
 // SetMaxClients sets maxclients for connections accepted after the call.
 func (e *Engine) SetMaxClients(n int) {

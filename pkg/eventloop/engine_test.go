@@ -204,3 +204,23 @@ func TestStartAddressInUse(t *testing.T) {
 		t.Fatalf("Start on a used address succeeded")
 	}
 }
+
+func TestEngineIdleTimeout(t *testing.T) {
+	e := startEngine(t, Options{IdleTimeout: 300 * time.Millisecond})
+	idle := dial(t, e.Addr())
+	busy := dial(t, e.Addr())
+	stop := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(stop) {
+		if _, err := io.WriteString(busy, "techo x\r\n"); err != nil {
+			t.Fatalf("busy client: %v", err)
+		}
+		readN(t, busy, len("*1\r\n$1\r\nx\r\n"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	expectEOF(t, idle)
+	e.SetIdleTimeout(0)
+	if _, err := io.WriteString(busy, "techo y\r\n"); err != nil {
+		t.Fatalf("busy client closed: %v", err)
+	}
+	readN(t, busy, len("*1\r\n$1\r\ny\r\n"))
+}

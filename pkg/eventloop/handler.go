@@ -50,7 +50,10 @@ type handler struct {
 	syncAlways  atomic.Bool
 	requirePass atomic.Bool
 	maxClients  atomic.Int64
-	stopping    atomic.Bool // no more commands are parsed once set
+	stopping    atomic.Bool  // no more commands are parsed once set
+	idleTimeout atomic.Int64 // ns; 0 = off
+
+	lastIdleScan time.Time // touched only by OnTick
 
 	eng       gnet.Engine // set in OnBoot, before any other callback
 	ready     chan struct{}
@@ -72,6 +75,7 @@ func newHandler(opts Options) *handler {
 	h.syncAlways.Store(opts.SyncAlways)
 	h.requirePass.Store(opts.RequirePass)
 	h.maxClients.Store(int64(opts.MaxClients))
+	h.idleTimeout.Store(int64(opts.IdleTimeout))
 	return h
 }
 
@@ -87,6 +91,7 @@ func (h *handler) OnBoot(eng gnet.Engine) gnet.Action {
 // goroutine-safe and runs OnTraffic on the connection's own loop.
 func (h *handler) OnTick() (time.Duration, gnet.Action) {
 	h.readyOnce.Do(func() { close(h.ready) })
+	h.closeIdle()
 	h.mu.Lock()
 	wake := h.wakeBuf[:0]
 	for _, c := range h.waiting {
@@ -103,6 +108,30 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		return time.Millisecond, gnet.None
 	}
 	return 100 * time.Millisecond, gnet.None
+}
+
+// closeIdle kills the clients that sent no command for longer than the
+// idle timeout. It scans at most once a second (more often for timeouts
+// under two seconds).
+func (h *handler) closeIdle() {
+	timeout := time.Duration(h.idleTimeout.Load())
+	if timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(h.lastIdleScan) < min(time.Second, timeout/2) {
+		return
+	}
+	h.lastIdleScan = now
+	nowMs := now.UnixMilli()
+	for _, cl := range h.srv.Clients.Snapshot() {
+		_, last := cl.LastCmd()
+		last = max(last, cl.CreatedMs)
+		if time.Duration(nowMs-last)*time.Millisecond > timeout && cl.Kill != nil {
+			h.log.Debug("closing idle client", zap.Uint64("id", cl.ID), zap.String("addr", cl.Addr))
+			cl.Kill()
+		}
+	}
 }
 
 // OnOpen registers a client for c, or rejects c over maxclients with

@@ -46,6 +46,9 @@ type Options struct {
 	// QueryBufferLimit is the buffered-input size over which a connection
 	// is closed.
 	QueryBufferLimit int
+	// IdleTimeout closes a client that sent no command for this long
+	// (Redis's timeout); 0 never does.
+	IdleTimeout time.Duration
 	// MaxBulkLen is the largest bulk a client may send
 	// (proto-max-bulk-len); 0 means protocol.DefaultMaxBulkLen.
 	MaxBulkLen int64

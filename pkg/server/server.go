@@ -135,6 +135,7 @@ func Start(opts Options) (*Server, error) {
 		QueryBufferLimit: int(cfg.Int("client-query-buffer-limit")),
 		MaxBulkLen:       cfg.Int("proto-max-bulk-len"),
 		TCPKeepAlive:     time.Duration(cfg.Int("tcp-keepalive")) * time.Second,
+		IdleTimeout:      time.Duration(cfg.Int("timeout")) * time.Second,
 		Loops:            opts.Loops,
 		ReusePort:        opts.ReusePort,
 		LockOSThread:     opts.LockOSThread,
@@ -252,6 +253,14 @@ func (s *Server) registerHooks(level *zap.AtomicLevel) {
 			return fmt.Errorf("bad maxclients %q", v)
 		}
 		s.engine.SetMaxClients(n)
+		return nil
+	})
+	s.cfg.OnChange("timeout", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("bad timeout %q", v)
+		}
+		s.engine.SetIdleTimeout(time.Duration(n) * time.Second)
 		return nil
 	})
 	s.cfg.OnChange("loglevel", func(v string) error {

@@ -306,3 +306,11 @@ func TestEverysecSyncs(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestIdleTimeoutDirective(t *testing.T) {
+	s := startServer(t, Options{})
+	c := dialRaw(t, s.Addr())
+	c.send("CONFIG SET timeout 1\r\n")
+	c.expect("+OK\r\n")
+	c.expectClosed() // idle for over a second
+}
