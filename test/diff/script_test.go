@@ -276,7 +276,7 @@ var idPlaceholder = regexp.MustCompile(`^\{id:([0-9]+)\}$`)
 
 // expand replaces {id:N} arguments by the CLIENT ID of connection N.
 func (s *side) expand(args [][]byte) ([][]byte, error) {
-	out := args
+	out, copied := args, false
 	for i, a := range args {
 		m := idPlaceholder.FindSubmatch(a)
 		if m == nil {
@@ -299,8 +299,8 @@ func (s *side) expand(args [][]byte) ([][]byte, error) {
 			id = rep[1 : len(rep)-2]
 			s.ids[n] = id
 		}
-		if &out[0] == &args[0] {
-			out = append([][]byte(nil), args...)
+		if !copied {
+			out, copied = append([][]byte(nil), args...), true
 		}
 		out[i] = id
 	}
