@@ -151,8 +151,14 @@ func keyParseMemory(s string) (int64, bool) {
 		}
 	}
 	n, ok := ParseInt([]byte(lower))
-	if !ok || n < 0 || n > math.MaxInt64/mul {
+	if !ok && lower != "" && strings.Trim(lower, "0123456789") == "" {
+		n, ok = math.MaxInt64, true // beyond int64: clamp, as a limit
+	}
+	if !ok || n < 0 {
 		return 0, false
+	}
+	if n > math.MaxInt64/mul {
+		return math.MaxInt64, true
 	}
 	return n * mul, true
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -348,6 +349,12 @@ func TestStringLimit(t *testing.T) {
 		{args: kvA("SETRANGE", "n", "9", "x"), want: kvInt("10")},
 		{args: kvA("SETRANGE", "k", "9223372036854775807", "x"), want: kvErr("ERR string exceeds maximum allowed size (proto-max-bulk-len)")},
 	})
+	for in, want := range map[string]int64{"1kb": 1024, "2mb": 2 << 20, "1gb": 1 << 30, "3k": 3000, "7": 7, "18446744073709551615": math.MaxInt64, "x": 0} {
+		got, ok := keyParseMemory(in)
+		if got != want || ok != (want != 0) {
+			t.Errorf("keyParseMemory(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
 	d := newTestServer(t, nil)
 	kvRun(t, d, []kvStep{
 		{args: kvA("SETRANGE", "k", "536870912", "x"), want: kvErr("ERR string exceeds maximum allowed size (proto-max-bulk-len)")},
