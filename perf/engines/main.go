@@ -48,6 +48,7 @@ func main() {
 	tmp := flag.String("tmp", "", "parent of the temporary data directories (default $TMPDIR)")
 	out := flag.String("out", "", "also write the Markdown report to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	note := flag.String("note", "", "a line added under the machine line of the report (e.g. the commit measured)")
 	flag.Parse()
 
 	cfg := config{keys: 200_000, hot: *hot, dur: 2 * time.Second, rounds: 5, tmp: *tmp, quick: *quick}
@@ -92,6 +93,7 @@ func main() {
 	}
 
 	m := machineInfo()
+	m.note = *note
 	res, err := run(cfg, os.Stderr)
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -120,6 +122,7 @@ type machine struct {
 	date        time.Time
 	loadStart   string
 	loadEnd     string
+	note        string
 }
 
 func machineInfo() machine {

@@ -69,6 +69,9 @@ func render(cfg config, m machine, res results) string {
 	fmt.Fprintf(&b, "## Engine comparison (`perf/engines`, %s run)\n\n", mode)
 	fmt.Fprintf(&b, "Machine: %d CPUs, GOMAXPROCS %d, %s, %s; run %s; 1-minute load average %s at start, %s at end.\n\n",
 		m.cpus, m.procs, m.goVersion, m.kernel, m.date.Format("2006-01-02 15:04 UTC"), m.loadStart, m.loadEnd)
+	if m.note != "" {
+		fmt.Fprintf(&b, "%s\n\n", m.note)
+	}
 	b.WriteString("**Noisy numbers:** this machine was shared with other heavy jobs during the run (see the load " +
 		"average; it has 2 cores), so this process got only part of the CPU, unevenly. Every engine ran in the " +
 		"same run, in alternating order, so the ratios between engines are more trustworthy than the absolute " +
@@ -133,7 +136,10 @@ func render(cfg config, m machine, res results) string {
   bbolt ` + "`db.View`" + ` (reads) and ` + "`db.Batch`" + ` (writes); badger ` + "`db.View`/`db.Update`" + `
   (one transaction per operation); pebble ` + "`db.Get`/`db.Set`" + `. Every Get copies the 1 KiB value into
   the caller's buffer (a server must, to send it), for every engine. Preloading uses each engine's
-  bulk path and is not measured.
+  bulk path and is not measured; after it pebble is flushed and compacted over the whole key range
+  and badger flattened, so that no workload pays for the bulk load's compaction debt (their best
+  read layout; ToonStore and bbolt have no such step); then every engine reads every key once,
+  unmeasured, to warm its block cache and the page cache.
 - **Put** writes a random one of the preloaded keys (an overwrite) with a new 1 KiB value; **mixed**
   picks Get or Put with probability 1/2 each, on random preloaded keys.
 - **Cached Get** is ToonCache (` + "`cache.Open`" + ` over a store with everysec, capacity twice the hot set):
