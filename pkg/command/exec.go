@@ -1,15 +1,21 @@
 package command
 
 import (
+	"bytes"
 	"strings"
 	"time"
 )
 
 // Execute runs one command and appends its reply to out, which it returns.
 // args[0] is the command name; args alias the caller's input buffer and are
-// not retained. It must be called on c's event loop goroutine.
+// not retained. It must be called on c's event loop goroutine, and is not
+// reentrant for one client (it reuses the client's Ctx).
 func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
-	x := Ctx{S: s, C: c, Args: args, Out: out}
+	// The Ctx lives in the Client so that passing it to Run (an indirect
+	// call, which the compiler must assume lets it escape) costs no heap
+	// allocation per command.
+	x := &c.ctx
+	*x = Ctx{S: s, C: c, Args: args, Out: out}
 	s.Stats.CommandsProcessed.Add(1)
 	cmd := s.Lookup(args[0])
 	if cmd == nil {
@@ -19,7 +25,7 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	if cmd.Subcommands != nil && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
 		if sub == nil {
-			x.Error("ERR unknown subcommand '" + truncate(string(args[1]), 128) + "'. Try " + strings.ToUpper(cmd.Name) + " HELP.")
+			x.Error("ERR unknown subcommand '" + cstr(args[1], 128) + "'. Try " + strings.ToUpper(cmd.Name) + " HELP.")
 			return x.Out
 		}
 		cmd = sub
@@ -35,9 +41,11 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	}
 	x.Cmd = cmd
 	c.noteCmd(cmd.Name, time.Now().UnixMilli())
-	cmd.Run(&x)
+	cmd.Run(x)
 	c.publish()
-	return x.Out
+	out = x.Out
+	x.Args, x.Out = nil, nil // do not keep the caller's buffers alive
+	return out
 }
 
 func (s *Server) requirePass() bool {
@@ -64,14 +72,14 @@ func lookupSub(cmd *Command, name []byte) *Command {
 func unknownCommand(args [][]byte) string {
 	var b strings.Builder
 	b.WriteString("ERR unknown command '")
-	b.WriteString(truncate(string(args[0]), 128))
+	b.WriteString(cstr(args[0], 128))
 	b.WriteString("', with args beginning with: ")
 	n := 0
 	for _, a := range args[1:] {
 		if n >= 128 {
 			break
 		}
-		s := truncate(string(a), 128-n)
+		s := cstr(a, 128-n)
 		part := "'" + s + "' "
 		b.WriteString(part)
 		n += len(part)
@@ -79,9 +87,14 @@ func unknownCommand(args [][]byte) string {
 	return b.String()
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+// cstr is C's "%.*s" of b: at most n bytes, cut at the first NUL (Redis
+// formats these messages with printf, which stops there).
+func cstr(b []byte, n int) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
-	return s
+	if len(b) > n {
+		b = b[:n]
+	}
+	return string(b)
 }

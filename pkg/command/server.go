@@ -40,6 +40,8 @@ type Client struct {
 	// pub mirrors DB and Proto for readers on other goroutines (CLIENT
 	// LIST, CLIENT KILL): Execute publishes them after every command.
 	pub atomic.Uint64
+
+	ctx Ctx // reused by Execute for every command of this client
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
 	OutBuf   atomic.Int64 // bytes of pending output (omem)

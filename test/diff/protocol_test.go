@@ -81,6 +81,20 @@ type protoCase struct {
 	chunks []string
 }
 
+// deviations are documented, deliberate differences from Redis 7.0, by
+// case name: tstd's stream is checked against the entry (Redis's is only
+// logged) instead of against Redis's.
+var deviations = map[string]stream{
+	// A line is too big when its first 64 KiB hold no terminator, however
+	// reads split it (pkg/protocol Reader). Redis checks only what one read
+	// buffered, so it accepts this line when the newline arrives within the
+	// same read.
+	"inline/too-big-with-newline": {data: []byte("-ERR Protocol error: too big inline request\r\n"), closed: true},
+	// The argument count is capped at 1,048,576 (Redis <= 6.2's limit, see
+	// pkg/protocol DefaultMaxArgs); Redis 7.0 waits for more.
+	"mbulk/too-many": {data: []byte("-ERR Protocol error: invalid multibulk length\r\n"), closed: true},
+}
+
 func bulkCmd(args ...string) string {
 	bs := make([][]byte, len(args))
 	for i, a := range args {
@@ -118,7 +132,7 @@ func protoCases() []protoCase {
 		{"inline/cr-only", []string{"PING\r"}},
 		{"inline/split", []string{"PI", "NG\r", "\n"}},
 		{"inline/too-big", []string{big}},
-		{"inline/too-big-with-newline", []string{big + "\r\n"}},
+		{"inline/too-big-with-newline", []string{big + "\r\n"}}, // see deviations
 		{"inline/quit", []string{"QUIT\r\nPING\r\n"}},
 		// Empty lines.
 		{"empty/crlf", []string{"\r\n"}},
@@ -132,7 +146,7 @@ func protoCases() []protoCase {
 		{"mbulk/not-a-number", []string{"*abc\r\nPING\r\n"}},
 		{"mbulk/empty-count", []string{"*\r\nPING\r\n"}},
 		{"mbulk/plus-sign", []string{"*+1\r\n$4\r\nPING\r\n"}},
-		{"mbulk/too-many", []string{"*1048577\r\n"}},
+		{"mbulk/too-many", []string{"*1048577\r\n"}}, // see deviations
 		{"mbulk/max", []string{"*1048576\r\n$4\r\nPING\r\n"}},
 		{"mbulk/huge", []string{"*99999999999999999999\r\n"}},
 		{"mbulk/count-too-long", []string{"*" + digits}},
@@ -191,6 +205,14 @@ func runExchanges(t *testing.T, p pair, cases []protoCase) {
 			a, b := results[i].ref, results[i].sut
 			if *flagVerbose {
 				t.Logf("sent %s -> %s", clip(strings.Join(tc.chunks, "")), a)
+			}
+			if dev, ok := deviations[tc.name]; ok {
+				t.Logf("documented deviation; %s sent %s", p.refName, a)
+				if p.sutName == "tstd" {
+					a = dev
+				} else {
+					return // redis against redis: nothing to compare
+				}
 			}
 			if a.closed != b.closed || string(a.data) != string(b.data) {
 				t.Errorf("sent %s\n    %s: %s\n    %s: %s", clip(strings.Join(tc.chunks, "")), p.refName, a, p.sutName, b)
