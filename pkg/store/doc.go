@@ -84,6 +84,41 @@
 // stop Open with an error wrapping ErrCorrupt that names the file and
 // offset.
 //
+// A segment shorter than metadata.toon says (truncated) is ErrCorrupt too,
+// except the last one after an unclean shutdown (a torn tail).
+// Before listing segments Open finishes a rewrite by Check's Fix that a
+// crash interrupted (see below).
+//
+// # Checking and repair
+//
+// Check (check.go) verifies a directory without opening it as a Store (it
+// takes the LOCK): every record's checksum, header, padding and sequence
+// order, segment headers (including their reserved bytes), the zeros after
+// the end of the data, missing and truncated segments, and the metadata.
+// It reports every problem with file, offset, length and kind (bad crc,
+// bad header, torn tail, stray bytes, missing segment, bad segment header,
+// bad sequence, bad metadata), not only the first: after a damaged record
+// it scans forward to the next 8-aligned offset where a valid record with
+// a higher sequence number starts (cheap header checks before the CRC).
+// Its progress callback gets bytes done and total. It follows Open's
+// rules: in the last segment after an unclean shutdown the first invalid
+// record ends the log (a torn tail, which Open cuts itself, so Report.OK
+// stays true); anywhere else an invalid record is corruption, which Open
+// refuses (TestCheckFindsAndFixesDamage checks that Open fails exactly
+// when Check reports corruption, naming the file and offset).
+//
+// CheckOptions.Fix keeps every intact record byte for byte (sequence
+// numbers and checksums unchanged) and switches crash-safely: the records
+// go to new files data-N.toon.fix numbered after the last segment, each
+// preallocated, written and fsynced, then the directory fsynced; then
+// metadata.toon is replaced atomically with first_segment: N and
+// clean_shutdown: true. That rename is the switch. Then the .fix files are
+// renamed into place and the old segments removed. Open and Check first
+// finish a switch (rename .fix files at or above first_segment, remove
+// segments below it) or undo a rewrite that never switched (remove .fix
+// files), so a crash at any point leaves the old directory or the new one;
+// the test takes MemFS crash images inside Fix and checks exactly that.
+//
 // # Index
 //
 // One open-addressing table per database (index.go): 24-byte slots {hash,
@@ -174,5 +209,6 @@
 // MemFS.Sync must not race with writes through a mapping).
 //
 // Not yet implemented (DESIGN.md): index.toon snapshots for fast start-up,
-// compaction of dead records, collection records, tstd check --fix.
+// compaction of dead records, collection records. (tstd check and
+// check --fix are the CLI's, on top of Check.)
 package store

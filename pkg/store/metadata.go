@@ -24,6 +24,7 @@ const (
 //	next_id: 17
 //	segment_size: 67108864
 //	databases: 16
+//	first_segment: 7               (only after a rewrite by Check's Fix)
 //	segments[2]{id,size}:
 //	  1,67108864
 //	  2,67108864
@@ -40,6 +41,7 @@ type metadata struct {
 	nextID        ID
 	segmentSize   int64
 	databases     int
+	firstSegment  uint32 // segments below it are obsolete (a finished rewrite); 0 = none
 	segments      []metaSegment
 }
 
@@ -56,6 +58,9 @@ func (m *metadata) encode() []byte {
 	fmt.Fprintf(&b, "next_id: %d\n", m.nextID)
 	fmt.Fprintf(&b, "segment_size: %d\n", m.segmentSize)
 	fmt.Fprintf(&b, "databases: %d\n", m.databases)
+	if m.firstSegment != 0 {
+		fmt.Fprintf(&b, "first_segment: %d\n", m.firstSegment)
+	}
 	fmt.Fprintf(&b, "segments[%d]{id,size}:\n", len(m.segments))
 	for _, s := range m.segments {
 		fmt.Fprintf(&b, "  %d,%d\n", s.id, s.size)
@@ -116,6 +121,10 @@ func parseMetadata(data []byte) (*metadata, error) {
 			m.segmentSize, err = strconv.ParseInt(v, 10, 64)
 		case k == "databases":
 			m.databases, err = strconv.Atoi(v)
+		case k == "first_segment":
+			var n uint64
+			n, err = strconv.ParseUint(v, 10, 32)
+			m.firstSegment = uint32(n)
 		case strings.HasPrefix(k, "segments["):
 			n, fields, ok := strings.Cut(strings.TrimPrefix(k, "segments["), "]")
 			if !ok || fields != "{id,size}" || v != "" {

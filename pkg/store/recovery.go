@@ -57,6 +57,13 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 		}
 		ss[id] = g
 		s.diskBytes.Add(int64(len(g.data)))
+		if meta != nil && (!last || clean) { // a short last segment after a crash is a torn tail
+			for _, ms := range meta.segments {
+				if ms.id == id && int64(len(g.data)) < ms.size {
+					return fmt.Errorf("%w: %s offset %d: segment is %d bytes, %s says %d: truncated", ErrCorrupt, g.path, len(g.data), len(g.data), metaName, ms.size)
+				}
+			}
+		}
 		end, err := s.replay(g, last, clean)
 		if err != nil {
 			return err

@@ -29,6 +29,7 @@ const (
 	segSuffix = ".toon"
 	tmpSuffix = ".tmp"
 	lockName  = "LOCK"
+	fixSuffix = ".fix"
 
 	// locOffsetBits is how many low bits of a location hold the offset in
 	// the segment; the segment id takes the rest.
@@ -98,6 +99,8 @@ func checkSegHeader(b []byte, id uint32) error {
 		return errors.New("bad segment magic")
 	case binary.LittleEndian.Uint32(b[16:]) != crc32c(b[:16]):
 		return errors.New("segment header checksum mismatch")
+	case !allZero(b[20:segHeaderSize]):
+		return errors.New("non-zero reserved segment header bytes")
 	case b[7] != segFormatVersion:
 		return fmt.Errorf("unsupported segment format version %d", b[7])
 	case binary.LittleEndian.Uint64(b[8:]) != uint64(id):

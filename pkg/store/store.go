@@ -128,6 +128,9 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	if meta != nil && meta.formatVersion > metaFormatVersion {
 		return nil, fmt.Errorf("store: %s has format_version %d, this build reads up to %d", filepath.Join(dir, metaName), meta.formatVersion, metaFormatVersion)
 	}
+	if err := finishSwitch(fs, dir, meta, s.log); err != nil {
+		return nil, err
+	}
 	ids, err := listSegments(fs, dir)
 	if err != nil {
 		return nil, err
