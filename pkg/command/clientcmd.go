@@ -278,8 +278,8 @@ func clientKill(x *Ctx) {
 				continue
 			}
 			closeSelf = true
-		} else if c.Kill != nil {
-			c.Kill()
+		} else {
+			x.S.KillClient(c)
 		}
 		killed++
 	}

@@ -233,8 +233,14 @@ func TestClientKill(t *testing.T) {
 	require_Equal(t, do(t, s, cl, "client", "kill", "laddr", "127.0.0.1:6380"), ":2\r\n")
 	require_Equal(t, killed[b.ID]+killed[c.ID], 2)
 	require_Equal(t, do(t, s, cl, "client", "kill", "id", strconv.FormatUint(c.ID, 10), "addr", "10.0.0.9:9"), ":0\r\n")
-	require_Equal(t, do(t, s, cl, "client", "kill", "ADDR", "10.0.0.3:3", "TYPE", "normal", "USER", "default"), ":1\r\n")
-	require_Equal(t, killed[c.ID], 2)
+	// A killed client is gone at once, as in Redis: killing it again finds
+	// nothing, and its Kill hook ran exactly once.
+	require_Equal(t, do(t, s, cl, "client", "kill", "ADDR", "10.0.0.3:3", "TYPE", "normal", "USER", "default"), ":0\r\n")
+	require_Equal(t, killed[c.ID], 1)
+	require_Equal(t, c.Killed(), true)
+	d := mk("10.0.0.4:4", "127.0.0.1:6380")
+	require_Equal(t, do(t, s, cl, "client", "kill", "ADDR", "10.0.0.4:4", "TYPE", "normal", "USER", "default"), ":1\r\n")
+	require_Equal(t, killed[d.ID], 1)
 	require_Equal(t, cl.CloseAfterReply, false)
 
 	// The caller: skipped by default, closed after its reply otherwise.

@@ -42,10 +42,18 @@ type Client struct {
 	pub atomic.Uint64
 
 	ctx Ctx // reused by Execute for every command of this client
+
+	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
 	OutBuf   atomic.Int64 // bytes of pending output (omem)
 }
+
+// Killed reports whether the client was killed (CLIENT KILL). The event
+// loop checks it before executing anything for the client and closes the
+// connection instead, so a killed client is gone as soon as KILL replies,
+// as in Redis, even though the close itself runs on the client's own loop.
+func (c *Client) Killed() bool { return c.killed.Load() }
 
 // Name returns the connection name (CLIENT SETNAME).
 func (c *Client) Name() string { c.mu.Lock(); defer c.mu.Unlock(); return c.name }
@@ -205,6 +213,19 @@ func NewServer(c *cache.Cache, cfg Config, log *zap.Logger) *Server {
 	s.lastSave.Store(time.Now().Unix())
 	s.table = buildTable()
 	return s
+}
+
+// KillClient kills c from any goroutine: it is unregistered at once (a
+// second CLIENT KILL no longer finds it), marked killed (its loop executes
+// nothing more for it) and its connection is closed asynchronously.
+func (s *Server) KillClient(c *Client) {
+	if c.killed.Swap(true) {
+		return
+	}
+	s.Clients.Remove(c)
+	if c.Kill != nil {
+		c.Kill()
+	}
 }
 
 // NewClient returns a client with a fresh ID, RESP2, database 0. As in

@@ -194,6 +194,12 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 }
 
 func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
+	if st.client.Killed() {
+		// CLIENT KILL from another connection: the client is already gone
+		// for everyone else; nothing more of its input runs.
+		_, _ = c.Discard(-1)
+		return gnet.Close
+	}
 	if st.closing {
 		// Input after QUIT or a protocol error is ignored, as Redis does.
 		_, _ = c.Discard(-1)
@@ -282,6 +288,12 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		consumed += n
 		if len(args) == 0 {
 			continue
+		}
+		if cl.Killed() {
+			// Killed by a command of another loop while this batch ran.
+			st.closing = true
+			consumed = len(buf)
+			break
 		}
 		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0])) {
 			wrote = true
