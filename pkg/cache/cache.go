@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/toonstore/toonstore/pkg/store"
@@ -29,6 +30,8 @@ type Cache struct {
 	seed   maphash.Seed
 	now    func() int64
 	log    *zap.Logger
+
+	capacity atomic.Int64 // entries kept over all shards (SetCapacity)
 
 	stopOnce sync.Once
 	stop     chan struct{}  // closed by Close to end active expiry
@@ -98,15 +101,12 @@ func Open(s *store.Store, opts Options) (*Cache, error) {
 	// Capacity below the shard count keeps up to one entry per shard.
 	n := opts.Shards
 	for i := range c.shards {
-		capi := opts.Capacity / n
-		if i < opts.Capacity%n {
-			capi++
-		}
-		c.shards[i].init(max(capi, 1), opts.MaxBytes/int64(n))
+		c.shards[i].init(shareOf(opts.Capacity, n, i), opts.MaxBytes/int64(n))
 		if opts.MaxBytes > 0 && c.shards[i].maxBytes == 0 {
 			c.shards[i].maxBytes = 1 // a tiny MaxBytes still caps (caches nothing)
 		}
 	}
+	c.capacity.Store(int64(opts.Capacity))
 	if !opts.NoActiveExpiry {
 		c.done.Add(1)
 		go c.activeExpiry(time.Second / time.Duration(opts.Hz))
@@ -167,4 +167,42 @@ func (c *Cache) ResetStats() {
 		s.inserts.Store(0)
 		s.expired.Store(0)
 	}
+}
+
+// shareOf is shard i's part of capacity split over n shards: the first
+// capacity%n shards take one more, and every shard holds at least one
+// entry (the LRU needs it).
+func shareOf(capacity, n, i int) int {
+	c := capacity / n
+	if i < capacity%n {
+		c++
+	}
+	return max(c, 1)
+}
+
+// Capacity returns the number of decoded entries the cache keeps.
+func (c *Cache) Capacity() int { return int(c.capacity.Load()) }
+
+// SetCapacity changes the number of decoded entries kept (CONFIG SET
+// capacity), shard by shard. Shrinking evicts the least recently used
+// decoded copies at once; like every eviction it loses no data. It returns
+// ErrBadOptions for capacity < 1.
+func (c *Cache) SetCapacity(capacity int) error {
+	if capacity < 1 {
+		return fmt.Errorf("%w: capacity %d", ErrBadOptions, capacity)
+	}
+	n := len(c.shards)
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		share := shareOf(capacity, n, i)
+		if evicted := s.lru.Resize(share); evicted > 0 {
+			s.evictions.Add(uint64(evicted))
+		}
+		s.capacity = share
+		s.entries.Store(int64(s.lru.Len()))
+		s.mu.Unlock()
+	}
+	c.capacity.Store(int64(capacity))
+	return nil
 }

@@ -365,3 +365,46 @@ func mapsEqual(a, b map[string]bool) bool {
 	}
 	return true
 }
+
+// TestSetCapacity shrinks and grows the cache live: the decoded entries
+// follow the new capacity, shrinking counts evictions, and no value is lost.
+func TestSetCapacity(t *testing.T) {
+	c := openTest(t, "", Options{Capacity: 8000, Shards: 8, NoActiveExpiry: true})
+	for i := 0; i < 1000; i++ {
+		mustSet(t, c, 0, key(i), val(i), 0)
+	}
+	if got := c.Stats().Entries; got != 1000 {
+		t.Fatalf("entries = %d, want 1000", got)
+	}
+	// 80 over 8 shards is 10 each; every shard holds far more than 10 of
+	// the 1000 keys, so exactly 80 stay.
+	if err := c.SetCapacity(80); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Capacity(); got != 80 {
+		t.Fatalf("Capacity() = %d, want 80", got)
+	}
+	st := c.Stats()
+	if st.Entries != 80 || st.Evictions != 920 {
+		t.Fatalf("after shrinking: entries %d evictions %d, want 80 and 920", st.Entries, st.Evictions)
+	}
+	for i := 0; i < 1000; i++ {
+		wantGet(t, c, 0, key(i), val(i))
+	}
+	if got := c.Stats().Entries; got != 80 {
+		t.Fatalf("entries = %d after reading everything, want 80", got)
+	}
+	if err := c.SetCapacity(8000); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		wantGet(t, c, 0, key(i), val(i))
+	}
+	if got := c.Stats().Entries; got != 1000 {
+		t.Fatalf("entries = %d after growing and reading all, want 1000", got)
+	}
+	if err := c.SetCapacity(0); !errors.Is(err, ErrBadOptions) {
+		t.Fatalf("SetCapacity(0) = %v, want ErrBadOptions", err)
+	}
+	checkConsistent(t, c)
+}

@@ -29,7 +29,7 @@ type shard struct {
 	lru   *simplelru.LRU[entryKey, Value] // decoded values, most recently used first
 	bytes int64                           // approximate bytes of lru (entrySize)
 
-	capacity int   // entries the lru keeps; immutable after Open
+	capacity int   // entries the lru keeps; changed by SetCapacity under mu
 	maxBytes int64 // 0 = no byte cap; immutable after Open
 
 	// Counters: added to under mu, read by Stats and zeroed by ResetStats

@@ -13,6 +13,5 @@ var (
 // argument '...') - ".
 var (
 	errRuntimeListen   = errors.New("changing bind or port at runtime is not supported; restart tstd")
-	errRuntimeCapacity = errors.New("capacity cannot be changed at runtime; restart tstd")
 	errStarting        = errors.New("server: still starting")
 )

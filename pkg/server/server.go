@@ -274,7 +274,13 @@ func (s *Server) registerHooks(level *zap.AtomicLevel) {
 	reject := func(err error) func(string) error { return func(string) error { return err } }
 	s.cfg.OnChange("bind", reject(errRuntimeListen))
 	s.cfg.OnChange("port", reject(errRuntimeListen))
-	s.cfg.OnChange("capacity", reject(errRuntimeCapacity))
+	s.cfg.OnChange("capacity", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		return s.cache.SetCapacity(n)
+	})
 }
 
 // syncLoop is the everysec policy.

@@ -268,6 +268,13 @@ func TestConfigSetLive(t *testing.T) {
 	x.expectClosed()
 	c.send("CONFIG SET port 1\r\n")
 	c.expect("-ERR CONFIG SET failed (possibly related to argument 'port') - " + errRuntimeListen.Error() + "\r\n")
+
+	// capacity resizes the cache live.
+	c.send("CONFIG SET capacity 64\r\nCONFIG GET capacity\r\n")
+	c.expect("+OK\r\n*2\r\n$8\r\ncapacity\r\n$2\r\n64\r\n")
+	if got := s.cache.Capacity(); got != 64 {
+		t.Fatalf("cache capacity = %d after CONFIG SET capacity 64", got)
+	}
 }
 
 func TestSaveAndBGSave(t *testing.T) {
