@@ -82,6 +82,18 @@ func render(cfg config, m machine, res results) string {
 		"the engine order rotated each round; each engine in a fresh temporary directory each round.\n\n",
 		cfg.keys, cfg.hot, cfg.dur, cfg.rounds)
 
+	if g := res.ops("gomap", "gomap"); len(g) > 0 {
+		gm := median(g)
+		fmt.Fprintf(&b, "Calibration: a Go `map[string][]byte` holding the same %d keys and values, random Get and "+
+			"1 KiB copy on 1 goroutine, ran at a median of **%s ops/s** (%s per CPU-second) in this run: roughly "+
+			"what a pure in-memory lookup could reach on this machine at this moment, the yardstick for the "+
+			"absolute seed targets below.", cfg.keys, human(gm),
+			human(median(res.perCPU("gomap", "gomap"))))
+		if t := median(res.ops("get1", "toonstore")); t > 0 {
+			fmt.Fprintf(&b, " ToonStore's store Get on 1 goroutine reached %.0f%% of it.", 100*t/gm)
+		}
+		b.WriteString("\n\n")
+	}
 	b.WriteString("### Throughput: median ops/s over the rounds\n\n" +
 		"In parentheses: ToonStore's median divided by that engine's (above 1.00x: ToonStore is ahead).\n\n")
 	table(&b, cfg, res.ops, true)

@@ -117,7 +117,7 @@ func run(cfg config, log io.Writer) (results, error) {
 	pool := newValuePool()
 	hasStore := false
 	for id := range cfg.workloads {
-		if id != "cached" {
+		if id != "cached" && id != "gomap" {
 			hasStore = true
 		}
 	}
@@ -129,6 +129,14 @@ func run(cfg config, log io.Writer) (results, error) {
 			}
 			res.add("cached", "toonstore", v)
 			fmt.Fprintf(log, "round %d toonstore cached: %s ops/s, %s per CPU-s\n", round, human(v.ops), human(v.perCPU))
+		}
+		if cfg.workloads["gomap"] {
+			v, err := runGoMap(cfg, keys, pool)
+			if err != nil {
+				return nil, fmt.Errorf("round %d, Go map: %w", round, err)
+			}
+			res.add("gomap", "gomap", v)
+			fmt.Fprintf(log, "round %d Go map: %s ops/s, %s per CPU-s\n", round, human(v.ops), human(v.perCPU))
 		}
 		if !hasStore {
 			continue
@@ -317,6 +325,30 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runGoMap measures the calibration workload: a Go map[string][]byte of
+// the same keys and values on the heap, random Get and copy on 1
+// goroutine. No engine can read faster than this on the same machine; its
+// ops/s says how fast the machine was during the run. The map is dropped
+// afterwards so that its pointers do not weigh on the engines' GC.
+func runGoMap(cfg config, keys [][]byte, pool valuePool) (sample, error) {
+	m := make(map[string][]byte, len(keys))
+	for i, k := range keys {
+		m[string(k)] = append([]byte(nil), pool.value(i)...)
+	}
+	runtime.GC()
+	n := len(keys)
+	v, err := measure(1, cfg.dur, func(r *rand.Rand, buf []byte) ([]byte, error) {
+		val, ok := m[string(keys[r.IntN(n)])]
+		if !ok {
+			return buf, errMissing
+		}
+		return append(buf[:0], val...), nil
+	})
+	m = nil
+	runtime.GC()
+	return v, err
 }
 
 // measure runs op on g goroutines for d and returns the operations per
