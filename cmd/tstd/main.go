@@ -121,6 +121,7 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "loglevel", Value: "notice", Usage: "debug, verbose, notice or warning"},
 		&cli.StringFlag{Name: "log-format", Value: "console", Usage: "json or console"},
 		&cli.BoolFlag{Name: "health", Usage: "PING the configured server and exit 0 if it answers (as the health subcommand)"},
+		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
 	}
 }
 
@@ -242,6 +243,12 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
+
+	if addr := c.String("pprof"); addr != "" {
+		if err := servePprof(addr, log); err != nil {
+			return cli.Exit("tstd: --pprof: "+err.Error(), 1)
+		}
+	}
 
 	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level})
 	if err != nil {

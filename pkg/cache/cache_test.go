@@ -137,6 +137,7 @@ func TestMaxBytes(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 1000)
 	for i := range 20 {
 		mustSet(t, c, 0, key(i), big, 0)
+		get(t, c, 0, key(i)) // writes go around the cache; reads fill it
 	}
 	if got := c.shards[0].bytes; got > maxBytes {
 		t.Errorf("decoded bytes %d > MaxBytes %d", got, maxBytes)
@@ -156,12 +157,15 @@ func TestMaxBytes(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	c := openTest(t, "", Options{NoActiveExpiry: true})
-	mustSet(t, c, 0, []byte("a"), []byte("1"), 0) // insert
+	mustSet(t, c, 0, []byte("a"), []byte("1"), 0) // write-around: not inserted
+	get(t, c, 0, []byte("a"))                     // miss, insert
 	get(t, c, 0, []byte("a"))                     // hit
+	get(t, c, 0, []byte("a"))                     // hit
+	mustSet(t, c, 0, []byte("a"), []byte("2"), 0) // cached: updated in place
 	get(t, c, 0, []byte("a"))                     // hit
 	get(t, c, 0, []byte("nope"))                  // miss
 	st := c.Stats()
-	want := Stats{Hits: 2, Misses: 1, Inserts: 1, Entries: 1}
+	want := Stats{Hits: 3, Misses: 2, Inserts: 1, Entries: 1}
 	if st != want {
 		t.Errorf("Stats = %+v, want %+v", st, want)
 	}
@@ -372,6 +376,7 @@ func TestSetCapacity(t *testing.T) {
 	c := openTest(t, "", Options{Capacity: 8000, Shards: 8, NoActiveExpiry: true})
 	for i := 0; i < 1000; i++ {
 		mustSet(t, c, 0, key(i), val(i), 0)
+		wantGet(t, c, 0, key(i), val(i))
 	}
 	if got := c.Stats().Entries; got != 1000 {
 		t.Fatalf("entries = %d, want 1000", got)
@@ -405,6 +410,42 @@ func TestSetCapacity(t *testing.T) {
 	}
 	if err := c.SetCapacity(0); !errors.Is(err, ErrBadOptions) {
 		t.Fatalf("SetCapacity(0) = %v, want ErrBadOptions", err)
+	}
+	checkConsistent(t, c)
+}
+
+// TestWriteAround: a write of a key that is not cached does not insert it
+// (SetCopy does not even copy the bytes); a write of a cached key replaces
+// the decoded copy, which must be a private copy for SetCopy.
+func TestWriteAround(t *testing.T) {
+	c := openTest(t, "", Options{NoActiveExpiry: true})
+	buf := []byte("v1")
+	tx := c.Lock([]byte("k"))
+	if err := tx.SetCopy(0, []byte("k"), Value{Str: buf}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Unlock()
+	if st := c.Stats(); st.Entries != 0 || st.Inserts != 0 {
+		t.Fatalf("write of an uncached key inserted it: %+v", st)
+	}
+	k := []byte("k")
+	if allocs := testing.AllocsPerRun(100, func() {
+		tx := c.Lock(k)
+		_ = tx.SetCopy(0, k, Value{Str: buf})
+		tx.Unlock()
+	}); allocs != 0 {
+		t.Errorf("SetCopy of an uncached key: %v allocs, want 0", allocs)
+	}
+	wantGet(t, c, 0, []byte("k"), []byte("v1")) // read fills the cache
+	tx = c.Lock([]byte("k"))
+	if err := tx.SetCopy(0, []byte("k"), Value{Str: buf}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Unlock()
+	buf[1] = '2' // the caller reuses its buffer: the cached copy must not change
+	wantGet(t, c, 0, []byte("k"), []byte("v1"))
+	if st := c.Stats(); st.Entries != 1 {
+		t.Fatalf("entries = %d, want 1", st.Entries)
 	}
 	checkConsistent(t, c)
 }

@@ -59,11 +59,27 @@ func (t *Tx) Meta(db int, key []byte) (kind store.Kind, expireAt int64, ok bool)
 	return kind, expireAt, ok
 }
 
-// Set makes key hold v in db: appends to the store, then updates the cache.
-// key is copied; v's slices become the cache's (see Value). On error
+// Set makes key hold v in db: appends to the store, then updates the
+// cache. key is copied; v's slices become the cache's (see Value). On error
 // nothing changed. A zero v.Kind means store.KindString. An ExpireAt
 // already past is stored as given: the key is expired on its next read.
+//
+// Writes go around the cache: a decoded copy that is already cached is
+// replaced by v, but a key that is not cached is not inserted (it enters
+// the cache when it is read). A bulk load of new keys therefore costs the
+// store append only and does not churn the LRU.
 func (t *Tx) Set(db int, key []byte, v Value) error {
+	return t.set(db, key, v, false)
+}
+
+// SetCopy is Set for a v whose slices the caller keeps (they may alias an
+// input buffer): v.Str is copied only if the cache keeps it, so writing a
+// key that is not cached allocates nothing.
+func (t *Tx) SetCopy(db int, key []byte, v Value) error {
+	return t.set(db, key, v, true)
+}
+
+func (t *Tx) set(db int, key []byte, v Value, copyStr bool) error {
 	s := t.shard(key)
 	if v.Kind == 0 {
 		v.Kind = store.KindString
@@ -71,7 +87,7 @@ func (t *Tx) Set(db int, key []byte, v Value) error {
 	if err := t.c.s.DB(db).Set(key, v.Kind, v.Str, v.ExpireAt); err != nil {
 		return err
 	}
-	s.put(entryKey{db: db, key: noCopyString(key)}, v)
+	s.update(entryKey{db: db, key: noCopyString(key)}, v, copyStr)
 	return nil
 }
 

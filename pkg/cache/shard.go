@@ -111,6 +111,19 @@ func (s *shard) put(k entryKey, v Value) {
 	s.entries.Store(int64(s.lru.Len()))
 }
 
+// update replaces the decoded copy of k if one is cached (write-around:
+// an absent key is not inserted). With copyStr, v.Str is copied first.
+// s.mu is held.
+func (s *shard) update(k entryKey, v Value, copyStr bool) {
+	if _, ok := s.lru.Peek(k); !ok {
+		return
+	}
+	if copyStr {
+		v.Str = append([]byte(nil), v.Str...)
+	}
+	s.put(k, v)
+}
+
 // remove drops the decoded copy of k, if any. s.mu is held.
 func (s *shard) remove(k entryKey) {
 	if s.lru.Remove(k) {

@@ -179,9 +179,8 @@ const (
 func cmdSet(x *Ctx) {
 	if len(x.Args) == 3 { // the common case: no options, no lookup
 		key := x.Args[1]
-		val := strCopy(x.Args[2])
 		tx := x.S.Cache.Lock(key)
-		err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: val})
+		err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: x.Args[2]})
 		tx.Unlock()
 		if err != nil {
 			keyReplyErr(x, err)
@@ -259,7 +258,7 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 	if at != 0 && at <= x.S.Cache.Now() {
 		_, err = tx.Delete(db, key)
 	} else {
-		err = tx.Set(db, key, cache.Value{Kind: store.KindString, Str: strCopy(val), ExpireAt: at})
+		err = tx.SetCopy(db, key, cache.Value{Kind: store.KindString, Str: val, ExpireAt: at})
 	}
 	tx.Unlock()
 	switch {
@@ -378,7 +377,7 @@ func cmdGetSet(x *Ctx) {
 	if done {
 		return
 	}
-	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: strCopy(x.Args[2])})
+	err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: x.Args[2]})
 	tx.Unlock()
 	if err != nil {
 		keyReplyErr(x, err)
@@ -440,7 +439,7 @@ func strMSet(x *Ctx, nx bool) {
 		}
 	}
 	for j := 1; j < len(args); j += 2 {
-		err := tx.Set(db, args[j], cache.Value{Kind: store.KindString, Str: strCopy(args[j+1])})
+		err := tx.SetCopy(db, args[j], cache.Value{Kind: store.KindString, Str: args[j+1]})
 		if err != nil {
 			tx.Unlock()
 			keyReplyErr(x, err)

@@ -12,6 +12,6 @@ var (
 // the client sees after "ERR CONFIG SET failed (possibly related to
 // argument '...') - ".
 var (
-	errRuntimeListen   = errors.New("changing bind or port at runtime is not supported; restart tstd")
-	errStarting        = errors.New("server: still starting")
+	errRuntimeListen = errors.New("changing bind or port at runtime is not supported; restart tstd")
+	errStarting      = errors.New("server: still starting")
 )
