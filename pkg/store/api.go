@@ -6,6 +6,8 @@ package store
 // contracts (or update every caller in the same change).
 
 import (
+	"time"
+
 	"go.uber.org/zap"
 )
 
@@ -41,6 +43,26 @@ type Options struct {
 	Databases    int         // number of logical databases; default 16
 	Logger       *zap.Logger // default zap.NewNop()
 	FS           FS          // filesystem of every file operation; default OSFS() (tests: NewMemFS)
+
+	// SnapshotInterval and SnapshotLogBytes schedule index.toon snapshots
+	// (besides the one at Close): every interval, and whenever that many
+	// bytes of log were appended since the last. 0 takes the default
+	// (DefaultSnapshotInterval, DefaultSnapshotLogBytes); negative disables.
+	SnapshotInterval time.Duration
+	SnapshotLogBytes int64
+	// NoSnapshot disables index.toon: Open replays the whole log and no
+	// snapshot is written.
+	NoSnapshot bool
+	// TrustSnapshot makes Open skip verifying the log a valid snapshot
+	// covers. By default Open still reads and checks every record's
+	// checksum there (a sequential pass with no index work), so that
+	// corruption anywhere stops Open; with TrustSnapshot, damage in the
+	// covered log is found only by Check (or by a read that meets a
+	// malformed record).
+	TrustSnapshot bool
+	// Load, if set, reports the progress of Open (see LoadState). Options
+	// stays comparable: no func fields.
+	Load *LoadState
 }
 
 // Entry is what the index and the log know of a live key. Value aliases the
@@ -54,13 +76,16 @@ type Entry struct {
 
 // Stats are counters for INFO and tests. Safe to call concurrently.
 type Stats struct {
-	Keys          int64 // live keys over all databases (expired-but-present included)
-	Segments      int
-	DiskBytes     int64 // bytes of all segments on disk
-	LiveBytes     int64 // bytes of records the index points to
-	Writes        uint64
-	Syncs         uint64
-	LastSyncError error
-	Recovered     int64 // keys found at Open
-	TruncatedTail int64 // bytes cut off a torn tail at Open
+	Keys           int64 // live keys over all databases (expired-but-present included)
+	Segments       int
+	DiskBytes      int64 // bytes of all segments on disk
+	LiveBytes      int64 // bytes of records the index points to
+	Writes         uint64
+	Syncs          uint64
+	LastSyncError  error
+	Recovered      int64  // keys found at Open
+	TruncatedTail  int64  // bytes cut off a torn tail at Open
+	Replayed       int64  // records Open replayed from the log (after the snapshot, if one was loaded)
+	LoadedSnapshot bool   // Open loaded index.toon
+	Snapshots      uint64 // index.toon snapshots written since Open
 }

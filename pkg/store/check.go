@@ -347,6 +347,13 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 			m.nextID = max(m.nextID, ID(binary.BigEndian.Uint64(key))+1)
 		}
 	}
+	// The snapshot describes the old log: remove it first.
+	if err := fs.Remove(filepath.Join(dir, snapName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return rep, fmt.Errorf("store: fix: remove %s: %w", snapName, err)
+	}
+	if err := syncDir(fs, dir); err != nil {
+		return rep, err
+	}
 	written, err := writeSalvage(fs, dir, first, segSize, keep)
 	if err != nil {
 		return rep, err

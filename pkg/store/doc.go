@@ -23,7 +23,8 @@
 //	                    segments[2]{id,size}:
 //	                      1,67108864
 //	                      2,67108864
-//	data-000001.toon  segments, numbered from 1 without gaps; the last is active
+//	index.toon        snapshot of the indexes for fast start-up (see Snapshots)
+//	data-000001.toon  segments, numbered without gaps; the last is active
 //	data-000002.toon
 //
 // # Segments and records
@@ -119,6 +120,49 @@
 // files), so a crash at any point leaves the old directory or the new one;
 // the test takes MemFS crash images inside Fix and checks exactly that.
 //
+// # Snapshots and start-up
+//
+// index.toon (snapshot.go) is a snapshot of every index as of a log
+// position (segment, offset, sequence number), written at Close (before
+// clean_shutdown: true), every Options.SnapshotInterval and after
+// Options.SnapshotLogBytes of log. Writing one blocks writers only while
+// the tables' locations are copied (16 bytes per key, no record read);
+// then a group sync makes the covered log durable, so a snapshot never
+// covers bytes a crash can lose, and the file (keys included, so loading
+// never touches the records) is streamed to a temporary file, fsynced,
+// renamed over index.toon and the directory fsynced. It ends with a
+// CRC32C of its contents.
+//
+// Open loads it if the CRC matches, the database count is the same, every
+// entry lies in the covered log, and the last covered record is on disk
+// with the sequence number and checksum the snapshot recorded (a snapshot
+// from another or a rewritten log fails that test). Then it replays only
+// the records after the position. An older snapshot is still correct (the
+// log is append-only: replaying more of it gives the same state). An
+// unusable snapshot is ignored with a warning naming the reason, and the
+// whole log is replayed. By default Open still verifies the covered log
+// (every checksum, the order, the zeros) in a sequential pass without index
+// work, so corruption anywhere still stops Open; Options.TrustSnapshot
+// skips that (Check finds such damage). Check's Fix removes index.toon
+// before it rewrites the log.
+//
+// Options.Load (a LoadState) reports Open's progress (bytes of snapshot
+// and log done, total) to another goroutine: a server runs Open on a
+// goroutine and answers -LOADING until it returns. The zero tail of the
+// last segment is checked with large reads, not through the mapping (page
+// faults over a 64 MiB preallocated segment cost about 100 ms).
+//
+// BenchmarkOpen (16-byte keys, 32-byte values; 2-core VM, Go 1.26,
+// GOMAXPROCS 2; medians of -count 5, -benchtime 5x; noisy, +-40%), ns per
+// key: 1e5 keys: snapshot with the covered log verified 561, TrustSnapshot
+// 409, after a kill (full replay) 828; 1e6 keys: 221, 217 and 534, i.e.
+// about 0.22 s against 0.53 s. keys=1e7 runs with TSTD_BENCH_BIG=1.
+//
+// The crash harness writes snapshots as one of its operations (with crash
+// images inside them) and at every Close, so most of its recoveries load
+// one (TrustSnapshot on or off at random per workload); its full-scan
+// check then compares a snapshot-plus-tail index against the whole log.
+//
 // # Index
 //
 // One open-addressing table per database (index.go): 24-byte slots {hash,
@@ -208,7 +252,6 @@
 // everysec syncer runs the same group sync, and is left out because
 // MemFS.Sync must not race with writes through a mapping).
 //
-// Not yet implemented (DESIGN.md): index.toon snapshots for fast start-up,
-// compaction of dead records, collection records. (tstd check and
-// check --fix are the CLI's, on top of Check.)
+// Not yet implemented (DESIGN.md): compaction of dead records, collection
+// records. (tstd check and check --fix are the CLI's, on top of Check.)
 package store

@@ -210,17 +210,18 @@ func scanLogState(t *testing.T, fs FS, dir string, ndb int) *mstate {
 
 // harness runs one randomized workload with crash points.
 type harness struct {
-	t       *testing.T
-	r       *rand.Rand
-	opts    Options
-	dir     string
-	fs      *MemFS
-	s       *Store
-	durable *mstate // state after the first D operations
-	ops     []hop   // operations D+1..N (applied to durable when a Sync covers them)
-	cur     *mstate // state after all N operations
-	nextID  ID
-	points  int // crash points checked
+	t         *testing.T
+	r         *rand.Rand
+	opts      Options
+	dir       string
+	fs        *MemFS
+	s         *Store
+	durable   *mstate // state after the first D operations
+	ops       []hop   // operations D+1..N (applied to durable when a Sync covers them)
+	cur       *mstate // state after all N operations
+	nextID    ID
+	points    int // crash points checked
+	snapLoads int // Opens of crash images that loaded a snapshot
 	// pending crash images taken inside the running operation.
 	pending []*MemFS
 	hookP   float64 // probability of a crash image per FS operation
@@ -270,6 +271,9 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 		t.Fatalf("%s: Open of the crash image: %v", label, err)
 	}
 	c.SetHook(nil)
+	if s.Stats().LoadedSnapshot {
+		h.snapLoads++
+	}
 	defer func() {
 		for i, mc := range mid {
 			h.openCheck(mc, fmt.Sprintf("%s, crash %d inside the recovery", label, i))
@@ -366,6 +370,19 @@ func (h *harness) do(i int) {
 	case p < 76:
 		o = hop{kind: kindSwapDB, db: db, db2: r.IntN(ndb), label: "swapdb"}
 		err = s.SwapDB(o.db, o.db2)
+	case p < 78:
+		// A snapshot of the index (as the background goroutine writes
+		// them); it syncs the log it covers.
+		h.pending = h.pending[:0]
+		if err := s.snapshot(); err != nil {
+			t.Fatalf("op %d: snapshot: %v", i, err)
+		}
+		for j, c := range h.pending {
+			h.openCheck(c, fmt.Sprintf("op %d, crash %d inside a snapshot", i, j))
+		}
+		h.pending = nil
+		h.synced()
+		return
 	case p < 90:
 		o = hop{kind: kindIDPut, val: val(), label: "id put"}
 		o.id, err = s.Put([]byte(o.val))
@@ -463,20 +480,25 @@ func TestCrashHarness(t *testing.T) {
 		sync SyncPolicy
 	}{{"sync=always", SyncAlways}, {"sync=no", SyncNo}} {
 		t.Run(pol.name, func(t *testing.T) {
-			points, ops := 0, 0
+			points, ops, snaps := 0, 0, 0
 			for run := uint64(0); points < target; run++ {
 				h := &harness{
 					t:     t,
 					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync))),
-					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3},
+					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1},
 					hookP: 0.08,
 				}
+				h.opts.TrustSnapshot = h.r.IntN(2) == 0
 				n := 150 + h.r.IntN(150)
 				h.run(n)
 				points += h.points
+				snaps += h.snapLoads
 				ops += n
 			}
-			t.Logf("%d crash points checked over %d operations", points, ops)
+			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot)", points, ops, snaps)
+			if snaps == 0 {
+				t.Fatal("no recovery loaded a snapshot: the harness does not cover them")
+			}
 		})
 	}
 }

@@ -38,6 +38,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Databases == 0 {
 		o.Databases = DefaultDatabases
 	}
+	if o.SnapshotInterval == 0 {
+		o.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if o.SnapshotLogBytes == 0 {
+		o.SnapshotLogBytes = DefaultSnapshotLogBytes
+	}
 	if o.FS == nil {
 		o.FS = OSFS()
 	}

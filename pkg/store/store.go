@@ -48,18 +48,33 @@ type Store struct {
 	active   *segment   // the segment appends go to (the last one)
 	woff     int64      // write offset in active; bytes at and after it are zero
 	seq      uint64     // sequence number of the last record appended
+	lastLoc  uint64     // location of the last record appended (0 if none)
 	nextID   ID         // the id the next Put returns; never reused
+
+	// Snapshot state (snapshot.go). snapMu serializes snapshot writers;
+	// snapSeq (the sequence number the last snapshot covers) and sinceSnap
+	// (log bytes appended since) are guarded by appendMu.
+	snapMu    sync.Mutex
+	snapSeq   uint64
+	sinceSnap int64
+	snapKick  chan struct{} // capacity 1; appendLocked kicks the snapshot goroutine
+	stopSnap  chan struct{}
+	snapDone  chan struct{}
+	snapshots atomic.Uint64
 
 	gc groupCommit // Sync's group-commit state (its own mutex)
 
 	dbs []DB
 	ids idIndex
 
-	writes    atomic.Uint64
-	syncs     atomic.Uint64
-	diskBytes atomic.Int64
-	recovered int64 // set by Open, then read-only
-	truncated int64 // set by Open, then read-only
+	writes     atomic.Uint64
+	syncs      atomic.Uint64
+	diskBytes  atomic.Int64
+	recovered  int64  // set by Open, then read-only
+	replayed   int64  // records replayed by Open, then read-only
+	applyFrom  uint64 // Open: records at lower locations are covered by the snapshot (verified, not applied)
+	loadedSnap bool   // Open loaded index.toon; then read-only
+	truncated  int64  // set by Open, then read-only
 
 	stopBG chan struct{} // closed by Close to stop the everysec syncer
 	bgDone chan struct{} // closed by the everysec syncer when it exits
@@ -89,6 +104,12 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if ld := opts.Load; ld != nil {
+		ld.done.Store(0)
+		ld.total.Store(0)
+		ld.loading.Store(true)
+		defer ld.loading.Store(false)
 	}
 	if h == nil {
 		h = defaultHooks()
@@ -144,6 +165,11 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	if opts.Sync == SyncEverySec {
 		s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
 		go s.syncLoop(s.stopBG, s.bgDone)
+	}
+	if !opts.NoSnapshot && (opts.SnapshotInterval > 0 || opts.SnapshotLogBytes > 0) {
+		s.snapKick = make(chan struct{}, 1)
+		s.stopSnap, s.snapDone = make(chan struct{}), make(chan struct{})
+		go s.snapshotLoop(opts.SnapshotInterval, s.stopSnap, s.snapDone)
 	}
 	return s, nil
 }
@@ -211,7 +237,18 @@ func (s *Store) Close() error {
 		close(s.stopBG)
 		<-s.bgDone
 	}
+	if s.stopSnap != nil {
+		close(s.stopSnap)
+		<-s.snapDone
+	}
 	s.groupSync()
+	if !s.opts.NoSnapshot && s.failure.Load() == nil {
+		// Before clean_shutdown: true, so a crash in between leaves an
+		// unclean shutdown with a valid snapshot (which is fine too).
+		if err := s.snapshot(); err != nil {
+			s.log.Warn("store: could not write the index snapshot at Close; the next Open replays the log", zap.Error(err))
+		}
+	}
 	s.gc.mu.Lock()
 	for s.gc.running {
 		s.gc.cond.Wait()
@@ -292,8 +329,18 @@ func (s *Store) appendLocked(db uint32, kind Kind, expireAt int64, key, value []
 	encodeRecord(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, value)
 	loc = makeLoc(g.id, s.woff)
 	s.woff += size
+	s.lastLoc = loc
 	g.written++
 	s.writes.Add(1)
+	if s.snapKick != nil && s.opts.SnapshotLogBytes > 0 {
+		if s.sinceSnap += size; s.sinceSnap >= s.opts.SnapshotLogBytes {
+			s.sinceSnap = 0
+			select {
+			case s.snapKick <- struct{}{}:
+			default: // a snapshot is already due
+			}
+		}
+	}
 	return loc, size, nil
 }
 
@@ -346,12 +393,15 @@ func (s *Store) checkSizes(key, value []byte) error {
 // Stats returns counters. Safe to call concurrently, also after Close.
 func (s *Store) Stats() Stats {
 	st := Stats{
-		Segments:      0,
-		DiskBytes:     s.diskBytes.Load(),
-		Writes:        s.writes.Load(),
-		Syncs:         s.syncs.Load(),
-		Recovered:     s.recovered,
-		TruncatedTail: s.truncated,
+		Segments:       0,
+		DiskBytes:      s.diskBytes.Load(),
+		Writes:         s.writes.Load(),
+		Syncs:          s.syncs.Load(),
+		Recovered:      s.recovered,
+		TruncatedTail:  s.truncated,
+		Replayed:       s.replayed,
+		LoadedSnapshot: s.loadedSnap,
+		Snapshots:      s.snapshots.Load(),
 	}
 	if p := s.segs.Load(); p != nil {
 		for _, g := range *p {

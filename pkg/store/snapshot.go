@@ -1,0 +1,425 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// index.toon is a snapshot of the indexes that lets Open skip replaying the
+// log it covers. Layout (little endian):
+//
+//	off size field
+//	  0    8 magic     "TOONIDX1"
+//	  8    4 version   snapFormatVersion
+//	 12    4 databases
+//	 16    8 seq       sequence number of the last record covered
+//	 24    8 pos       location (segment id, offset) where the covered log
+//	                   ends: every record before it is covered, none after
+//	 32    8 prevLoc   location of the last covered record (0 if none)
+//	 40    4 prevCRC   its checksum field
+//	 44    4 reserved  zero
+//	 48    8 nextID
+//	 56      per database: count u64, then count entries
+//	           loc u64 | expireAt i64 | klen u32 | vlen u32 | key
+//	         ids: count u64, then count entries
+//	           id u64 | loc u64 | vlen u32
+//	 end-4 4 crc       CRC32C of everything before
+//
+// Keys are stored (rather than the index's hashes, whose seed is per
+// process) so that loading reads the snapshot sequentially and never
+// touches the records. Open trusts a snapshot only if its CRC matches, its
+// database count is Options.Databases, every location lies in an existing
+// segment before pos, and the record at prevLoc is valid with the stored
+// sequence number and checksum (so a snapshot never describes a log other
+// than the one on disk: a rewritten or cut log fails that test). Anything
+// else: a warning, and a full replay.
+const (
+	snapName          = "index.toon"
+	snapMagic         = "TOONIDX1"
+	snapFormatVersion = 1
+	snapHeaderSize    = 56
+)
+
+// Defaults of the snapshot options.
+const (
+	DefaultSnapshotInterval = 5 * time.Minute
+	DefaultSnapshotLogBytes = 256 << 20
+)
+
+// snapEnt is a captured index entry.
+type snapEnt struct {
+	loc      uint64
+	expireAt int64
+}
+
+// snapState is the index as of one log position, captured under appendMu.
+type snapState struct {
+	seq, pos, prevLoc uint64
+	nextID            ID
+	dbs               [][]snapEnt
+	ids               []idEnt
+}
+
+// captureLocked copies what a snapshot needs. The caller holds appendMu
+// (which alone may mutate the tables, so they are stable): O(slots) copying
+// of 16 bytes per key, no record is read.
+func (s *Store) captureLocked() *snapState {
+	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, dbs: make([][]snapEnt, len(s.dbs))}
+	for i := range s.dbs {
+		t := s.dbs[i].t
+		ents := make([]snapEnt, 0, t.used)
+		for _, sl := range t.slots {
+			if sl.loc != 0 {
+				ents = append(ents, snapEnt{sl.loc, sl.expireAt})
+			}
+		}
+		st.dbs[i] = ents
+	}
+	for _, e := range s.ids.ents {
+		if e.loc != 0 {
+			st.ids = append(st.ids, e)
+		}
+	}
+	return st
+}
+
+// snapshot writes index.toon for the current state: capture under appendMu,
+// a group sync so that everything it covers is durable, then the file is
+// written (keys read from the mapping without any lock: records before the
+// captured position are immutable) and atomically replaced. Writers are
+// blocked only for the capture. The caller guarantees the segments stay
+// mapped (Close waits for the snapshot goroutine before unmapping).
+func (s *Store) snapshot() error {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	s.appendMu.Lock()
+	if s.seq == s.snapSeq && s.snapSeq != 0 {
+		s.appendMu.Unlock()
+		return nil // nothing new since the last snapshot
+	}
+	st := s.captureLocked()
+	s.sinceSnap = 0
+	s.appendMu.Unlock()
+	if err := s.groupSync(); err != nil { // rotation synced the older segments
+
+		return err
+	}
+	if err := s.writeSnapshot(st); err != nil {
+		return err
+	}
+	s.appendMu.Lock()
+	s.snapSeq = st.seq
+	s.appendMu.Unlock()
+	s.snapshots.Add(1)
+	return nil
+}
+
+// snapWriter streams a file through WriteAt with a running CRC.
+type snapWriter struct {
+	f   File
+	off int64
+	buf []byte
+	crc uint32
+	err error
+}
+
+func (w *snapWriter) flush() {
+	if w.err == nil && len(w.buf) > 0 {
+		w.crc = crc32.Update(w.crc, crc32.MakeTable(crc32.Castagnoli), w.buf)
+		_, w.err = w.f.WriteAt(w.buf, w.off)
+		w.off += int64(len(w.buf))
+	}
+	w.buf = w.buf[:0]
+}
+
+func (w *snapWriter) room(n int) {
+	if len(w.buf)+n > cap(w.buf) {
+		w.flush()
+	}
+}
+
+func (w *snapWriter) u32(v uint32) { w.room(4); w.buf = binary.LittleEndian.AppendUint32(w.buf, v) }
+func (w *snapWriter) u64(v uint64) { w.room(8); w.buf = binary.LittleEndian.AppendUint64(w.buf, v) }
+func (w *snapWriter) bytes(b []byte) {
+	if len(b) > cap(w.buf)-len(w.buf) {
+		w.flush()
+		if len(b) > cap(w.buf) {
+			w.crc = crc32.Update(w.crc, crc32.MakeTable(crc32.Castagnoli), b)
+			if w.err == nil {
+				_, w.err = w.f.WriteAt(b, w.off)
+			}
+			w.off += int64(len(b))
+			return
+		}
+	}
+	w.buf = append(w.buf, b...)
+}
+
+// writeSnapshot writes st to index.toon atomically (temporary file, fsync,
+// rename, directory fsync).
+func (s *Store) writeSnapshot(st *snapState) (err error) {
+	path := filepath.Join(s.dir, snapName)
+	tmp := path + tmpSuffix
+	f, err := s.fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("store: write %s: %w", snapName, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			s.fs.Remove(tmp)
+			err = fmt.Errorf("store: write %s: %w", snapName, err)
+		}
+	}()
+	ss := *s.segs.Load()
+	w := &snapWriter{f: f, buf: make([]byte, 0, 64<<10)}
+	w.bytes([]byte(snapMagic))
+	w.u32(snapFormatVersion)
+	w.u32(uint32(len(st.dbs)))
+	w.u64(st.seq)
+	w.u64(st.pos)
+	w.u64(st.prevLoc)
+	var prevCRC uint32
+	if r := ss.record(st.prevLoc); r != nil {
+		prevCRC = binary.LittleEndian.Uint32(r[offCRC:])
+	}
+	w.u32(prevCRC)
+	w.u32(0)
+	w.u64(uint64(st.nextID))
+	for _, ents := range st.dbs {
+		w.u64(uint64(len(ents)))
+		for _, e := range ents {
+			r := ss.record(e.loc)
+			if r == nil {
+				return fmt.Errorf("index points at a malformed record at segment %d offset %d", locSeg(e.loc), locOff(e.loc))
+			}
+			key := recKey(r)
+			w.u64(e.loc)
+			w.u64(uint64(e.expireAt))
+			w.u32(uint32(len(key)))
+			w.u32(uint32(len(r) - recHeaderSize - len(key)))
+			w.bytes(key)
+		}
+	}
+	w.u64(uint64(len(st.ids)))
+	for _, e := range st.ids {
+		r := ss.record(e.loc)
+		if r == nil {
+			return fmt.Errorf("id %d points at a malformed record", e.id)
+		}
+		w.u64(uint64(e.id))
+		w.u64(e.loc)
+		w.u32(uint32(len(recValue(r))))
+	}
+	w.flush()
+	crc := w.crc
+	w.u32(crc)
+	w.flush()
+	if w.err != nil {
+		return w.err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		s.fs.Remove(tmp)
+		return fmt.Errorf("store: write %s: %w", snapName, err)
+	}
+	if err := s.fs.Rename(tmp, path); err != nil {
+		s.fs.Remove(tmp)
+		return fmt.Errorf("store: write %s: %w", snapName, err)
+	}
+	return syncDir(s.fs, s.dir)
+}
+
+// errSnapshot marks a snapshot that is unusable (ignored with a warning).
+var errSnapshot = errors.New("unusable snapshot")
+
+// loadSnapshot loads index.toon into the (empty) indexes if it is valid and
+// describes the log on disk; it returns the position the replay resumes at
+// (0 if there is no usable snapshot: full replay). progress is called with
+// bytes of the snapshot read.
+func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
+	path := filepath.Join(s.dir, snapName)
+	f, err := s.fs.OpenFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", snapName, err)
+	}
+	defer f.Close()
+	size, err := f.Size()
+	if err != nil {
+		return 0, fmt.Errorf("store: stat %s: %w", snapName, err)
+	}
+	bad := func(format string, args ...any) (uint64, error) {
+		s.resetIndexes()
+		return 0, fmt.Errorf("%w: %s", errSnapshot, fmt.Sprintf(format, args...))
+	}
+	if size < snapHeaderSize+4 {
+		return bad("%d bytes, shorter than a header", size)
+	}
+	ld.total += size
+	ld.report()
+	progress := func(p int64) { ld.done = p; ld.report() }
+	m, err := f.Map(int(size), false)
+	if err != nil {
+		return 0, fmt.Errorf("store: map %s: %w", snapName, err)
+	}
+	defer m.Unmap()
+	b := m.Bytes()
+	le := binary.LittleEndian
+	if got, want := crc32c(b[:size-4]), le.Uint32(b[size-4:]); got != want {
+		return bad("checksum mismatch")
+	}
+	if string(b[:8]) != snapMagic || le.Uint32(b[8:]) != snapFormatVersion {
+		return bad("bad magic or version")
+	}
+	if n := le.Uint32(b[12:]); int(n) != len(s.dbs) {
+		return bad("%d databases, Options.Databases is %d", n, len(s.dbs))
+	}
+	seq, pos, prevLoc := le.Uint64(b[16:]), le.Uint64(b[24:]), le.Uint64(b[32:])
+	prevCRC, nextID := le.Uint32(b[40:]), ID(le.Uint64(b[48:]))
+	ss := *s.segs.Load()
+	// The log position must exist, and the last covered record must be the
+	// one the snapshot saw.
+	pseg, poff := locSeg(pos), locOff(pos)
+	if int(pseg) >= len(ss) || ss[pseg] == nil || poff < segHeaderSize || poff > int64(len(ss[pseg].data)) {
+		return bad("position segment %d offset %d is not in the log", pseg, poff)
+	}
+	if seq > 0 {
+		ps, po := locSeg(prevLoc), locOff(prevLoc)
+		if int(ps) >= len(ss) || ss[ps] == nil || po < segHeaderSize || po >= int64(len(ss[ps].data)) || prevLoc >= pos {
+			return bad("last covered record at segment %d offset %d is not in the log", ps, po)
+		}
+		h, _, _, size, st, _ := decodeRecord(ss[ps].data[po:])
+		if st != recOK || h.seq != seq || le.Uint32(ss[ps].data[po:]) != prevCRC || (ps == pseg && po+size != poff) {
+			return bad("the log at segment %d offset %d is not the one the snapshot covers", ps, po)
+		}
+	}
+	// inLog reports whether a record of size bytes at loc lies in the
+	// covered log.
+	inLog := func(loc uint64, size int64) bool {
+		id, off := locSeg(loc), locOff(loc)
+		return int(id) < len(ss) && ss[id] != nil && off >= segHeaderSize && off+size <= int64(len(ss[id].data)) && (id < pseg || id == pseg && off+size <= poff)
+	}
+	p := int64(snapHeaderSize)
+	end := size - 4
+	need := func(n int64) bool { return p+n <= end }
+	for i := range s.dbs {
+		if !need(8) {
+			return bad("truncated")
+		}
+		n := le.Uint64(b[p:])
+		p += 8
+		if n > uint64(end-p)/24 {
+			return bad("database %d: %d entries cannot fit", i, n)
+		}
+		t := newTable(tableSizeFor(int(n)))
+		for range n {
+			if !need(24) {
+				return bad("truncated")
+			}
+			loc, exp := le.Uint64(b[p:]), int64(le.Uint64(b[p+8:]))
+			klen, vlen := le.Uint32(b[p+16:]), le.Uint32(b[p+20:])
+			p += 24
+			if !need(int64(klen)) {
+				return bad("truncated")
+			}
+			key := b[p : p+int64(klen)]
+			p += int64(klen)
+			_, rsize := recordLen(int(klen), int(vlen))
+			if !inLog(loc, rsize) {
+				return bad("database %d: entry at segment %d offset %d outside the covered log", i, locSeg(loc), locOff(loc))
+			}
+			h := s.dbs[i].hash(key)
+			j := h & t.mask
+			for t.slots[j].loc != 0 {
+				j = (j + 1) & t.mask
+			}
+			t.insertAt(int(j), h, loc, exp, rsize)
+		}
+		s.dbs[i].t = t
+		progress(p)
+	}
+	if !need(8) {
+		return bad("truncated")
+	}
+	n := le.Uint64(b[p:])
+	p += 8
+	if n > uint64(end-p)/20 {
+		return bad("%d ids cannot fit", n)
+	}
+	ents := make([]idEnt, 0, n)
+	var live int64
+	for range n {
+		id, loc, vlen := ID(le.Uint64(b[p:])), le.Uint64(b[p+8:]), le.Uint32(b[p+16:])
+		p += 20
+		_, rsize := recordLen(8, int(vlen))
+		if !inLog(loc, rsize) || len(ents) > 0 && ents[len(ents)-1].id >= id || id >= nextID {
+			return bad("id %d: bad entry", id)
+		}
+		ents = append(ents, idEnt{id, loc})
+		live += rsize
+	}
+	if p != end {
+		return bad("%d bytes of trailing data", end-p)
+	}
+	s.ids.ents, s.ids.n, s.ids.live = ents, len(ents), live
+	s.seq, s.nextID, s.lastLoc, s.snapSeq = seq, max(s.nextID, nextID), prevLoc, seq
+	progress(size)
+	return pos, nil
+}
+
+// tableSizeFor returns the table size for n keys: a power of two at or
+// under 3/4 load.
+func tableSizeFor(n int) int {
+	size := minTableSize
+	for size*3 < n*4+4 {
+		size *= 2
+	}
+	return size
+}
+
+// resetIndexes empties every index (after an unusable snapshot).
+func (s *Store) resetIndexes() {
+	for i := range s.dbs {
+		s.dbs[i].t = newTable(minTableSize)
+	}
+	s.ids.ents, s.ids.n, s.ids.live = nil, 0, 0
+	s.seq, s.lastLoc, s.snapSeq = 0, 0, 0
+}
+
+// snapshotLoop writes a snapshot every interval and whenever appends have
+// added logBytes since the last one (appendLocked kicks it).
+func (s *Store) snapshotLoop(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick:
+		case <-s.snapKick:
+		}
+		if s.failure.Load() != nil {
+			continue
+		}
+		if err := s.snapshot(); err != nil {
+			s.log.Warn("store: could not write the index snapshot", zap.Error(err))
+		}
+	}
+}
