@@ -1,11 +1,8 @@
 package config
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,134 +11,26 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // Differential tests against a real redis-server 7.0. They skip without
 // one, unless TSTD_REQUIRE_REDIS=1 (CI), where they fail.
 
-func redisBin(t *testing.T) string {
+// startRedis starts redis-server for the test and connects to it. Unlike
+// other packages' tests it keeps Redis's default "save" so that defaults
+// can be compared; the tests write no keys, and the server is killed,
+// never shut down, so no RDB file is written.
+func startRedis(t *testing.T) *redistest.Conn {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("TSTD_REQUIRE_REDIS") == "1" {
-			t.Fatalf("redis-server not found and TSTD_REQUIRE_REDIS=1: %v", err)
-		}
-		t.Skipf("differential test skipped: redis-server not in PATH (%v)", err)
-	}
-	return bin
-}
-
-// redisConn is a minimal RESP2 client for differential tests.
-type redisConn struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-// startRedis starts redis-server on a free loopback port for the test's
-// lifetime. Unlike other packages' tests it keeps Redis's default "save"
-// so that defaults can be compared; the tests write no keys, and the
-// server is killed, never shut down, so no RDB file is written.
-func startRedis(t *testing.T) *redisConn {
-	t.Helper()
-	bin := redisBin(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			rc := &redisConn{c: c, r: bufio.NewReader(c)}
-			t.Cleanup(func() { c.Close() })
-			if _, err := rc.do("PING"); err == nil {
-				return rc
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s did not answer: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// do sends one command and returns the reply: string, []any, int64, nil,
-// or an error for -ERR replies.
-func (rc *redisConn) do(args ...string) (any, error) {
-	rc.c.SetDeadline(time.Now().Add(30 * time.Second))
-	buf := fmt.Appendf(nil, "*%d\r\n", len(args))
-	for _, a := range args {
-		buf = fmt.Appendf(buf, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := rc.c.Write(buf); err != nil {
-		return nil, err
-	}
-	return rc.read()
-}
-
-type redisError string
-
-func (e redisError) Error() string { return string(e) }
-
-func (rc *redisConn) read() (any, error) {
-	line, err := rc.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 {
-		return nil, errors.New("short line")
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return nil, redisError(body)
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(body)
-		if n < 0 {
-			return nil, nil
-		}
-		b := make([]byte, n+2)
-		if _, err := io.ReadFull(rc.r, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(body)
-		out := make([]any, 0, max(n, 0))
-		for range n {
-			v, err := rc.read()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
+	return redistest.Dial(t, redistest.Start(t, redistest.Options{KeepSave: true}).Addr)
 }
 
 // redisConfig returns CONFIG GET pattern as a map.
-func redisConfig(t *testing.T, rc *redisConn, pattern string) map[string]string {
+func redisConfig(t *testing.T, rc *redistest.Conn, pattern string) map[string]string {
 	t.Helper()
-	reply, err := rc.do("CONFIG", "GET", pattern)
+	reply, err := rc.Do("CONFIG", "GET", pattern)
 	if err != nil {
 		t.Fatalf("CONFIG GET %s: %v", pattern, err)
 	}
@@ -154,10 +43,10 @@ func redisConfig(t *testing.T, rc *redisConn, pattern string) map[string]string 
 }
 
 // redisSet runs CONFIG SET and returns "OK" or the error without "ERR ".
-func redisSet(t *testing.T, rc *redisConn, kv ...string) string {
+func redisSet(t *testing.T, rc *redistest.Conn, kv ...string) string {
 	t.Helper()
-	_, err := rc.do(append([]string{"CONFIG", "SET"}, kv...)...)
-	var re redisError
+	_, err := rc.Do(append([]string{"CONFIG", "SET"}, kv...)...)
+	var re redistest.Error
 	switch {
 	case err == nil:
 		return "OK"
@@ -421,7 +310,7 @@ func redisStartupErrors(t *testing.T, bin string, probes [][]string) []startupRe
 // TestRedisStartupValues checks immutable directives, which CONFIG SET
 // cannot reach, through redis-server's own command-line parsing.
 func TestRedisStartupValues(t *testing.T) {
-	bin := redisBin(t)
+	bin := redistest.Require(t, "redis-server")
 	// Each start-up costs about 0.2s here, so probe by type.
 	values := map[Type][]string{
 		TypeBool:    {"abc", "YES"},
@@ -466,7 +355,7 @@ func TestRedisStartupValues(t *testing.T) {
 // TestRedisFileErrors loads the same configuration files into
 // redis-server and LoadFile and compares where and why they fail.
 func TestRedisFileErrors(t *testing.T) {
-	bin := redisBin(t)
+	bin := redistest.Require(t, "redis-server")
 	files := []string{
 		"maxmemory 1mb\nfoo bar",
 		"maxmemory 1 2",
@@ -524,13 +413,9 @@ func TestRedisFileErrors(t *testing.T) {
 // and on a Config loaded from the same file, and compares the rewritten
 // files line by line (as multisets: Redis appends in hash order).
 func TestRedisRewrite(t *testing.T) {
-	bin := redisBin(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	// Start's flags override the file's port, bind, dir, appendonly and
+	// daemonize on the Redis side; the comparison skips those lines.
+	port := redistest.FreePort(t)
 	dir := t.TempDir()
 	body := strings.Join([]string{
 		"# test configuration",
@@ -555,26 +440,7 @@ func TestRedisRewrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(bin, redisFile)
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	var rc *redisConn
-	for deadline := time.Now().Add(10 * time.Second); rc == nil; {
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second); err == nil {
-			rc = &redisConn{c: c, r: bufio.NewReader(c)}
-			t.Cleanup(func() { c.Close() })
-		} else if time.Now().After(deadline) {
-			t.Fatal(err)
-		} else {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	rc := redistest.Dial(t, redistest.Start(t, redistest.Options{KeepSave: true, ConfigFile: redisFile}).Addr)
 	c := New()
 	if err := c.LoadFile(myFile); err != nil {
 		t.Fatal(err)
@@ -590,7 +456,7 @@ func TestRedisRewrite(t *testing.T) {
 			t.Fatalf("CONFIG SET %q: redis %q, tstd %q", kv, want, got)
 		}
 	}
-	if _, err := rc.do("CONFIG", "REWRITE"); err != nil {
+	if _, err := rc.Do("CONFIG", "REWRITE"); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Rewrite(myFile); err != nil {
