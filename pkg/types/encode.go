@@ -1,0 +1,522 @@
+package types
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Opcodes, the third byte of an operation record. Part of the on-disk
+// format.
+const (
+	opHashSet    = 1 // items: field, value, field, value...
+	opHashDelete = 2 // items: field...
+
+	opSetAdd    = 1 // items: member...
+	opSetRemove = 2 // items: member...
+
+	opListPushLeft  = 1 // items: value... (each pushed at the head in turn)
+	opListPushRight = 2 // items: value...
+	opListPopLeft   = 3 // uvarint n
+	opListPopRight  = 4 // uvarint n
+	opListSet       = 5 // uvarint index, value
+	opListInsert    = 6 // uvarint index, value
+	opListRemove    = 7 // varint count, value
+	opListTrim      = 8 // uvarint left, uvarint right
+
+	opZAdd         = 1 // items: score (8 bytes LE), member...
+	opZRemove      = 2 // items: member...
+	opZRemoveRanks = 3 // uvarint lo, uvarint hi
+)
+
+func appendOp(dst []byte, k Kind, op byte) []byte {
+	return append(appendHeader(dst, k), op)
+}
+
+func appendItems(dst []byte, items [][]byte) []byte {
+	for _, b := range items {
+		dst = appendBytes(dst, b)
+	}
+	return dst
+}
+
+// AppendItem appends one byte string to the operation record being built
+// at the end of dst: a field or value of AppendOpHashSet, a field of
+// AppendOpHashDelete, a member of AppendOpSetAdd, AppendOpSetRemove or
+// AppendOpZRemove, a value of AppendOpListPush. Those constructors take
+// their first items as arguments; more can follow with AppendItem, so a
+// record can be built without collecting the items in a slice.
+func AppendItem(dst, b []byte) []byte { return appendBytes(dst, b) }
+
+// AppendItemString is AppendItem for a string.
+func AppendItemString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+// ---- Hash ----
+
+// AppendImage appends h's image: kind, version, uvarint count, then each
+// field and value as uvarint length + bytes, in insertion order.
+func (h *Hash) AppendImage(dst []byte) []byte {
+	dst = appendHeader(dst, KindHash)
+	dst = binary.AppendUvarint(dst, uint64(h.Len()))
+	h.All(func(f, v string) bool {
+		dst = appendString(appendString(dst, f), v)
+		return true
+	})
+	return dst
+}
+
+// DecodeHash decodes an image made by Hash.AppendImage. The result does
+// not alias image (which may be a mapped record): it makes one copy of it
+// and shares that among all fields and values. Errors wrap ErrCorrupt.
+// O(n).
+func DecodeHash(image []byte) (*Hash, error) {
+	r := reader{b: image}
+	r.header(KindHash, false)
+	n := r.count(2)
+	if r.err != nil {
+		return nil, r.err
+	}
+	s := string(image)
+	h := &Hash{}
+	h.d.ents = make([]dentry[string], 0, n)
+	h.d.rebuild(tableSize(n))
+	for i := 0; i < n; i++ {
+		flo, fhi := r.span()
+		vlo, vhi := r.span()
+		if r.err != nil {
+			return nil, r.err
+		}
+		f := s[flo:fhi]
+		if h.d.find(f) >= 0 {
+			return nil, fmt.Errorf("%w: duplicate hash field", ErrCorrupt)
+		}
+		h.d.insert(f, s[vlo:vhi])
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// AppendOpHashSet appends an operation record setting each field to its
+// value, pairs being field, value, field, value... (HSET's arguments);
+// more pairs may follow with AppendItem. It panics on an odd count.
+func AppendOpHashSet(dst []byte, pairs ...[]byte) []byte {
+	if len(pairs)%2 != 0 {
+		panic("types: AppendOpHashSet with an odd number of items")
+	}
+	return appendItems(appendOp(dst, KindHash, opHashSet), pairs)
+}
+
+// AppendOpHashDelete appends an operation record deleting fields (absent
+// ones are ignored); more may follow with AppendItem.
+func AppendOpHashDelete(dst []byte, fields ...[]byte) []byte {
+	return appendItems(appendOp(dst, KindHash, opHashDelete), fields)
+}
+
+// Apply applies an operation record made by an AppendOpHash constructor.
+// A record that is malformed leaves h unchanged and returns an error
+// wrapping ErrCorrupt. Values are copied from op (one copy per record).
+// O(size of the record).
+func (h *Hash) Apply(op []byte) error {
+	r := reader{b: op}
+	code := r.header(KindHash, true)
+	if r.err != nil {
+		return r.err
+	}
+	items, err := r.items()
+	if err != nil {
+		return err
+	}
+	s := string(op)
+	switch code {
+	case opHashSet:
+		if len(items)%2 != 0 {
+			return fmt.Errorf("%w: odd hash set record", ErrCorrupt)
+		}
+		for i := 0; i < len(items); i += 2 {
+			h.set(s[items[i].lo:items[i].hi], s[items[i+1].lo:items[i+1].hi])
+		}
+	case opHashDelete:
+		for _, it := range items {
+			if i := h.d.find(s[it.lo:it.hi]); i >= 0 {
+				h.d.remove(i)
+			}
+		}
+	default:
+		return fmt.Errorf("%w: unknown hash opcode %d", ErrCorrupt, code)
+	}
+	return nil
+}
+
+type span struct{ lo, hi int }
+
+// items reads length-prefixed strings to the end of the record.
+func (r *reader) items() ([]span, error) {
+	var out []span
+	for r.err == nil && r.off < len(r.b) {
+		lo, hi := r.span()
+		out = append(out, span{lo, hi})
+	}
+	return out, r.err
+}
+
+// ---- Set ----
+
+// AppendImage appends s's image: kind, version, uvarint count, then each
+// member as uvarint length + bytes, in insertion order.
+func (s *Set) AppendImage(dst []byte) []byte {
+	dst = appendHeader(dst, KindSet)
+	dst = binary.AppendUvarint(dst, uint64(s.Len()))
+	s.All(func(m string) bool {
+		dst = appendString(dst, m)
+		return true
+	})
+	return dst
+}
+
+// DecodeSet decodes an image made by Set.AppendImage, copying it once.
+// Errors wrap ErrCorrupt. O(n).
+func DecodeSet(image []byte) (*Set, error) {
+	r := reader{b: image}
+	r.header(KindSet, false)
+	n := r.count(1)
+	if r.err != nil {
+		return nil, r.err
+	}
+	str := string(image)
+	s := &Set{}
+	s.d.ents = make([]dentry[struct{}], 0, n)
+	s.d.rebuild(tableSize(n))
+	for i := 0; i < n; i++ {
+		lo, hi := r.span()
+		if r.err != nil {
+			return nil, r.err
+		}
+		if !s.AddString(str[lo:hi]) {
+			return nil, fmt.Errorf("%w: duplicate set member", ErrCorrupt)
+		}
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// AppendOpSetAdd appends an operation record adding members (present ones
+// are ignored); more may follow with AppendItem.
+func AppendOpSetAdd(dst []byte, members ...[]byte) []byte {
+	return appendItems(appendOp(dst, KindSet, opSetAdd), members)
+}
+
+// AppendOpSetRemove appends an operation record removing members (absent
+// ones are ignored); more may follow with AppendItem or AppendItemString.
+func AppendOpSetRemove(dst []byte, members ...[]byte) []byte {
+	return appendItems(appendOp(dst, KindSet, opSetRemove), members)
+}
+
+// Apply applies an operation record made by an AppendOpSet constructor;
+// see Hash.Apply.
+func (s *Set) Apply(op []byte) error {
+	r := reader{b: op}
+	code := r.header(KindSet, true)
+	if r.err != nil {
+		return r.err
+	}
+	items, err := r.items()
+	if err != nil {
+		return err
+	}
+	str := string(op)
+	switch code {
+	case opSetAdd:
+		for _, it := range items {
+			s.AddString(str[it.lo:it.hi])
+		}
+	case opSetRemove:
+		for _, it := range items {
+			if i := s.d.find(str[it.lo:it.hi]); i >= 0 {
+				s.d.remove(i)
+			}
+		}
+	default:
+		return fmt.Errorf("%w: unknown set opcode %d", ErrCorrupt, code)
+	}
+	return nil
+}
+
+// ---- List ----
+
+// AppendImage appends l's image: kind, version, uvarint count, then each
+// element as uvarint length + bytes, head first.
+func (l *List) AppendImage(dst []byte) []byte {
+	dst = appendHeader(dst, KindList)
+	dst = binary.AppendUvarint(dst, uint64(l.n))
+	l.All(func(e []byte) bool {
+		dst = appendBytes(dst, e)
+		return true
+	})
+	return dst
+}
+
+// DecodeList decodes an image made by List.AppendImage, copying the
+// elements. Errors wrap ErrCorrupt. O(n).
+func DecodeList(image []byte) (*List, error) {
+	r := reader{b: image}
+	r.header(KindList, false)
+	n := r.count(1)
+	if r.err != nil {
+		return nil, r.err
+	}
+	l := &List{}
+	for i := 0; i < n; i++ {
+		b := r.bytes()
+		if r.err != nil {
+			return nil, r.err
+		}
+		l.PushRight(b)
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// AppendOpListPush appends an operation record pushing vals at the head
+// (left, LPUSH: each at the head in turn) or the tail (RPUSH); more may
+// follow with AppendItem.
+func AppendOpListPush(dst []byte, left bool, vals ...[]byte) []byte {
+	op := byte(opListPushRight)
+	if left {
+		op = opListPushLeft
+	}
+	return appendItems(appendOp(dst, KindList, op), vals)
+}
+
+// AppendOpListPop appends an operation record popping n >= 0 elements
+// from the head (left) or the tail.
+func AppendOpListPop(dst []byte, left bool, n int) []byte {
+	op := byte(opListPopRight)
+	if left {
+		op = opListPopLeft
+	}
+	return binary.AppendUvarint(appendOp(dst, KindList, op), uint64(n))
+}
+
+// AppendOpListSet appends an operation record setting element index (>=
+// 0, as List.Set returns it) to v.
+func AppendOpListSet(dst []byte, index int, v []byte) []byte {
+	dst = binary.AppendUvarint(appendOp(dst, KindList, opListSet), uint64(index))
+	return appendBytes(dst, v)
+}
+
+// AppendOpListInsert appends an operation record inserting v before
+// element index (0 <= index <= length; List.Insert returns it).
+func AppendOpListInsert(dst []byte, index int, v []byte) []byte {
+	dst = binary.AppendUvarint(appendOp(dst, KindList, opListInsert), uint64(index))
+	return appendBytes(dst, v)
+}
+
+// AppendOpListRemove appends an operation record removing elements equal
+// to v with LREM's count semantics.
+func AppendOpListRemove(dst []byte, count int, v []byte) []byte {
+	dst = binary.AppendVarint(appendOp(dst, KindList, opListRemove), int64(count))
+	return appendBytes(dst, v)
+}
+
+// AppendOpListTrim appends an operation record removing left elements
+// from the head and right from the tail (as List.Trim returns them).
+func AppendOpListTrim(dst []byte, left, right int) []byte {
+	dst = binary.AppendUvarint(appendOp(dst, KindList, opListTrim), uint64(left))
+	return binary.AppendUvarint(dst, uint64(right))
+}
+
+// Apply applies an operation record made by an AppendOpList constructor.
+// A malformed record, or one that does not fit l (popping or trimming
+// more elements than l has, an index out of range), leaves l unchanged
+// and returns an error wrapping ErrCorrupt. O(size of the record) plus
+// the cost of the List method it replays.
+func (l *List) Apply(op []byte) error {
+	r := reader{b: op}
+	code := r.header(KindList, true)
+	if r.err != nil {
+		return r.err
+	}
+	switch code {
+	case opListPushLeft, opListPushRight:
+		items, err := r.items()
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if code == opListPushLeft {
+				l.PushLeft(op[it.lo:it.hi])
+			} else {
+				l.PushRight(op[it.lo:it.hi])
+			}
+		}
+		return nil
+	case opListPopLeft, opListPopRight:
+		n := r.index(l.n + 1)
+		if err := r.end(); err != nil {
+			return err
+		}
+		if code == opListPopLeft {
+			l.PopLeft(n, nil)
+		} else {
+			l.PopRight(n, nil)
+		}
+	case opListSet:
+		i := r.index(l.n)
+		v := r.bytes()
+		if err := r.end(); err != nil {
+			return err
+		}
+		l.Set(i, v)
+	case opListInsert:
+		i := r.index(l.n + 1)
+		v := r.bytes()
+		if err := r.end(); err != nil {
+			return err
+		}
+		l.InsertAt(i, v)
+	case opListRemove:
+		c := r.varint()
+		v := r.bytes()
+		if err := r.end(); err != nil {
+			return err
+		}
+		l.Remove(int(c), v)
+	case opListTrim:
+		left := r.index(l.n + 1)
+		right := r.index(l.n - left + 1)
+		if err := r.end(); err != nil {
+			return err
+		}
+		l.PopLeft(left, nil)
+		l.PopRight(right, nil)
+	default:
+		return fmt.Errorf("%w: unknown list opcode %d", ErrCorrupt, code)
+	}
+	return nil
+}
+
+// ---- ZSet ----
+
+// AppendImage appends z's image: kind, version, uvarint count, then each
+// member in score order as score (IEEE 754 bits, 8 bytes little endian)
+// and uvarint length + member bytes.
+func (z *ZSet) AppendImage(dst []byte) []byte {
+	dst = appendHeader(dst, KindZSet)
+	dst = binary.AppendUvarint(dst, uint64(z.n))
+	z.All(func(m string, s float64) bool {
+		dst = appendString(appendFloat(dst, s), m)
+		return true
+	})
+	return dst
+}
+
+// DecodeZSet decodes an image made by ZSet.AppendImage, copying it once.
+// NaN scores and duplicate members are corrupt. Errors wrap ErrCorrupt.
+// O(n log n).
+func DecodeZSet(image []byte) (*ZSet, error) {
+	r := reader{b: image}
+	r.header(KindZSet, false)
+	n := r.count(9)
+	if r.err != nil {
+		return nil, r.err
+	}
+	str := string(image)
+	z := &ZSet{}
+	z.d.ents = make([]dentry[*znode], 0, n)
+	z.d.rebuild(tableSize(n))
+	for i := 0; i < n; i++ {
+		sc := r.score()
+		lo, hi := r.span()
+		if r.err != nil {
+			return nil, r.err
+		}
+		m := str[lo:hi]
+		if z.d.find(m) >= 0 {
+			return nil, fmt.Errorf("%w: duplicate zset member", ErrCorrupt)
+		}
+		z.addNew(m, sc)
+	}
+	if err := r.end(); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// AppendOpZAdd starts an operation record setting scores; add members
+// with AppendZAddItem. Members are added or have their score replaced.
+func AppendOpZAdd(dst []byte) []byte { return appendOp(dst, KindZSet, opZAdd) }
+
+// AppendZAddItem appends one member and its (final, non-NaN) score to a
+// record started by AppendOpZAdd.
+func AppendZAddItem(dst []byte, score float64, member []byte) []byte {
+	return appendBytes(appendFloat(dst, score), member)
+}
+
+// AppendOpZRemove appends an operation record removing members (absent
+// ones are ignored); more may follow with AppendItem or AppendItemString.
+func AppendOpZRemove(dst []byte, members ...[]byte) []byte {
+	return appendItems(appendOp(dst, KindZSet, opZRemove), members)
+}
+
+// AppendOpZRemoveRanks appends an operation record removing forward ranks
+// lo..hi inclusive, 0 <= lo <= hi (ZREMRANGEBY*, ZPOPMIN/MAX: the ranks
+// their ZSet methods return).
+func AppendOpZRemoveRanks(dst []byte, lo, hi int) []byte {
+	dst = binary.AppendUvarint(appendOp(dst, KindZSet, opZRemoveRanks), uint64(lo))
+	return binary.AppendUvarint(dst, uint64(hi))
+}
+
+// Apply applies an operation record made by an AppendOpZ constructor. A
+// malformed record (a NaN score, ranks out of range) leaves z unchanged
+// and returns an error wrapping ErrCorrupt.
+func (z *ZSet) Apply(op []byte) error {
+	r := reader{b: op}
+	code := r.header(KindZSet, true)
+	if r.err != nil {
+		return r.err
+	}
+	switch code {
+	case opZAdd:
+		start := r.off
+		for r.err == nil && r.off < len(op) {
+			r.score()
+			r.span()
+		}
+		if r.err != nil {
+			return r.err
+		}
+		str := string(op)
+		r.off = start
+		for r.off < len(op) {
+			sc := r.score()
+			lo, hi := r.span()
+			z.AddString(str[lo:hi], sc)
+		}
+	case opZRemove:
+		items, err := r.items()
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			z.Remove(op[it.lo:it.hi])
+		}
+	case opZRemoveRanks:
+		lo := r.index(z.n)
+		hi := r.index(z.n)
+		if err := r.end(); err != nil {
+			return err
+		}
+		if lo > hi {
+			return fmt.Errorf("%w: empty rank range", ErrCorrupt)
+		}
+		z.RemoveRangeByRank(lo, hi)
+	default:
+		return fmt.Errorf("%w: unknown zset opcode %d", ErrCorrupt, code)
+	}
+	return nil
+}
