@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,61 +8,27 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // Differential tests: the same bytes go to a real redis-server 7.0 and to
 // the Reader (or the writer's output is compared with what Redis sends).
 // They skip when redis-server is not installed, unless TSTD_REQUIRE_REDIS=1.
+// Redis's replies are read with internal/redistest's RESP reader, which
+// shares no code with the writer, so the writer is not checked against
+// itself.
 
-// startRedis starts a throwaway redis-server on a free loopback port and
-// returns its address; extra are additional config arguments.
+// startRedis starts a throwaway redis-server for the test and returns its
+// address; extra are additional config arguments.
 func startRedis(t *testing.T, extra ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("TSTD_REQUIRE_REDIS") == "1" {
-			t.Fatalf("redis-server not found and TSTD_REQUIRE_REDIS=1: %v", err)
-		}
-		t.Skipf("skipping differential test: redis-server not in PATH (%v); set TSTD_REQUIRE_REDIS=1 to make this fatal", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir()}, extra...)
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on %s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return redistest.Start(t, redistest.Options{Args: extra}).Addr
 }
 
 // exchange sends in on a new connection and collects the reply until the
@@ -173,31 +138,26 @@ func TestDifferentialInline(t *testing.T) {
 		if got.Leftover != 0 {
 			t.Fatalf("%q: incomplete", line)
 		}
-		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-		if err != nil {
+		c := redistest.Dial(t, addr)
+		if err := c.Write([]byte("DEL k\r\n" + line + "LRANGE k 0 -1\r\n")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Write([]byte("DEL k\r\n" + line + "LRANGE k 0 -1\r\n")); err != nil {
+		if _, err := c.ReadRaw(); err != nil { // DEL
 			t.Fatal(err)
 		}
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		br := bufio.NewReader(c)
-		if _, err := readReply(br); err != nil { // DEL
-			t.Fatal(err)
-		}
-		push, err := readReply(br)
+		push, err := c.ReadRaw()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Err != "" {
 			requireEqual(t, string(push), "-ERR "+got.Err+"\r\n", fmt.Sprintf("frag %d %q", i, frag))
-			if _, err := br.ReadByte(); err != io.EOF {
-				t.Errorf("frag %q: connection not closed after protocol error (%v)", frag, err)
+			if rest, err := c.ReadRaw(); err != io.EOF {
+				t.Errorf("frag %q: connection not closed after protocol error (read %q, %v)", frag, rest, err)
 			}
 			c.Close()
 			continue
 		}
-		lr, err := readReply(br)
+		lr, err := c.ReadRaw()
 		c.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -280,27 +240,21 @@ func TestDifferentialWriter(t *testing.T) {
 	}
 	for _, proto := range []int{2, 3} {
 		t.Run("proto="+strconv.Itoa(proto), func(t *testing.T) {
-			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			c := redistest.Dial(t, addr)
 			var in []byte
 			in = encodeCmd(in, "FLUSHALL")
 			in = encodeCmd(in, "HELLO", strconv.Itoa(proto))
 			for _, ch := range checks {
 				in = append(in, ch.cmd+"\r\n"...)
 			}
-			go func() { _, _ = c.Write(in) }()
-			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			br := bufio.NewReader(c)
+			go func() { _ = c.Write(in) }() // more than the socket buffers hold
 			for range 2 {
-				if _, err := readReply(br); err != nil {
+				if _, err := c.ReadRaw(); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for _, ch := range checks {
-				got, err := readReply(br)
+				got, err := c.ReadRaw()
 				if err != nil {
 					t.Fatalf("%s: %v", ch.cmd, err)
 				}
@@ -310,53 +264,4 @@ func TestDifferentialWriter(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readReply reads one RESP2/RESP3 reply and returns its raw bytes. It is a
-// deliberately separate, simple reader so the writer is not checked
-// against itself.
-func readReply(br *bufio.Reader) ([]byte, error) {
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return nil, fmt.Errorf("bad reply line %q", line)
-	}
-	out := line
-	body := string(line[1 : len(line)-2])
-	switch line[0] {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return out, nil
-	case '$', '=', '!':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return nil, err
-		}
-		if n < 0 {
-			return out, nil
-		}
-		data := make([]byte, n+2)
-		if _, err := io.ReadFull(br, data); err != nil {
-			return nil, err
-		}
-		return append(out, data...), nil
-	case '*', '%', '~', '>', '|':
-		n, err := strconv.Atoi(body)
-		if err != nil {
-			return nil, err
-		}
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		for range max(n, 0) {
-			el, err := readReply(br)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, el...)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unknown reply type %q", line)
 }
