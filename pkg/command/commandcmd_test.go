@@ -135,13 +135,13 @@ func TestCommandDifferential(t *testing.T) {
 	s, cl := newConnServer(t, nil)
 	check := func(args ...string) {
 		t.Helper()
-		got, want := do(t, s, cl, args...), r.do(t, args...)
+		got, want := do(t, s, cl, args...), redisDo(t, r, args...)
 		if got != want {
 			t.Errorf("%q:\n got %q\nwant %q", args, got, want)
 		}
 	}
 	for _, proto := range []string{"2", "3"} {
-		r.do(t, "hello", proto)
+		redisDo(t, r, "hello", proto)
 		do(t, s, cl, "hello", proto)
 		for _, c := range s.sortedCommands() {
 			if len(c.Subcommands) == 0 {

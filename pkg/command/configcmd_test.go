@@ -91,7 +91,7 @@ func TestConfigDifferential(t *testing.T) {
 	r := startSrvRedis(t)
 	s, cl := newConnServer(t, config.New())
 	for _, proto := range []string{"2", "3"} {
-		r.do(t, "hello", proto)
+		redisDo(t, r, "hello", proto)
 		do(t, s, cl, "hello", proto)
 		for _, cmd := range []string{
 			"config get maxmemory", "config get hz", "config get maxmemory-policy", "config get nosuch",
@@ -103,7 +103,7 @@ func TestConfigDifferential(t *testing.T) {
 			"config set timeout -1",
 		} {
 			args := strings.Split(cmd, " ")
-			if got, want := do(t, s, cl, args...), r.do(t, args...); got != want {
+			if got, want := do(t, s, cl, args...), redisDo(t, r, args...); got != want {
 				t.Errorf("RESP%s %q:\n got %q\nwant %q", proto, cmd, got, want)
 			}
 		}

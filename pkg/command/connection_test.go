@@ -273,7 +273,7 @@ func TestAuthDifferential(t *testing.T) {
 		"reset", "ping", "auth default pw", "echo ok",
 	} {
 		args := strings.Split(cmd, " ")
-		if got, want := do(t, s, cl, args...), r.do(t, args...); got != want {
+		if got, want := do(t, s, cl, args...), redisDo(t, r, args...); got != want {
 			t.Errorf("%q:\n got %q\nwant %q", cmd, got, want)
 		}
 	}

@@ -163,7 +163,7 @@ func TestInfoSectionsDifferential(t *testing.T) {
 				got = append(got, h)
 			}
 		}
-		want := infoSectionsOf(bulkBody(t, r.do(t, args...)))
+		want := infoSectionsOf(bulkBody(t, redisDo(t, r, args...)))
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("INFO %s: sections %q, want %q", sel, got, want)
 		}
@@ -179,7 +179,7 @@ func TestInfoFieldNamesDifferential(t *testing.T) {
 	extra := map[string]bool{"tstd_version": true, "go_version": true, "go_heap_sys": true, "go_num_gc": true}
 	redisFields := map[string]string{} // name -> section
 	section := ""
-	for _, l := range strings.Split(bulkBody(t, r.do(t, "info", "everything")), "\r\n") {
+	for _, l := range strings.Split(bulkBody(t, redisDo(t, r, "info", "everything")), "\r\n") {
 		if strings.HasPrefix(l, "# ") {
 			section = l
 		} else if k, _, ok := strings.Cut(l, ":"); ok {

@@ -1,19 +1,13 @@
 package command
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
 	"path"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // Test helpers of the connection and server groups.
@@ -100,106 +94,20 @@ func doAll(t *testing.T, s *Server, cl *Client, cmds ...string) string {
 	return r
 }
 
-// srvRedis is a raw connection to a redis-server started for one test.
-type srvRedis struct {
-	c net.Conn
-	r *bufio.Reader
+// startSrvRedis starts redis-server 7.0 for the test, with extra
+// command-line arguments, and connects to it (see internal/redistest: it
+// skips the test without redis-server, unless TSTD_REQUIRE_REDIS=1).
+func startSrvRedis(t *testing.T, extra ...string) *redistest.Conn {
+	t.Helper()
+	return redistest.Dial(t, redistest.Start(t, redistest.Options{Args: extra}).Addr)
 }
 
-// startSrvRedis starts redis-server 7.0 on a free loopback port for the
-// test's lifetime, with extra command-line arguments. It skips the test if
-// redis-server is missing, unless TSTD_REQUIRE_REDIS=1, where it fails.
-func startSrvRedis(t *testing.T, extra ...string) *srvRedis {
+// redisDo sends one command to r and returns its raw reply.
+func redisDo(t *testing.T, r *redistest.Conn, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	raw, err := r.DoRaw(args...)
 	if err != nil {
-		if os.Getenv("TSTD_REQUIRE_REDIS") == "1" {
-			t.Fatalf("redis-server not found and TSTD_REQUIRE_REDIS=1: %v", err)
-		}
-		t.Skipf("differential test skipped: redis-server not in PATH (%v)", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir()}, extra...)
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
-		if err == nil {
-			t.Cleanup(func() { c.Close() })
-			return &srvRedis{c: c, r: bufio.NewReader(c)}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start on port %d: %v", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// do sends one command and returns its raw reply bytes.
-func (r *srvRedis) do(t *testing.T, args ...string) string {
-	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	r.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := r.c.Write([]byte(b.String())); err != nil {
-		t.Fatal(err)
-	}
-	var out []byte
-	if err := readRawReply(r.r, &out); err != nil {
 		t.Fatalf("reading reply to %q: %v", args, err)
 	}
-	return string(out)
-}
-
-// readRawReply appends one RESP2/RESP3 reply, raw, to out.
-func readRawReply(r *bufio.Reader, out *[]byte) error {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return err
-	}
-	*out = append(*out, line...)
-	if len(line) < 3 {
-		return fmt.Errorf("short line %q", line)
-	}
-	n, _ := strconv.Atoi(strings.TrimRight(line[1:], "\r\n"))
-	switch line[0] {
-	case '$', '=', '!':
-		if n < 0 {
-			return nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return err
-		}
-		*out = append(*out, buf...)
-	case '*', '~', '>':
-		for i := 0; i < n; i++ {
-			if err := readRawReply(r, out); err != nil {
-				return err
-			}
-		}
-	case '%', '|':
-		for i := 0; i < 2*n; i++ {
-			if err := readRawReply(r, out); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return string(raw)
 }
