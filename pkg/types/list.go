@@ -300,7 +300,19 @@ func (l *List) InsertAt(i int, v []byte) {
 	p, off := l.locate(i)
 	c := l.cs[l.lo+p]
 	if !c.fits(len(v)) {
-		mid := c.n() / 2
+		if off == 0 { // between chunks: join the previous one or start one
+			if p > 0 && l.cs[l.lo+p-1].fits(len(v)) {
+				prev := l.cs[l.lo+p-1]
+				prev.insert(prev.n(), v)
+			} else {
+				nc := &chunk{}
+				nc.insert(0, v)
+				l.insertChunk(p, nc)
+			}
+			l.n++
+			return
+		}
+		mid := c.n() / 2 // >= 1: off > 0 means c has at least 2 elements
 		nc := c.split(mid)
 		l.insertChunk(p+1, nc)
 		if off >= mid {
