@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // streamIdle is how long TestProtocol waits for more bytes before it
@@ -96,11 +98,7 @@ var deviations = map[string]stream{
 }
 
 func bulkCmd(args ...string) string {
-	bs := make([][]byte, len(args))
-	for i, a := range args {
-		bs[i] = []byte(a)
-	}
-	return string(appendCommand(nil, bs))
+	return string(redistest.AppendCommand(nil, args...))
 }
 
 func protoCases() []protoCase {

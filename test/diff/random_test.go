@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // maxRandomMismatches stops a TestRandom run after this many mismatches:
@@ -408,7 +410,7 @@ func TestRandom(t *testing.T) {
 		seed = time.Now().UnixNano()
 	}
 	t.Logf("seed %d (replay with: go test ./test/diff -run TestRandom -args -diff.seed=%d -diff.n=%d)", seed, seed, *flagN)
-	requireRedis(t)
+	redistest.Require(t, "redis-server")
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
 			runRandom(t, startPair(t), seed, proto)

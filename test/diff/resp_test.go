@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // replyTimeout bounds the wait for one reply. Generous: a slow CI box must
@@ -24,8 +26,9 @@ const replyTimeout = 10 * time.Second
 const closedReply = "<connection closed>"
 
 // conn is a raw RESP connection: it writes commands as RESP arrays and reads
-// back exactly one complete reply at a time as its raw bytes. Not safe for
-// concurrent use.
+// back exactly one complete reply at a time as its raw bytes (with
+// internal/redistest's strict reader), reporting a connection the server
+// closed as closedReply. Not safe for concurrent use.
 type conn struct {
 	addr string
 	nc   net.Conn
@@ -43,21 +46,6 @@ func dial(addr string) (*conn, error) {
 
 // Close closes the connection.
 func (c *conn) Close() error { return c.nc.Close() }
-
-// appendCommand appends args as one RESP multibulk command.
-func appendCommand(dst []byte, args [][]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
 
 // Do sends one command and returns its raw reply. A connection closed by the
 // server yields closedReply and a nil error; other I/O failures and
@@ -84,21 +72,21 @@ func (c *conn) DoStrings(args ...string) ([]byte, error) {
 // Send writes one command without reading its reply.
 func (c *conn) Send(args ...[]byte) error {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(replyTimeout))
-	_, err := c.nc.Write(appendCommand(nil, args))
+	_, err := c.nc.Write(redistest.AppendCommand(nil, args...))
 	return err
 }
 
 // Read reads exactly one complete reply and returns its raw bytes.
 func (c *conn) Read() ([]byte, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(replyTimeout))
-	var buf bytes.Buffer
-	if err := readReply(c.r, &buf); err != nil {
-		if isClosed(err) && buf.Len() == 0 {
+	raw, err := redistest.ReadReply(c.r, nil)
+	if err != nil {
+		if isClosed(err) && len(raw) == 0 {
 			return []byte(closedReply), nil
 		}
-		return nil, fmt.Errorf("read reply from %s (got %q so far): %w", c.addr, buf.Bytes(), err)
+		return nil, fmt.Errorf("read reply from %s (got %q so far): %w", c.addr, raw, err)
 	}
-	return buf.Bytes(), nil
+	return raw, nil
 }
 
 // isClosed reports whether err means the peer closed the connection.
@@ -106,80 +94,6 @@ func isClosed(err error) bool {
 	var ne *net.OpError
 	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
 		(errors.As(err, &ne) && !ne.Timeout())
-}
-
-// errMalformed reports a reply that is not valid RESP.
-var errMalformed = errors.New("difftest: malformed RESP reply")
-
-// readLine reads one \r\n-terminated line, appends it (with the \r\n) to
-// out and returns it without the terminator.
-func readLine(r *bufio.Reader, out *bytes.Buffer) ([]byte, error) {
-	line, err := r.ReadBytes('\n')
-	out.Write(line)
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return nil, fmt.Errorf("%w: line %q not terminated by CRLF", errMalformed, line)
-	}
-	return line[:len(line)-2], nil
-}
-
-// readReply reads one complete RESP2 or RESP3 value from r and appends its
-// raw bytes to out. An attribute (|) is read together with the value it
-// annotates, so it never stands alone.
-func readReply(r *bufio.Reader, out *bytes.Buffer) error {
-	line, err := readLine(r, out)
-	if err != nil {
-		return err
-	}
-	if len(line) == 0 {
-		return fmt.Errorf("%w: empty line", errMalformed)
-	}
-	typ, rest := line[0], line[1:]
-	switch typ {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return nil
-	case '$', '!', '=':
-		n, err := strconv.Atoi(string(rest))
-		if err != nil {
-			return fmt.Errorf("%w: bad length %q", errMalformed, line)
-		}
-		if n < 0 {
-			if typ == '$' && n == -1 {
-				return nil
-			}
-			return fmt.Errorf("%w: bad length %q", errMalformed, line)
-		}
-		body := make([]byte, n+2)
-		_, err = io.ReadFull(r, body)
-		out.Write(body)
-		if err != nil {
-			return err
-		}
-		if body[n] != '\r' || body[n+1] != '\n' {
-			return fmt.Errorf("%w: bulk of %d bytes not followed by CRLF", errMalformed, n)
-		}
-		return nil
-	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(string(rest))
-		if err != nil || n < -1 || (n == -1 && typ != '*') {
-			return fmt.Errorf("%w: bad aggregate length %q", errMalformed, line)
-		}
-		if typ == '%' || typ == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			if err := readReply(r, out); err != nil {
-				return err
-			}
-		}
-		if typ == '|' {
-			return readReply(r, out) // the annotated value
-		}
-		return nil
-	}
-	return fmt.Errorf("%w: unknown type byte in %q", errMalformed, line)
 }
 
 // value is a parsed reply: enough structure to compare shapes and to
@@ -199,7 +113,7 @@ func parseValue(raw []byte) (value, error) {
 		return value{}, err
 	}
 	if len(rest) != 0 {
-		return value{}, fmt.Errorf("%w: %d trailing bytes", errMalformed, len(rest))
+		return value{}, fmt.Errorf("%w: %d trailing bytes", redistest.ErrMalformed, len(rest))
 	}
 	return v, nil
 }
@@ -207,7 +121,7 @@ func parseValue(raw []byte) (value, error) {
 func parseOne(b []byte) (value, []byte, error) {
 	i := bytes.Index(b, []byte("\r\n"))
 	if i < 1 {
-		return value{}, nil, fmt.Errorf("%w: %q", errMalformed, b)
+		return value{}, nil, fmt.Errorf("%w: %q", redistest.ErrMalformed, b)
 	}
 	v := value{typ: b[0], head: b[:i], str: b[1:i]}
 	rest := b[i+2:]
@@ -215,11 +129,11 @@ func parseOne(b []byte) (value, []byte, error) {
 	case '$', '!', '=':
 		n, err := strconv.Atoi(string(v.str))
 		if err != nil {
-			return value{}, nil, fmt.Errorf("%w: %q", errMalformed, v.head)
+			return value{}, nil, fmt.Errorf("%w: %q", redistest.ErrMalformed, v.head)
 		}
 		if n >= 0 {
 			if len(rest) < n+2 {
-				return value{}, nil, fmt.Errorf("%w: short bulk", errMalformed)
+				return value{}, nil, fmt.Errorf("%w: short bulk", redistest.ErrMalformed)
 			}
 			v.str = rest[:n]
 			rest = rest[n+2:]
@@ -227,7 +141,7 @@ func parseOne(b []byte) (value, []byte, error) {
 	case '*', '~', '>', '%', '|':
 		n, err := strconv.Atoi(string(v.str))
 		if err != nil {
-			return value{}, nil, fmt.Errorf("%w: %q", errMalformed, v.head)
+			return value{}, nil, fmt.Errorf("%w: %q", redistest.ErrMalformed, v.head)
 		}
 		if v.typ == '%' || v.typ == '|' {
 			n *= 2

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // Script format (testdata/*.txt)
@@ -462,7 +464,7 @@ func loadScripts(t *testing.T) []*script {
 // TestScripts runs every script against both servers, in RESP2 and RESP3.
 func TestScripts(t *testing.T) {
 	scripts := loadScripts(t)
-	requireRedis(t)
+	redistest.Require(t, "redis-server")
 	total := 0
 	for _, s := range scripts {
 		total += len(s.steps)
