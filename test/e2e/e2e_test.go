@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,21 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// requireTool returns the path of a Redis tool, skipping (or failing in CI,
-// where TSTD_REQUIRE_REDIS=1) when it is missing.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("TSTD_REQUIRE_REDIS") == "1" {
-			t.Fatalf("%s not found and TSTD_REQUIRE_REDIS=1", name)
-		}
-		t.Skipf("skipping: %s not installed (apt-get install redis-tools)", name)
-	}
-	return p
-}
+	"github.com/toonstore/toonstore/internal/redistest"
+)
 
 var tstdBin string
 
@@ -51,16 +37,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 type tstd struct {
 	cmd  *exec.Cmd
 	port int
@@ -71,7 +47,7 @@ type tstd struct {
 // answers PING.
 func startTstd(t *testing.T, dataDir string, extra ...string) *tstd {
 	t.Helper()
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	args := append([]string{"--bind", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir}, extra...)
 	cmd := exec.Command(tstdBin, args...)
 	var log bytes.Buffer
@@ -88,14 +64,8 @@ func startTstd(t *testing.T, dataDir string, extra ...string) *tstd {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
-			c.SetDeadline(time.Now().Add(2 * time.Second))
-			c.Write([]byte("PING\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "+PONG\r\n" {
-				return s
-			}
+		if redistest.Ping(fmt.Sprintf("127.0.0.1:%d", port)) == nil {
+			return s
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -122,7 +92,7 @@ func (s *tstd) stop(t *testing.T) {
 
 func (s *tstd) cli(t *testing.T, args ...string) string {
 	t.Helper()
-	cli := requireTool(t, "redis-cli")
+	cli := redistest.Require(t, "redis-cli")
 	out, err := exec.Command(cli, append([]string{"-p", strconv.Itoa(s.port)}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
@@ -159,7 +129,7 @@ func TestRedisCLI(t *testing.T) {
 // TestPipeMillion loads 1,000,000 SETs with redis-cli --pipe, restarts, and
 // checks every key is back.
 func TestPipeMillion(t *testing.T) {
-	cli := requireTool(t, "redis-cli")
+	cli := redistest.Require(t, "redis-cli")
 	dir := t.TempDir()
 	s := startTstd(t, dir)
 	const n = 1_000_000
@@ -193,7 +163,7 @@ func TestPipeMillion(t *testing.T) {
 // TestRedisBenchmark runs redis-benchmark's pipelined core tests and
 // requires every one to finish with a throughput and no error.
 func TestRedisBenchmark(t *testing.T) {
-	rb := requireTool(t, "redis-benchmark")
+	rb := redistest.Require(t, "redis-benchmark")
 	s := startTstd(t, t.TempDir())
 	cmd := exec.Command(rb, "-p", strconv.Itoa(s.port), "-q", "-t", "ping,set,get,incr,mset", "-P", "16", "-n", "200000", "--csv")
 	out, err := cmd.CombinedOutput()
