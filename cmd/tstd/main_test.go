@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // tstdBin is the tstd binary, built once per test run by TestMain.
@@ -39,17 +37,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// freePort returns a port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 type proc struct {
@@ -82,7 +69,7 @@ func (s *syncBuffer) String() string {
 // PING.
 func startTstd(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	all := append([]string{"--bind", addr, "--data", dir, "--loglevel", "notice"}, args...)
 	p := &proc{t: t, cmd: exec.Command(tstdBin, all...), addr: addr, log: &syncBuffer{}, done: make(chan struct{})}
@@ -106,7 +93,7 @@ func startTstd(t *testing.T, dir string, env []string, args ...string) *proc {
 			t.Fatalf("tstd exited during start-up: %v\n%s", p.err, p.log.String())
 		default:
 		}
-		if ping(addr) == nil {
+		if redistest.Ping(addr) == nil {
 			return p
 		}
 		if time.Now().After(deadline) {
@@ -116,25 +103,22 @@ func startTstd(t *testing.T, dir string, env []string, args ...string) *proc {
 	}
 }
 
-func ping(addr string) error {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return err
+// waitLog waits until the output contains text and returns the output:
+// tstd logs its start-up line just after it starts answering, so a PING
+// reply does not mean the line is there yet.
+func (p *proc) waitLog(text string) string {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := p.log.String()
+		if strings.Contains(out, text) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q in the output after 10s:\n%s", text, out)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	// A server requiring a password is up too.
-	if line != "+PONG\r\n" && !strings.HasPrefix(line, "-NOAUTH") {
-		return fmt.Errorf("PING: %q", line)
-	}
-	return nil
 }
 
 // wait waits for the process to exit and returns its exit code.
@@ -217,9 +201,7 @@ func TestRestartAfterSIGTERM(t *testing.T) {
 			}
 
 			q := startTstd(t, dir, nil)
-			if out := q.log.String(); !strings.Contains(out, `"keys_recovered": `) {
-				t.Fatalf("start-up line lacks keys_recovered:\n%s", out)
-			}
+			q.waitLog(`"keys_recovered": `)
 			for _, e := range all {
 				c := client(t, q.addr, e.db)
 				got, err := c.Get(ctx, e.k).Result()
@@ -362,7 +344,7 @@ func TestHealth(t *testing.T) {
 		{"seed flag", []string{"--health", "--bind", p.addr, "--requirepass", "s3cret"}, 0, "healthy"},
 		{"wrong password", []string{"health", "--addr", p.addr, "--password", "nope"}, 1, "WRONGPASS"},
 		{"no password", []string{"health", "--addr", p.addr}, 1, "NOAUTH"},
-		{"closed port", []string{"health", "--addr", fmt.Sprintf("127.0.0.1:%d", freePort(t))}, 1, "unhealthy"},
+		{"closed port", []string{"health", "--addr", fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))}, 1, "unhealthy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -381,7 +363,7 @@ func TestConfigPrecedence(t *testing.T) {
 	if err := os.WriteFile(conf, []byte("databases 4\nmaxclients 100\nhz 20\nmaxmemory 1mb\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := redistest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(tstdBin, conf, "--bind", addr, "--data", dir, "--hz", "40")
 	cmd.Env = append(os.Environ(), "TSTD_MAXCLIENTS=200", "TSTD_HZ=30")
@@ -392,7 +374,7 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	deadline := time.Now().Add(30 * time.Second)
-	for ping(addr) != nil {
+	for redistest.Ping(addr) != nil {
 		if time.Now().After(deadline) {
 			t.Fatalf("not up:\n%s", log.String())
 		}
