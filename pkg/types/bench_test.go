@@ -1,0 +1,160 @@
+package types
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// Benchmarks at n = 1k and 1M elements: per-operation cost must stay
+// (nearly) flat from 1k to 1M, i.e. O(1) or O(log n), not O(n). Sizes stay
+// constant during a run (an addition is paired with a removal).
+
+var benchSizes = []int{1_000, 1_000_000}
+
+// keys returns n distinct 10-byte keys.
+func keys(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = []byte(fmt.Sprintf("k%09d", i))
+	}
+	return out
+}
+
+const extra = 4096 // keys beyond n used by add+remove loops
+
+func BenchmarkZSet(b *testing.B) {
+	for _, n := range benchSizes {
+		ks := keys(n + extra)
+		r := rand.New(rand.NewPCG(1, 2))
+		var z ZSet
+		for _, k := range ks[:n] {
+			z.Add(k, float64(r.IntN(n)))
+		}
+		b.Run(fmt.Sprintf("op=add+remove/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k := ks[n+i%extra]
+				z.Add(k, float64(r.IntN(n)))
+				z.Remove(k)
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=update/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				z.Add(ks[r.IntN(n)], float64(r.IntN(n)))
+			}
+		})
+		b.Run(fmt.Sprintf("op=rank/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				z.Rank(ks[r.IntN(n)], false)
+			}
+		})
+		b.Run(fmt.Sprintf("op=rangebyscore-limit10/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			got := 0
+			for b.Loop() {
+				sr := ScoreRange{Min: float64(r.IntN(n)), Max: math.Inf(1)}
+				z.RangeByScore(sr, false, 0, 10, func(string, float64) bool { got++; return true })
+			}
+			if got == 0 {
+				b.Fatal("empty ranges")
+			}
+		})
+	}
+}
+
+func BenchmarkList(b *testing.B) {
+	for _, n := range benchSizes {
+		ks := keys(1024)
+		var l List
+		for i := 0; i < n; i++ {
+			l.PushRight(ks[i%len(ks)])
+		}
+		b.Run(fmt.Sprintf("op=rpush+lpop/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				l.PushRight(ks[i%len(ks)])
+				l.PopLeft(1, nil)
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=lpush+rpop/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				l.PushLeft(ks[i%len(ks)])
+				l.PopRight(1, nil)
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=index/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				if _, ok := l.Index(r.IntN(n)); !ok {
+					b.Fatal("index out of range")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkHash(b *testing.B) {
+	for _, n := range benchSizes {
+		ks := keys(n + extra)
+		var h Hash
+		for _, k := range ks[:n] {
+			h.Set(k, k)
+		}
+		b.Run(fmt.Sprintf("op=add+delete/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k := ks[n+i%extra]
+				h.Set(k, k)
+				h.Delete(k)
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=get/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				h.Get(ks[r.IntN(n)])
+			}
+		})
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	for _, n := range benchSizes {
+		ks := keys(n + extra)
+		var s Set
+		for _, k := range ks[:n] {
+			s.Add(k)
+		}
+		b.Run(fmt.Sprintf("op=add+remove/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k := ks[n+i%extra]
+				s.Add(k)
+				s.Remove(k)
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=pop+add/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				s.Pop(r, 1, func(m string) { s.AddString(m) })
+			}
+		})
+	}
+}
