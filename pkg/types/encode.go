@@ -127,18 +127,18 @@ func (h *Hash) Apply(op []byte) error {
 	if err != nil {
 		return err
 	}
-	s := string(op)
 	switch code {
 	case opHashSet:
 		if len(items)%2 != 0 {
 			return fmt.Errorf("%w: odd hash set record", ErrCorrupt)
 		}
+		s := string(op) // one copy, shared by the fields and values kept
 		for i := 0; i < len(items); i += 2 {
 			h.set(s[items[i].lo:items[i].hi], s[items[i+1].lo:items[i+1].hi])
 		}
 	case opHashDelete:
 		for _, it := range items {
-			if i := h.d.find(s[it.lo:it.hi]); i >= 0 {
+			if i := h.d.find(bstr(op[it.lo:it.hi])); i >= 0 {
 				h.d.remove(i)
 			}
 		}
@@ -226,15 +226,15 @@ func (s *Set) Apply(op []byte) error {
 	if err != nil {
 		return err
 	}
-	str := string(op)
 	switch code {
 	case opSetAdd:
+		str := string(op)
 		for _, it := range items {
 			s.AddString(str[it.lo:it.hi])
 		}
 	case opSetRemove:
 		for _, it := range items {
-			if i := s.d.find(str[it.lo:it.hi]); i >= 0 {
+			if i := s.d.find(bstr(op[it.lo:it.hi])); i >= 0 {
 				s.d.remove(i)
 			}
 		}
