@@ -60,14 +60,29 @@ type Options struct {
 	// covered log is found only by Check (or by a read that meets a
 	// malformed record).
 	TrustSnapshot bool
+
+	// CompactRatio starts a background compaction when dead bytes (of
+	// records no key points to, deleted, overwritten or expired) reach this
+	// fraction of the sealed segments' bytes and at least one segment. 0
+	// takes DefaultCompactRatio; negative disables (Compact still works).
+	CompactRatio float64
+	// RetireGrace is how long a segment replaced by a compaction stays
+	// mapped, so that slices returned by Get before the switch stay
+	// readable; default DefaultRetireGrace.
+	RetireGrace time.Duration
+	// Now is the clock compaction uses to drop expired records; nil means
+	// the wall clock.
+	Now Clock
 	// Load, if set, reports the progress of Open (see LoadState). Options
 	// stays comparable: no func fields.
 	Load *LoadState
 }
 
 // Entry is what the index and the log know of a live key. Value aliases the
-// store's memory mapping: it is valid until Close, must never be written to,
-// and callers that keep it past Close must copy it.
+// store's memory mapping: it is valid until Close or until
+// Options.RetireGrace (default 10 s) after a compaction replaced the
+// segment holding it, whichever comes first; it must never be written to,
+// and callers that keep it longer must copy it.
 type Entry struct {
 	Kind     Kind
 	ExpireAt int64 // absolute Unix time in milliseconds; 0 means no expiry
@@ -88,4 +103,9 @@ type Stats struct {
 	Replayed       int64  // records Open replayed from the log (after the snapshot, if one was loaded)
 	LoadedSnapshot bool   // Open loaded index.toon
 	Snapshots      uint64 // index.toon snapshots written since Open
+	Compacting     bool   // a compaction is running
+	CompactDone    int64  // bytes of the running (or last) compaction's input read so far
+	CompactTotal   int64  // bytes of its input
+	Compactions    uint64 // compactions completed since Open
+	Reclaimed      int64  // disk bytes compactions released since Open
 }

@@ -23,7 +23,7 @@ func (d *DB) hash(key []byte) uint64 { return maphash.Bytes(d.s.seed, key) }
 
 // Get returns the live entry of key. Expiry is not checked here: the caller
 // owns the clock. err is non-nil only for I/O or corruption (ErrCorrupt),
-// or ErrClosed after Close. e.Value aliases the mapping: valid until Close,
+// or ErrClosed after Close. e.Value aliases the mapping: valid as Entry says,
 // read-only. Get does not allocate.
 func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
 	h := d.hash(key)

@@ -163,6 +163,66 @@
 // one (TrustSnapshot on or off at random per workload); its full-scan
 // check then compares a snapshot-plus-tail index against the whole log.
 //
+// # Compaction
+//
+// compact (compact.go) rewrites the sealed segments, a prefix of the log
+// (everything before the active segment), into as few segments as their
+// live records need, while reads and writes go on:
+//
+//  1. Pass 1 walks the prefix to learn where each database's content is
+//     at its end (SWAPDB moves contents, FLUSHDB and FLUSHALL empty
+//     them). Pass 2 walks it again and copies, in log order, every record
+//     the index still points to, with its current expiry and its database
+//     as of the end of the prefix, keeping its sequence number; into
+//     temporary files, preallocated and fsynced. Each liveness check takes
+//     one database read lock briefly. Records whose current expiry is at or
+//     before Options.Now are left out (and dropped from the index at the
+//     switch); so are deletions, overwritten values and every operation
+//     record: an operation only affects older records, which are all in
+//     the prefix and resolved.
+//  2. The switch, under snapMu and appendMu (writers wait; an fsync and a
+//     few renames): abort (errCompactAborted, nothing changed, retried
+//     later) if a SWAPDB was appended after the prefix (the copies'
+//     database numbers would be stale) or an expired key was revived.
+//     fdatasync the active segment: liveness was judged against writes
+//     not yet durable (an overwrite, a delete), and a crash must not lose
+//     both versions. The m outputs take the ids of the last m inputs
+//     (k-m+1..k), so segment ids stay contiguous and in log order: their
+//     headers are written, fsynced, renamed to data-ID.toon.fix, the
+//     directory fsynced. index.toon is removed (it describes the old
+//     layout under the same ids). Then metadata.toon is replaced with
+//     first_segment: k-m+1: that rename is the switch, exactly as for
+//     Check's Fix, and finishSwitch renames the .fix files over the inputs
+//     and removes the inputs below first_segment (Open does the same after
+//     a crash; before the switch Open removes the .fix and temporary
+//     files). The outputs are mapped; then, holding every database lock
+//     and the id index's, the index entries that still point at a copied
+//     record are re-pointed (found by old location and hash; all found
+//     before any is changed, since new locations reuse old ids), the
+//     segment set swapped, and metadata rewritten without first_segment.
+//     The flip costs O(live keys in the prefix) with readers blocked.
+//  3. A snapshot is written afterwards (Compact, and the background loop).
+//
+// Sequence numbers stay increasing (copies keep theirs, in order, before
+// the suffix), so recovery, Check and the snapshot rules are unchanged. A
+// replaced segment leaves the segment set at the switch, but its mapping
+// stays valid for Options.RetireGrace (10 s by default): slices returned
+// by Get before the switch (Entry.Value) still read the same bytes; an
+// in-store reader holds a database lock, which the switch waits for. After
+// the grace the background loop unmaps it (Close unmaps at once); its
+// file is already gone from the directory, so its disk space is released
+// then. Callers that keep a value longer than that must copy it (pkg/cache
+// copies at once).
+//
+// The background loop checks once a second whether dead bytes (sealed
+// bytes minus live bytes) reach Options.CompactRatio of the sealed bytes
+// and at least one segment; Compact runs one on demand (BGREWRITEAOF).
+// Stats report Compacting, CompactDone/CompactTotal (bytes of input read),
+// Compactions and Reclaimed. The crash harness runs compactions as one of
+// its operations, with crash images inside them, under Options.Now so
+// that some keys are expired; TestCompactConcurrent runs them against
+// concurrent writers and readers on the OS filesystem.
+//
 // # Index
 //
 // One open-addressing table per database (index.go): 24-byte slots {hash,
@@ -205,7 +265,15 @@
 //
 // A slice returned by Get (Entry.Value, an id's value) aliases the mapping
 // and stays valid until Close, which unmaps after waiting for readers that
-// are inside the store. Callers must not write to it.
+// are inside the store, or until Options.RetireGrace after a compaction
+// replaced its segment, whichever comes first. Callers must not write to
+// it.
+//
+// Lock order, with the background work: compactMu, then snapMu, then
+// appendMu (and the database locks as above). Close stops the snapshot
+// and compaction goroutines, waits for compactMu and snapMu (a running
+// compaction sees closed and stops reading the mappings) before
+// unmapping.
 //
 // # Durability
 //
@@ -252,6 +320,6 @@
 // everysec syncer runs the same group sync, and is left out because
 // MemFS.Sync must not race with writes through a mapping).
 //
-// Not yet implemented (DESIGN.md): compaction of dead records, collection
-// records. (tstd check and check --fix are the CLI's, on top of Check.)
+// Not yet implemented (DESIGN.md): collection records. (tstd check and
+// check --fix are the CLI's, on top of Check.)
 package store

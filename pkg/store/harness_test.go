@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
+	"flag"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -57,13 +59,34 @@ func (m *mstate) clone() *mstate {
 	return c
 }
 
+// harnessNow is the store's clock in the harness (Options.Now): about half
+// of the expiries the workload sets are past it. Compaction may drop keys
+// expired by then, so states are compared on visible keys only.
+const harnessNow = 1_700_000_500_000
+
+type fixedClock int64
+
+func (c fixedClock) UnixMilli() int64 { return int64(c) }
+
+func visible(v mval) bool { return v.exp == 0 || v.exp > harnessNow }
+
 func (m *mstate) equal(o *mstate) bool {
 	for i := range m.dbs {
-		if !maps.Equal(m.dbs[i], o.dbs[i]) {
+		if !maps.EqualFunc(visibleOnly(m.dbs[i]), visibleOnly(o.dbs[i]), func(a, b mval) bool { return a == b }) {
 			return false
 		}
 	}
 	return maps.Equal(m.ids, o.ids)
+}
+
+func visibleOnly(d map[string]mval) map[string]mval {
+	out := make(map[string]mval, len(d))
+	for k, v := range d {
+		if visible(v) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // diff describes how o differs from m (for failure messages).
@@ -210,24 +233,27 @@ func scanLogState(t *testing.T, fs FS, dir string, ndb int) *mstate {
 
 // harness runs one randomized workload with crash points.
 type harness struct {
-	t         *testing.T
-	r         *rand.Rand
-	opts      Options
-	dir       string
-	fs        *MemFS
-	s         *Store
-	durable   *mstate // state after the first D operations
-	ops       []hop   // operations D+1..N (applied to durable when a Sync covers them)
-	cur       *mstate // state after all N operations
-	nextID    ID
-	points    int // crash points checked
-	snapLoads int // Opens of crash images that loaded a snapshot
+	t           *testing.T
+	r           *rand.Rand
+	opts        Options
+	dir         string
+	fs          *MemFS
+	s           *Store
+	durable     *mstate // state after the first D operations
+	ops         []hop   // operations D+1..N (applied to durable when a Sync covers them)
+	cur         *mstate // state after all N operations
+	nextID      ID
+	points      int // crash points checked
+	snapLoads   int // Opens of crash images that loaded a snapshot
+	compactions int
 	// pending crash images taken inside the running operation.
 	pending []*MemFS
 	hookP   float64 // probability of a crash image per FS operation
 }
 
 const harnessDir = "/data"
+
+var harnessVerbose = flag.Bool("harness.v", false, "log every operation of the crash harness")
 
 func (h *harness) crashOpts() CrashOptions {
 	o := CrashOptions{Rand: h.r, Torn: TornMode(h.r.IntN(3)), PageSize: 512}
@@ -280,6 +306,11 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 		}
 	}()
 	got := dumpStore(t, s)
+	if *harnessVerbose {
+		names, _ := c.List(harnessDir)
+		meta, _ := readFile(c, harnessDir+"/"+metaName)
+		t.Logf("%s: files %v, stats %+v\n%s", label, names, s.Stats(), meta)
+	}
 	// The prefix property.
 	m := h.durable.clone()
 	ok := m.equal(got)
@@ -359,6 +390,9 @@ func (h *harness) do(i int) {
 		o = hop{kind: kindDelete, db: db, key: key, label: "delete"}
 		_, err = s.DB(db).Delete([]byte(key))
 	case p < 70:
+		if v, ok := h.cur.dbs[db][key]; ok && !visible(v) {
+			return // an expired key is gone for the layers above (they never revive one); compaction may drop it
+		}
 		o = hop{kind: kindExpire, db: db, key: key, exp: exp(), label: "expire"}
 		_, err = s.DB(db).SetExpire([]byte(key), o.exp)
 	case p < 72:
@@ -383,6 +417,30 @@ func (h *harness) do(i int) {
 		h.pending = nil
 		h.synced()
 		return
+	case p < 81:
+		// A compaction of the sealed segments (BGREWRITEAOF); its switch
+		// makes the whole log durable.
+		h.pending = h.pending[:0]
+		before := s.Stats().Compactions
+		err := s.compact()
+		if err != nil && !errors.Is(err, errCompactAborted) {
+			t.Fatalf("op %d: compact: %v", i, err)
+		}
+		for j, c := range h.pending {
+			h.openCheck(c, fmt.Sprintf("op %d, crash %d inside a compaction", i, j))
+		}
+		h.pending = nil
+		if *harnessVerbose {
+			names, _ := h.fs.List(harnessDir)
+			c := h.fs.Crash(CrashOptions{})
+			cn, _ := c.List(harnessDir)
+			t.Logf("op %d: compaction: %v; files %v; crash image files %v", i, err, names, cn)
+		}
+		if err == nil && s.Stats().Compactions > before { // nil also when there was nothing to compact
+			h.compactions++
+			h.synced()
+		}
+		return
 	case p < 90:
 		o = hop{kind: kindIDPut, val: val(), label: "id put"}
 		o.id, err = s.Put([]byte(o.val))
@@ -401,6 +459,9 @@ func (h *harness) do(i int) {
 	}
 	if err != nil {
 		t.Fatalf("op %d (%s): %v", i, o.label, err)
+	}
+	if *harnessVerbose {
+		t.Logf("op %d: %s db %d db2 %d key %q exp %d id %d", i, o.label, o.db, o.db2, o.key, o.exp, o.id)
 	}
 	h.ops = append(h.ops, o)
 	h.cur.apply(o)
@@ -480,12 +541,12 @@ func TestCrashHarness(t *testing.T) {
 		sync SyncPolicy
 	}{{"sync=always", SyncAlways}, {"sync=no", SyncNo}} {
 		t.Run(pol.name, func(t *testing.T) {
-			points, ops, snaps := 0, 0, 0
+			points, ops, snaps, compactions := 0, 0, 0, 0
 			for run := uint64(0); points < target; run++ {
 				h := &harness{
 					t:     t,
 					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync))),
-					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1},
+					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow)},
 					hookP: 0.08,
 				}
 				h.opts.TrustSnapshot = h.r.IntN(2) == 0
@@ -493,9 +554,13 @@ func TestCrashHarness(t *testing.T) {
 				h.run(n)
 				points += h.points
 				snaps += h.snapLoads
+				compactions += h.compactions
 				ops += n
 			}
-			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot)", points, ops, snaps)
+			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot, %d compactions)", points, ops, snaps, compactions)
+			if compactions == 0 {
+				t.Fatal("no compaction ran: the harness does not cover them")
+			}
 			if snaps == 0 {
 				t.Fatal("no recovery loaded a snapshot: the harness does not cover them")
 			}

@@ -89,6 +89,9 @@ func copyDir(t testing.TB, src string) string {
 	}
 	for _, e := range ents {
 		in, err := os.Open(filepath.Join(src, e.Name()))
+		if os.IsNotExist(err) {
+			continue // a temporary file renamed or removed meanwhile (a background snapshot)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -113,7 +113,8 @@ func (s *Store) Put(value []byte) (ID, error) {
 }
 
 // Get returns the value stored under id (ErrNotFound if none). The slice
-// aliases the mapping: valid until Close, read-only.
+// aliases the mapping: valid as Entry.Value (until Close or RetireGrace
+// after a compaction), read-only.
 func (s *Store) Get(id ID) ([]byte, error) {
 	s.ids.mu.RLock()
 	defer s.ids.mu.RUnlock()
@@ -151,7 +152,7 @@ func (s *Store) Delete(id ID) error {
 }
 
 // Scan calls fn for every ID in ascending order until fn returns false.
-// value aliases the mapping (valid until Close, read-only). fn may call
+// value aliases the mapping (valid as Entry.Value, read-only). fn may call
 // back into the store: the index is read in batches and no lock is held
 // while fn runs, so an id put during the scan may or may not be visited and
 // one deleted during it may still be. It returns ErrClosed after Close.

@@ -44,6 +44,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SnapshotLogBytes == 0 {
 		o.SnapshotLogBytes = DefaultSnapshotLogBytes
 	}
+	if o.CompactRatio == 0 {
+		o.CompactRatio = DefaultCompactRatio
+	}
+	if o.RetireGrace == 0 {
+		o.RetireGrace = DefaultRetireGrace
+	}
+	if o.Now == nil {
+		o.Now = wallClock{}
+	}
 	if o.FS == nil {
 		o.FS = OSFS()
 	}

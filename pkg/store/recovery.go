@@ -89,7 +89,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 	if pos != 0 && !trust {
 		// Verify the covered log too (checksums, order, zeros) without
 		// applying it: records before pos only advance seq and lastLoc.
-		s.applyFrom, s.seq, s.lastLoc = pos, 0, 0
+		s.applyFrom, s.seq, s.lastLoc, s.lastSwapLoc = pos, 0, 0, 0
 		ld.total += ld.done
 	}
 	if pos != 0 {
@@ -192,6 +192,9 @@ func (s *Store) replay(g *segment, start int64, last, clean bool, ld *loading) (
 			break
 		}
 		loc := makeLoc(g.id, off)
+		if h.kind == kindSwapDB {
+			s.lastSwapLoc = loc
+		}
 		if loc >= s.applyFrom {
 			if err := s.apply(h, key, value, loc, size); err != nil {
 				return 0, fmt.Errorf("%w: %s offset %d: %v", ErrCorrupt, g.path, off, err)

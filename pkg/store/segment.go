@@ -48,10 +48,10 @@ func locOff(loc uint64) int64             { return int64(loc & locOffsetMask) }
 // segment is one data file mapped in memory.
 //
 // Lifetime: a segment is created (preallocated, header written, fsynced,
-// renamed into place) by rotate or found by Open, mapped for the whole life
-// of the Store, and unmapped only by Close after every reader has left.
-// Its data never moves, so slices of it handed to callers stay valid until
-// Close. Bytes before the store's write offset are immutable records; bytes
+// renamed into place) by rotate, found by Open or written by a compaction,
+// and mapped until Close, or until Options.RetireGrace after a compaction
+// replaced it. Its data never moves, so slices of it handed to callers stay
+// valid that long. Bytes before the store's write offset are immutable records; bytes
 // after it are zero (the invariant that makes a zero length word the end
 // of data).
 type segment struct {

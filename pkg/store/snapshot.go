@@ -99,6 +99,9 @@ func (s *Store) captureLocked() *snapState {
 func (s *Store) snapshot() error {
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
+	if s.unmapping.Load() {
+		return ErrClosed
+	}
 	s.appendMu.Lock()
 	if s.seq == s.snapSeq && s.snapSeq != 0 {
 		s.appendMu.Unlock()
@@ -375,6 +378,7 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 	}
 	s.ids.ents, s.ids.n, s.ids.live = ents, len(ents), live
 	s.seq, s.nextID, s.lastLoc, s.snapSeq = seq, max(s.nextID, nextID), prevLoc, seq
+	s.lastSwapLoc = pos // a SWAPDB may hide anywhere in the covered log (replay refines it unless TrustSnapshot)
 	progress(size)
 	return pos, nil
 }

@@ -62,6 +62,23 @@ type Store struct {
 	snapDone  chan struct{}
 	snapshots atomic.Uint64
 
+	// Compaction state (compact.go). compactMu serializes compactions;
+	// lastSwapLoc (the location of the newest SWAPDB record, or a bound on
+	// it) is guarded by appendMu.
+	compactMu       sync.Mutex
+	compacting      atomic.Bool
+	compactProgress atomic.Int64
+	compactTotal    atomic.Int64
+	compactions     atomic.Uint64
+	reclaimed       atomic.Int64
+	lastSwapLoc     uint64
+	compactKick     chan struct{}
+	stopCompact     chan struct{}
+	compactLoopDone chan struct{}
+	unmapping       atomic.Bool // set by Close before it unmaps: no snapshot may start
+	retireMu        sync.Mutex  // guards retired
+	retired         []retiredSeg
+
 	gc groupCommit // Sync's group-commit state (its own mutex)
 
 	dbs []DB
@@ -166,6 +183,11 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
 		go s.syncLoop(s.stopBG, s.bgDone)
 	}
+	if opts.CompactRatio > 0 {
+		s.compactKick = make(chan struct{}, 1)
+		s.stopCompact, s.compactLoopDone = make(chan struct{}), make(chan struct{})
+		go s.compactLoop(s.stopCompact, s.compactLoopDone)
+	}
 	if !opts.NoSnapshot && (opts.SnapshotInterval > 0 || opts.SnapshotLogBytes > 0) {
 		s.snapKick = make(chan struct{}, 1)
 		s.stopSnap, s.snapDone = make(chan struct{}), make(chan struct{})
@@ -202,7 +224,11 @@ func listSegments(fs FS, dir string) ([]uint32, error) {
 }
 
 // writeMeta rewrites metadata.toon. Callers hold appendMu or are Open/Close.
-func (s *Store) writeMeta(clean bool) error {
+func (s *Store) writeMeta(clean bool) error { return writeMetadata(s.fs, s.dir, s.metaLocked(clean)) }
+
+// metaLocked returns the metadata of the current state. Callers hold
+// appendMu or are Open/Close.
+func (s *Store) metaLocked(clean bool) *metadata {
 	m := &metadata{
 		formatVersion: metaFormatVersion,
 		cleanShutdown: clean,
@@ -216,7 +242,7 @@ func (s *Store) writeMeta(clean bool) error {
 			m.segments = append(m.segments, metaSegment{g.id, int64(len(g.data))})
 		}
 	}
-	return writeMetadata(s.fs, s.dir, m)
+	return m
 }
 
 // Close syncs, writes metadata.toon with clean_shutdown: true, unmaps and
@@ -241,6 +267,12 @@ func (s *Store) Close() error {
 		close(s.stopSnap)
 		<-s.snapDone
 	}
+	if s.stopCompact != nil {
+		close(s.stopCompact)
+		<-s.compactLoopDone
+	}
+	s.compactMu.Lock()   // a running Compact sees closed and stops reading the mappings
+	s.compactMu.Unlock() //nolint:staticcheck // empty critical section: a barrier
 	s.groupSync()
 	if !s.opts.NoSnapshot && s.failure.Load() == nil {
 		// Before clean_shutdown: true, so a crash in between leaves an
@@ -271,6 +303,9 @@ func (s *Store) Close() error {
 	}
 	s.ids.mu.Lock()
 	s.ids.mu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	s.unmapping.Store(true)
+	s.snapMu.Lock()   // a snapshot started by Compact finishes reading the mappings
+	s.snapMu.Unlock() //nolint:staticcheck // empty critical section: a barrier
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
@@ -279,6 +314,7 @@ func (s *Store) Close() error {
 
 // closeFiles unmaps and closes every segment and releases the LOCK.
 func (s *Store) closeFiles() error {
+	s.reap(true)
 	var err error
 	if p := s.segs.Load(); p != nil {
 		for _, g := range *p {
@@ -402,6 +438,11 @@ func (s *Store) Stats() Stats {
 		Replayed:       s.replayed,
 		LoadedSnapshot: s.loadedSnap,
 		Snapshots:      s.snapshots.Load(),
+		Compacting:     s.compacting.Load(),
+		CompactDone:    s.compactProgress.Load(),
+		CompactTotal:   s.compactTotal.Load(),
+		Compactions:    s.compactions.Load(),
+		Reclaimed:      s.reclaimed.Load(),
 	}
 	if p := s.segs.Load(); p != nil {
 		for _, g := range *p {
@@ -468,9 +509,11 @@ func (s *Store) SwapDB(a, b int) error {
 	}
 	var v [4]byte
 	putU32(v[:], uint32(b))
-	if _, _, err := s.appendLocked(uint32(a), kindSwapDB, 0, nil, v[:]); err != nil {
+	loc, _, err := s.appendLocked(uint32(a), kindSwapDB, 0, nil, v[:])
+	if err != nil {
 		return err
 	}
+	s.lastSwapLoc = loc
 	s.swapIndex(a, b)
 	return nil
 }
