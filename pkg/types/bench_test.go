@@ -158,3 +158,34 @@ func BenchmarkSet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGoMap is the calibration row: Go's own map[string]string with
+// the same keys, so Hash figures can be read as a ratio against it in the
+// same run (these machines are noisy, and 1M-element figures are
+// dominated by cache misses).
+func BenchmarkGoMap(b *testing.B) {
+	for _, n := range benchSizes {
+		ks := keys(n + extra)
+		m := make(map[string]string)
+		for _, k := range ks[:n] {
+			m[string(k)] = string(k)
+		}
+		b.Run(fmt.Sprintf("op=add+delete/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				k := ks[n+i%extra]
+				m[string(k)] = string(k)
+				delete(m, string(k))
+				i++
+			}
+		})
+		b.Run(fmt.Sprintf("op=get/n=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			r := rand.New(rand.NewPCG(1, 2))
+			for b.Loop() {
+				_ = m[string(ks[r.IntN(n)])]
+			}
+		})
+	}
+}

@@ -180,20 +180,32 @@ func (z *ZSet) search(score float64, member string, update *[zMaxLevel]*znode) i
 // zslInsert.
 func (z *ZSet) insert(score float64, member string) *znode {
 	z.init()
+	return z.link(score, member, nil)
+}
+
+// link inserts node x, or a new node of random height when x is nil, at
+// the place of (score, member).
+func (z *ZSet) link(score float64, member string, x *znode) *znode {
 	var update [zMaxLevel]*znode
 	var rank [zMaxLevel]int
-	x := z.head
+	p := z.head
 	for i := z.level - 1; i >= 0; i-- {
 		if i != z.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := x.level[i].forward; f != nil && before(f.score, f.member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
-			x = f
+		for f := p.level[i].forward; f != nil && before(f.score, f.member, score, member); f = p.level[i].forward {
+			rank[i] += p.level[i].span
+			p = f
 		}
-		update[i] = x
+		update[i] = p
 	}
-	lvl := randomLevel()
+	var lvl int
+	if x != nil {
+		lvl = len(x.level)
+		x.score, x.backward = score, nil
+	} else {
+		lvl = randomLevel()
+	}
 	if lvl > z.level {
 		for i := z.level; i < lvl; i++ {
 			rank[i] = 0
@@ -202,7 +214,9 @@ func (z *ZSet) insert(score float64, member string) *znode {
 		}
 		z.level = lvl
 	}
-	x = newNode(lvl, score, member)
+	if x == nil {
+		x = newNode(lvl, score, member)
+	}
 	for i := 0; i < lvl; i++ {
 		x.level[i].forward = update[i].level[i].forward
 		update[i].level[i].forward = x
@@ -256,7 +270,7 @@ func (z *ZSet) updateScore(x *znode, newScore float64) *znode {
 	var update [zMaxLevel]*znode
 	z.search(x.score, x.member, &update)
 	z.deleteNode(x, &update)
-	return z.insert(newScore, x.member)
+	return z.link(newScore, x.member, x) // reuse the node, as Redis does
 }
 
 // Rank returns member's 0-based rank, counted from the highest score when
