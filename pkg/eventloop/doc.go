@@ -26,14 +26,21 @@
 // # Durability (appendfsync always)
 //
 // When the sync policy is "always" and a batch executed a write command,
-// OnTraffic calls Options.Sync (the store's group-committing Sync) BEFORE it
-// writes the batch's replies, so no write is acknowledged before it is on
-// disk. This foundation version blocks the event loop for the fsync (other
-// connections of the same loop wait); connections on other loops that sync
-// at the same time share the fsync inside the store. A later version moves
-// the wait off the loop (park the replies, sync on a committer goroutine,
-// deliver through Conn.Wake). If Sync fails, the batch's replies are dropped
-// and the connection is closed: the client sees no acknowledgement.
+// the batch's replies are HELD: the connection takes a ticket from the
+// syncer (syncer.go) and stops reading until the ticket settles. The
+// syncer goroutine calls Options.Sync (the store's fsync) for the highest
+// ticket requested so far and wakes (Conn.Wake) every connection it
+// covered; on its own loop the connection then writes the held replies and
+// resumes. No write is acknowledged before it is on disk, one fsync serves
+// every connection of every loop that wrote meanwhile (group commit), and
+// the event loops never wait for the disk: other connections are served
+// during the fsync. If Sync fails, the held replies are dropped and the
+// connection is closed: the client sees no acknowledgement. Engine.Stop
+// waits for held replies to be written before closing connections.
+//
+// A read on another connection may see a write whose fsync is still
+// running (the write is applied in memory first); the guarantee is about
+// acknowledgements: a client told +OK can rely on the write surviving.
 //
 // # Backpressure
 //

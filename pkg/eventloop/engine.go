@@ -61,6 +61,9 @@ func Start(opts Options) (*Engine, error) {
 	}
 	go func() {
 		e.err = gnet.Run(h, "tcp://"+opts.Addr, gopts...)
+		if h.syncer != nil {
+			h.syncer.close()
+		}
 		close(e.done)
 	}()
 	select {
@@ -114,6 +117,7 @@ func (e *Engine) BeginShutdown() { e.h.stopping.Store(true) }
 // ctx is done. Calling it again returns the first call's result.
 func (e *Engine) Stop(ctx context.Context) error {
 	e.BeginShutdown()
+	e.waitHeld(ctx)
 	e.stopOnce.Do(func() {
 		if err := e.h.eng.Stop(ctx); err != nil {
 			// The engine may already be stopping on its own.
@@ -132,6 +136,25 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	return e.stopErr
+}
+
+// waitHeld waits (bounded by ctx) until no connection holds replies for an
+// appendfsync-always sync, so that Stop writes them before closing: held
+// replies are acknowledgements of durable writes, and a client that never
+// gets one retries.
+func (e *Engine) waitHeld(ctx context.Context) {
+	if e.h.syncer == nil {
+		return
+	}
+	for e.h.held.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.done:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // SetSyncAlways switches appendfsync always on or off for the batches that

@@ -35,6 +35,7 @@ type connState struct {
 	closeBy  int64  // Unix ns after which a closing connection is closed anyway
 	parked   bool   // on handler.waiting
 	closed   bool   // OnClose ran
+	syncWait uint64 // appendfsync always: ticket whose sync must settle before out is written
 }
 
 // handler is the gnet.EventHandler. Its methods run on event loop
@@ -48,6 +49,8 @@ type handler struct {
 	log  *zap.Logger
 
 	syncAlways  atomic.Bool
+	syncer      *syncer      // nil without Options.Sync
+	held        atomic.Int64 // connections holding replies for a sync (syncWait != 0)
 	requirePass atomic.Bool
 	maxClients  atomic.Int64
 	stopping    atomic.Bool  // no more commands are parsed once set
@@ -73,6 +76,9 @@ func newHandler(opts Options) *handler {
 		waiting: make(map[*connState]gnet.Conn),
 	}
 	h.syncAlways.Store(opts.SyncAlways)
+	if opts.Sync != nil {
+		h.syncer = newSyncer(opts.Sync)
+	}
 	h.requirePass.Store(opts.RequirePass)
 	h.maxClients.Store(int64(opts.MaxClients))
 	h.idleTimeout.Store(int64(opts.IdleTimeout))
@@ -167,6 +173,10 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None // rejected in OnOpen
 	}
 	st.closed = true
+	if st.syncWait != 0 {
+		st.syncWait = 0
+		h.held.Add(-1)
+	}
 	h.unpark(st)
 	c.SetContext(nil)
 	h.srv.Clients.Remove(st.client)
@@ -200,6 +210,24 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		_, _ = c.Discard(-1)
 		return gnet.Close
 	}
+	if st.syncWait != 0 {
+		// Replies held for an appendfsync-always sync (see syncer).
+		settled, ok := h.syncer.status(st.syncWait)
+		if !settled {
+			return gnet.None // input stays buffered until the sync settles
+		}
+		st.syncWait = 0
+		h.held.Add(-1)
+		if !ok {
+			h.log.Error("appendfsync always: sync failed; closing the connection without acknowledging its writes",
+				zap.Uint64("id", st.client.ID))
+			st.out = st.out[:0]
+			return gnet.Close
+		}
+		if act, stop := h.flush(c, st); stop {
+			return act
+		}
+	}
 	if st.closing {
 		// Input after QUIT or a protocol error is ignored, as Redis does.
 		_, _ = c.Discard(-1)
@@ -226,29 +254,19 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		}
 		consumed, full, wrote := h.batch(st, buf)
 		// buf and the arguments parsed from it are dead from here on.
-		if wrote {
-			if err := h.opts.Sync(); err != nil {
-				h.log.Error("appendfsync always: sync failed; closing the connection without acknowledging its writes",
-					zap.Uint64("id", st.client.ID), zap.Error(err))
-				st.out = st.out[:0]
-				return gnet.Close
-			}
-		}
 		if consumed > 0 {
 			// Never Discard(0): gnet reads n <= 0 as "everything".
 			_, _ = c.Discard(consumed)
 		}
-		if len(st.out) > 0 {
-			h.srv.Stats.NetOutputBytes.Add(uint64(len(st.out)))
-			_, err := c.Write(st.out)
-			if cap(st.out) > maxRetainedOut {
-				st.out = nil
-			} else {
-				st.out = st.out[:0]
-			}
-			if err != nil || st.closed {
-				return gnet.None // gnet closed c inside Write
-			}
+		if wrote {
+			// Hold the replies until a sync covers this batch's writes;
+			// the syncer wakes c then (serve resumes above).
+			st.syncWait = h.syncer.request(c)
+			h.held.Add(1)
+			return gnet.None
+		}
+		if act, stop := h.flush(c, st); stop {
+			return act
 		}
 		if st.closing {
 			return h.closeWhenDrained(c, st)
@@ -257,6 +275,27 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 			return gnet.None
 		}
 	}
+}
+
+// flush writes the pending replies in one write. stop reports that serve
+// must return act (gnet closed c inside Write, or c is closing).
+func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool) {
+	if len(st.out) > 0 {
+		h.srv.Stats.NetOutputBytes.Add(uint64(len(st.out)))
+		_, err := c.Write(st.out)
+		if cap(st.out) > maxRetainedOut {
+			st.out = nil
+		} else {
+			st.out = st.out[:0]
+		}
+		if err != nil || st.closed {
+			return gnet.None, true // gnet closed c inside Write
+		}
+	}
+	if st.closing {
+		return h.closeWhenDrained(c, st), true
+	}
+	return gnet.None, false
 }
 
 // batch parses and executes the commands at the head of buf, appending

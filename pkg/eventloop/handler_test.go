@@ -5,7 +5,10 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -280,48 +283,140 @@ func TestMaxClients(t *testing.T) {
 }
 
 func TestSyncBeforeReply(t *testing.T) {
+	var mu sync.Mutex // guards order and syncErr: Sync runs on the syncer goroutine
 	var order []string
 	var syncErr error
+	release := make(chan struct{}, 16)
 	h := newTestHandler(t, Options{SyncAlways: true, Sync: func() error {
+		<-release // the test decides when the fsync "completes"
+		mu.Lock()
+		defer mu.Unlock()
 		order = append(order, "sync")
 		return syncErr
 	}})
-	f := &recordingConn{fakeConn: fakeConn{}, order: &order}
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	got := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(order, ",") }
+	f := &recordingConn{fakeConn: fakeConn{}, note: note}
 	h.OnOpen(f)
 	f.in = append(f.in, "techo a\r\n"...)
 	h.OnTraffic(f)
 	f.in = append(f.in, "tset k v\r\ntecho b\r\n"...)
+	h.OnTraffic(f) // runs both commands, holds their replies for the sync
+	// While the sync is pending, the loop is free: more traffic on this
+	// connection is buffered, not executed, and nothing is written.
+	f.in = append(f.in, "techo c\r\n"...)
 	h.OnTraffic(f)
-	if got := strings.Join(order, ","); got != "write,sync,write" {
-		t.Fatalf("order = %s, want write,sync,write (no sync for a read-only batch; sync before the write batch's reply)", got)
+	if g := got(); g != "write" {
+		t.Fatalf("before the sync completed: order = %s, want write (replies held)", g)
 	}
+	release <- struct{}{}
+	waitWoken(t, f, 1)
+	h.OnTraffic(f) // the wake: held replies go out, then the buffered echo runs
+	if g := got(); g != "write,sync,write,write" {
+		t.Fatalf("order = %s, want write,sync,write,write (no sync for a read-only batch; sync before the write batch's reply)", g)
+	}
+	if want := "*1\r\n$1\r\na\r\n+OK\r\n*1\r\n$1\r\nb\r\n*1\r\n$1\r\nc\r\n"; string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
+	}
+	if h.held.Load() != 0 {
+		t.Fatalf("held = %d after the wake, want 0", h.held.Load())
+	}
+
 	// A failed sync drops the replies and closes.
+	mu.Lock()
 	syncErr = errors.New("disk on fire")
+	mu.Unlock()
 	f.out = f.out[:0]
 	f.in = append(f.in, "tset k v\r\n"...)
+	h.OnTraffic(f)
+	release <- struct{}{}
+	waitWoken(t, f, 2)
 	if act := h.OnTraffic(f); act != gnet.Close || len(f.out) != 0 {
 		t.Fatalf("after failed sync: action %v, wrote %q; want Close and nothing", act, f.out)
 	}
+
 	// Turned off: no sync.
 	h.syncAlways.Store(false)
+	mu.Lock()
 	order = order[:0]
-	g := &recordingConn{order: &order}
+	mu.Unlock()
+	g := &recordingConn{note: note}
 	h.OnOpen(g)
 	g.in = append(g.in, "tset k v\r\n"...)
 	h.OnTraffic(g)
-	if got := strings.Join(order, ","); got != "write" {
-		t.Fatalf("order with appendfsync off = %s, want write", got)
+	if o := got(); o != "write" {
+		t.Fatalf("order with appendfsync off = %s, want write", o)
+	}
+}
+
+// TestSyncGroupCommit: writes of many connections that arrive while one
+// sync runs are all covered by the next single sync.
+func TestSyncGroupCommit(t *testing.T) {
+	var syncs atomic.Int64
+	release := make(chan struct{}, 2)
+	h := newTestHandler(t, Options{SyncAlways: true, Sync: func() error {
+		<-release
+		syncs.Add(1)
+		return nil
+	}})
+	conns := make([]*recordingConn, 20)
+	for i := range conns {
+		conns[i] = &recordingConn{note: func(string) {}}
+		h.OnOpen(conns[i])
+		conns[i].in = append(conns[i].in, "tset k v\r\n"...)
+		h.OnTraffic(conns[i])
+	}
+	// The first sync started with (at least) the first ticket; the next
+	// one, if needed, covers everything requested meanwhile.
+	release <- struct{}{}
+	release <- struct{}{}
+	for _, c := range conns {
+		waitWoken(t, c, 1)
+		h.OnTraffic(c)
+		if string(c.out) != "+OK\r\n" {
+			t.Fatalf("reply %q, want +OK", c.out)
+		}
+	}
+	if n := syncs.Load(); n > 2 {
+		t.Fatalf("%d syncs for 20 connections' writes, want at most 2 (group commit)", n)
+	}
+	close(release)
+}
+
+func waitWoken(t *testing.T, f *recordingConn, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.wokenCount() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection not woken %d times within 10s", n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
 type recordingConn struct {
 	fakeConn
-	order *[]string
+	note  func(string)
+	mu    sync.Mutex // guards wakes: Wake runs on the syncer goroutine
+	wakes int
 }
 
 func (r *recordingConn) Write(p []byte) (int, error) {
-	*r.order = append(*r.order, "write")
+	r.note("write")
 	return r.fakeConn.Write(p)
+}
+
+func (r *recordingConn) Wake(gnet.AsyncCallback) error {
+	r.mu.Lock()
+	r.wakes++
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recordingConn) wokenCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wakes
 }
 
 func TestUnauthenticatedLimits(t *testing.T) {
