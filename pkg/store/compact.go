@@ -60,6 +60,15 @@ func (s *Store) compact() (err error) {
 		s.appendMu.Unlock()
 		return ErrClosed
 	}
+	if s.switchPending {
+		// The metadata still has the last switch's first_segment: a crash
+		// during this compaction would make Open take this one's .fix
+		// files for that switch's. Clear it first.
+		if err := s.writeMeta(false); err != nil {
+			s.appendMu.Unlock()
+			return err
+		}
+	}
 	ss := *s.segs.Load()
 	k := s.active.id - 1
 	var first uint32
@@ -345,7 +354,9 @@ func (s *Store) compact() (err error) {
 	s.compactions.Add(1)
 	s.retire(retired)
 	// Drop first_segment from the metadata now that the switch is done, so
-	// that .fix files of a later rewrite are never mistaken for this one's.
+	// that .fix files of a later rewrite are never mistaken for this one's
+	// (if this fails, the next compaction retries it before anything else).
+	s.switchPending = true
 	if err := s.writeMeta(false); err != nil {
 		s.log.Warn("store: could not rewrite metadata after compaction", zap.Error(err))
 	}

@@ -72,6 +72,7 @@ type Store struct {
 	compactions     atomic.Uint64
 	reclaimed       atomic.Int64
 	lastSwapLoc     uint64
+	switchPending   bool // metadata.toon still names a finished switch's first_segment (appendMu)
 	compactKick     chan struct{}
 	stopCompact     chan struct{}
 	compactLoopDone chan struct{}
@@ -224,7 +225,13 @@ func listSegments(fs FS, dir string) ([]uint32, error) {
 }
 
 // writeMeta rewrites metadata.toon. Callers hold appendMu or are Open/Close.
-func (s *Store) writeMeta(clean bool) error { return writeMetadata(s.fs, s.dir, s.metaLocked(clean)) }
+func (s *Store) writeMeta(clean bool) error {
+	err := writeMetadata(s.fs, s.dir, s.metaLocked(clean))
+	if err == nil {
+		s.switchPending = false
+	}
+	return err
+}
 
 // metaLocked returns the metadata of the current state. Callers hold
 // appendMu or are Open/Close.
