@@ -47,7 +47,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	// A config file may come first, as with redis-server: "tstd tstd.conf
 	// --port 7000" (the flag parser stops at the first positional).
 	var confFile string
-	if len(args) > 1 && args[1] != "" && !strings.HasPrefix(args[1], "-") && !slices.Contains([]string{"health", "help", "h"}, args[1]) {
+	if len(args) > 1 && args[1] != "" && !strings.HasPrefix(args[1], "-") && !slices.Contains([]string{"health", "check", "help", "h"}, args[1]) {
 		confFile = args[1]
 		args = append([]string{args[0]}, args[2:]...)
 	}
@@ -92,6 +92,20 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 			},
 			Action: func(c *cli.Context) error {
 				return health(c.String("addr"), c.String("password"), c.Duration("timeout"), stdout)
+			},
+		}, {
+			Name:      "check",
+			Usage:     "verify every record of a data directory (tstd must not be running on it); --fix salvages every intact record",
+			ArgsUsage: "DIR",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "fix", Usage: "rewrite the directory keeping every intact record (crash-safe)"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+			},
+			Action: func(c *cli.Context) error {
+				if c.NArg() != 1 {
+					return cli.Exit("tstd check: exactly one data directory expected", 2)
+				}
+				return check(c.Args().First(), c.Bool("fix"), !c.Bool("quiet"), stdout, stderr)
 			},
 		}},
 	}
