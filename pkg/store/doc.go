@@ -200,7 +200,10 @@
 //     record are re-pointed (found by old location and hash; all found
 //     before any is changed, since new locations reuse old ids), the
 //     segment set swapped, and metadata rewritten without first_segment.
-//     The flip costs O(live keys in the prefix) with readers blocked.
+//     The flip costs O(live keys in the prefix) with readers blocked, and
+//     the list of moves costs 56 bytes per live record of the prefix
+//     while the compaction runs (a limit at tens of millions of keys: a
+//     later version should compact the prefix in slices).
 //  3. A snapshot is written afterwards (Compact, and the background loop).
 //
 // Sequence numbers stay increasing (copies keep theirs, in order, before
