@@ -53,6 +53,12 @@ func (s *Server) requirePass() bool {
 }
 
 func lookupSub(cmd *Command, name []byte) *Command {
+	return lookupFold(cmd.Subcommands, name)
+}
+
+// lookupFold returns table's entry for name in lower case, or nil. It does
+// not allocate: names longer than any command's are simply absent.
+func lookupFold(table map[string]*Command, name []byte) *Command {
 	var buf [32]byte
 	if len(name) > len(buf) {
 		return nil
@@ -63,7 +69,7 @@ func lookupSub(cmd *Command, name []byte) *Command {
 		}
 		buf[i] = ch
 	}
-	return cmd.Subcommands[string(buf[:len(name)])]
+	return table[string(buf[:len(name)])]
 }
 
 // unknownCommand is Redis 7.0's rejectCommandFormat text for an unknown

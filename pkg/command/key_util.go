@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/toonstore/toonstore/pkg/cache"
 	"github.com/toonstore/toonstore/pkg/store"
 )
 
@@ -23,19 +24,27 @@ const (
 )
 
 // keyOptIs reports whether the option argument b equals the ASCII keyword
-// kw (given in upper case) ignoring case, comparing as Redis's strcasecmp
-// does on the C string: b ends at its first NUL byte.
+// kw ignoring case, comparing as Redis's strcasecmp does on the C string:
+// b ends at its first NUL byte.
 func keyOptIs(b []byte, kw string) bool {
-	b = keyCString(b)
-	if len(b) != len(kw) {
+	return keyFoldEq(keyCString(b), kw)
+}
+
+// keyFoldEq reports whether b equals s ignoring ASCII case (only A-Z and
+// a-z fold, as in C's strcasecmp; NUL bytes compare as any other).
+func keyFoldEq(b []byte, s string) bool {
+	if len(b) != len(s) {
 		return false
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
+		c, k := b[i], s[i]
 		if 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		}
-		if c != kw[i] {
+		if 'a' <= k && k <= 'z' {
+			k -= 'a' - 'A'
+		}
+		if c != k {
 			return false
 		}
 	}
@@ -51,6 +60,17 @@ func keyCString(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// keyUnlock unlocks tx and replies err if it is not nil. It reports
+// whether err was nil: the caller then replies success.
+func keyUnlock(x *Ctx, tx *cache.Tx, err error) bool {
+	tx.Unlock()
+	if err != nil {
+		keyReplyErr(x, err)
+		return false
+	}
+	return true
 }
 
 // keyReplyErr appends the reply for an error returned by the cache or the

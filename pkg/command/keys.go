@@ -266,7 +266,7 @@ func cmdScan(x *Ctx) {
 		}
 		if useType {
 			typeChecks++
-			if !keyOptIs(typ, keyTypeNameUpper(kind)) {
+			if !keyFoldEq(typ, keyTypeName(kind)) { // typ is already a C string
 				return
 			}
 		}
@@ -279,24 +279,6 @@ func cmdScan(x *Ctx) {
 	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
 	x.Array(n)
 	x.Out = append(x.Out, body...)
-}
-
-// keyTypeNameUpper is keyTypeName in upper case, for case-insensitive
-// comparison with keyOptIs.
-func keyTypeNameUpper(k store.Kind) string {
-	switch k {
-	case store.KindString:
-		return "STRING"
-	case store.KindHash:
-		return "HASH"
-	case store.KindList:
-		return "LIST"
-	case store.KindSet:
-		return "SET"
-	case store.KindZSet:
-		return "ZSET"
-	}
-	return "NONE"
 }
 
 // RANDOMKEY
@@ -410,12 +392,9 @@ func keyExpire(x *Ctx, base int64, seconds bool) {
 	} else {
 		_, err = tx.Expire(db, key, when)
 	}
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Int(1)
 	}
-	x.Int(1)
 }
 
 // TTL key
@@ -475,10 +454,7 @@ func cmdPersist(x *Ctx) {
 		return
 	}
 	_, err := tx.Expire(db, key, 0)
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Int(1)
 	}
-	x.Int(1)
 }

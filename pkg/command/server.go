@@ -236,19 +236,7 @@ func (s *Server) NewClient() *Client {
 }
 
 // Lookup returns the command named name (any case), or nil.
-func (s *Server) Lookup(name []byte) *Command {
-	var buf [32]byte
-	if len(name) > len(buf) {
-		return nil
-	}
-	for i, ch := range name {
-		if 'A' <= ch && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		buf[i] = ch
-	}
-	return s.table[string(buf[:len(name)])]
-}
+func (s *Server) Lookup(name []byte) *Command { return lookupFold(s.table, name) }
 
 // Table returns the command table (read-only).
 func (s *Server) Table() map[string]*Command { return s.table }

@@ -46,7 +46,7 @@ func strParseLongDouble(b []byte) (f *big.Float, inf, ok bool) {
 		i++
 	}
 	rest := b[i:]
-	if strFoldEq(rest, "inf") || strFoldEq(rest, "infinity") {
+	if keyFoldEq(rest, "inf") || keyFoldEq(rest, "infinity") {
 		return nil, true, true
 	}
 	if len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X') {
@@ -69,26 +69,49 @@ func strParseLongDouble(b []byte) (f *big.Float, inf, ok bool) {
 	return f, false, true
 }
 
-// strFoldEq reports whether b equals the lower-case ASCII word s ignoring
-// case.
-func strFoldEq(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func newLongDouble() *big.Float {
 	return new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven)
+}
+
+// ldPow2 returns 2^e, for the results that stand for an overflow or an
+// underflow (strParseLongDouble checks the exponent).
+func ldPow2(e int) *big.Float {
+	return newLongDouble().SetMantExp(newLongDouble().SetInt64(1), e)
+}
+
+// strParseExponent parses the exponent part of a decimal (marker 'e') or
+// hexadecimal ('p') float: empty, or marker in either case, an optional
+// sign and at least one decimal digit, the whole of b. Magnitudes beyond
+// 2^40 saturate, which is past every long double's range either way.
+func strParseExponent(b []byte, marker byte) (exp int64, ok bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	if b[0] != marker && b[0] != marker-('a'-'A') {
+		return 0, false
+	}
+	i := 1
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	if i == len(b) {
+		return 0, false
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if exp < 1<<40 {
+			exp = exp*10 + int64(c-'0')
+		}
+	}
+	if neg {
+		exp = -exp
+	}
+	return exp, true
 }
 
 // strParseDecFloat parses digits[.digits][(e|E)[sign]digits] (at least one
@@ -124,32 +147,9 @@ func strParseDecFloat(b []byte) (*big.Float, bool) {
 	if digits == 0 {
 		return nil, false
 	}
-	exp := int64(0)
-	if i < len(b) {
-		if b[i] != 'e' && b[i] != 'E' {
-			return nil, false
-		}
-		i++
-		eneg := false
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			eneg = b[i] == '-'
-			i++
-		}
-		if i == len(b) {
-			return nil, false
-		}
-		for ; i < len(b); i++ {
-			c := b[i]
-			if c < '0' || c > '9' {
-				return nil, false
-			}
-			if exp < 1<<40 {
-				exp = exp*10 + int64(c-'0')
-			}
-		}
-		if eneg {
-			exp = -exp
-		}
+	exp, ok := strParseExponent(b[i:], 'e')
+	if !ok {
+		return nil, false
 	}
 	f := newLongDouble()
 	if mant.Sign() == 0 {
@@ -161,10 +161,10 @@ func strParseDecFloat(b []byte) (*big.Float, bool) {
 	e10 := exp - int64(fracDigits)
 	mag := int64(len(mant.String())) + e10
 	if mag > ldMaxDecExp {
-		return newLongDouble().SetMantExp(newLongDouble().SetInt64(1), ldMaxExp+1), true
+		return ldPow2(ldMaxExp + 1), true // overflows: ERANGE in the caller
 	}
 	if mag < -ldMaxDecExp {
-		return newLongDouble().SetMantExp(newLongDouble().SetInt64(1), ldMinExp-2), true
+		return ldPow2(ldMinExp - 2), true // underflows: ERANGE in the caller
 	}
 	var pow big.Int
 	if e10 >= 0 {
@@ -216,32 +216,9 @@ func strParseHexFloat(b []byte) (*big.Float, bool) {
 	if digits == 0 {
 		return nil, false
 	}
-	exp := int64(0)
-	if i < len(b) {
-		if b[i] != 'p' && b[i] != 'P' {
-			return nil, false
-		}
-		i++
-		eneg := false
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			eneg = b[i] == '-'
-			i++
-		}
-		if i == len(b) {
-			return nil, false
-		}
-		for ; i < len(b); i++ {
-			c := b[i]
-			if c < '0' || c > '9' {
-				return nil, false
-			}
-			if exp < 1<<40 {
-				exp = exp*10 + int64(c-'0')
-			}
-		}
-		if eneg {
-			exp = -exp
-		}
+	exp, ok := strParseExponent(b[i:], 'p')
+	if !ok {
+		return nil, false
 	}
 	f := newLongDouble()
 	if mant.Sign() == 0 {
@@ -250,10 +227,10 @@ func strParseHexFloat(b []byte) (*big.Float, bool) {
 	e2 := exp - 4*int64(fracDigits)
 	top := int64(mant.BitLen()) + e2
 	if top > ldMaxExp {
-		return newLongDouble().SetMantExp(newLongDouble().SetInt64(1), ldMaxExp+1), true
+		return ldPow2(ldMaxExp + 1), true // overflows: ERANGE in the caller
 	}
 	if top < ldMinExp-1 {
-		return newLongDouble().SetMantExp(newLongDouble().SetInt64(1), ldMinExp-2), true
+		return ldPow2(ldMinExp - 2), true // underflows: ERANGE in the caller
 	}
 	f.SetInt(&mant) // rounds to 64 bits
 	return f.SetMantExp(f, int(e2)), true

@@ -222,19 +222,10 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 	var old cache.Value
 	found := false
 	if flags&strGet != 0 {
-		v, ok, err := tx.Get(db, key)
-		if err != nil {
-			tx.Unlock()
-			keyReplyErr(x, err)
+		var done bool
+		if old, found, done = strGetString(x, &tx, key, true); done {
 			return
 		}
-		keyStat(x, ok)
-		if ok && v.Kind != store.KindString {
-			tx.Unlock()
-			x.ErrWrongType()
-			return
-		}
-		old, found = v, ok
 	} else if flags&(strNX|strXX|strKeepTTL) != 0 {
 		_, exp, ok := tx.Meta(db, key)
 		old.ExpireAt, found = exp, ok
@@ -339,12 +330,9 @@ func cmdGetEX(x *Ctx) {
 	case flags&strPersist != 0 && v.ExpireAt != 0:
 		_, err = tx.Expire(db, key, 0)
 	}
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Bulk(v.Str)
 	}
-	x.Bulk(v.Str)
 }
 
 // GETDEL key
@@ -361,12 +349,9 @@ func cmdGetDel(x *Ctx) {
 		return
 	}
 	_, err := tx.Delete(x.C.DB, key)
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Bulk(v.Str)
 	}
-	x.Bulk(v.Str)
 }
 
 // GETSET key value: SET that replies the old value and drops the TTL.
@@ -378,12 +363,9 @@ func cmdGetSet(x *Ctx) {
 		return
 	}
 	err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: x.Args[2]})
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		strReplyOld(x, v, found)
 	}
-	strReplyOld(x, v, found)
 }
 
 // MGET key [key ...]: keys that are absent or not strings are nulls.
@@ -477,12 +459,9 @@ func cmdAppend(x *Ctx) {
 		nv = cache.Value{Kind: store.KindString, Str: b, ExpireAt: v.ExpireAt}
 	}
 	err := tx.Set(x.C.DB, key, nv)
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Int(int64(len(nv.Str)))
 	}
-	x.Int(int64(len(nv.Str)))
 }
 
 // STRLEN key
@@ -580,12 +559,9 @@ func cmdSetRange(x *Ctx) {
 		nv.ExpireAt = v.ExpireAt
 	}
 	err := tx.Set(x.C.DB, key, nv)
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Int(size)
 	}
-	x.Int(size)
 }
 
 // INCR key
@@ -646,12 +622,9 @@ func strIncrBy(x *Ctx, incr int64) {
 	var buf [20]byte
 	str := strCopy(strconv.AppendInt(buf[:0], n, 10))
 	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Int(n)
 	}
-	x.Int(n)
 }
 
 // INCRBYFLOAT key increment: long double arithmetic (see str_float.go);
@@ -690,10 +663,7 @@ func cmdIncrByFloat(x *Ctx) {
 	}
 	str := strFormatLongDouble(nil, sum)
 	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
-	tx.Unlock()
-	if err != nil {
-		keyReplyErr(x, err)
-		return
+	if keyUnlock(x, &tx, err) {
+		x.Bulk(str)
 	}
-	x.Bulk(str)
 }
