@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/toonstore/toonstore/internal/redistest"
+	"github.com/toonstore/toonstore/pkg/config"
 )
 
 // Script format (testdata/*.txt)
@@ -72,101 +73,18 @@ type script struct {
 
 var errSplit = errors.New("difftest: bad quoting")
 
-// splitArgs splits a line as redis-cli (sdssplitargs) does.
+// splitArgs splits a line as redis-cli does, with Redis's sdssplitargs
+// (config.SplitArgs, which follows it to the byte).
 func splitArgs(line string) ([][]byte, error) {
-	var args [][]byte
-	i := 0
-	for {
-		for i < len(line) && isSpace(line[i]) {
-			i++
-		}
-		if i >= len(line) {
-			return args, nil
-		}
-		var cur []byte
-		inq, insq := false, false
-		done := false
-		for !done {
-			if i >= len(line) {
-				if inq || insq {
-					return nil, fmt.Errorf("%w: unterminated quotes", errSplit)
-				}
-				break
-			}
-			c := line[i]
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
-					v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
-					cur = append(cur, byte(v))
-					i += 3
-				case c == '\\' && i+1 < len(line):
-					i++
-					switch line[i] {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, line[i])
-					}
-				case c == '"':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, fmt.Errorf("%w: closing quote must be followed by a space", errSplit)
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					i++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, fmt.Errorf("%w: closing quote must be followed by a space", errSplit)
-					}
-					done = true
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch {
-				case isSpace(c):
-					done = true
-				case c == '"':
-					inq = true
-				case c == '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if i < len(line) {
-				i++
-			}
-		}
-		if cur == nil {
-			cur = []byte{}
-		}
-		args = append(args, cur)
+	words, ok := config.SplitArgs(line)
+	if !ok {
+		return nil, fmt.Errorf("%w: unbalanced quotes, or a closing quote not followed by a space", errSplit)
 	}
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	args := make([][]byte, len(words))
+	for i, w := range words {
+		args[i] = []byte(w)
+	}
+	return args, nil
 }
 
 // parseScript parses the text of one script file.
