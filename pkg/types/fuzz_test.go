@@ -196,6 +196,16 @@ func TestWriteCorpus(t *testing.T) {
 	images, ops := seeds()
 	targets := map[string]int{"FuzzDecodeHash": 0, "FuzzDecodeSet": 1, "FuzzDecodeList": 2, "FuzzDecodeZSet": 3,
 		"FuzzHashApply": 0, "FuzzSetApply": 1, "FuzzListApply": 2, "FuzzZSetApply": 3}
+	rangeSeeds := [][2]string{{"(1.5", "+inf"}, {"[a", "-"}, {"0x1p-2", "\x00"}, {" 1e500", "(nan"}, {"+\x00z", "(a\x00b"}}
+	rdir := filepath.Join("testdata", "fuzz", "FuzzParseRanges")
+	if *writeCorpus {
+		requireNoErr(t, os.MkdirAll(rdir, 0o755), "mkdir")
+		for i, p := range rangeSeeds {
+			write(t, filepath.Join(rdir, fmt.Sprintf("range%d", i)), []byte(p[0]), []byte(p[1]))
+		}
+	} else if entries, err := os.ReadDir(rdir); err != nil || len(entries) == 0 {
+		t.Errorf("%s: no seed corpus (%v); run with -write-corpus", rdir, err)
+	}
 	for target, img := range targets {
 		dir := filepath.Join("testdata", "fuzz", target)
 		if !*writeCorpus {
