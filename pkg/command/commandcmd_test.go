@@ -15,12 +15,7 @@ const (
 )
 
 func TestCommandCommands(t *testing.T) {
-	cases := []struct {
-		name  string
-		proto int
-		cmd   string
-		want  string
-	}{
+	cases := []connCase{
 		{name: "info get", cmd: "command info get", want: redisCommandInfoGet2},
 		{name: "info GET", cmd: "command info GET", want: redisCommandInfoGet2},
 		{name: "info get resp3", proto: 3, cmd: "command info get", want: redisCommandInfoGet3},
@@ -61,15 +56,7 @@ func TestCommandCommands(t *testing.T) {
 		{name: "help arity", cmd: "command help x", want: "-ERR wrong number of arguments for 'command|help' command\r\n"},
 		{name: "unknown sub", cmd: "command foo", want: "-ERR unknown subcommand 'foo'. Try COMMAND HELP.\r\n"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, cl := newConnServer(t, nil)
-			if tc.proto != 0 {
-				cl.Proto = tc.proto
-			}
-			require_Equal(t, doAll(t, s, cl, tc.cmd), tc.want)
-		})
-	}
+	runConnCases(t, cases, nil)
 }
 
 func TestCommandTable(t *testing.T) {

@@ -8,13 +8,7 @@ import (
 )
 
 func TestConfigCommands(t *testing.T) {
-	cases := []struct {
-		name  string
-		proto int
-		pre   []string
-		cmd   string
-		want  string
-	}{
+	cases := []connCase{
 		{name: "get", cmd: "config get maxmemory", want: "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"},
 		{name: "get resp3", proto: 3, cmd: "config get maxmemory", want: "%1\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"},
 		{name: "get none", cmd: "config get nosuch", want: "*0\r\n"},
@@ -35,18 +29,7 @@ func TestConfigCommands(t *testing.T) {
 		{name: "arity", cmd: "config", want: "-ERR wrong number of arguments for 'config' command\r\n"},
 		{name: "help", cmd: "config help", want: "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n+    Return parameters matching the glob-like <pattern> and their values.\r\n+SET <directive> <value>\r\n+    Set the configuration <directive> to <value>.\r\n+RESETSTAT\r\n+    Reset statistics reported by the INFO command.\r\n+REWRITE\r\n+    Rewrite the configuration file.\r\n+HELP\r\n+    Prints this help.\r\n"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, cl := newConnServer(t, newFakeConfig("maxmemory", "0", "hz", "10"))
-			if tc.proto != 0 {
-				cl.Proto = tc.proto
-			}
-			for _, p := range tc.pre {
-				doAll(t, s, cl, p)
-			}
-			require_Equal(t, doAll(t, s, cl, tc.cmd), tc.want)
-		})
-	}
+	runConnCases(t, cases, func(connCase) Config { return newFakeConfig("maxmemory", "0", "hz", "10") })
 }
 
 func TestConfigRewrite(t *testing.T) {

@@ -16,13 +16,7 @@ func helloReply(proto int, id uint64) string {
 }
 
 func TestConnectionCommands(t *testing.T) {
-	cases := []struct {
-		name string
-		pass string   // requirepass
-		pre  []string // commands run first
-		cmd  string
-		want string
-	}{
+	cases := []connCase{
 		{name: "ping", cmd: "PING", want: "+PONG\r\n"},
 		{name: "ping msg", cmd: "ping hello", want: "$5\r\nhello\r\n"},
 		{name: "ping arity", cmd: "ping a b", want: "-ERR wrong number of arguments for 'ping' command\r\n"},
@@ -59,15 +53,7 @@ func TestConnectionCommands(t *testing.T) {
 		{name: "reset clears", pre: []string{"hello 3", "client setname n", "reset"}, cmd: "client getname", want: "$-1\r\n"},
 		{name: "reset deauths", pass: "s3", pre: []string{"auth s3", "reset"}, cmd: "ping", want: "-NOAUTH Authentication required.\r\n"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, cl := newConnServer(t, newFakeConfig("requirepass", tc.pass))
-			for _, p := range tc.pre {
-				doAll(t, s, cl, p)
-			}
-			require_Equal(t, doAll(t, s, cl, tc.cmd), tc.want)
-		})
-	}
+	runConnCases(t, cases, func(tc connCase) Config { return newFakeConfig("requirepass", tc.pass) })
 }
 
 func TestConnectionState(t *testing.T) {
@@ -93,13 +79,7 @@ func TestConnectionState(t *testing.T) {
 }
 
 func TestClientCommands(t *testing.T) {
-	cases := []struct {
-		name  string
-		proto int
-		pre   []string
-		cmd   string
-		want  string
-	}{
+	cases := []connCase{
 		{name: "id", cmd: "client id", want: ":1\r\n"},
 		{name: "getname unset", cmd: "client getname", want: "$-1\r\n"},
 		{name: "getname unset resp3", proto: 3, cmd: "client getname", want: "_\r\n"},
@@ -135,18 +115,7 @@ func TestClientCommands(t *testing.T) {
 		{name: "kill skips self", cmd: "client kill id 1", want: ":0\r\n"},
 		{name: "kill arity", cmd: "client kill", want: "-ERR wrong number of arguments for 'client|kill' command\r\n"},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, cl := newConnServer(t, nil)
-			if tc.proto != 0 {
-				cl.Proto = tc.proto
-			}
-			for _, p := range tc.pre {
-				doAll(t, s, cl, p)
-			}
-			require_Equal(t, doAll(t, s, cl, tc.cmd), tc.want)
-		})
-	}
+	runConnCases(t, cases, nil)
 }
 
 func TestClientListFormat(t *testing.T) {

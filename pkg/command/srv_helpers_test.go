@@ -94,6 +94,40 @@ func doAll(t *testing.T, s *Server, cl *Client, cmds ...string) string {
 	return r
 }
 
+// connCase is a table row of the connection and server groups' tests: on
+// a fresh server and client, run pre in order, then cmd, and compare cmd's
+// reply with want.
+type connCase struct {
+	name  string
+	proto int      // 0: RESP2
+	pass  string   // for the caller's config: requirepass
+	pre   []string // commands run first, replies ignored
+	cmd   string
+	want  string
+}
+
+// runConnCases runs each case as a subtest on newConnServer over cfg(tc),
+// or over no Config when cfg is nil.
+func runConnCases(t *testing.T, cases []connCase, cfg func(connCase) Config) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var c Config
+			if cfg != nil {
+				c = cfg(tc)
+			}
+			s, cl := newConnServer(t, c)
+			if tc.proto != 0 {
+				cl.Proto = tc.proto
+			}
+			for _, p := range tc.pre {
+				doAll(t, s, cl, p)
+			}
+			require_Equal(t, doAll(t, s, cl, tc.cmd), tc.want)
+		})
+	}
+}
+
 // startSrvRedis starts redis-server 7.0 for the test, with extra
 // command-line arguments, and connects to it (see internal/redistest: it
 // skips the test without redis-server, unless TSTD_REQUIRE_REDIS=1).
