@@ -254,14 +254,18 @@ func infoMemory(s *Server, b []byte, e *infoEnv) []byte {
 }
 
 func infoPersistence(s *Server, b []byte, e *infoEnv) []byte {
-	var writes uint64
+	var writes, rewrites uint64
 	var disk int64
 	writeStatus := "ok"
+	rewriting := "0"
 	if s.Cache != nil {
 		st := s.Cache.Store().Stats()
-		writes, disk = st.Writes, st.DiskBytes
+		writes, disk, rewrites = st.Writes, st.DiskBytes, st.Compactions
 		if st.LastSyncError != nil {
 			writeStatus = "err"
+		}
+		if st.Compacting {
+			rewriting = "1" // BGREWRITEAOF is the store's compaction
 		}
 	}
 	changes := writes - min(writes, s.srv.writesAtSave())
@@ -275,12 +279,12 @@ func infoPersistence(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "rdb_last_bgsave_time_sec", "-1")
 	b = field(b, "rdb_current_bgsave_time_sec", "-1")
 	b = field(b, "aof_enabled", "1")
-	b = field(b, "aof_rewrite_in_progress", "0")
+	b = field(b, "aof_rewrite_in_progress", rewriting)
 	b = field(b, "aof_rewrite_scheduled", "0")
 	b = field(b, "aof_last_rewrite_time_sec", "-1")
 	b = field(b, "aof_current_rewrite_time_sec", "-1")
 	b = field(b, "aof_last_bgrewrite_status", "ok")
-	b = field(b, "aof_rewrites", "0")
+	b = fieldUint(b, "aof_rewrites", rewrites)
 	b = field(b, "aof_last_write_status", writeStatus)
 	b = fieldInt(b, "aof_current_size", disk)
 	return b
@@ -399,6 +403,20 @@ func infoToonStore(s *Server, b []byte, e *infoEnv) []byte {
 	b = fieldUint(b, "store_syncs", st.Syncs)
 	b = fieldInt(b, "store_recovered_keys", st.Recovered)
 	b = fieldInt(b, "store_truncated_tail_bytes", st.TruncatedTail)
+	b = fieldInt(b, "store_compacting", boolInt(st.Compacting))
+	b = fieldInt(b, "store_compact_done_bytes", st.CompactDone)
+	b = fieldInt(b, "store_compact_total_bytes", st.CompactTotal)
+	b = fieldUint(b, "store_compactions", st.Compactions)
+	b = fieldInt(b, "store_reclaimed_bytes", st.Reclaimed)
+	b = fieldUint(b, "store_snapshots", st.Snapshots)
+	b = fieldInt(b, "store_loaded_snapshot", boolInt(st.LoadedSnapshot))
 	b = field(b, "appendfsync", s.configValue("appendfsync", "everysec"))
 	return b
+}
+
+func boolInt(v bool) int64 {
+	if v {
+		return 1
+	}
+	return 0
 }

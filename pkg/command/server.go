@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,7 +127,14 @@ type Hooks struct {
 	// Save makes the data durable (SAVE); BGSave does it in the background.
 	Save   func() error
 	BGSave func() error
+	// BGRewrite starts the store's compaction in the background
+	// (BGREWRITEAOF); ErrRewriteInProgress if one is running.
+	BGRewrite func() error
 }
+
+// ErrRewriteInProgress is returned by Hooks.BGRewrite while a compaction
+// runs.
+var ErrRewriteInProgress = errors.New("command: background rewrite already in progress")
 
 // Server holds what every command may use. Safe for concurrent use by the
 // event loops; the table is read-only after NewServer.

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -19,6 +20,7 @@ func serverCommands() []*Command {
 		{Name: "lastsave", Run: lastSaveCmd},
 		{Name: "save", Run: saveCmd},
 		{Name: "bgsave", Run: bgSaveCmd},
+		{Name: "bgrewriteaof", Run: bgRewriteAOFCmd},
 		{Name: "shutdown", Run: shutdownCmd},
 	}
 }
@@ -67,6 +69,25 @@ func bgSaveCmd(x *Ctx) {
 		return
 	}
 	x.Simple("Background saving started")
+}
+
+// BGREWRITEAOF: ToonStore's log is its AOF, and rewriting it is the
+// store's compaction (live records into new segments, dead ones dropped),
+// started in the background by Hooks.BGRewrite.
+func bgRewriteAOFCmd(x *Ctx) {
+	if x.S.Hooks.BGRewrite == nil {
+		x.Error("ERR Background append only file rewriting error")
+		return
+	}
+	switch err := x.S.Hooks.BGRewrite(); {
+	case errors.Is(err, ErrRewriteInProgress):
+		x.Error("ERR Background append only file rewriting already in progress")
+	case err != nil:
+		x.S.Log.Warn("BGREWRITEAOF failed", zap.Error(err))
+		x.Error("ERR Background append only file rewriting error")
+	default:
+		x.Simple("Background append only file rewriting started")
+	}
 }
 
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success there is no

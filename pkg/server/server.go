@@ -122,7 +122,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: open cache: %w", err)
 	}
 	s.cmd = command.NewServer(s.cache, cfg, log.Named("command"))
-	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.store.Sync, BGSave: s.bgSave}
+	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.store.Sync, BGSave: s.bgSave, BGRewrite: s.bgRewrite}
 
 	s.engine, err = eventloop.Start(eventloop.Options{
 		Addr:             addr,
@@ -145,6 +145,13 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.eng.Store(s.engine)
+	// CONFIG GET port and INFO tcp_port report the port actually bound
+	// (Addr may ask for port 0), as Redis reports its own.
+	if _, port, err := net.SplitHostPort(s.engine.Addr()); err == nil && port != cfg.Value("port") {
+		if err := cfg.SetArgs("port", port); err != nil {
+			log.Warn("cannot record the bound port in the configuration", zap.Error(err))
+		}
+	}
 	s.registerHooks(opts.LogLevel)
 	go s.syncLoop()
 	go s.lifecycle()
@@ -359,6 +366,20 @@ func (s *Server) bgSave() error {
 			return
 		}
 		s.cmd.NoteSave(time.Now())
+	}()
+	return nil
+}
+
+// bgRewrite is command.Hooks.BGRewrite: the store's compaction in a
+// goroutine.
+func (s *Server) bgRewrite() error {
+	if s.store.Stats().Compacting {
+		return command.ErrRewriteInProgress
+	}
+	go func() {
+		if err := s.store.Compact(); err != nil {
+			s.log.Warn("background rewrite (compaction) failed", zap.Error(err))
+		}
 	}()
 	return nil
 }
