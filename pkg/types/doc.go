@@ -119,6 +119,11 @@
 // No decoder panics on any input (fuzzed) or allocates more than its
 // input justifies.
 //
+// Lookups with []byte keys (Get, Has, Score, Rank), List.Index and Range,
+// ZSet range walks, Set.Pop of one member and score updates allocate
+// nothing (TestAllocationFree); an insertion allocates the copy of the
+// new key (and a skip list node for a ZSet).
+//
 // # Ownership and concurrency
 //
 // Values are not safe for concurrent use; pkg/cache serializes access per
