@@ -248,3 +248,39 @@ func readLine(r *bufio.Reader, dst []byte) (out, line []byte, err error) {
 	}
 	return dst, dst[start : len(dst)-2], nil
 }
+
+// Sample is a named, valid, complete reply.
+type Sample struct {
+	Name string
+	Raw  string
+}
+
+// Samples returns a valid reply of every RESP2 and RESP3 type, with their
+// edge cases (empty, null, binary, nested, an attribute before its value),
+// for tests of reply parsers. ReadReply reads each whole. The slice is
+// fresh on every call.
+func Samples() []Sample {
+	return []Sample{
+		{"simple", "+OK\r\n"},
+		{"error", "-ERR x\r\n"},
+		{"int", ":-12\r\n"},
+		{"bulk", "$3\r\na\r\n\r\n"},
+		{"bulk empty", "$0\r\n\r\n"},
+		{"bulk null", "$-1\r\n"},
+		{"bulk binary", "$4\r\n\x00\r\n\xff\r\n"},
+		{"array", "*2\r\n$1\r\na\r\n:1\r\n"},
+		{"array null", "*-1\r\n"},
+		{"array empty", "*0\r\n"},
+		{"nested", "*2\r\n*1\r\n+a\r\n*0\r\n"},
+		{"null", "_\r\n"},
+		{"double", ",3.14\r\n"},
+		{"bool", "#t\r\n"},
+		{"bignum", "(123456789012345678901234567890\r\n"},
+		{"blob error", "!5\r\nERR x\r\n"},
+		{"verbatim", "=7\r\ntxt:abc\r\n"},
+		{"map", "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n"},
+		{"set", "~2\r\n+a\r\n+b\r\n"},
+		{"push", ">2\r\n+message\r\n+x\r\n"},
+		{"attribute then value", "|1\r\n+key\r\n+val\r\n:5\r\n"},
+	}
+}

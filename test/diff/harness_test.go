@@ -1,7 +1,6 @@
 package difftest
 
 import (
-	"bufio"
 	"errors"
 	"strings"
 	"testing"
@@ -61,44 +60,17 @@ func TestSplitArgs(t *testing.T) {
 	}
 }
 
-// TestParseValue: every reply type internal/redistest's reader accepts
-// (its own test covers what it rejects) parses whole.
+// TestParseValue: every sample reply (internal/redistest.Samples) parses
+// whole.
 func TestParseValue(t *testing.T) {
-	tests := []struct{ name, in string }{
-		{"simple", "+OK\r\n"},
-		{"error", "-ERR x\r\n"},
-		{"int", ":-12\r\n"},
-		{"bulk", "$3\r\na\r\n\r\n"},
-		{"bulk empty", "$0\r\n\r\n"},
-		{"bulk null", "$-1\r\n"},
-		{"bulk binary", "$4\r\n\x00\r\n\xff\r\n"},
-		{"array", "*2\r\n$1\r\na\r\n:1\r\n"},
-		{"array null", "*-1\r\n"},
-		{"array empty", "*0\r\n"},
-		{"nested", "*2\r\n*1\r\n+a\r\n*0\r\n"},
-		{"null", "_\r\n"},
-		{"double", ",3.14\r\n"},
-		{"bool", "#t\r\n"},
-		{"bignum", "(123456789012345678901234567890\r\n"},
-		{"blob error", "!5\r\nERR x\r\n"},
-		{"verbatim", "=7\r\ntxt:abc\r\n"},
-		{"map", "%2\r\n+a\r\n:1\r\n+b\r\n:2\r\n"},
-		{"set", "~2\r\n+a\r\n+b\r\n"},
-		{"push", ">2\r\n+message\r\n+x\r\n"},
-		{"attribute then value", "|1\r\n+key\r\n+val\r\n:5\r\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			raw, err := redistest.ReadReply(bufio.NewReader(strings.NewReader(tc.in)), nil)
-			if err != nil || string(raw) != tc.in {
-				t.Fatalf("ReadReply(%q) = %q, %v", tc.in, raw, err)
-			}
-			v, err := parseValue(raw)
+	for _, sm := range redistest.Samples() {
+		t.Run(sm.Name, func(t *testing.T) {
+			v, err := parseValue([]byte(sm.Raw))
 			if err != nil {
-				t.Fatalf("parseValue(%q): %v", tc.in, err)
+				t.Fatalf("parseValue(%q): %v", sm.Raw, err)
 			}
-			if string(v.raw) != tc.in {
-				t.Errorf("parseValue(%q).raw = %q", tc.in, v.raw)
+			if string(v.raw) != sm.Raw {
+				t.Errorf("parseValue(%q).raw = %q", sm.Raw, v.raw)
 			}
 		})
 	}
