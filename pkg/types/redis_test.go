@@ -244,3 +244,109 @@ func TestRedisList(t *testing.T) {
 		requireEqual(t, fmt.Sprintf("list after %q", args), do(t, rc, "LRANGE", "l", "0", "-1"), elems())
 	}
 }
+
+// TestRedisZSetMutations drives a Redis sorted set and a ZSet with the
+// same random ZADD, ZREM, ZPOPMIN/MAX and ZREMRANGEBY* commands and
+// compares every reply and the whole set after each command.
+func TestRedisZSetMutations(t *testing.T) {
+	rc := startRedis(t)
+	r := newRand(t)
+	var z ZSet
+	scoreArgs := []string{"-inf", "+inf", "-0", "0", "1", "1.5", "-2.25", "3", "1e300", "7"}
+	member := func() string { return fmt.Sprint("m", r.IntN(25)) }
+	withScores := func(reply any) []scored {
+		var out []scored
+		arr, _ := reply.([]any)
+		for i := 0; i+1 < len(arr); i += 2 {
+			f, err := strconv.ParseFloat(arr[i+1].(string), 64)
+			if err != nil {
+				t.Fatalf("score %q: %v", arr[i+1], err)
+			}
+			out = append(out, scored{arr[i].(string), f})
+		}
+		return out
+	}
+	for i := 0; i < 3000; i++ {
+		var args []string
+		var want any
+		switch op := r.IntN(10); {
+		case op < 4:
+			args = []string{"ZADD", "z"}
+			added := int64(0)
+			for k := 1 + r.IntN(3); k > 0; k-- {
+				s, m := scoreArgs[r.IntN(len(scoreArgs))], member()
+				f, _ := strconv.ParseFloat(s, 64)
+				if f == 0 {
+					f = 0 // a small (listpack) zset in Redis 7.0 stores -0 as 0
+				}
+				args = append(args, s, m)
+				if _, existed := z.Add([]byte(m), f); !existed {
+					added++
+				}
+			}
+			want = added
+		case op < 6:
+			args = []string{"ZREM", "z"}
+			removed := int64(0)
+			for k := 1 + r.IntN(3); k > 0; k-- {
+				m := member()
+				args = append(args, m)
+				if z.Remove([]byte(m)) {
+					removed++
+				}
+			}
+			want = removed
+		case op < 7:
+			top := r.IntN(2) == 0
+			count := r.IntN(4)
+			args = []string{"ZPOPMIN", "z", fmt.Sprint(count)}
+			if top {
+				args[0] = "ZPOPMAX"
+			}
+			var got []any
+			z.Pop(count, top, func(m string, s float64) { got = append(got, m, s) })
+			reply := do(t, rc, args...)
+			var gotPairs []scored
+			for j := 0; j < len(got); j += 2 {
+				gotPairs = append(gotPairs, scored{got[j].(string), got[j+1].(float64)})
+			}
+			requireEqual(t, fmt.Sprintf("%q", args), exact(withScores(reply)), exact(gotPairs))
+			args = nil
+		case op < 8:
+			start, stop := r.IntN(16)-8, r.IntN(16)-8
+			args = []string{"ZREMRANGEBYRANK", "z", fmt.Sprint(start), fmt.Sprint(stop)}
+			n := 0
+			if lo, hi, ok := NormalizeRange(start, stop, z.Len()); ok {
+				n = z.RemoveRangeByRank(lo, hi)
+			}
+			want = int64(n)
+		default:
+			min, max := randBound(r), randBound(r)
+			if r.IntN(2) == 0 {
+				min, max = "("+scoreArgs[r.IntN(len(scoreArgs))], scoreArgs[r.IntN(len(scoreArgs))]
+			}
+			args = []string{"ZREMRANGEBYSCORE", "z", min, max}
+			if sr, err := ParseScoreRange([]byte(min), []byte(max)); err != nil {
+				want = "-ERR min or max is not a float"
+			} else {
+				first, last := z.RemoveRangeByScore(sr)
+				want = int64(max0(last - first + 1))
+			}
+		}
+		if args != nil {
+			requireEqual(t, fmt.Sprintf("%q", args), do(t, rc, args...), want)
+		}
+		requireEqual(t, fmt.Sprintf("zset after step %d", i), exact(withScores(do(t, rc, "ZRANGE", "z", "0", "-1", "WITHSCORES"))), exact(zAll(&z)))
+	}
+}
+
+func max0(n int) int { return max(n, 0) }
+
+// exact formats scores with their sign, so that -0 and 0 differ.
+func exact(in []scored) []string {
+	var out []string
+	for _, e := range in {
+		out = append(out, e.M+"="+strconv.FormatFloat(e.S, 'g', -1, 64))
+	}
+	return out
+}

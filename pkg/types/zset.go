@@ -74,7 +74,9 @@ func before(s1 float64, m1 string, s2 float64, m2 string) bool {
 // Scores must not be NaN: methods taking a score panic on NaN (callers
 // reject it first, as Redis does with "ERR resulting score is not a
 // number (NaN)"). -0 and +0 compare equal, as in C; the stored bits are
-// kept.
+// kept. (Redis 7.0 turns -0 into 0 in listpack-encoded sorted sets, at
+// most 128 members of at most 64 bytes by default, and keeps -0 in
+// skiplist-encoded ones: callers emulating that pass +0.)
 //
 // A ZSet is not safe for concurrent use. Member strings passed to
 // callbacks are immutable and stay valid forever.
