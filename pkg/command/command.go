@@ -127,52 +127,10 @@ const (
 	ErrInvalidExpire = "ERR invalid expire time in '%s' command"
 )
 
-// ParseInt parses a Redis integer argument (string2ll rules: no spaces, no
-// '+', no leading zeros except "0", fits int64).
-func ParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if len(b) == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-		if v < uint64(c-'0') {
-			return 0, false
-		}
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// ParseInt parses a Redis integer argument with string2ll's rules (no
+// spaces, no '+', no leading zeros except "0", fits int64): it is
+// protocol.ParseInt, which parses the protocol's lengths.
+func ParseInt(b []byte) (int64, bool) { return protocol.ParseInt(b) }
 
 // itoa is strconv.Itoa kept local for readability at call sites.
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -291,7 +291,7 @@ func (r *Reader) parseMultibulk(buf []byte) ([][]byte, int, error) {
 			r.need = cr + 2
 			return nil, 0, nil
 		}
-		count, ok := parseInt(buf[1:cr])
+		count, ok := ParseInt(buf[1:cr])
 		if !ok || count > r.maxArgs() {
 			return nil, 0, ErrInvalidMbulk
 		}
@@ -323,7 +323,7 @@ func (r *Reader) parseMultibulk(buf []byte) ([][]byte, int, error) {
 			if buf[r.pos] != '$' {
 				return nil, 0, expectedDollar(buf[r.pos])
 			}
-			n, ok := parseInt(buf[r.pos+1 : cr])
+			n, ok := ParseInt(buf[r.pos+1 : cr])
 			if !ok || n < 0 || n > r.maxBulkLen() {
 				return nil, 0, ErrInvalidBulk
 			}
@@ -360,10 +360,11 @@ func (r *Reader) parseMultibulk(buf []byte) ([][]byte, int, error) {
 	return args, r.pos, nil
 }
 
-// parseInt is Redis's string2ll: an optional '-', then digits without a
-// leading zero (or a lone "0"), fitting an int64. No '+', no spaces, no
-// "-0", nothing empty.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt is Redis's string2ll, which parses both the lengths of the
+// protocol and integer arguments of commands: an optional '-', then digits
+// without a leading zero (or a lone "0"), fitting an int64. No '+', no
+// spaces, no "-0", nothing empty. It does not allocate.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}

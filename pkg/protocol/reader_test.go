@@ -406,9 +406,9 @@ func TestParseInt(t *testing.T) {
 		{"000000000000000000001", 0, false},
 	}
 	for _, tc := range cases {
-		v, ok := parseInt([]byte(tc.in))
+		v, ok := ParseInt([]byte(tc.in))
 		if v != tc.v || ok != tc.ok {
-			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", tc.in, v, ok, tc.v, tc.ok)
+			t.Errorf("ParseInt(%q) = %d, %v; want %d, %v", tc.in, v, ok, tc.v, tc.ok)
 		}
 	}
 }
