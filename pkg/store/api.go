@@ -18,7 +18,7 @@ type Kind uint8
 // Value kinds.
 const (
 	KindString Kind = 1
-	KindHash   Kind = 2 // reserved: collections land in a later version
+	KindHash   Kind = 2 // collections: an image (Set) and a chain of operations (AppendOp)
 	KindList   Kind = 3
 	KindSet    Kind = 4
 	KindZSet   Kind = 5

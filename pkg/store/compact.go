@@ -42,6 +42,7 @@ type moved struct {
 	id       ID     // for an id entry
 	old, new uint64 // locations; new = 0: drop the entry (expired)
 	size     int64
+	img      uint64 // for an operation record of a chain: its image's (old) location; else 0
 }
 
 // compact rewrites every sealed segment (the log before the active
@@ -187,6 +188,35 @@ func (s *Store) compact() (err error) {
 				}
 				moves = append(moves, moved{db: db, hash: hash, old: loc, new: nl, size: size})
 			}
+		case h.kind.isChainOp():
+			// Live if it is in the chain of its key's live image; copied
+			// (in log order, after its image) unless the key expired, when
+			// the image's move drops the whole entry.
+			db, ok := dbOf[content[h.db]]
+			if !ok {
+				return nil
+			}
+			d := &s.dbs[db]
+			hash := d.hash(key)
+			d.mu.RLock()
+			i := d.t.find(*s.segs.Load(), hash, key)
+			var img uint64
+			var exp int64
+			live := false
+			if i >= 0 {
+				img, exp = d.t.slots[i].loc, d.t.slots[i].expireAt
+				_, j := d.opIndex(img, loc)
+				live = j >= 0
+			}
+			d.mu.RUnlock()
+			if !live || exp != 0 && exp <= now {
+				return nil
+			}
+			nl, err := out.add(rec, recHeader{seq: h.seq, db: uint32(db), kind: h.kind}, key, value, h.db != uint32(db))
+			if err != nil {
+				return err
+			}
+			moves = append(moves, moved{db: db, hash: hash, old: loc, new: nl, size: int64(len(rec)), img: img})
 		case h.kind == kindIDPut:
 			id := ID(binary.BigEndian.Uint64(key))
 			s.ids.mu.RLock()
@@ -304,16 +334,53 @@ func (s *Store) compact() (err error) {
 	// and only then write the new ones.
 	for _, mv := range moves {
 		if mv.new == 0 {
-			t := s.dbs[mv.db].t
-			if j := t.findLoc(mv.hash, mv.old); j >= 0 {
-				t.deleteAt(j, mv.size)
+			d := &s.dbs[mv.db]
+			if j := d.t.findLoc(mv.hash, mv.old); j >= 0 {
+				d.t.deleteAt(j, mv.size+d.chainBytes(mv.old))
+				delete(d.chains, mv.old)
 			}
+		}
+	}
+	// Chains: find every moved operation (by its image's old location) and
+	// every moved image's chain before any location changes.
+	type chainMove struct {
+		c   *chain
+		j   int    // index of the operation in c.ops, or -1 for an image
+		db  int    // for an image: its database
+		old uint64 // for an image: its old location
+		new uint64 // its new location
+	}
+	var cmoves []chainMove
+	for _, mv := range moves {
+		switch {
+		case mv.new == 0 || mv.db < 0:
+		case mv.img != 0:
+			if c, j := s.dbs[mv.db].opIndex(mv.img, mv.old); j >= 0 {
+				cmoves = append(cmoves, chainMove{c: c, j: j, new: makeLoc(F+locSeg(mv.new), locOff(mv.new))})
+			}
+		default:
+			d := &s.dbs[mv.db]
+			if c := d.chains[mv.old]; c != nil && d.t.findLoc(mv.hash, mv.old) >= 0 {
+				cmoves = append(cmoves, chainMove{c: c, j: -1, db: mv.db, old: mv.old, new: makeLoc(F+locSeg(mv.new), locOff(mv.new))})
+			}
+		}
+	}
+	for _, cm := range cmoves {
+		if cm.j < 0 {
+			delete(s.dbs[cm.db].chains, cm.old)
+		}
+	}
+	for _, cm := range cmoves {
+		if cm.j >= 0 {
+			cm.c.ops[cm.j] = cm.new
+		} else {
+			s.dbs[cm.db].chains[cm.new] = cm.c
 		}
 	}
 	slotOf := make([]int, len(moves))
 	for n, mv := range moves {
 		switch {
-		case mv.new == 0:
+		case mv.new == 0 || mv.img != 0:
 			slotOf[n] = -1
 		case mv.db < 0:
 			slotOf[n] = s.ids.findLoc(mv.id, mv.old)

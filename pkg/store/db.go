@@ -13,8 +13,12 @@ type DB struct {
 	s *Store
 	n int
 
-	mu sync.RWMutex // guards t (the pointer and the table's contents)
+	mu sync.RWMutex // guards t (the pointer and the table's contents) and chains
 	t  *table
+	// chains holds the operation chains of collection keys, keyed by the
+	// location of the image their slot points at (chain.go); nil when
+	// empty. Mutated like t: by holders of appendMu under mu.
+	chains map[uint64]*chain
 }
 
 func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
@@ -22,7 +26,10 @@ func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 func (d *DB) hash(key []byte) uint64 { return maphash.Bytes(d.s.seed, key) }
 
 // Get returns the live entry of key. Expiry is not checked here: the caller
-// owns the clock. err is non-nil only for I/O or corruption (ErrCorrupt),
+// owns the clock. For a collection key with operations appended
+// (AppendOp), Get returns its image only (the value of its last Set, with
+// its kind and the key's current expiry): collection readers must use
+// GetChain. err is non-nil only for I/O or corruption (ErrCorrupt),
 // or ErrClosed after Close. e.Value aliases the mapping: valid as Entry says,
 // read-only. Get does not allocate.
 func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
@@ -90,9 +97,11 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 	t := d.t // stable: only holders of appendMu replace or mutate it
 	i, found := t.findOrEmpty(ss, h, key)
 	if found {
-		old := ss.recSize(t.slots[i].loc)
+		prev := t.slots[i].loc
+		old := d.entrySize(ss, prev)
 		d.mu.Lock()
 		t.replaceAt(i, loc, expireAt, size, old)
+		delete(d.chains, prev) // a new image starts an empty chain
 		d.mu.Unlock()
 		return
 	}
@@ -166,9 +175,11 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 	if i < 0 {
 		return false
 	}
-	old := ss.recSize(t.slots[i].loc)
+	prev := t.slots[i].loc
+	old := d.entrySize(ss, prev)
 	d.mu.Lock()
 	t.deleteAt(i, old)
+	delete(d.chains, prev)
 	d.mu.Unlock()
 	if n := t.shrinkSize(); n > 0 {
 		nt := t.resized(n)
@@ -194,6 +205,7 @@ func (d *DB) expireIndex(h uint64, key []byte, expireAt int64) {
 func (d *DB) flushIndex() {
 	d.mu.Lock()
 	d.t = newTable(minTableSize)
+	d.chains = nil
 	d.mu.Unlock()
 }
 

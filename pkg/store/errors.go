@@ -19,3 +19,7 @@ var (
 
 // ErrBadKind is returned by DB.Set for a kind that is not a value kind.
 var ErrBadKind = errors.New("store: invalid value kind")
+
+// ErrWrongKind is returned by DB.AppendOp when the key holds a value of
+// another kind than the operation's (a string, or another collection).
+var ErrWrongKind = errors.New("store: operation against a key holding the wrong kind of value")

@@ -13,12 +13,12 @@ import (
 
 const (
 	metaName          = "metadata.toon"
-	metaFormatVersion = 1
+	metaFormatVersion = 2 // 2: collection operation records (kinds 23..26); 1 is read as is
 )
 
 // metadata is the content of metadata.toon, human-readable TOON text:
 //
-//	format_version: 1
+//	format_version: 2
 //	clean_shutdown: false
 //	last_sequence: 1234
 //	next_id: 17

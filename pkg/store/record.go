@@ -43,10 +43,35 @@ const (
 	kindSwapDB   Kind = 20 // db = a, value = b as u32: swap two databases
 	kindIDPut    Kind = 21 // key = id (u64 big endian), value
 	kindIDDelete Kind = 22 // key = id (u64 big endian)
+	// Collection operation records (chain.go), one per collection value
+	// kind: db, key, value = prevSeq u64 (little endian: the sequence
+	// number of the previous record of the key's chain, its image or
+	// the previous operation) then the operation (opaque bytes of
+	// pkg/types). expireAt is 0: the expiry is the image's (and expire
+	// records').
+	kindOpHash Kind = 23
+	kindOpList Kind = 24
+	kindOpSet  Kind = 25
+	kindOpZSet Kind = 26
 
 	maxValueKind Kind = 15
-	maxOpKind         = kindIDDelete
+	maxOpKind         = kindOpZSet
+
+	opPrefixSize = 8 // prevSeq at the start of an operation record's value
 )
+
+// IsCollection reports whether k is a collection value kind (hash, list,
+// set, zset): one that AppendOp accepts.
+func (k Kind) IsCollection() bool { return k >= KindHash && k <= KindZSet }
+
+// opKind returns the operation record kind of collection kind k.
+func opKind(k Kind) Kind { return k - KindHash + kindOpHash }
+
+// isChainOp reports whether k is a collection operation record kind.
+func (k Kind) isChainOp() bool { return k >= kindOpHash && k <= kindOpZSet }
+
+// valueKindOf returns the collection kind of operation record kind k.
+func valueKindOf(k Kind) Kind { return k - kindOpHash + KindHash }
 
 // IsValue reports whether k is a value kind (1..15) rather than an operation.
 func (k Kind) IsValue() bool { return k >= 1 && k <= maxValueKind }
@@ -79,8 +104,15 @@ func crc32c(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Ca
 // encodeRecord writes a record into dst, which must be exactly
 // padded(recordLen) bytes long.
 func encodeRecord(dst []byte, h recHeader, key, value []byte) {
+	encodeRecord2(dst, h, key, nil, value)
+}
+
+// encodeRecord2 is encodeRecord with the value given in two pieces, pre
+// then value (an operation record's link and operation), not copied
+// together first.
+func encodeRecord2(dst []byte, h recHeader, key, pre, value []byte) {
 	le := binary.LittleEndian
-	n := recHeaderSize + len(key) + len(value)
+	n := recHeaderSize + len(key) + len(pre) + len(value)
 	le.PutUint32(dst[offLength:], uint32(n))
 	le.PutUint64(dst[offSeq:], h.seq)
 	le.PutUint32(dst[offDB:], h.db)
@@ -88,9 +120,10 @@ func encodeRecord(dst []byte, h recHeader, key, value []byte) {
 	dst[offKind+1], dst[offKind+2], dst[offKind+3] = 0, 0, 0
 	le.PutUint64(dst[offExpire:], uint64(h.expireAt))
 	le.PutUint32(dst[offKLen:], uint32(len(key)))
-	le.PutUint32(dst[offVLen:], uint32(len(value)))
+	le.PutUint32(dst[offVLen:], uint32(len(pre)+len(value)))
 	copy(dst[recHeaderSize:], key)
-	copy(dst[recHeaderSize+len(key):], value)
+	copy(dst[recHeaderSize+len(key):], pre)
+	copy(dst[recHeaderSize+len(key)+len(pre):], value)
 	clear(dst[n:])
 	le.PutUint32(dst[offCRC:], crc32c(dst[offLength:n]))
 }
@@ -152,6 +185,9 @@ func decodeRecord(b []byte) (h recHeader, key, value []byte, size int64, st deco
 	}
 	if h.kind == 0 || h.kind > maxOpKind {
 		return h, nil, nil, 0, recInvalid, "unknown record kind"
+	}
+	if h.kind.isChainOp() && h.vlen < opPrefixSize {
+		return h, nil, nil, 0, recInvalid, "operation record without its link"
 	}
 	key = b[recHeaderSize : recHeaderSize+h.klen]
 	value = b[recHeaderSize+h.klen : length]

@@ -277,6 +277,11 @@ func (s *Store) apply(h recHeader, key, value []byte, loc uint64, size int64) er
 			d.expireIndex(hash, key, h.expireAt)
 		case kindFlushDB:
 			d.flushIndex()
+		case kindOpHash, kindOpList, kindOpSet, kindOpZSet:
+			if !d.applyOp(hash, key, h.kind, value, loc, size) {
+				s.log.Warn("store: ignoring an operation record whose chain is broken (its key, image or previous operation is missing)",
+					zap.Int("db", d.n), zap.Uint32("segment", locSeg(loc)), zap.Int64("offset", locOff(loc)))
+			}
 		default: // a value kind (decodeRecord rejected unknown kinds)
 			d.putIndex(hash, key, loc, h.expireAt, size)
 		}

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,7 +28,10 @@ import (
 //	 44    4 reserved  zero
 //	 48    8 nextID
 //	 56      per database: count u64, then count entries
-//	           loc u64 | expireAt i64 | klen u32 | vlen u32 | key
+//	           loc u64 | expireAt i64 | klen u32 | vlen u32 | nops u32 | key |
+//	           nops times: loc u64 | size u32 (padded)
+//	         (loc is the key's image; the nops records are its chain of
+//	         operations, in order; version 1 had no nops field and no chains)
 //	         ids: count u64, then count entries
 //	           id u64 | loc u64 | vlen u32
 //	 end-4 4 crc       CRC32C of everything before
@@ -43,7 +47,7 @@ import (
 const (
 	snapName          = "index.toon"
 	snapMagic         = "TOONIDX1"
-	snapFormatVersion = 1
+	snapFormatVersion = 2 // 2: chains of operation records; 1 (no chains) is still loaded
 	snapHeaderSize    = 56
 )
 
@@ -64,6 +68,7 @@ type snapState struct {
 	seq, pos, prevLoc uint64
 	nextID            ID
 	dbs               [][]snapEnt
+	chains            []map[uint64][]uint64 // per database: image location -> its chain (copies)
 	ids               []idEnt
 }
 
@@ -71,14 +76,21 @@ type snapState struct {
 // (which alone may mutate the tables, so they are stable): O(slots) copying
 // of 16 bytes per key, no record is read.
 func (s *Store) captureLocked() *snapState {
-	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, dbs: make([][]snapEnt, len(s.dbs))}
+	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, dbs: make([][]snapEnt, len(s.dbs)), chains: make([]map[uint64][]uint64, len(s.dbs))}
 	for i := range s.dbs {
-		t := s.dbs[i].t
+		t, chains := s.dbs[i].t, s.dbs[i].chains
 		ents := make([]snapEnt, 0, t.used)
 		for _, sl := range t.slots {
 			if sl.loc != 0 {
 				ents = append(ents, snapEnt{sl.loc, sl.expireAt})
 			}
+		}
+		if len(chains) > 0 {
+			cp := make(map[uint64][]uint64, len(chains))
+			for img, c := range chains {
+				cp[img] = slices.Clone(c.ops)
+			}
+			st.chains[i] = cp
 		}
 		st.dbs[i] = ents
 	}
@@ -196,7 +208,7 @@ func (s *Store) writeSnapshot(st *snapState) (err error) {
 	w.u32(prevCRC)
 	w.u32(0)
 	w.u64(uint64(st.nextID))
-	for _, ents := range st.dbs {
+	for i, ents := range st.dbs {
 		w.u64(uint64(len(ents)))
 		for _, e := range ents {
 			r := ss.record(e.loc)
@@ -208,7 +220,17 @@ func (s *Store) writeSnapshot(st *snapState) (err error) {
 			w.u64(uint64(e.expireAt))
 			w.u32(uint32(len(key)))
 			w.u32(uint32(len(r) - recHeaderSize - len(key)))
+			ops := st.chains[i][e.loc]
+			w.u32(uint32(len(ops)))
 			w.bytes(key)
+			for _, l := range ops {
+				n := ss.recSize(l)
+				if n == 0 {
+					return fmt.Errorf("a chain points at a malformed record at segment %d offset %d", locSeg(l), locOff(l))
+				}
+				w.u64(l)
+				w.u32(uint32(n))
+			}
 		}
 	}
 	w.u64(uint64(len(st.ids)))
@@ -283,8 +305,13 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 	if got, want := crc32c(b[:size-4]), le.Uint32(b[size-4:]); got != want {
 		return bad("checksum mismatch")
 	}
-	if string(b[:8]) != snapMagic || le.Uint32(b[8:]) != snapFormatVersion {
+	version := le.Uint32(b[8:])
+	if string(b[:8]) != snapMagic || version < 1 || version > snapFormatVersion {
 		return bad("bad magic or version")
+	}
+	entSize := int64(24)
+	if version >= 2 {
+		entSize = 28
 	}
 	if n := le.Uint32(b[12:]); int(n) != len(s.dbs) {
 		return bad("%d databases, Options.Databases is %d", n, len(s.dbs))
@@ -323,17 +350,22 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 		}
 		n := le.Uint64(b[p:])
 		p += 8
-		if n > uint64(end-p)/24 {
+		if n > uint64(end-p)/uint64(entSize) {
 			return bad("database %d: %d entries cannot fit", i, n)
 		}
 		t := newTable(tableSizeFor(int(n)))
+		var chains map[uint64]*chain
 		for range n {
-			if !need(24) {
+			if !need(entSize) {
 				return bad("truncated")
 			}
 			loc, exp := le.Uint64(b[p:]), int64(le.Uint64(b[p+8:]))
 			klen, vlen := le.Uint32(b[p+16:]), le.Uint32(b[p+20:])
-			p += 24
+			var nops uint32
+			if version >= 2 {
+				nops = le.Uint32(b[p+24:])
+			}
+			p += entSize
 			if !need(int64(klen)) {
 				return bad("truncated")
 			}
@@ -343,6 +375,27 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 			if !inLog(loc, rsize) {
 				return bad("database %d: entry at segment %d offset %d outside the covered log", i, locSeg(loc), locOff(loc))
 			}
+			if nops > 0 {
+				if !need(int64(nops) * 12) {
+					return bad("truncated")
+				}
+				c := &chain{ops: make([]uint64, nops)}
+				prev := loc
+				for j := range c.ops {
+					l, sz := le.Uint64(b[p:]), int64(le.Uint32(b[p+8:]))
+					p += 12
+					if l <= prev || sz < recHeaderSize || !inLog(l, sz) {
+						return bad("database %d: chain record at segment %d offset %d out of order or outside the covered log", i, locSeg(l), locOff(l))
+					}
+					c.ops[j], prev = l, l
+					c.bytes += sz
+				}
+				if chains == nil {
+					chains = make(map[uint64]*chain)
+				}
+				chains[loc] = c
+				rsize += c.bytes
+			}
 			h := s.dbs[i].hash(key)
 			j := h & t.mask
 			for t.slots[j].loc != 0 {
@@ -350,7 +403,7 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 			}
 			t.insertAt(int(j), h, loc, exp, rsize)
 		}
-		s.dbs[i].t = t
+		s.dbs[i].t, s.dbs[i].chains = t, chains
 		progress(p)
 	}
 	if !need(8) {
@@ -397,6 +450,7 @@ func tableSizeFor(n int) int {
 func (s *Store) resetIndexes() {
 	for i := range s.dbs {
 		s.dbs[i].t = newTable(minTableSize)
+		s.dbs[i].chains = nil
 	}
 	s.ids.ents, s.ids.n, s.ids.live = nil, 0, 0
 	s.seq, s.lastLoc, s.snapSeq = 0, 0, 0

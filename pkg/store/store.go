@@ -85,6 +85,8 @@ type Store struct {
 	dbs []DB
 	ids idIndex
 
+	opsPool sync.Pool // *[][]byte buffers of GetChain
+
 	writes     atomic.Uint64
 	syncs      atomic.Uint64
 	diskBytes  atomic.Int64
@@ -152,6 +154,7 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		dbs:    make([]DB, opts.Databases),
 	}
 	s.gc.cond.L = &s.gc.mu
+	s.opsPool.New = func() any { return new([][]byte) }
 	for i := range s.dbs {
 		s.dbs[i] = DB{s: s, n: i, t: newTable(minTableSize)}
 	}
@@ -355,10 +358,16 @@ func (s *Store) fail(cause error) *failure {
 // appendLocked copies one record into the log and returns its location and
 // padded size. The caller holds appendMu and has checked closed and sizes.
 func (s *Store) appendLocked(db uint32, kind Kind, expireAt int64, key, value []byte) (loc uint64, size int64, err error) {
+	return s.appendEncoded(db, kind, expireAt, key, nil, value)
+}
+
+// appendEncoded is appendLocked with the value in two pieces (pre, then
+// value).
+func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, value []byte) (loc uint64, size int64, err error) {
 	if f := s.failure.Load(); f != nil {
 		return 0, 0, f.ro
 	}
-	_, size = recordLen(len(key), len(value))
+	_, size = recordLen(len(key), len(pre)+len(value))
 	if size > maxRecordLen {
 		return 0, 0, ErrValueTooLarge
 	}
@@ -369,7 +378,7 @@ func (s *Store) appendLocked(db uint32, kind Kind, expireAt int64, key, value []
 	}
 	g := s.active
 	s.seq++
-	encodeRecord(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, value)
+	encodeRecord2(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, pre, value)
 	loc = makeLoc(g.id, s.woff)
 	s.woff += size
 	s.lastLoc = loc
@@ -535,6 +544,7 @@ func (s *Store) swapIndex(a, b int) {
 	lo.mu.Lock()
 	hi.mu.Lock()
 	lo.t, hi.t = hi.t, lo.t
+	lo.chains, hi.chains = hi.chains, lo.chains
 	hi.mu.Unlock()
 	lo.mu.Unlock()
 }

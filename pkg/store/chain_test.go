@@ -1,0 +1,435 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// chainOf returns key's image and ops (copied), kind and expiry.
+func chainOf(t testing.TB, d *DB, key string) (image string, ops []string, kind Kind, exp int64, ok bool) {
+	t.Helper()
+	kind, exp, ok, err := d.GetChain([]byte(key), func(img []byte, o [][]byte) {
+		image = string(img)
+		for _, b := range o {
+			ops = append(ops, string(b))
+		}
+	})
+	if err != nil {
+		t.Fatalf("db %d GetChain(%q): %v", d.n, key, err)
+	}
+	return image, ops, kind, exp, ok
+}
+
+// wantChain checks that key holds image of kind with ops, in order.
+func wantChain(t testing.TB, d *DB, key string, kind Kind, image string, ops []string, exp int64) {
+	t.Helper()
+	img, got, k, e, ok := chainOf(t, d, key)
+	if !ok {
+		t.Fatalf("db %d GetChain(%q): missing", d.n, key)
+	}
+	if img != image || !slices.Equal(got, ops) || k != kind || e != exp {
+		t.Fatalf("db %d GetChain(%q) = %q %q kind %d exp %d, want %q %q kind %d exp %d", d.n, key, abbrev(img), got, k, e, abbrev(image), ops, kind, exp)
+	}
+}
+
+func appendOpT(t testing.TB, d *DB, key string, kind Kind, op string) int64 {
+	t.Helper()
+	n, err := d.AppendOp([]byte(key), kind, []byte(op))
+	if err != nil {
+		t.Fatalf("db %d AppendOp(%q, %q): %v", d.n, key, op, err)
+	}
+	return n
+}
+
+func TestAppendOpChain(t *testing.T) {
+	for _, kind := range []Kind{KindHash, KindList, KindSet, KindZSet} {
+		t.Run(fmt.Sprint(kind), func(t *testing.T) {
+			fs := NewMemFS()
+			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1}
+			s := openT(t, "/d", opts)
+			d := s.DB(0)
+			if err := d.Set([]byte("c"), kind, []byte("image"), 0); err != nil {
+				t.Fatal(err)
+			}
+			live0 := s.Stats().LiveBytes
+			var want []string
+			var total int64
+			for i := range 100 { // several segments: chains span rotations
+				op := fmt.Sprintf("op%d-%s", i, strings.Repeat("o", i%20))
+				want = append(want, op)
+				_, size := recordLen(1, opPrefixSize+len(op))
+				total += size
+				if got := appendOpT(t, d, "c", kind, op); got != total {
+					t.Fatalf("chainBytes after %d ops = %d, want %d", i+1, got, total)
+				}
+			}
+			wantChain(t, d, "c", kind, "image", want, 0)
+			if got := s.Stats().LiveBytes; got != live0+total {
+				t.Fatalf("LiveBytes %d, want %d", got, live0+total)
+			}
+			// Get returns the image.
+			e, ok, err := d.Get([]byte("c"))
+			if err != nil || !ok || string(e.Value) != "image" || e.Kind != kind {
+				t.Fatalf("Get = %+v %v %v", e, ok, err)
+			}
+			// Survives a clean reopen (snapshot) and a full replay.
+			closeT(t, s)
+			s = openT(t, "/d", opts)
+			if !s.Stats().LoadedSnapshot {
+				t.Fatal("snapshot not loaded")
+			}
+			wantChain(t, s.DB(0), "c", kind, "image", want, 0)
+			if got := s.Stats().LiveBytes; got != live0+total {
+				t.Fatalf("LiveBytes after reopen %d, want %d", got, live0+total)
+			}
+			closeT(t, s)
+			s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, NoSnapshot: true})
+			wantChain(t, s.DB(0), "c", kind, "image", want, 0)
+			// Fold: Set starts a new chain.
+			d = s.DB(0)
+			if err := d.Set([]byte("c"), kind, []byte("folded"), 0); err != nil {
+				t.Fatal(err)
+			}
+			wantChain(t, d, "c", kind, "folded", nil, 0)
+			if _, w := recordLen(1, opPrefixSize+5); appendOpT(t, d, "c", kind, "after") != w {
+				t.Fatalf("chainBytes after a fold is not one record's, %d", w)
+			}
+			wantChain(t, d, "c", kind, "folded", []string{"after"}, 0)
+			closeT(t, s)
+			s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, NoSnapshot: true})
+			wantChain(t, s.DB(0), "c", kind, "folded", []string{"after"}, 0)
+			closeT(t, s)
+		})
+	}
+}
+
+func TestAppendOpErrors(t *testing.T) {
+	s := openT(t, "/d", Options{FS: NewMemFS()})
+	defer closeT(t, s)
+	d := s.DB(0)
+	mustSet(t, d, "str", "x", 0)
+	if err := d.Set([]byte("h"), KindHash, []byte("img"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		key  string
+		kind Kind
+		want error
+	}{
+		{"absent", "nope", KindHash, ErrNotFound},
+		{"string", "str", KindHash, ErrWrongKind},
+		{"other collection", "h", KindList, ErrWrongKind},
+		{"string kind", "h", KindString, ErrBadKind},
+		{"operation kind", "h", kindDelete, ErrBadKind},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			seq := s.seq
+			_, err := d.AppendOp([]byte(c.key), c.kind, []byte("op"))
+			wantErrIs(t, err, c.want)
+			if s.seq != seq {
+				t.Fatal("a refused AppendOp wrote a record")
+			}
+		})
+	}
+	_, err := d.AppendOp([]byte("h"), KindHash, make([]byte, s.opts.MaxValueSize+1))
+	wantErrIs(t, err, ErrValueTooLarge)
+	wantChain(t, d, "h", KindHash, "img", nil, 0)
+	if _, _, ok, err := d.GetChain([]byte("nope"), func([]byte, [][]byte) { t.Fatal("fn called for an absent key") }); ok || err != nil {
+		t.Fatalf("GetChain(absent) = %v, %v", ok, err)
+	}
+	// A string: GetChain gives its value and no ops.
+	wantChain(t, d, "str", KindString, "x", nil, 0)
+}
+
+// TestChainKeyOps: a chained key is one key for expire, delete, flush,
+// swapdb, scan, range, randomkey and len, live and after a reopen.
+func TestChainKeyOps(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, Databases: 4}
+	s := openT(t, "/d", opts)
+	d0 := s.DB(0)
+	for i := range 10 {
+		k := fmt.Sprint("c", i)
+		if err := d0.Set([]byte(k), KindSet, []byte("img"+k), 0); err != nil {
+			t.Fatal(err)
+		}
+		for j := range i {
+			appendOpT(t, d0, k, KindSet, fmt.Sprint("op", j))
+		}
+	}
+	ops := func(n int) []string {
+		var o []string
+		for j := range n {
+			o = append(o, fmt.Sprint("op", j))
+		}
+		return o
+	}
+	if d0.Len() != 10 {
+		t.Fatalf("Len %d, want 10", d0.Len())
+	}
+	seen := map[string]int{}
+	for c := uint64(0); ; {
+		c = d0.Scan(c, 3, func(key []byte, kind Kind, _ int64) {
+			if kind != KindSet {
+				t.Errorf("Scan %q kind %d", key, kind)
+			}
+			seen[string(key)]++
+		})
+		if c == 0 {
+			break
+		}
+	}
+	if len(seen) != 10 {
+		t.Fatalf("Scan saw %v", seen)
+	}
+	n := 0
+	d0.Range(func(key []byte, kind Kind, _ int64) bool {
+		n++
+		if kind != KindSet {
+			t.Errorf("Range %q kind %d", key, kind)
+		}
+		return true
+	})
+	if n != 10 {
+		t.Fatalf("Range saw %d keys", n)
+	}
+	if k, ok := d0.RandomKey(7); !ok || !strings.HasPrefix(string(k), "c") {
+		t.Fatalf("RandomKey = %q %v", k, ok)
+	}
+	if ok, err := d0.SetExpire([]byte("c5"), 12345); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	appendOpT(t, d0, "c5", KindSet, "op5") // keeps the expiry
+	wantChain(t, d0, "c5", KindSet, "imgc5", ops(6), 12345)
+	if ok, err := d0.Delete([]byte("c3")); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if _, _, ok, _ := d0.GetChain([]byte("c3"), func([]byte, [][]byte) {}); ok {
+		t.Fatal("deleted chain still there")
+	}
+	// A new image of a deleted key has no chain.
+	if err := d0.Set([]byte("c3"), KindSet, []byte("new"), 0); err != nil {
+		t.Fatal(err)
+	}
+	wantChain(t, d0, "c3", KindSet, "new", nil, 0)
+	if err := s.SwapDB(0, 2); err != nil {
+		t.Fatal(err)
+	}
+	d2 := s.DB(2)
+	appendOpT(t, d2, "c9", KindSet, "op9")
+	if _, err := d0.AppendOp([]byte("c9"), KindSet, []byte("x")); err == nil {
+		t.Fatal("AppendOp in the swapped-out database succeeded")
+	}
+	check := func(s *Store, label string) {
+		t.Helper()
+		d2 := s.DB(2)
+		if d2.Len() != 10 || s.DB(0).Len() != 0 || d2.Expires() != 1 {
+			t.Fatalf("%s: Len %d/%d expires %d", label, d2.Len(), s.DB(0).Len(), d2.Expires())
+		}
+		for i := range 10 {
+			k := fmt.Sprint("c", i)
+			switch i {
+			case 3:
+				wantChain(t, d2, k, KindSet, "new", nil, 0)
+			case 5:
+				wantChain(t, d2, k, KindSet, "imgc5", ops(6), 12345)
+			case 9:
+				wantChain(t, d2, k, KindSet, "imgc9", ops(10), 0)
+			default:
+				wantChain(t, d2, k, KindSet, "img"+k, ops(i), 0)
+			}
+		}
+	}
+	check(s, "live")
+	live := s.Stats().LiveBytes
+	closeT(t, s)
+	for _, o := range []Options{opts, {FS: fs, SegmentSize: 4096, CompactRatio: -1, Databases: 4, NoSnapshot: true}} {
+		s = openT(t, "/d", o)
+		check(s, fmt.Sprintf("reopened (snapshot %v)", s.Stats().LoadedSnapshot))
+		if got := s.Stats().LiveBytes; got != live {
+			t.Fatalf("LiveBytes %d after reopen, want %d", got, live)
+		}
+		closeT(t, s)
+	}
+	s = openT(t, "/d", opts)
+	if err := s.DB(2).Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if s.DB(2).Len() != 0 || s.Stats().LiveBytes != 0 {
+		t.Fatalf("after Flush: Len %d LiveBytes %d", s.DB(2).Len(), s.Stats().LiveBytes)
+	}
+	if err := s.DB(1).Set([]byte("z"), KindZSet, []byte("zimg"), 0); err != nil {
+		t.Fatal(err)
+	}
+	appendOpT(t, s.DB(1), "z", KindZSet, "zop")
+	if err := s.FlushAll(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB(1).AppendOp([]byte("z"), KindZSet, []byte("x")); err == nil {
+		t.Fatal("AppendOp after FlushAll succeeded")
+	}
+	closeT(t, s)
+	s = openT(t, "/d", opts)
+	defer closeT(t, s)
+	if s.Stats().Keys != 0 || s.Stats().LiveBytes != 0 {
+		t.Fatalf("after FlushAll and reopen: %+v", s.Stats())
+	}
+}
+
+// TestCompactChains: compaction copies live chains (image and operations
+// in order, dead ones left out), including chains that continue in the
+// active segment, and the result survives a reopen and a second compaction.
+func TestCompactChains(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, Now: fixedClock(harnessNow), Databases: 2}
+	s := openT(t, "/d", opts)
+	d := s.DB(0)
+	want := map[string][]string{}
+	img := map[string]string{}
+	for round := range 6 {
+		for i := range 12 {
+			k := fmt.Sprint("h", i)
+			if round == 0 || i%4 == 0 && round == 3 { // h0, h4, h8 folded in round 3
+				img[k] = fmt.Sprintf("img%d-%s", round, strings.Repeat("i", 50))
+				if err := d.Set([]byte(k), KindHash, []byte(img[k]), 0); err != nil {
+					t.Fatal(err)
+				}
+				want[k] = nil
+			}
+			op := fmt.Sprintf("op%d.%d-%s", round, i, strings.Repeat("p", 30))
+			appendOpT(t, d, k, KindHash, op)
+			want[k] = append(want[k], op)
+		}
+		mustSet(t, d, fmt.Sprint("junk", round), strings.Repeat("j", 300), 0)
+		d.Delete([]byte(fmt.Sprint("junk", round)))
+	}
+	d.Delete([]byte("h1"))
+	delete(want, "h1")
+	d.SetExpire([]byte("h2"), harnessNow-1) // expired: dropped with its chain by the compaction
+	check := func(s *Store, label string) {
+		t.Helper()
+		d := s.DB(0)
+		if d.Len() != len(want) {
+			t.Fatalf("%s: Len %d, want %d", label, d.Len(), len(want))
+		}
+		for k, ops := range want {
+			wantChain(t, d, k, KindHash, img[k], ops, 0)
+		}
+	}
+	for k, ops := range want {
+		exp := int64(0)
+		if k == "h2" {
+			exp = harnessNow - 1
+		}
+		wantChain(t, d, k, KindHash, img[k], ops, exp)
+	}
+	delete(want, "h2")
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	check(s, "after compaction")
+	// Ops appended after the compaction link to copied records.
+	for i := range 12 {
+		k := fmt.Sprint("h", i)
+		if _, ok := want[k]; ok {
+			appendOpT(t, s.DB(0), k, KindHash, "post")
+			want[k] = append(want[k], "post")
+		}
+	}
+	check(s, "appended after compaction")
+	st := s.Stats()
+	closeT(t, s)
+	for _, o := range []Options{opts, {FS: fs, SegmentSize: 4096, CompactRatio: -1, Now: fixedClock(harnessNow), Databases: 2, NoSnapshot: true}} {
+		s = openT(t, "/d", o)
+		check(s, "reopened")
+		if got := s.Stats().LiveBytes; got != st.LiveBytes {
+			t.Fatalf("LiveBytes %d, want %d", got, st.LiveBytes)
+		}
+		closeT(t, s)
+	}
+	if rep, err := Check("/d", CheckOptions{FS: fs}); err != nil || !rep.OK() {
+		t.Fatalf("Check after compaction: %v %+v", err, rep)
+	}
+	s = openT(t, "/d", opts)
+	for i := range 40 {
+		mustSet(t, s.DB(1), fmt.Sprint("fill", i), strings.Repeat("f", 200), 0)
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	check(s, "second compaction")
+	closeT(t, s)
+	s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, Now: fixedClock(harnessNow), Databases: 2, NoSnapshot: true})
+	check(s, "reopened after the second compaction")
+	closeT(t, s)
+}
+
+// TestFixDropsBrokenChain: when Check's Fix drops a damaged operation
+// record, recovery keeps the chain up to it and ignores the later
+// operations that link to it (never a gap).
+func TestFixDropsBrokenChain(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 1 << 16, CompactRatio: -1, NoSnapshot: true}
+	s := openT(t, "/d", opts)
+	d := s.DB(0)
+	if err := d.Set([]byte("l"), KindList, []byte("img"), 0); err != nil {
+		t.Fatal(err)
+	}
+	var locs []uint64
+	for i := range 5 {
+		appendOpT(t, d, "l", KindList, fmt.Sprint("op", i))
+		locs = append(locs, s.lastLoc)
+	}
+	mustSet(t, d, "after", "x", 0)
+	closeT(t, s)
+	// Damage op2's value: its checksum fails.
+	f, err := fs.OpenFile("/d/"+segName(locSeg(locs[2])), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0xff}, locOff(locs[2])+recHeaderSize+2); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := Open("/d", opts); err == nil {
+		t.Fatal("Open of a damaged log succeeded")
+	}
+	if rep, err := Check("/d", CheckOptions{FS: fs, Fix: true}); err != nil || !rep.Fixed {
+		t.Fatalf("Fix: %v %+v", err, rep)
+	}
+	s = openT(t, "/d", opts)
+	defer closeT(t, s)
+	wantChain(t, s.DB(0), "l", KindList, "img", []string{"op0", "op1"}, 0)
+	wantGet(t, s.DB(0), "after", "x", 0)
+	if _, w := recordLen(1, opPrefixSize+3); appendOpT(t, s.DB(0), "l", KindList, "new") != 3*w {
+		t.Fatalf("chainBytes is not 3 records', %d", w)
+	}
+	wantChain(t, s.DB(0), "l", KindList, "img", []string{"op0", "op1", "new"}, 0)
+}
+
+func TestGetChainAllocs(t *testing.T) {
+	s := openT(t, "/d", Options{FS: NewMemFS()})
+	defer closeT(t, s)
+	d := s.DB(0)
+	if err := d.Set([]byte("k"), KindHash, bytes.Repeat([]byte("i"), 100), 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		appendOpT(t, d, "k", KindHash, "op")
+	}
+	key, op := []byte("k"), []byte("op")
+	n := 0
+	fn := func(_ []byte, ops [][]byte) { n += len(ops) }
+	d.GetChain(key, fn)
+	if a := testing.AllocsPerRun(100, func() { d.GetChain(key, fn) }); a != 0 {
+		t.Errorf("GetChain allocates %v times", a)
+	}
+	if a := testing.AllocsPerRun(100, func() { d.AppendOp(key, KindHash, op) }); a > 0.1 {
+		t.Errorf("AppendOp allocates %v times", a)
+	}
+}
