@@ -24,7 +24,6 @@ type infoSection struct {
 // infoEnv carries values computed once per INFO call.
 type infoEnv struct {
 	now     time.Time
-	clients []*Client
 	mem     runtime.MemStats
 	memRead bool
 }

@@ -27,7 +27,6 @@ type syncer struct {
 	done      uint64     // highest ticket covered by a successful sync
 	failed    uint64     // highest ticket whose covering sync failed
 	waiters   []waiter   // connections holding replies, in ticket order
-	idle      *sync.Cond // signalled when done or failed catches up with requested
 
 	kick chan struct{} // wakes the goroutine; capacity 1
 	stop chan struct{}
@@ -41,7 +40,6 @@ type waiter struct {
 
 func newSyncer(syncFn func() error) *syncer {
 	s := &syncer{sync: syncFn, kick: make(chan struct{}, 1), stop: make(chan struct{}), exit: make(chan struct{})}
-	s.idle = sync.NewCond(&s.mu)
 	go s.run()
 	return s
 }
@@ -101,7 +99,6 @@ func (s *syncer) run() {
 		}
 		wake = append(wake[:0], s.waiters[:n]...)
 		s.waiters = append(s.waiters[:0], s.waiters[n:]...)
-		s.idle.Broadcast()
 		s.mu.Unlock()
 		for _, w := range wake {
 			// gnet ignores a wake of a connection closed meanwhile.
@@ -111,16 +108,8 @@ func (s *syncer) run() {
 	}
 }
 
-// drain waits until every ticket handed out is settled.
-func (s *syncer) drain() {
-	s.mu.Lock()
-	for s.done < s.requested && s.failed < s.requested {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-}
-
-// close stops the goroutine (after drain, nothing is pending).
+// close stops the goroutine. Engine.Stop waits for held replies first
+// (Engine.waitHeld), so nothing is pending by then.
 func (s *syncer) close() {
 	close(s.stop)
 	<-s.exit
