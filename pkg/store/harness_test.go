@@ -33,9 +33,14 @@ import (
 // mval is one key's state in the model.
 type mval struct {
 	kind Kind
-	v    string
+	v    string // the value, or a collection's image
 	exp  int64
+	ops  string // a collection's chain of operations, each as opEnc gives it
 }
+
+// opEnc encodes one operation of a chain for mval.ops (length-prefixed, so
+// that the concatenation is unambiguous).
+func opEnc(op []byte) string { return fmt.Sprintf("%d:%s;", len(op), op) }
 
 // mstate is the model of a store's contents.
 type mstate struct {
@@ -120,7 +125,9 @@ func (m *mstate) diff(o *mstate) string {
 	return b.String()
 }
 
-func abbrevVal(v mval) string { return fmt.Sprintf("{kind %d %q exp %d}", v.kind, abbrev(v.v), v.exp) }
+func abbrevVal(v mval) string {
+	return fmt.Sprintf("{kind %d %q exp %d ops %d bytes %q}", v.kind, abbrev(v.v), v.exp, len(v.ops), abbrev(v.ops))
+}
 
 // hop is one operation of the workload.
 type hop struct {
@@ -155,8 +162,13 @@ func (m *mstate) apply(o hop) {
 		m.ids[o.id] = o.val
 	case kindIDDelete:
 		delete(m.ids, o.id)
+	case kindOpHash, kindOpList, kindOpSet, kindOpZSet:
+		if v, ok := m.dbs[o.db][o.key]; ok && v.kind == valueKindOf(o.kind) {
+			v.ops += opEnc([]byte(o.val))
+			m.dbs[o.db][o.key] = v
+		}
 	default:
-		m.dbs[o.db][o.key] = mval{o.kind, o.val, o.exp}
+		m.dbs[o.db][o.key] = mval{kind: o.kind, v: o.val, exp: o.exp}
 	}
 }
 
@@ -176,7 +188,19 @@ func dumpStore(t *testing.T, s *Store) *mstate {
 			if err != nil || !ok {
 				t.Fatalf("db %d Get(%q) of a ranged key: %v %v", i, k, ok, err)
 			}
-			m.dbs[i][k] = mval{e.Kind, string(e.Value), e.ExpireAt}
+			v := mval{kind: e.Kind, v: string(e.Value), exp: e.ExpireAt}
+			kind, exp, ok, err := d.GetChain([]byte(k), func(image []byte, ops [][]byte) {
+				if string(image) != v.v {
+					t.Errorf("db %d %q: GetChain's image differs from Get's value", i, k)
+				}
+				for _, op := range ops {
+					v.ops += opEnc(op)
+				}
+			})
+			if err != nil || !ok || kind != e.Kind || exp != e.ExpireAt {
+				t.Fatalf("db %d GetChain(%q) = kind %d exp %d %v %v; Get said kind %d exp %d", i, k, kind, exp, ok, err, e.Kind, e.ExpireAt)
+			}
+			m.dbs[i][k] = v
 		}
 		if len(keys) != d.Len() {
 			t.Fatalf("db %d: Range saw %d keys, Len says %d", i, len(keys), d.Len())
@@ -218,8 +242,10 @@ func scanLogState(t *testing.T, fs FS, dir string, ndb int) *mstate {
 				o.db2 = int(binary.LittleEndian.Uint32(value))
 			case kindIDPut, kindIDDelete:
 				o.id = ID(binary.BigEndian.Uint64(key))
+			case kindOpHash, kindOpList, kindOpSet, kindOpZSet:
+				o.val = string(value[opPrefixSize:])
 			}
-			if h.kind.IsValue() || h.kind == kindDelete || h.kind == kindExpire || h.kind == kindFlushDB || h.kind == kindSwapDB {
+			if h.kind.IsValue() || h.kind.isChainOp() || h.kind == kindDelete || h.kind == kindExpire || h.kind == kindFlushDB || h.kind == kindSwapDB {
 				if o.db >= ndb {
 					t.Fatalf("full scan: record for db %d", o.db)
 				}
@@ -246,6 +272,8 @@ type harness struct {
 	points      int // crash points checked
 	snapLoads   int // Opens of crash images that loaded a snapshot
 	compactions int
+	appends     int // AppendOp calls
+	chained     int // crash points whose recovered state has a non-empty chain
 	// pending crash images taken inside the running operation.
 	pending []*MemFS
 	hookP   float64 // probability of a crash image per FS operation
@@ -306,6 +334,12 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 		}
 	}()
 	got := dumpStore(t, s)
+	for _, d := range got.dbs {
+		if slices.ContainsFunc(slices.Collect(maps.Values(d)), func(v mval) bool { return v.ops != "" }) {
+			h.chained++
+			break
+		}
+	}
 	if *harnessVerbose {
 		names, _ := c.List(harnessDir)
 		meta, _ := readFile(c, harnessDir+"/"+metaName)
@@ -383,10 +417,35 @@ func (h *harness) do(i int) {
 	h.pending = h.pending[:0]
 	s := h.s
 	switch p := r.IntN(100); {
-	case p < 50:
+	case p < 38:
 		o = hop{kind: Kind(1 + r.IntN(5)), db: db, key: key, val: val(), exp: exp(), label: "set"}
 		err = s.DB(db).Set([]byte(o.key), o.kind, []byte(o.val), o.exp)
-	case p < 60:
+	case p < 56:
+		// An operation appended to a visible collection's chain.
+		var keys []string
+		for k, v := range h.cur.dbs[db] {
+			if v.kind.IsCollection() && visible(v) {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			return
+		}
+		slices.Sort(keys)
+		key = keys[r.IntN(len(keys))]
+		n := r.IntN(40)
+		if r.IntN(30) == 0 {
+			n = 1000 + r.IntN(4000) // past a segment
+		}
+		kind := h.cur.dbs[db][key].kind
+		o = hop{kind: opKind(kind), db: db, key: key, val: fmt.Sprintf("%d:%s", i, randBytes(r, n)), label: "append op"}
+		var cb int64
+		cb, err = s.DB(db).AppendOp([]byte(key), kind, []byte(o.val))
+		if err == nil && cb <= 0 {
+			t.Fatalf("op %d: AppendOp returned chainBytes %d", i, cb)
+		}
+		h.appends++
+	case p < 62:
 		o = hop{kind: kindDelete, db: db, key: key, label: "delete"}
 		_, err = s.DB(db).Delete([]byte(key))
 	case p < 70:
@@ -541,7 +600,7 @@ func TestCrashHarness(t *testing.T) {
 		sync SyncPolicy
 	}{{"sync=always", SyncAlways}, {"sync=no", SyncNo}} {
 		t.Run(pol.name, func(t *testing.T) {
-			points, ops, snaps, compactions := 0, 0, 0, 0
+			points, ops, snaps, compactions, appends, chained := 0, 0, 0, 0, 0, 0
 			for run := uint64(0); points < target; run++ {
 				h := &harness{
 					t:     t,
@@ -555,9 +614,14 @@ func TestCrashHarness(t *testing.T) {
 				points += h.points
 				snaps += h.snapLoads
 				compactions += h.compactions
+				appends += h.appends
+				chained += h.chained
 				ops += n
 			}
-			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot, %d compactions)", points, ops, snaps, compactions)
+			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot, %d compactions, %d AppendOps, %d recoveries with chains)", points, ops, snaps, compactions, appends, chained)
+			if appends == 0 || chained == 0 {
+				t.Fatal("no chain was recovered: the harness does not cover AppendOp")
+			}
 			if compactions == 0 {
 				t.Fatal("no compaction ran: the harness does not cover them")
 			}
