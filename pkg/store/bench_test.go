@@ -135,3 +135,58 @@ func TestGetSetDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendOp appends 32-byte operations to the chain of a
+// collection whose image is 1 KiB or 10 MiB: the cost is that of a
+// 32-byte record whatever the image size (no fold: the chain grows).
+func BenchmarkAppendOp(b *testing.B) {
+	for _, size := range []int{1 << 10, 10 << 20} {
+		b.Run(fmt.Sprintf("image=%dKiB/op=32B", size>>10), func(b *testing.B) {
+			s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			d := s.DB(0)
+			key := []byte("collection")
+			if err := d.Set(key, KindHash, make([]byte, size), 0); err != nil {
+				b.Fatal(err)
+			}
+			op := make([]byte, 32)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(op)))
+			for b.Loop() {
+				if _, err := d.AppendOp(key, KindHash, op); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetChain reads a 1 KiB image and a chain of 16 operations.
+func BenchmarkGetChain(b *testing.B) {
+	s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	d := s.DB(0)
+	key := []byte("collection")
+	if err := d.Set(key, KindList, make([]byte, 1024), 0); err != nil {
+		b.Fatal(err)
+	}
+	for range 16 {
+		if _, err := d.AppendOp(key, KindList, make([]byte, 32)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := 0
+	fn := func(image []byte, ops [][]byte) { n += len(image) + len(ops) }
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, ok, err := d.GetChain(key, fn); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
