@@ -14,7 +14,7 @@
 //	                  in this or another process); holds the owner's pid
 //	metadata.toon     TOON text, rewritten atomically (temp file, fsync, rename,
 //	                  fsync of the directory) at Open, at each rotation and at Close:
-//	                    format_version: 1
+//	                    format_version: 2      (1 before collection chains; read as is)
 //	                    clean_shutdown: false          (true only after Close)
 //	                    last_sequence: 1234
 //	                    next_id: 17
@@ -50,7 +50,8 @@
 // whole log. Keys and values are arbitrary bytes (a value up to
 // Options.MaxValueSize). kind 1..15 is a value kind (KindString, ...); 16 and
 // up are operations: delete, expire, flushdb, flushall, swapdb, id-put and
-// id-delete (see record.go). A record that does not fit the rest of the
+// id-delete, and 23..26 the operations of collection chains (see
+// Collections and record.go). A record that does not fit the rest of the
 // active segment goes to a new one; a record larger than SegmentSize gets a
 // segment of its own size. The 40-byte header plus padding is the per-record
 // overhead on disk.
@@ -126,7 +127,8 @@
 // position (segment, offset, sequence number), written at Close (before
 // clean_shutdown: true), every Options.SnapshotInterval and after
 // Options.SnapshotLogBytes of log. Writing one blocks writers only while
-// the tables' locations are copied (16 bytes per key, no record read);
+// the tables' locations are copied (16 bytes per key and 8 per chained
+// operation, no record read);
 // then a group sync makes the covered log durable, so a snapshot never
 // covers bytes a crash can lose, and the file (keys included, so loading
 // never touches the records) is streamed to a temporary file, fsynced,
@@ -179,7 +181,9 @@
 //     before Options.Now are left out (and dropped from the index at the
 //     switch); so are deletions, overwritten values and every operation
 //     record: an operation only affects older records, which are all in
-//     the prefix and resolved.
+//     the prefix and resolved. Collection operation records are the
+//     exception: they are copied, after their image, if they are still in
+//     the chain of a live key (see Collections).
 //  2. The switch, under snapMu and appendMu (writers wait; an fsync and a
 //     few renames): abort (errCompactAborted, nothing changed, retried
 //     later) if a SWAPDB was appended after the prefix (the copies'
@@ -198,7 +202,8 @@
 //     files). The outputs are mapped; then, holding every database lock
 //     and the id index's, the index entries that still point at a copied
 //     record are re-pointed (found by old location and hash; all found
-//     before any is changed, since new locations reuse old ids), the
+//     before any is changed, since new locations reuse old ids), and so
+//     are the chains (keyed by image location) and their operations, the
 //     segment set swapped, and metadata rewritten without first_segment.
 //     The flip costs O(live keys in the prefix) with readers blocked, and
 //     the list of moves costs 56 bytes per live record of the prefix
@@ -226,6 +231,70 @@
 // that some keys are expired; TestCompactConcurrent runs them against
 // concurrent writers and readers on the OS filesystem.
 //
+// # Collections
+//
+// A collection key (KindHash, KindList, KindSet, KindZSet) is a full IMAGE,
+// a value record written by DB.Set as for a string, followed by a CHAIN of
+// OPERATION records appended by DB.AppendOp, so that a write costs
+// O(size of the change) on disk. Images and operations are opaque bytes
+// to the store (pkg/types encodes and applies them). An operation record
+// (chain.go) has kind 23, 24, 25 or 26 for a hash, list, set or zset
+// operation, the key's database and key, expireAt 0, and the value
+//
+//	prevSeq u64 (little endian) | operation
+//
+// where prevSeq is the sequence number of the previous record of the
+// chain: the image for the first operation, else the previous operation.
+// The link is a sequence number, not a location, because sequence numbers
+// survive every rewrite of the log (compaction and Check's Fix copy
+// records with theirs, at other locations, and a chain may continue in
+// segments a compaction does not rewrite, whose records cannot be
+// changed). AppendOp returns chainBytes, the padded disk bytes of the
+// operations since the image; the caller folds (Set of a new image) when
+// it sees fit, which starts an empty chain and leaves the old image and
+// operations dead for compaction.
+//
+// In memory the key's slot keeps pointing at the IMAGE (so Get, Scan,
+// Range, RandomKey, Len, SetExpire, Delete, Flush, FlushAll and SwapDB
+// treat the key as one key of its value kind, with its expiry), and
+// DB.chains maps the image's location to the locations of its operation
+// records, in order (8 bytes per operation plus a map entry and a small
+// struct per chained key, on the Go heap: chains are bounded by the
+// caller's folding). A table's live bytes count image and operations.
+// DB.GetChain returns the image and the operations in order, aliasing the
+// mapping like Get; DB.Get returns only the image (collection readers
+// must use GetChain). A caller that renames, copies or moves a collection
+// reads it with GetChain and writes a folded image under the new key.
+//
+// Recovery replays an operation record by appending it to the chain of
+// its key if the key holds an image of the matching kind and the record's
+// prevSeq is the sequence number of that chain's newest record; otherwise
+// the record is ignored with a warning. In a log written by the store the
+// link always matches (a chain's records are appended in order and the
+// log is only ever cut at its end, so a torn tail loses a suffix of a
+// chain, never a middle record). It can fail only in a log that Check's
+// Fix salvaged: if Fix dropped a damaged operation, the later operations
+// of that chain (which link to it, directly or not) are ignored, so the
+// recovered chain is the image plus a prefix of its operations, never a
+// chain with a gap (TestFixDropsBrokenChain). Snapshots (format 2) store
+// each key's chain with its entry; a version 1 snapshot (no chains) is
+// still loaded. Compaction copies the operation records still in a live
+// chain, in log order after their image, and at the switch re-points the
+// chains (by image location) along with the slots; an expired key's chain
+// goes with its image.
+//
+// format_version 2 in metadata.toon marks logs that may hold operation
+// records: a build that reads only version 1 refuses the directory
+// instead of taking the new records for corruption (and Check's Fix of
+// such a build would drop them). Version 1 directories are read as they
+// are and marked version 2 by the next metadata rewrite (at Open).
+//
+// BenchmarkAppendOp (2-core VM, SyncNo, 32-byte operations, no fold):
+// about 400-550 ns per operation with a 1 KiB image and with a 10 MiB
+// image alike, no allocation but the chain's amortized growth;
+// BenchmarkGetChain (1 KiB image, 16 operations) about 160 ns, no
+// allocation.
+//
 // # Index
 //
 // One open-addressing table per database (index.go): 24-byte slots {hash,
@@ -251,13 +320,13 @@
 //
 // # Concurrency, lifetimes and lock order
 //
-// Writers (Set, Delete, SetExpire, Flush, FlushAll, SwapDB, Put, Delete of
-// an id) take Store.appendMu, append the record, then take the write lock
+// Writers (Set, AppendOp, Delete, SetExpire, Flush, FlushAll, SwapDB, Put,
+// Delete of an id) take Store.appendMu, append the record, then take the write lock
 // of the affected DB.mu (several in ascending database order for SwapDB and
 // FlushAll; idIndex.mu for the id API) to update the index. A table is only
 // mutated by holders of appendMu, so a writer reads it and builds a resized
 // copy without a database lock, and readers are blocked only for the
-// pointer swap. Readers (Get, Scan, Range, RandomKey, Len) take only a
+// pointer swap. Readers (Get, GetChain, Scan, Range, RandomKey, Len) take only a
 // DB.mu read lock and never wait for an fsync or for appendMu.
 //
 // Lock order (outermost first):
@@ -266,7 +335,8 @@
 //	Store.appendMu
 //	DB.mu of databases in ascending order, then idIndex.mu
 //
-// A slice returned by Get (Entry.Value, an id's value) aliases the mapping
+// A slice returned by Get (Entry.Value, an id's value) or passed by
+// GetChain (the image and each operation) aliases the mapping
 // and stays valid until Close, which unmaps after waiting for readers that
 // are inside the store, or until Options.RetireGrace after a compaction
 // replaced its segment, whichever comes first. Callers must not write to
@@ -304,7 +374,8 @@
 // random subset of the pages written since (CrashOptions).
 //
 // The crash-consistency harness (harness_test.go) runs randomized
-// workloads (sets of every value kind, overwrites, deletes, expiries,
+// workloads (sets of every value kind, operations appended to collection
+// chains, overwrites (folds), deletes, expiries,
 // flushdb, flushall, swapdb, id puts and deletes, rotations, records
 // larger than a segment, clean Close and reopen) on a MemFS and takes
 // crash images between operations and inside them (from the MemFS hook:
@@ -323,6 +394,5 @@
 // everysec syncer runs the same group sync, and is left out because
 // MemFS.Sync must not race with writes through a mapping).
 //
-// Not yet implemented (DESIGN.md): collection records. (tstd check and
-// check --fix are the CLI's, on top of Check.)
+// tstd check and check --fix are the CLI's, on top of Check.
 package store

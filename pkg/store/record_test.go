@@ -14,6 +14,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{"empty", recHeader{seq: 1, kind: KindString}, nil, nil},
 		{"aligned", recHeader{seq: 2, db: 3, kind: KindSet, expireAt: -5}, []byte("12345678"), nil},
 		{"padded", recHeader{seq: 1 << 60, db: 1 << 31, kind: kindSwapDB, expireAt: 1 << 62}, []byte("k"), []byte("\x00\r\n")},
+		{"operation", recHeader{seq: 9, db: 2, kind: kindOpZSet}, []byte("z"), []byte("\x08\x00\x00\x00\x00\x00\x00\x00op")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,6 +43,26 @@ func TestRecordRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeOpWithoutLink: an operation record needs its 8-byte link.
+func TestDecodeOpWithoutLink(t *testing.T) {
+	for _, k := range []Kind{kindOpHash, kindOpList, kindOpSet, kindOpZSet} {
+		_, size := recordLen(1, 7)
+		buf := make([]byte, size)
+		encodeRecord(buf, recHeader{seq: 1, kind: k}, []byte("k"), make([]byte, 7))
+		if _, _, _, _, st, why := decodeRecord(buf); st != recInvalid || why != "operation record without its link" {
+			t.Fatalf("kind %d: status %d %q, want invalid", k, st, why)
+		}
+	}
+	if _, _, _, _, st, _ := decodeRecord(func() []byte {
+		_, size := recordLen(1, 0)
+		buf := make([]byte, size)
+		encodeRecord(buf, recHeader{seq: 1, kind: maxOpKind + 1}, []byte("k"), nil)
+		return buf
+	}()); st != recInvalid {
+		t.Fatalf("kind %d accepted", maxOpKind+1)
 	}
 }
 
