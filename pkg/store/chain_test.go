@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -546,5 +547,72 @@ func TestCompactConcurrentChains(t *testing.T) {
 	closeT(t, s)
 	if rep := checkT(t, OSFS(), dir, false); len(rep.Problems) != 0 {
 		t.Fatalf("Check: %v", rep.Problems)
+	}
+}
+
+// TestFormatVersion1 opens a directory as a version 1 build left it
+// (format_version: 1, a version 1 snapshot without chains): it loads, and
+// the metadata is rewritten as version 2.
+func TestFormatVersion1(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 4096}
+	s := openT(t, "/d", opts)
+	for i := range 20 {
+		mustSet(t, s.DB(i%3), fmt.Sprint("k", i), fmt.Sprint("v", i), int64(i))
+	}
+	closeT(t, s)
+	meta, err := readFile(fs, "/d/"+metaName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeT := func(name string, b []byte) {
+		t.Helper()
+		f, err := fs.OpenFile("/d/"+name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt(b, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	writeT(metaName, bytes.Replace(meta, []byte("format_version: 2\n"), []byte("format_version: 1\n"), 1))
+	// Rewrite index.toon as version 1: entries without the nops field.
+	snap, err := readFile(fs, "/d/"+snapName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	v1 := append([]byte(nil), snap[:snapHeaderSize]...)
+	le.PutUint32(v1[8:], 1)
+	p := snapHeaderSize
+	for range le.Uint32(snap[12:]) {
+		n := le.Uint64(snap[p:])
+		v1 = append(v1, snap[p:p+8]...)
+		p += 8
+		for range n {
+			klen := int(le.Uint32(snap[p+16:]))
+			if le.Uint32(snap[p+24:]) != 0 {
+				t.Fatal("a chain in a store without collections")
+			}
+			v1 = append(v1, snap[p:p+24]...)
+			v1 = append(v1, snap[p+28:p+28+klen]...)
+			p += 28 + klen
+		}
+	}
+	v1 = append(v1, snap[p:len(snap)-4]...) // the ids
+	v1 = le.AppendUint32(v1, crc32c(v1))
+	writeT(snapName, v1)
+	s = openT(t, "/d", opts)
+	defer closeT(t, s)
+	if !s.Stats().LoadedSnapshot {
+		t.Fatal("the version 1 snapshot was not loaded")
+	}
+	for i := range 20 {
+		wantGet(t, s.DB(i%3), fmt.Sprint("k", i), fmt.Sprint("v", i), int64(i))
+	}
+	m, err := readMetadata(fs, "/d")
+	if err != nil || m.formatVersion != metaFormatVersion {
+		t.Fatalf("metadata after Open: %+v %v", m, err)
 	}
 }
