@@ -3,7 +3,6 @@ package command
 import (
 	"bytes"
 	"strings"
-	"time"
 )
 
 // Execute runs one command and appends its reply to out, which it returns.
@@ -40,7 +39,7 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		return x.Out
 	}
 	x.Cmd = cmd
-	c.noteCmd(cmd.Name, time.Now().UnixMilli())
+	c.noteCmd(cmd.Name, s.nowMs())
 	cmd.Run(x)
 	c.publish()
 	out = x.Out

@@ -152,6 +152,7 @@ type Server struct {
 	nextID  atomic.Uint64
 
 	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
+	clockMs  atomic.Int64 // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
 
 	table map[string]*Command
@@ -232,6 +233,21 @@ func (s *Server) KillClient(c *Client) {
 	if c.Kill != nil {
 		c.Kill()
 	}
+}
+
+// Tick sets the coarse clock that Execute stamps commands with (a client's
+// last-interaction time: CLIENT LIST idle=, the idle timeout, both in
+// seconds), as Redis caches its time per event loop iteration: the event
+// loop's ticker calls it at least every 100 ms, which saves a clock read per
+// command. Safe from any goroutine.
+func (s *Server) Tick() { s.clockMs.Store(time.Now().UnixMilli()) }
+
+// nowMs is the coarse clock, or the system clock if Tick was never called.
+func (s *Server) nowMs() int64 {
+	if ms := s.clockMs.Load(); ms != 0 {
+		return ms
+	}
+	return time.Now().UnixMilli()
 }
 
 // NewClient returns a client with a fresh ID, RESP2, database 0. As in
