@@ -12,14 +12,23 @@ import (
 
 // Value is a decoded value of one key.
 //
-// Ownership: once a Value has been passed to Tx.Set, its byte slices belong
-// to the cache and are never modified again (writers replace, never mutate),
-// so a Value returned by Tx.Get stays valid and unchanged after Unlock.
+// Ownership of strings: once a Value has been passed to Tx.Set, its byte
+// slices belong to the cache and are never modified again (writers
+// replace, never mutate), so a string Value returned by Tx.Get stays valid
+// and unchanged after Unlock.
+//
+// Ownership of collections: Obj (a *types.Hash for KindHash) is the
+// decoded collection, shared with the cache and mutated in place by the Tx
+// that holds its shard (see Tx.AppendOp). It is valid only while that
+// shard is held: a command reads or changes it between Lock and Unlock and
+// copies out what it replies after Unlock.
 type Value struct {
 	Kind     store.Kind
 	ExpireAt int64  // absolute Unix ms; 0 = no expiry
 	Str      []byte // KindString: the bytes
-	// Collections (hash, list, set, zset) add a field here in a later version.
+	Obj      any    // collections: the decoded object (*types.Hash)
+
+	img int64 // collections: bytes of the image the store holds (fold policy)
 }
 
 // Options configure Open. Zero fields take defaults.

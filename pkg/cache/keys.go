@@ -33,8 +33,12 @@ func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
 		t.c.expireKey(s, db, key, k)
 		return Value{}, false, nil
 	}
-	v, err = decode(key, e)
-	if err != nil {
+	if e.Kind.IsCollection() {
+		v, ok, err = t.c.loadCollection(db, key)
+		if err != nil || !ok {
+			return Value{}, false, err
+		}
+	} else if v, err = decode(key, e); err != nil {
 		return Value{}, false, err
 	}
 	s.put(k, v)
@@ -64,6 +68,12 @@ func (t *Tx) Meta(db int, key []byte) (kind store.Kind, expireAt int64, ok bool)
 // nothing changed. A zero v.Kind means store.KindString. An ExpireAt
 // already past is stored as given: the key is expired on its next read.
 //
+// For a collection kind, v.Obj (*types.Hash, *types.Set, *types.List or
+// *types.ZSet; nil for an empty one) is encoded into a fresh image (an
+// empty chain); the cache never keeps v.Obj itself
+// (a cached copy is decoded again from the image), so the caller may keep
+// using it, and RENAME may pass the Value of another key. O(size of v).
+//
 // Writes go around the cache: a decoded copy that is already cached is
 // replaced by v, but a key that is not cached is not inserted (it enters
 // the cache when it is read). A bulk load of new keys therefore costs the
@@ -83,6 +93,9 @@ func (t *Tx) set(db int, key []byte, v Value, copyStr bool) error {
 	s := t.shard(key)
 	if v.Kind == 0 {
 		v.Kind = store.KindString
+	}
+	if v.Kind.IsCollection() {
+		return t.setCollection(s, db, key, v)
 	}
 	if err := t.c.s.DB(db).Set(key, v.Kind, v.Str, v.ExpireAt); err != nil {
 		return err
@@ -180,8 +193,8 @@ func (c *Cache) expireKey(s *shard, db int, key []byte, k entryKey) bool {
 }
 
 // decode turns a store entry into a Value owning its bytes: e.Value aliases
-// the store's mapping, so it is copied. Collections, when they land, are
-// decoded here. key is for the error only.
+// the store's mapping, so it is copied. Collections are decoded by
+// loadCollection instead. key is for the error only.
 func decode(key []byte, e store.Entry) (Value, error) {
 	if e.Kind == 0 || e.Kind >= 16 {
 		return Value{}, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)

@@ -41,7 +41,7 @@ type shard struct {
 }
 
 func entrySize(key string, v *Value) int64 {
-	return int64(len(key)+len(v.Str)) + entryOverhead
+	return int64(len(key)+len(v.Str)) + v.img + entryOverhead
 }
 
 func (s *shard) init(capacity int, maxBytes int64) {

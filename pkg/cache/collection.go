@@ -1,0 +1,166 @@
+package cache
+
+import (
+	"fmt"
+
+	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
+	"go.uber.org/zap"
+)
+
+// FoldFloor is the least number of chained operation bytes at which
+// AppendOp folds a collection's chain into a new image: below it a chain
+// is never folded, above it a chain is folded as soon as it outgrows the
+// image. The bytes of a collection on disk thus stay below about twice
+// its image plus FoldFloor, and a write costs O(size of the change)
+// amortized (a fold of an image of n bytes follows at least n bytes of
+// operations).
+const FoldFloor = 4 << 10
+
+// loadCollection reads a collection key with its chain and decodes it: the
+// image, then each operation applied in order. ok is false if the key is
+// gone. Errors report store I/O or corruption (a malformed image or
+// operation, an unsupported kind). The caller holds key's shard.
+func (c *Cache) loadCollection(db int, key []byte) (v Value, ok bool, err error) {
+	var derr error
+	var obj any
+	var img int64
+	kind, expireAt, ok, err := c.s.DB(db).GetChain(key, func(image []byte, ops [][]byte) {
+		img = int64(len(image))
+		obj, derr = decodeCollection(image, ops)
+	})
+	if err != nil || !ok {
+		return Value{}, false, err
+	}
+	if derr != nil {
+		return Value{}, false, fmt.Errorf("cache: key %q: %w", key, derr)
+	}
+	return Value{Kind: kind, ExpireAt: expireAt, Obj: obj, img: img}, true, nil
+}
+
+// collection is what the decoded collections of pkg/types have in common.
+type collection interface {
+	AppendImage(dst []byte) []byte
+	Apply(op []byte) error
+}
+
+// decodeCollection decodes an image and replays ops on it. The kind is
+// read from the image itself.
+func decodeCollection(image []byte, ops [][]byte) (any, error) {
+	k, err := types.PeekKind(image)
+	if err != nil {
+		return nil, err
+	}
+	var obj collection
+	switch k {
+	case types.KindHash:
+		obj, err = types.DecodeHash(image)
+	case types.KindSet:
+		obj, err = types.DecodeSet(image)
+	case types.KindList:
+		obj, err = types.DecodeList(image)
+	case types.KindZSet:
+		obj, err = types.DecodeZSet(image)
+	default:
+		return nil, fmt.Errorf("%w: collection kind %v is not supported", store.ErrCorrupt, k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range ops {
+		if err := obj.Apply(op); err != nil {
+			return nil, err
+		}
+	}
+	return obj, nil
+}
+
+// appendImage encodes a collection object of kind; a nil obj stands for
+// an empty collection of kind. It panics on an object that does not match
+// kind: a caller bug.
+func appendImage(dst []byte, kind store.Kind, obj any) []byte {
+	if obj == nil {
+		switch kind {
+		case store.KindHash:
+			obj = &types.Hash{}
+		case store.KindSet:
+			obj = &types.Set{}
+		case store.KindList:
+			obj = &types.List{}
+		case store.KindZSet:
+			obj = &types.ZSet{}
+		}
+	}
+	ok := false
+	switch obj.(type) {
+	case *types.Hash:
+		ok = kind == store.KindHash
+	case *types.Set:
+		ok = kind == store.KindSet
+	case *types.List:
+		ok = kind == store.KindList
+	case *types.ZSet:
+		ok = kind == store.KindZSet
+	}
+	if !ok {
+		panic(fmt.Sprintf("cache: a %T is not a collection of kind %d", obj, kind))
+	}
+	return obj.(collection).AppendImage(dst)
+}
+
+// setCollection is Set for a collection Value: it writes a fresh image
+// of v.Obj and, if key is cached, caches a copy decoded from that image.
+func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
+	image := appendImage(nil, v.Kind, v.Obj)
+	if err := t.c.s.DB(db).Set(key, v.Kind, image, v.ExpireAt); err != nil {
+		return err
+	}
+	k := entryKey{db: db, key: noCopyString(key)}
+	if _, cached := s.lru.Peek(k); !cached {
+		return nil
+	}
+	obj, err := decodeCollection(image, nil)
+	if err != nil { // cannot happen for an image just encoded; drop the copy
+		s.remove(k)
+		return nil
+	}
+	s.put(k, Value{Kind: v.Kind, ExpireAt: v.ExpireAt, Obj: obj, img: int64(len(image))})
+	return nil
+}
+
+// AppendOp records a change of the collection key in db: v is the Value
+// Tx.Get returned for key in this Tx, whose Obj the caller has already
+// changed in place, and op the matching operation record (pkg/types'
+// AppendOp constructors). The store gets op appended to the key's chain
+// (O(len(op))); when the chain's bytes exceed both the image's and
+// FoldFloor, a fresh image of v.Obj is written instead of the old image and
+// chain (the fold), with the key's expiry.
+//
+// A change that empties a collection must not come here: the caller
+// deletes the key (Tx.Delete), since Redis has no empty collections.
+//
+// If the store refuses op, the decoded copy is dropped (the next read
+// decodes the store's state, without the change) and the error returned:
+// the caller must treat v.Obj as stale. A failed fold is only logged: the
+// chain holds the change.
+func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
+	s := t.shard(key)
+	k := entryKey{db: db, key: noCopyString(key)}
+	d := t.c.s.DB(db)
+	chain, err := d.AppendOp(key, v.Kind, op)
+	if err != nil {
+		s.remove(k)
+		return err
+	}
+	if chain <= FoldFloor || chain <= v.img {
+		return nil
+	}
+	image := appendImage(nil, v.Kind, v.Obj)
+	if err := d.Set(key, v.Kind, image, v.ExpireAt); err != nil {
+		t.c.log.Warn("cache: folding a collection", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
+		return nil
+	}
+	v.img = int64(len(image))
+	s.put(k, v) // cached or evicted within this Tx, v is current
+	return nil
+}

@@ -1,0 +1,227 @@
+package cache
+
+import (
+	"fmt"
+	"maps"
+	"testing"
+
+	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
+)
+
+// hashOp applies one HSET (del false) or HDEL of field to the hash key
+// through the cache, as the hash commands do: Get, mutate, AppendOp;
+// create with Set, delete the key when emptied.
+func hashOp(t testing.TB, c *Cache, db int, k []byte, del bool, field, value []byte) {
+	t.Helper()
+	tx := c.Lock(k)
+	defer tx.Unlock()
+	v, ok, err := tx.Get(db, k)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", k, err)
+	}
+	if !ok {
+		if del {
+			return
+		}
+		h := &types.Hash{}
+		h.Set(field, value)
+		if err := tx.Set(db, k, Value{Kind: store.KindHash, Obj: h}); err != nil {
+			t.Fatalf("Set(%q): %v", k, err)
+		}
+		return
+	}
+	h := v.Obj.(*types.Hash)
+	var op []byte
+	if del {
+		if !h.Delete(field) {
+			return
+		}
+		if h.Len() == 0 {
+			if _, err := tx.Delete(db, k); err != nil {
+				t.Fatalf("Delete(%q): %v", k, err)
+			}
+			return
+		}
+		op = types.AppendOpHashDelete(nil, field)
+	} else {
+		h.Set(field, value)
+		op = types.AppendOpHashSet(nil, field, value)
+	}
+	if err := tx.AppendOp(db, k, v, op); err != nil {
+		t.Fatalf("AppendOp(%q): %v", k, err)
+	}
+}
+
+// hashMap returns the hash at k as a map (nil if absent).
+func hashMap(t testing.TB, c *Cache, db int, k []byte) map[string]string {
+	t.Helper()
+	tx := c.Lock(k)
+	defer tx.Unlock()
+	v, ok, err := tx.Get(db, k)
+	if err != nil {
+		t.Fatalf("Get(%q): %v", k, err)
+	}
+	if !ok {
+		return nil
+	}
+	if v.Kind != store.KindHash {
+		t.Fatalf("Get(%q) kind %d, want hash", k, v.Kind)
+	}
+	m := map[string]string{}
+	v.Obj.(*types.Hash).All(func(f, val string) bool { m[f] = val; return true })
+	return m
+}
+
+// chainOpBytes returns the image size and the summed op bytes of k.
+func chainOpBytes(t testing.TB, c *Cache, db int, k []byte) (img, ops int) {
+	t.Helper()
+	_, _, ok, err := c.Store().DB(db).GetChain(k, func(image []byte, o [][]byte) {
+		img = len(image)
+		for _, b := range o {
+			ops += len(b)
+		}
+	})
+	if err != nil || !ok {
+		t.Fatalf("GetChain(%q): ok %v err %v", k, ok, err)
+	}
+	return img, ops
+}
+
+func TestHashPersistsAcrossReopen(t *testing.T) {
+	dir := t.TempDir()
+	c := openTest(t, dir, Options{NoActiveExpiry: true, Capacity: 4})
+	k := []byte("h")
+	want := map[string]string{}
+	for i := range 3000 {
+		f := fmt.Appendf(nil, "f%d", i%700)
+		if i%5 == 4 {
+			hashOp(t, c, 0, k, true, f, nil)
+			delete(want, string(f))
+			continue
+		}
+		v := fmt.Appendf(nil, "v%d\x00\xff", i)
+		hashOp(t, c, 0, k, false, f, v)
+		want[string(f)] = string(v)
+		if i%97 == 0 { // evict sometimes: the next op reloads
+			for j := range 8 {
+				mustSet(t, c, 0, key(j), val(j), 0)
+				get(t, c, 0, key(j))
+			}
+		}
+		img, ops := chainOpBytes(t, c, 0, k)
+		if ops > max(FoldFloor, img) {
+			t.Fatalf("op %d: chain of %d op bytes over an image of %d", i, ops, img)
+		}
+	}
+	if got := hashMap(t, c, 0, k); !maps.Equal(got, want) {
+		t.Fatalf("before reopen: %d fields, want %d", len(got), len(want))
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = openTest(t, dir, Options{NoActiveExpiry: true})
+	if got := hashMap(t, c, 0, k); !maps.Equal(got, want) {
+		t.Fatalf("after reopen: %d fields, want %d", len(got), len(want))
+	}
+}
+
+func TestHashEvictionReload(t *testing.T) {
+	c := openTest(t, "", Options{NoActiveExpiry: true, Capacity: 1, Shards: 1})
+	k := []byte("h")
+	for i := range 50 {
+		hashOp(t, c, 0, k, false, fmt.Appendf(nil, "f%d", i), fmt.Appendf(nil, "%d", i))
+	}
+	hashOp(t, c, 0, k, true, []byte("f3"), nil)
+	before := hashMap(t, c, 0, k)
+	mustSet(t, c, 0, []byte("other"), []byte("x"), 0)
+	get(t, c, 0, []byte("other")) // evicts h (capacity 1)
+	if st := c.Stats(); st.Evictions == 0 {
+		t.Fatalf("no eviction: %+v", st)
+	}
+	if after := hashMap(t, c, 0, k); !maps.Equal(before, after) || len(after) != 49 {
+		t.Fatalf("after reload %d fields, before %d", len(after), len(before))
+	}
+}
+
+func TestHashEmptyDeletesKeyAndExpire(t *testing.T) {
+	clk := newClock()
+	c := openTest(t, "", Options{NoActiveExpiry: true, Now: clk.Now})
+	k := []byte("h")
+	hashOp(t, c, 0, k, false, []byte("a"), []byte("1"))
+	hashOp(t, c, 0, k, false, []byte("b"), []byte("2"))
+	hashOp(t, c, 0, k, true, []byte("a"), nil)
+	hashOp(t, c, 0, k, true, []byte("b"), nil)
+	if m := hashMap(t, c, 0, k); m != nil {
+		t.Fatalf("emptied hash still there: %v", m)
+	}
+	hashOp(t, c, 0, k, false, []byte("a"), []byte("1"))
+	hashOp(t, c, 0, k, false, []byte("b"), []byte("2"))
+	tx := c.Lock(k)
+	if ok, err := tx.Expire(0, k, clk.Now()+1000); !ok || err != nil {
+		t.Fatalf("Expire: %v %v", ok, err)
+	}
+	tx.Unlock()
+	hashOp(t, c, 0, k, false, []byte("c"), []byte("3"))
+	if m := hashMap(t, c, 0, k); len(m) != 3 {
+		t.Fatalf("got %v", m)
+	}
+	clk.Advance(1000)
+	if m := hashMap(t, c, 0, k); m != nil {
+		t.Fatalf("expired hash still there: %v", m)
+	}
+	// SwapDB and FlushDB with a chained key.
+	hashOp(t, c, 1, k, false, []byte("a"), []byte("1"))
+	hashOp(t, c, 1, k, false, []byte("b"), []byte("2"))
+	if err := c.SwapDB(0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if m := hashMap(t, c, 0, k); len(m) != 2 || hashMap(t, c, 1, k) != nil {
+		t.Fatalf("after SwapDB: %v", m)
+	}
+	if err := c.FlushDB(0); err != nil {
+		t.Fatal(err)
+	}
+	if m := hashMap(t, c, 0, k); m != nil {
+		t.Fatalf("after FlushDB: %v", m)
+	}
+}
+
+func TestHashSetCopiesObject(t *testing.T) {
+	c := openTest(t, "", Options{NoActiveExpiry: true})
+	src, dst := []byte("src"), []byte("dst")
+	hashOp(t, c, 0, src, false, []byte("a"), []byte("1"))
+	hashOp(t, c, 0, dst, false, []byte("x"), []byte("y"))
+	hashMap(t, c, 0, dst) // cache dst
+	tx := c.LockKeys([][]byte{src, dst})
+	v, _, _ := tx.Get(0, src)
+	if err := tx.Set(0, dst, v); err != nil { // RENAME's way
+		t.Fatal(err)
+	}
+	tx.Unlock()
+	hashOp(t, c, 0, src, false, []byte("b"), []byte("2"))
+	if m := hashMap(t, c, 0, dst); len(m) != 1 || m["a"] != "1" {
+		t.Fatalf("dst shares src's object: %v", m)
+	}
+}
+
+func TestHashAppendOpAllocs(t *testing.T) {
+	c := openTest(t, "", Options{NoActiveExpiry: true})
+	k := []byte("h")
+	hashOp(t, c, 0, k, false, []byte("a"), []byte("1"))
+	op := types.AppendOpHashSet(nil, []byte("a"), []byte("2"))
+	allocs := testing.AllocsPerRun(200, func() {
+		tx := c.Lock(k)
+		v, _, _ := tx.Get(0, k)
+		v.Obj.(*types.Hash).SetString("a", "2")
+		if err := tx.AppendOp(0, k, v, op); err != nil {
+			t.Fatal(err)
+		}
+		tx.Unlock()
+	})
+	// A fold every few hundred ops allocates an image; the hit path and
+	// the append itself do not allocate.
+	if allocs > 2 {
+		t.Fatalf("%.1f allocations per hash update", allocs)
+	}
+}
