@@ -1,8 +1,6 @@
 package clients
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/toonstore/toonstore/internal/redistest"
 	"github.com/toonstore/toonstore/pkg/server"
 )
 
@@ -95,82 +94,13 @@ func lookTool(t *testing.T, name, hint string) string {
 	return p
 }
 
-// freePort returns a loopback port that was free a moment ago; startRedis
-// retries when another process takes it first.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startRedis starts a redis-server with no persistence on a free loopback
-// port, waits until it answers PING, and kills it in t.Cleanup.
+// port (internal/redistest: skips or, with TSTD_REQUIRE_REDIS=1, fails when
+// redis-server is missing), killed in t.Cleanup.
 func startRedis(t *testing.T) target {
 	t.Helper()
-	bin := lookTool(t, "redis-server", "apt-get install redis-server")
-	var lastErr error
-	for range 3 {
-		tg, err := tryStartRedis(t, bin)
-		if err == nil {
-			return tg
-		}
-		lastErr = err
-	}
-	t.Fatalf("start redis-server: %v", lastErr)
-	return target{}
-}
-
-func tryStartRedis(t *testing.T, bin string) (target, error) {
-	t.Helper()
-	port := freePort(t)
-	var log bytes.Buffer
-	cmd := exec.Command(bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir())
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		return target{}, fmt.Errorf("exec %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() { _ = cmd.Process.Kill(); <-exited }
-	tg := target{Kind: kindRedis, Host: "127.0.0.1", Port: port}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case <-exited:
-			return target{}, fmt.Errorf("redis-server exited on port %d: %s", port, log.String())
-		default:
-		}
-		if pingOK(tg.Addr()) {
-			t.Cleanup(stop)
-			return tg, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return target{}, fmt.Errorf("redis-server on port %d did not answer PING in 10s: %s", port, log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// pingOK reports whether addr answers PING with +PONG within a second.
-func pingOK(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
+	rs := redistest.Start(t, redistest.Options{})
+	return target{Kind: kindRedis, Host: "127.0.0.1", Port: rs.Port}
 }
 
 // testCtx returns a context that ends after d or when t ends.
