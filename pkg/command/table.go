@@ -10,6 +10,7 @@ func buildTable() map[string]*Command {
 		keyCommands(),
 		connectionCommands(),
 		serverCommands(),
+		hashCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

@@ -1,0 +1,569 @@
+package command
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+	"github.com/toonstore/toonstore/pkg/glob"
+	"github.com/toonstore/toonstore/pkg/protocol"
+	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
+)
+
+// The hash commands, with Redis 7.0's semantics (t_hash.c): arguments are
+// validated in Redis's order, replies and errors are Redis's.
+//
+// A hash is a cache.Value of KindHash whose Obj is a *types.Hash, valid
+// while the key's shard is held: read commands reply under the lock, write
+// commands change the object in place and record the change with
+// Tx.AppendOp (O(size of the change) on disk), or write a first image with
+// Tx.Set when they create the key. A hash emptied by HDEL is deleted.
+
+func hashCommands() []*Command {
+	return []*Command{
+		{Name: "hset", Run: cmdHSet},
+		{Name: "hmset", Run: cmdHSet},
+		{Name: "hsetnx", Run: cmdHSetNX},
+		{Name: "hget", Run: cmdHGet},
+		{Name: "hmget", Run: cmdHMGet},
+		{Name: "hdel", Run: cmdHDel},
+		{Name: "hexists", Run: cmdHExists},
+		{Name: "hlen", Run: cmdHLen},
+		{Name: "hstrlen", Run: cmdHStrlen},
+		{Name: "hkeys", Run: cmdHKeys},
+		{Name: "hvals", Run: cmdHVals},
+		{Name: "hgetall", Run: cmdHGetAll},
+		{Name: "hincrby", Run: cmdHIncrBy},
+		{Name: "hincrbyfloat", Run: cmdHIncrByFloat},
+		{Name: "hrandfield", Run: cmdHRandField},
+		{Name: "hscan", Run: cmdHScan},
+	}
+}
+
+// hashScanSmall is the size up to which HSCAN returns a whole hash in one
+// call with cursor 0, as Redis does for its listpack-encoded hashes
+// (hash-max-listpack-entries).
+const hashScanSmall = 128
+
+// hashGet looks key up for a hash command with tx held: it returns the
+// hash (nil if the key is absent). On a store error or a key of another
+// type it unlocks tx, replies and reports done. read counts the lookup in
+// keyspace_hits/misses.
+func hashGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, h *types.Hash, done bool) {
+	v, found, err := tx.Get(x.C.DB, key)
+	if err != nil {
+		tx.Unlock()
+		keyReplyErr(x, err)
+		return v, nil, true
+	}
+	if read {
+		keyStat(x, found)
+	}
+	if !found {
+		return v, nil, false
+	}
+	if v.Kind != store.KindHash {
+		tx.Unlock()
+		x.ErrWrongType()
+		return v, nil, true
+	}
+	return v, v.Obj.(*types.Hash), false
+}
+
+// hashSave records a change made to h, the hash of key: a new key (h not
+// from v) gets its first image, an existing one the operation op. It
+// unlocks tx and reports whether the write succeeded (else it replied the
+// error).
+func hashSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, created bool, h *types.Hash, op []byte) bool {
+	var err error
+	if created {
+		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindHash, Obj: h})
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	return keyUnlock(x, tx, err)
+}
+
+// HSET key field value [field value ...], and HMSET (which replies OK).
+func cmdHSet(x *Ctx) {
+	args := x.Args
+	if len(args)%2 == 1 {
+		x.ErrArity()
+		return
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	v, h, done := hashGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	created := h == nil
+	if created {
+		h = &types.Hash{}
+	}
+	added := 0
+	for i := 2; i < len(args); i += 2 {
+		if h.Set(args[i], args[i+1]) {
+			added++
+		}
+	}
+	var op []byte
+	if !created {
+		op = types.AppendOpHashSet(nil, args[2:]...)
+	}
+	if !hashSave(x, &tx, key, v, created, h, op) {
+		return
+	}
+	if x.Cmd.Name == "hmset" {
+		x.OK()
+	} else {
+		x.Int(int64(added))
+	}
+}
+
+// HSETNX key field value
+func cmdHSetNX(x *Ctx) {
+	key, f, val := x.Args[1], x.Args[2], x.Args[3]
+	tx := x.S.Cache.Lock(key)
+	v, h, done := hashGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if h != nil && h.Has(f) {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	created := h == nil
+	if created {
+		h = &types.Hash{}
+	}
+	h.Set(f, val)
+	var op []byte
+	if !created {
+		op = types.AppendOpHashSet(nil, f, val)
+	}
+	if hashSave(x, &tx, key, v, created, h, op) {
+		x.Int(1)
+	}
+}
+
+// HGET key field
+func cmdHGet(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, h, done := hashGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	if h == nil {
+		tx.Unlock()
+		x.Null()
+		return
+	}
+	s, ok := h.Get(x.Args[2])
+	tx.Unlock() // the strings of a Hash are immutable
+	if ok {
+		x.BulkString(s)
+	} else {
+		x.Null()
+	}
+}
+
+// HMGET key field [field ...]
+func cmdHMGet(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, h, done := hashGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	fields := x.Args[2:]
+	x.Array(len(fields))
+	for _, f := range fields {
+		if h == nil {
+			x.Null()
+		} else if s, ok := h.Get(f); ok {
+			x.BulkString(s)
+		} else {
+			x.Null()
+		}
+	}
+	tx.Unlock()
+}
+
+// HDEL key field [field ...]
+func cmdHDel(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, h, done := hashGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if h == nil {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var op []byte
+	deleted := 0
+	for _, f := range x.Args[2:] {
+		if h.Delete(f) {
+			if deleted == 0 {
+				op = types.AppendOpHashDelete(nil)
+			}
+			op = types.AppendItem(op, f)
+			deleted++
+		}
+	}
+	if deleted == 0 {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var err error
+	if h.Len() == 0 {
+		_, err = tx.Delete(x.C.DB, key)
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	if keyUnlock(x, &tx, err) {
+		x.Int(int64(deleted))
+	}
+}
+
+// hashRead is the common shape of the read commands that reply zero for a
+// missing key: it locks key, looks up the hash and calls fn with it (nil
+// for a missing key) while the shard is held, then unlocks.
+func hashRead(x *Ctx, fn func(h *types.Hash)) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, h, done := hashGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	fn(h)
+	tx.Unlock()
+}
+
+// HEXISTS key field
+func cmdHExists(x *Ctx) {
+	hashRead(x, func(h *types.Hash) {
+		x.Int(b2i(h != nil && h.Has(x.Args[2])))
+	})
+}
+
+// HLEN key
+func cmdHLen(x *Ctx) {
+	hashRead(x, func(h *types.Hash) {
+		n := 0
+		if h != nil {
+			n = h.Len()
+		}
+		x.Int(int64(n))
+	})
+}
+
+// HSTRLEN key field
+func cmdHStrlen(x *Ctx) {
+	hashRead(x, func(h *types.Hash) {
+		n := 0
+		if h != nil {
+			s, _ := h.Get(x.Args[2])
+			n = len(s)
+		}
+		x.Int(int64(n))
+	})
+}
+
+// hashAll replies every field (keys), value (vals) or both, in insertion
+// order: an array, or a map for HGETALL in RESP3.
+func hashAll(x *Ctx, keys, vals bool) {
+	hashRead(x, func(h *types.Hash) {
+		n := 0
+		if h != nil {
+			n = h.Len()
+		}
+		if keys && vals {
+			x.Map(n)
+		} else {
+			x.Array(n)
+		}
+		if h == nil {
+			return
+		}
+		h.All(func(f, v string) bool {
+			if keys {
+				x.BulkString(f)
+			}
+			if vals {
+				x.BulkString(v)
+			}
+			return true
+		})
+	})
+}
+
+// HKEYS key
+func cmdHKeys(x *Ctx) { hashAll(x, true, false) }
+
+// HVALS key
+func cmdHVals(x *Ctx) { hashAll(x, false, true) }
+
+// HGETALL key
+func cmdHGetAll(x *Ctx) { hashAll(x, true, true) }
+
+// HINCRBY key field increment
+func cmdHIncrBy(x *Ctx) {
+	incr, ok := ParseInt(x.Args[3])
+	if !ok {
+		x.ErrNotInteger()
+		return
+	}
+	key, f := x.Args[1], x.Args[2]
+	tx := x.S.Cache.Lock(key)
+	v, h, done := hashGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	var old int64
+	if h != nil {
+		if s, found := h.Get(f); found {
+			if old, ok = ParseInt([]byte(s)); !ok {
+				tx.Unlock()
+				x.Error("ERR hash value is not an integer")
+				return
+			}
+		}
+	}
+	if (incr < 0 && old < 0 && incr < math.MinInt64-old) ||
+		(incr > 0 && old > 0 && incr > math.MaxInt64-old) {
+		tx.Unlock()
+		x.Error(ErrOverflow)
+		return
+	}
+	n := old + incr
+	var buf [20]byte
+	hashSetOne(x, &tx, key, v, h, f, strconv.AppendInt(buf[:0], n, 10), func() { x.Int(n) })
+}
+
+// hashSetOne sets field f of the hash h of key (nil: create it) to val,
+// records it, unlocks and calls reply on success.
+func hashSetOne(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, h *types.Hash, f, val []byte, reply func()) {
+	created := h == nil
+	if created {
+		h = &types.Hash{}
+	}
+	h.Set(f, val)
+	var op []byte
+	if !created {
+		op = types.AppendOpHashSet(nil, f, val)
+	}
+	if hashSave(x, tx, key, v, created, h, op) {
+		reply()
+	}
+}
+
+// HINCRBYFLOAT key field increment: long double arithmetic (see
+// str_float.go).
+func cmdHIncrByFloat(x *Ctx) {
+	incr, incrInf, ok := strParseLongDouble(x.Args[3])
+	if !ok {
+		x.Error(ErrNotFloat)
+		return
+	}
+	if incrInf {
+		x.Error("ERR value is NaN or Infinity")
+		return
+	}
+	key, f := x.Args[1], x.Args[2]
+	tx := x.S.Cache.Lock(key)
+	v, h, done := hashGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	old := newLongDouble()
+	if h != nil {
+		if s, found := h.Get(f); found {
+			var oldInf bool
+			if old, oldInf, ok = strParseLongDouble([]byte(s)); !ok {
+				tx.Unlock()
+				x.Error("ERR hash value is not a float")
+				return
+			}
+			if oldInf {
+				tx.Unlock()
+				x.Error("ERR increment would produce NaN or Infinity")
+				return
+			}
+		}
+	}
+	var sum *big.Float
+	if sum, ok = strAddLongDouble(old, incr); !ok {
+		tx.Unlock()
+		x.Error("ERR increment would produce NaN or Infinity")
+		return
+	}
+	str := strFormatLongDouble(nil, sum)
+	hashSetOne(x, &tx, key, v, h, f, str, func() { x.Bulk(str) })
+}
+
+// hashRand is the process's random source for HRANDFIELD (math/rand/v2's
+// global generator, safe for concurrent use).
+type hashRand struct{}
+
+func (hashRand) IntN(n int) int { return rand.IntN(n) }
+
+// HRANDFIELD key [count [WITHVALUES]]
+func cmdHRandField(x *Ctx) {
+	args := x.Args
+	if len(args) == 2 {
+		key := args[1]
+		tx := x.S.Cache.Lock(key)
+		_, h, done := hashGet(x, &tx, key, true)
+		if done {
+			return
+		}
+		if h == nil {
+			tx.Unlock()
+			x.Null()
+			return
+		}
+		h.Random(hashRand{}, 1, func(f, _ string) { x.BulkString(f) })
+		tx.Unlock()
+		return
+	}
+	l, ok := ParseInt(args[2])
+	if !ok {
+		x.ErrNotInteger()
+		return
+	}
+	if l == math.MinInt64 {
+		x.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	}
+	withValues := false
+	if len(args) > 4 || (len(args) == 4 && !keyOptIs(args[3], "WITHVALUES")) {
+		x.ErrSyntax()
+		return
+	} else if len(args) == 4 {
+		withValues = true
+		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
+			x.Error("ERR value is out of range")
+			return
+		}
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	_, h, done := hashGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	if h == nil || l == 0 {
+		tx.Unlock()
+		x.Array(0)
+		return
+	}
+	n := int(l)
+	if l > 0 {
+		n = min(int(l), h.Len())
+	} else {
+		n = int(-l)
+	}
+	if withValues && x.Proto() == 2 {
+		x.Array(2 * n)
+	} else {
+		x.Array(n)
+	}
+	h.Random(hashRand{}, int(l), func(f, v string) {
+		if withValues && x.Proto() > 2 {
+			x.Array(2)
+		}
+		x.BulkString(f)
+		if withValues {
+			x.BulkString(v)
+		}
+	})
+	tx.Unlock()
+}
+
+// HSCAN key cursor [MATCH pattern] [COUNT count]
+func cmdHScan(x *Ctx) {
+	args := x.Args
+	cursor, ok := keyParseCursor(args[2])
+	if !ok {
+		x.Error("ERR invalid cursor")
+		return
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	_, h, done := hashGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	if h == nil {
+		tx.Unlock()
+		x.Array(2)
+		x.BulkString("0")
+		x.Array(0)
+		return
+	}
+	count := int64(10)
+	var pat []byte
+	usePat := false
+	for i := 3; i < len(args); i += 2 {
+		left := len(args) - i
+		switch {
+		case keyOptIs(args[i], "COUNT") && left >= 2:
+			if count, ok = ParseInt(args[i+1]); !ok {
+				tx.Unlock()
+				x.ErrNotInteger()
+				return
+			}
+			if count < 1 {
+				tx.Unlock()
+				x.ErrSyntax()
+				return
+			}
+		case keyOptIs(args[i], "MATCH") && left >= 2:
+			pat = args[i+1]
+			usePat = !(len(pat) == 1 && pat[0] == '*')
+		default:
+			tx.Unlock()
+			x.ErrSyntax()
+			return
+		}
+	}
+	var body []byte
+	n := 0
+	emit := func(f, v string) {
+		if usePat && !glob.Match(pat, []byte(f), false) {
+			return
+		}
+		body = protocol.AppendBulkString(protocol.AppendBulkString(body, f), v)
+		n += 2
+	}
+	var next uint64
+	if h.Len() <= hashScanSmall {
+		h.All(func(f, v string) bool { emit(f, v); return true })
+	} else {
+		next = h.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	}
+	tx.Unlock()
+	x.Array(2)
+	var tmp [20]byte
+	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
+	x.Array(n)
+	x.Out = append(x.Out, body...)
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
