@@ -35,11 +35,28 @@
 //
 // # Ownership of values
 //
-// A Value passed to Tx.Set belongs to the cache from then on and is never
+// A string Value passed to Tx.Set belongs to the cache from then on and is never
 // modified again: writers build a new Value and Set it, they never change
 // the bytes of one that was published. A Value returned by Tx.Get therefore
 // stays valid and unchanged after Unlock, and can be written to a client
 // without copying.
+//
+// Collections (hash, list, set, zset) are the exception: a collection
+// Value's Obj (a *types.Hash, ...) is decoded once and then changed in
+// place, under the shard lock, by the Tx that holds it. A command reads it
+// or changes it between Lock and Unlock only. To change one it calls
+// Tx.Get (which loads it if absent), changes Obj, and passes the matching
+// operation record (pkg/types' AppendOp constructors) to Tx.AppendOp,
+// which appends it to the key's chain in the store: O(size of the change)
+// on disk. When the chain's bytes outgrow both the image and FoldFloor,
+// AppendOp folds: it writes a fresh image of Obj (the store then drops the
+// old image and chain), so a collection's disk bytes stay within about
+// twice its image. If the store refuses an operation, the decoded copy is
+// dropped and the next read decodes the store's state. A collection is
+// created (and RENAME'd) by Tx.Set, which writes an image of Obj and never
+// keeps Obj itself; a command that empties a collection deletes the key.
+// A miss decodes the image and applies the chain (store GetChain);
+// eviction drops only the decoded copy.
 //
 // # Expiry
 //

@@ -478,7 +478,7 @@ func cmdHRandField(x *Ctx) {
 	} else {
 		x.Array(n)
 	}
-	h.Random(hashRand{}, int(l), func(f, v string) {
+	emit := func(f, v string) {
 		if withValues && x.Proto() > 2 {
 			x.Array(2)
 		}
@@ -486,9 +486,22 @@ func cmdHRandField(x *Ctx) {
 		if withValues {
 			x.BulkString(v)
 		}
-	})
+	}
+	if l > 0 {
+		h.Random(hashRand{}, n, emit)
+	} else {
+		// Draws with repetition are independent: draw in bounded
+		// batches, so a huge count costs output, not an index slice.
+		for left := n; left > 0; left -= hashRandBatch {
+			h.Random(hashRand{}, -min(left, hashRandBatch), emit)
+		}
+	}
 	tx.Unlock()
 }
+
+// hashRandBatch bounds the draws of one types.Hash.Random call of a
+// negative-count HRANDFIELD.
+const hashRandBatch = 1024
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdHScan(x *Ctx) {
