@@ -225,3 +225,40 @@ func TestHashAppendOpAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations per hash update", allocs)
 	}
 }
+
+// BenchmarkHashUpdate measures one HSET-like update of a hash of n fields
+// through Get, an in-place change and AppendOp: its cost (folds
+// amortized) must not grow with n.
+func BenchmarkHashUpdate(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("fields=%d", n), func(b *testing.B) {
+			c := openTest(b, "", Options{NoActiveExpiry: true})
+			k := []byte("h")
+			h := &types.Hash{}
+			for i := range n {
+				h.Set(fmt.Appendf(nil, "field:%d", i), fmt.Appendf(nil, "value:%d", i))
+			}
+			tx := c.Lock(k)
+			if err := tx.Set(0, k, Value{Kind: store.KindHash, Obj: h}); err != nil {
+				b.Fatal(err)
+			}
+			tx.Unlock()
+			f := []byte("field:7")
+			op := types.AppendOpHashSet(nil, f, []byte("new"))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				tx := c.Lock(k)
+				v, _, err := tx.Get(0, k)
+				if err != nil {
+					b.Fatal(err)
+				}
+				v.Obj.(*types.Hash).SetString("field:7", "new")
+				if err := tx.AppendOp(0, k, v, op); err != nil {
+					b.Fatal(err)
+				}
+				tx.Unlock()
+			}
+		})
+	}
+}
