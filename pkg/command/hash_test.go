@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/toonstore/toonstore/pkg/cache"
@@ -73,5 +74,46 @@ func TestHashPersistence(t *testing.T) {
 			}
 			require_Equal(t, do(t, s, cl, "GET", "h"), kvErr(ErrWrongType))
 		})
+	}
+}
+
+// TestHashKeyspaceStats checks which hash commands count keyspace_hits
+// and keyspace_misses: Redis 7.0.15's counters after each command of the
+// same sequence (reads count, writes and HSETNX/HDEL/HINCRBY* do not).
+func TestHashKeyspaceStats(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	steps := []struct {
+		cmd          string
+		hits, misses uint64
+	}{
+		{"HSET h a 1", 0, 0},
+		{"HGET h a", 1, 0},
+		{"HGET n a", 1, 1},
+		{"HMGET h a b", 2, 1},
+		{"HMGET n a", 2, 2},
+		{"HSETNX h b 2", 2, 2},
+		{"HDEL h zz", 2, 2},
+		{"HEXISTS h a", 3, 2},
+		{"HLEN n", 3, 3},
+		{"HSTRLEN h a", 4, 3},
+		{"HKEYS h", 5, 3},
+		{"HVALS n", 5, 4},
+		{"HGETALL h", 6, 4},
+		{"HINCRBY h c 1", 6, 4},
+		{"HINCRBYFLOAT h c 1", 6, 4},
+		{"HRANDFIELD h", 7, 4},
+		{"HRANDFIELD n 2", 7, 5},
+		{"HSCAN h 0", 8, 5},
+		{"HSCAN n 0", 8, 6},
+		{"SET s v", 8, 6},
+		{"HGET s a", 9, 6},
+	}
+	for _, st := range steps {
+		do(t, s, cl, strings.Fields(st.cmd)...)
+		h, m := s.Stats.KeyspaceHits.Load(), s.Stats.KeyspaceMisses.Load()
+		if h != st.hits || m != st.misses {
+			t.Fatalf("after %s: hits %d misses %d, want %d %d", st.cmd, h, m, st.hits, st.misses)
+		}
 	}
 }
