@@ -14,34 +14,41 @@ import (
 // create with Set, delete the key when emptied.
 func hashOp(t testing.TB, c *Cache, db int, k []byte, del bool, field, value []byte) {
 	t.Helper()
+	if err := hashOpErr(c, db, k, del, field, value); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hashOpErr is hashOp returning its error (for other goroutines).
+func hashOpErr(c *Cache, db int, k []byte, del bool, field, value []byte) error {
 	tx := c.Lock(k)
 	defer tx.Unlock()
 	v, ok, err := tx.Get(db, k)
 	if err != nil {
-		t.Fatalf("Get(%q): %v", k, err)
+		return fmt.Errorf("Get(%q): %w", k, err)
 	}
 	if !ok {
 		if del {
-			return
+			return nil
 		}
 		h := &types.Hash{}
 		h.Set(field, value)
 		if err := tx.Set(db, k, Value{Kind: store.KindHash, Obj: h}); err != nil {
-			t.Fatalf("Set(%q): %v", k, err)
+			return fmt.Errorf("Set(%q): %w", k, err)
 		}
-		return
+		return nil
 	}
 	h := v.Obj.(*types.Hash)
 	var op []byte
 	if del {
 		if !h.Delete(field) {
-			return
+			return nil
 		}
 		if h.Len() == 0 {
 			if _, err := tx.Delete(db, k); err != nil {
-				t.Fatalf("Delete(%q): %v", k, err)
+				return fmt.Errorf("Delete(%q): %w", k, err)
 			}
-			return
+			return nil
 		}
 		op = types.AppendOpHashDelete(nil, field)
 	} else {
@@ -49,8 +56,9 @@ func hashOp(t testing.TB, c *Cache, db int, k []byte, del bool, field, value []b
 		op = types.AppendOpHashSet(nil, field, value)
 	}
 	if err := tx.AppendOp(db, k, v, op); err != nil {
-		t.Fatalf("AppendOp(%q): %v", k, err)
+		return fmt.Errorf("AppendOp(%q): %w", k, err)
 	}
+	return nil
 }
 
 // hashMap returns the hash at k as a map (nil if absent).
@@ -261,4 +269,47 @@ func BenchmarkHashUpdate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestHashConcurrent has goroutines update shared hashes at once (run
+// with -race): every field set must be there after, in memory and after a
+// reopen.
+func TestHashConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	c := openTest(t, dir, Options{NoActiveExpiry: true, Capacity: 2})
+	const workers, perWorker = 4, 300
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for i := range perWorker {
+				k := []byte(fmt.Sprintf("h%d", i%3))
+				if err := hashOpErr(c, 0, k, false, fmt.Appendf(nil, "w%d-%d", w, i), fmt.Appendf(nil, "%d", i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func() {
+		t.Helper()
+		total := 0
+		for j := range 3 {
+			total += len(hashMap(t, c, 0, []byte(fmt.Sprintf("h%d", j))))
+		}
+		if total != workers*perWorker {
+			t.Fatalf("%d fields, want %d", total, workers*perWorker)
+		}
+	}
+	check()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = openTest(t, dir, Options{NoActiveExpiry: true})
+	check()
 }
