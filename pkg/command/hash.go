@@ -43,10 +43,29 @@ func hashCommands() []*Command {
 	}
 }
 
-// hashScanSmall is the size up to which HSCAN returns a whole hash in one
-// call with cursor 0, as Redis does for its listpack-encoded hashes
-// (hash-max-listpack-entries).
-const hashScanSmall = 128
+// HSCAN returns a whole hash in one call with cursor 0 when Redis would
+// hold it as a listpack: at most hashSmallEntries fields, none of whose
+// fields or values is longer than hashSmallValue bytes (Redis's default
+// hash-max-listpack-entries and hash-max-listpack-value). Unlike Redis, a
+// hash that shrinks back under the limits is small again.
+const (
+	hashSmallEntries = 128
+	hashSmallValue   = 64
+)
+
+// hashIsSmall reports whether Redis would keep h as a listpack. O(1) for
+// a large h, O(len) up to hashSmallEntries.
+func hashIsSmall(h *types.Hash) bool {
+	if h.Len() > hashSmallEntries {
+		return false
+	}
+	small := true
+	h.All(func(f, v string) bool {
+		small = len(f) <= hashSmallValue && len(v) <= hashSmallValue
+		return small
+	})
+	return small
+}
 
 // hashGet looks key up for a hash command with tx held: it returns the
 // hash (nil if the key is absent). On a store error or a key of another
@@ -560,7 +579,7 @@ func cmdHScan(x *Ctx) {
 		n += 2
 	}
 	var next uint64
-	if h.Len() <= hashScanSmall {
+	if hashIsSmall(h) {
 		h.All(func(f, v string) bool { emit(f, v); return true })
 	} else {
 		next = h.Scan(cursor, int(min(count, math.MaxInt32)), emit)
