@@ -11,6 +11,7 @@ func buildTable() map[string]*Command {
 		connectionCommands(),
 		serverCommands(),
 		hashCommands(),
+		setCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

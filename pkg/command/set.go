@@ -1,0 +1,642 @@
+package command
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+	"github.com/toonstore/toonstore/pkg/glob"
+	"github.com/toonstore/toonstore/pkg/protocol"
+	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
+)
+
+// The set commands, with Redis 7.0's semantics (t_set.c): arguments are
+// validated in Redis's order, replies and errors are Redis's (member lists
+// are RESP3 sets, SRANDMEMBER's are arrays).
+//
+// A set is a cache.Value of KindSet whose Obj is a *types.Set, valid while
+// the key's shard is held. Write commands change the object in place and
+// record the change with Tx.AppendOp (O(size of the change) on disk), or
+// write a first image with Tx.Set when they create the key; the *STORE
+// commands write a fresh image for the destination. A set emptied by a
+// write is deleted. Multi-key commands lock all their keys' shards up
+// front. Members are replied in insertion order (Redis: numeric order for
+// an intset, hash order otherwise).
+
+func setCommands() []*Command {
+	return []*Command{
+		{Name: "sadd", Run: cmdSAdd},
+		{Name: "srem", Run: cmdSRem},
+		{Name: "sismember", Run: cmdSIsMember},
+		{Name: "smismember", Run: cmdSMIsMember},
+		{Name: "smembers", Run: cmdSMembers},
+		{Name: "scard", Run: cmdSCard},
+		{Name: "spop", Run: cmdSPop},
+		{Name: "srandmember", Run: cmdSRandMember},
+		{Name: "smove", Run: cmdSMove},
+		{Name: "sinter", Run: cmdSInter},
+		{Name: "sintercard", Run: cmdSInterCard},
+		{Name: "sunion", Run: cmdSUnion},
+		{Name: "sdiff", Run: cmdSDiff},
+		{Name: "sinterstore", Run: cmdSInterStore},
+		{Name: "sunionstore", Run: cmdSUnionStore},
+		{Name: "sdiffstore", Run: cmdSDiffStore},
+		{Name: "sscan", Run: cmdSScan},
+	}
+}
+
+// setIntsetEntries is Redis's default set-max-intset-entries: SSCAN
+// returns a set whole when Redis would hold it as an intset (at most this
+// many members, all integers).
+const setIntsetEntries = 512
+
+// setIsIntset reports whether Redis would keep s as an intset.
+func setIsIntset(s *types.Set) bool {
+	if s.Len() > setIntsetEntries {
+		return false
+	}
+	ok := true
+	s.All(func(m string) bool {
+		_, ok = setInt(m)
+		return ok
+	})
+	return ok
+}
+
+// setInt parses m as Redis's string2ll does for an intset member: the
+// canonical decimal form of an int64.
+func setInt(m string) (int64, bool) {
+	n, err := strconv.ParseInt(m, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != m {
+		return 0, false
+	}
+	return n, true
+}
+
+// setGet looks key up for a set command with tx held: it returns the
+// value and set (nil if the key is absent). On a store error or a key of
+// another type it unlocks tx, replies and reports done. read counts the
+// lookup in keyspace_hits/misses.
+func setGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, s *types.Set, done bool) {
+	v, found, err := tx.Get(x.C.DB, key)
+	if err != nil {
+		tx.Unlock()
+		keyReplyErr(x, err)
+		return v, nil, true
+	}
+	if read {
+		keyStat(x, found)
+	}
+	if !found {
+		return v, nil, false
+	}
+	if v.Kind != store.KindSet {
+		tx.Unlock()
+		x.ErrWrongType()
+		return v, nil, true
+	}
+	return v, v.Obj.(*types.Set), false
+}
+
+// SADD key member [member ...]
+func cmdSAdd(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, s, done := setGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	created := s == nil
+	if created {
+		s = &types.Set{}
+	}
+	var op []byte
+	added := 0
+	for _, m := range x.Args[2:] {
+		if s.Add(m) {
+			if !created {
+				if added == 0 {
+					op = types.AppendOpSetAdd(nil)
+				}
+				op = types.AppendItem(op, m)
+			}
+			added++
+		}
+	}
+	if added == 0 {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var err error
+	if created {
+		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindSet, Obj: s})
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	if keyUnlock(x, &tx, err) {
+		x.Int(int64(added))
+	}
+}
+
+// setSaveRemoved records the removal op (members already removed from s,
+// the set of key) or deletes key when s is empty. It unlocks tx and
+// reports success (else it replied the error).
+func setSaveRemoved(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, s *types.Set, op []byte) bool {
+	var err error
+	if s.Len() == 0 {
+		_, err = tx.Delete(x.C.DB, key)
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	return keyUnlock(x, tx, err)
+}
+
+// SREM key member [member ...]
+func cmdSRem(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, s, done := setGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if s == nil {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var op []byte
+	removed := 0
+	for _, m := range x.Args[2:] {
+		if s.Remove(m) {
+			if removed == 0 {
+				op = types.AppendOpSetRemove(nil)
+			}
+			op = types.AppendItem(op, m)
+			removed++
+		}
+	}
+	if removed == 0 {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	if setSaveRemoved(x, &tx, key, v, s, op) {
+		x.Int(int64(removed))
+	}
+}
+
+// setRead locks key, looks up the set and calls fn with it (nil for a
+// missing key) while the shard is held, then unlocks.
+func setRead(x *Ctx, fn func(s *types.Set)) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, s, done := setGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	fn(s)
+	tx.Unlock()
+}
+
+// SISMEMBER key member
+func cmdSIsMember(x *Ctx) {
+	setRead(x, func(s *types.Set) { x.Int(b2i(s != nil && s.Has(x.Args[2]))) })
+}
+
+// SMISMEMBER key member [member ...]
+func cmdSMIsMember(x *Ctx) {
+	setRead(x, func(s *types.Set) {
+		x.Array(len(x.Args) - 2)
+		for _, m := range x.Args[2:] {
+			x.Int(b2i(s != nil && s.Has(m)))
+		}
+	})
+}
+
+// SCARD key
+func cmdSCard(x *Ctx) {
+	setRead(x, func(s *types.Set) {
+		n := 0
+		if s != nil {
+			n = s.Len()
+		}
+		x.Int(int64(n))
+	})
+}
+
+// setReplyAll replies every member of s (nil: none) as a set.
+func setReplyAll(x *Ctx, s *types.Set) {
+	if s == nil {
+		x.Set(0)
+		return
+	}
+	x.Set(s.Len())
+	s.All(func(m string) bool { x.BulkString(m); return true })
+}
+
+// SMEMBERS key
+func cmdSMembers(x *Ctx) { setRead(x, func(s *types.Set) { setReplyAll(x, s) }) }
+
+// SPOP key [count]
+func cmdSPop(x *Ctx) {
+	args := x.Args
+	if len(args) > 3 {
+		x.ErrSyntax()
+		return
+	}
+	count := int64(-1)
+	if len(args) == 3 {
+		var ok bool
+		if count, ok = ParseInt(args[2]); !ok || count < 0 {
+			x.Error("ERR value is out of range, must be positive")
+			return
+		}
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	v, s, done := setGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if s == nil || count == 0 {
+		tx.Unlock()
+		if count < 0 {
+			x.Null()
+		} else {
+			x.Set(0)
+		}
+		return
+	}
+	n := 1
+	if count > 0 {
+		n = int(min(count, int64(s.Len())))
+	}
+	var body []byte
+	op := types.AppendOpSetRemove(nil)
+	s.Pop(hashRand{}, n, func(m string) {
+		op = types.AppendItemString(op, m)
+		body = protocol.AppendBulkString(body, m)
+	})
+	if !setSaveRemoved(x, &tx, key, v, s, op) {
+		return
+	}
+	if count > 0 {
+		x.Set(n)
+	}
+	x.Out = append(x.Out, body...)
+}
+
+// SRANDMEMBER key [count]
+func cmdSRandMember(x *Ctx) {
+	args := x.Args
+	if len(args) > 3 {
+		x.ErrSyntax()
+		return
+	}
+	if len(args) == 2 {
+		setRead(x, func(s *types.Set) {
+			if s == nil {
+				x.Null()
+				return
+			}
+			s.Random(hashRand{}, 1, func(m string) { x.BulkString(m) })
+		})
+		return
+	}
+	l, ok := ParseInt(args[2])
+	if !ok {
+		x.ErrNotInteger()
+		return
+	}
+	if l == math.MinInt64 {
+		x.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	}
+	setRead(x, func(s *types.Set) {
+		if s == nil || l == 0 {
+			x.Array(0)
+			return
+		}
+		emit := func(m string) { x.BulkString(m) }
+		if l > 0 {
+			n := int(min(l, int64(s.Len())))
+			x.Array(n)
+			s.Random(hashRand{}, n, emit)
+			return
+		}
+		x.Array(int(-l))
+		for left := -l; left > 0; left -= hashRandBatch {
+			s.Random(hashRand{}, -int(min(left, hashRandBatch)), emit)
+		}
+	})
+}
+
+// SMOVE source destination member
+func cmdSMove(x *Ctx) {
+	args := x.Args
+	src, dst, m := args[1], args[2], args[3]
+	tx := x.S.Cache.LockArgs(args, 1, 2, 1)
+	sv, ss, done := setGet(x, &tx, src, false)
+	if done {
+		return
+	}
+	if ss == nil {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	dv, ds, done := setGet(x, &tx, dst, false)
+	if done {
+		return
+	}
+	if string(src) == string(dst) {
+		tx.Unlock()
+		x.Int(b2i(ss.Has(m)))
+		return
+	}
+	if !ss.Remove(m) {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var err error
+	if ss.Len() == 0 {
+		_, err = tx.Delete(x.C.DB, src)
+	} else {
+		err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpSetRemove(nil, m))
+	}
+	if err == nil {
+		if ds == nil {
+			ds = &types.Set{}
+			ds.Add(m)
+			err = tx.Set(x.C.DB, dst, cache.Value{Kind: store.KindSet, Obj: ds})
+		} else if ds.Add(m) {
+			err = tx.AppendOp(x.C.DB, dst, dv, types.AppendOpSetAdd(nil, m))
+		}
+	}
+	if keyUnlock(x, &tx, err) {
+		x.Int(1)
+	}
+}
+
+// setLoad looks up every key of keys, all of whose shards tx holds: a
+// missing key is a nil set. On a key of another type or a store error it
+// unlocks, replies and reports done. read counts the lookups in
+// keyspace_hits/misses.
+func setLoad(x *Ctx, tx *cache.Tx, keys [][]byte, read bool) (sets []*types.Set, done bool) {
+	sets = make([]*types.Set, len(keys))
+	for i, k := range keys {
+		_, s, done := setGet(x, tx, k, read)
+		if done {
+			return nil, true
+		}
+		sets[i] = s
+	}
+	return sets, false
+}
+
+// setInter returns the intersection of sets in the order of the smallest
+// (no members if one is nil), stopping at limit members (0: no limit).
+func setInter(sets []*types.Set, limit int) []string {
+	for _, s := range sets {
+		if s == nil {
+			return nil
+		}
+	}
+	sorted := slices.Clone(sets)
+	slices.SortStableFunc(sorted, func(a, b *types.Set) int { return a.Len() - b.Len() })
+	var out []string
+	sorted[0].All(func(m string) bool {
+		for _, o := range sorted[1:] {
+			if !o.Has([]byte(m)) {
+				return true
+			}
+		}
+		out = append(out, m)
+		return limit == 0 || len(out) < limit
+	})
+	return out
+}
+
+// setUnion returns the union of sets (nil ones are empty), first-seen
+// order.
+func setUnion(sets []*types.Set) *types.Set {
+	r := &types.Set{}
+	for _, s := range sets {
+		if s != nil {
+			s.All(func(m string) bool { r.AddString(m); return true })
+		}
+	}
+	return r
+}
+
+// setDiff returns the members of sets[0] in none of the others.
+func setDiff(sets []*types.Set) []string {
+	if sets[0] == nil {
+		return nil
+	}
+	var out []string
+	sets[0].All(func(m string) bool {
+		for _, o := range sets[1:] {
+			if o != nil && o.Has([]byte(m)) {
+				return true
+			}
+		}
+		out = append(out, m)
+		return true
+	})
+	return out
+}
+
+// setOp is a set algebra command: inter, union or diff.
+type setOp int
+
+const (
+	setOpInter setOp = iota
+	setOpUnion
+	setOpDiff
+)
+
+// setCompute returns the members of op over sets.
+func setCompute(op setOp, sets []*types.Set) []string {
+	switch op {
+	case setOpInter:
+		return setInter(sets, 0)
+	case setOpDiff:
+		return setDiff(sets)
+	}
+	u := setUnion(sets)
+	out := make([]string, 0, u.Len())
+	u.All(func(m string) bool { out = append(out, m); return true })
+	return out
+}
+
+// setAlgebra runs SINTER, SUNION or SDIFF over args[1:].
+func setAlgebra(x *Ctx, op setOp) {
+	keys := x.Args[1:]
+	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	sets, done := setLoad(x, &tx, keys, true)
+	if done {
+		return
+	}
+	out := setCompute(op, sets)
+	x.Set(len(out))
+	for _, m := range out {
+		x.BulkString(m)
+	}
+	tx.Unlock()
+}
+
+// setAlgebraStore runs SINTERSTORE, SUNIONSTORE or SDIFFSTORE: the result
+// over args[2:] replaces args[1] (a fresh image), or deletes it when
+// empty.
+func setAlgebraStore(x *Ctx, op setOp) {
+	dst := x.Args[1]
+	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	sets, done := setLoad(x, &tx, x.Args[2:], false)
+	if done {
+		return
+	}
+	out := setCompute(op, sets)
+	var err error
+	if len(out) == 0 {
+		_, err = tx.Delete(x.C.DB, dst)
+	} else {
+		r := &types.Set{}
+		for _, m := range out {
+			r.AddString(m)
+		}
+		err = tx.Set(x.C.DB, dst, cache.Value{Kind: store.KindSet, Obj: r})
+	}
+	if keyUnlock(x, &tx, err) {
+		x.Int(int64(len(out)))
+	}
+}
+
+// SINTER key [key ...]
+func cmdSInter(x *Ctx) { setAlgebra(x, setOpInter) }
+
+// SUNION key [key ...]
+func cmdSUnion(x *Ctx) { setAlgebra(x, setOpUnion) }
+
+// SDIFF key [key ...]
+func cmdSDiff(x *Ctx) { setAlgebra(x, setOpDiff) }
+
+// SINTERSTORE destination key [key ...]
+func cmdSInterStore(x *Ctx) { setAlgebraStore(x, setOpInter) }
+
+// SUNIONSTORE destination key [key ...]
+func cmdSUnionStore(x *Ctx) { setAlgebraStore(x, setOpUnion) }
+
+// SDIFFSTORE destination key [key ...]
+func cmdSDiffStore(x *Ctx) { setAlgebraStore(x, setOpDiff) }
+
+// SINTERCARD numkeys key [key ...] [LIMIT limit]
+func cmdSInterCard(x *Ctx) {
+	args := x.Args
+	numkeys, ok := ParseInt(args[1])
+	if !ok || numkeys < 1 {
+		x.Error("ERR numkeys should be greater than 0")
+		return
+	}
+	if numkeys > int64(len(args)-2) {
+		x.Error("ERR Number of keys can't be greater than number of args")
+		return
+	}
+	nk := int(numkeys)
+	limit := int64(0)
+	for i := 2 + nk; i < len(args); i++ {
+		if keyOptIs(args[i], "LIMIT") && i+1 < len(args) {
+			i++
+			if limit, ok = ParseInt(args[i]); !ok || limit < 0 {
+				x.Error("ERR LIMIT can't be negative")
+				return
+			}
+		} else {
+			x.ErrSyntax()
+			return
+		}
+	}
+	keys := args[2 : 2+nk]
+	tx := x.S.Cache.LockKeys(keys)
+	sets, done := setLoad(x, &tx, keys, true)
+	if done {
+		return
+	}
+	n := len(setInter(sets, int(min(limit, math.MaxInt32))))
+	tx.Unlock()
+	x.Int(int64(n))
+}
+
+// SSCAN key cursor [MATCH pattern] [COUNT count]
+func cmdSScan(x *Ctx) {
+	args := x.Args
+	cursor, ok := keyParseCursor(args[2])
+	if !ok {
+		x.Error("ERR invalid cursor")
+		return
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	_, s, done := setGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	if s == nil {
+		tx.Unlock()
+		x.Array(2)
+		x.BulkString("0")
+		x.Array(0)
+		return
+	}
+	count := int64(10)
+	var pat []byte
+	usePat := false
+	for i := 3; i < len(args); i += 2 {
+		left := len(args) - i
+		switch {
+		case keyOptIs(args[i], "COUNT") && left >= 2:
+			if count, ok = ParseInt(args[i+1]); !ok {
+				tx.Unlock()
+				x.ErrNotInteger()
+				return
+			}
+			if count < 1 {
+				tx.Unlock()
+				x.ErrSyntax()
+				return
+			}
+		case keyOptIs(args[i], "MATCH") && left >= 2:
+			pat = args[i+1]
+			usePat = !(len(pat) == 1 && pat[0] == '*')
+		default:
+			tx.Unlock()
+			x.ErrSyntax()
+			return
+		}
+	}
+	var body []byte
+	n := 0
+	emit := func(m string) {
+		if usePat && !glob.Match(pat, []byte(m), false) {
+			return
+		}
+		body = protocol.AppendBulkString(body, m)
+		n++
+	}
+	var next uint64
+	if setIsIntset(s) {
+		s.All(func(m string) bool { emit(m); return true })
+	} else {
+		next = s.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	}
+	tx.Unlock()
+	x.Array(2)
+	var tmp [20]byte
+	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
+	x.Array(n)
+	x.Out = append(x.Out, body...)
+}
