@@ -11,7 +11,7 @@ func buildTable() map[string]*Command {
 		connectionCommands(),
 		serverCommands(),
 		hashCommands(),
-		setCommands(),
+		listCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {
