@@ -75,6 +75,40 @@ func setInt(m string) (int64, bool) {
 	return n, true
 }
 
+// setIntsOrdered returns the members of s in the order Redis replies
+// them when s is an intset (numeric), or nil when Redis would not hold s
+// as an intset.
+func setIntsOrdered(s *types.Set) []string {
+	if !setIsIntset(s) {
+		return nil
+	}
+	out := make([]string, 0, s.Len())
+	s.All(func(m string) bool { out = append(out, m); return true })
+	setSortInts(out)
+	return out
+}
+
+// setSortInts sorts ms numerically when they would form an intset in
+// Redis (at most setIntsetEntries integers), as Redis replies a set built
+// as an intset; otherwise it leaves ms as they are.
+func setSortInts(ms []string) {
+	if len(ms) > setIntsetEntries {
+		return
+	}
+	ns := make([]int64, len(ms))
+	for i, m := range ms {
+		n, ok := setInt(m)
+		if !ok {
+			return
+		}
+		ns[i] = n
+	}
+	slices.Sort(ns)
+	for i, n := range ns {
+		ms[i] = strconv.FormatInt(n, 10)
+	}
+}
+
 // setGet looks key up for a set command with tx held: it returns the
 // value and set (nil if the key is absent). On a store error or a key of
 // another type it unlocks tx, replies and reports done. read counts the
@@ -233,6 +267,13 @@ func setReplyAll(x *Ctx, s *types.Set) {
 		x.Set(0)
 		return
 	}
+	if ints := setIntsOrdered(s); ints != nil {
+		x.Set(len(ints))
+		for _, m := range ints {
+			x.BulkString(m)
+		}
+		return
+	}
 	x.Set(s.Len())
 	s.All(func(m string) bool { x.BulkString(m); return true })
 }
@@ -276,10 +317,23 @@ func cmdSPop(x *Ctx) {
 	}
 	var body []byte
 	op := types.AppendOpSetRemove(nil)
-	s.Pop(hashRand{}, n, func(m string) {
-		op = types.AppendItemString(op, m)
-		body = protocol.AppendBulkString(body, m)
-	})
+	if n == s.Len() && n > 1 { // the whole set, in Redis's order
+		ints := setIntsOrdered(s)
+		s.Pop(hashRand{}, n, func(m string) {
+			op = types.AppendItemString(op, m)
+			if ints == nil {
+				body = protocol.AppendBulkString(body, m)
+			}
+		})
+		for _, m := range ints {
+			body = protocol.AppendBulkString(body, m)
+		}
+	} else {
+		s.Pop(hashRand{}, n, func(m string) {
+			op = types.AppendItemString(op, m)
+			body = protocol.AppendBulkString(body, m)
+		})
+	}
 	if !setSaveRemoved(x, &tx, key, v, s, op) {
 		return
 	}
@@ -324,6 +378,14 @@ func cmdSRandMember(x *Ctx) {
 		if l > 0 {
 			n := int(min(l, int64(s.Len())))
 			x.Array(n)
+			if n == s.Len() {
+				if ints := setIntsOrdered(s); ints != nil {
+					for _, m := range ints {
+						x.BulkString(m)
+					}
+					return
+				}
+			}
 			s.Random(hashRand{}, n, emit)
 			return
 		}
@@ -483,6 +545,7 @@ func setAlgebra(x *Ctx, op setOp) {
 		return
 	}
 	out := setCompute(op, sets)
+	setSortInts(out)
 	x.Set(len(out))
 	for _, m := range out {
 		x.BulkString(m)
@@ -496,7 +559,7 @@ func setAlgebra(x *Ctx, op setOp) {
 func setAlgebraStore(x *Ctx, op setOp) {
 	dst := x.Args[1]
 	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
-	sets, done := setLoad(x, &tx, x.Args[2:], false)
+	sets, done := setLoad(x, &tx, x.Args[2:], true)
 	if done {
 		return
 	}
@@ -628,8 +691,10 @@ func cmdSScan(x *Ctx) {
 		n++
 	}
 	var next uint64
-	if setIsIntset(s) {
-		s.All(func(m string) bool { emit(m); return true })
+	if ints := setIntsOrdered(s); ints != nil {
+		for _, m := range ints {
+			emit(m)
+		}
 	} else {
 		next = s.Scan(cursor, int(min(count, math.MaxInt32)), emit)
 	}

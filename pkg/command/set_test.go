@@ -135,3 +135,46 @@ func TestSetPersistence(t *testing.T) {
 		})
 	}
 }
+
+// TestSetKeyspaceStats checks which set commands count keyspace_hits and
+// keyspace_misses: Redis 7.0.15's counters after each command of the same
+// sequence (reads and the sources of *STORE count, writes do not).
+func TestSetKeyspaceStats(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	steps := []struct {
+		cmd          string
+		hits, misses uint64
+	}{
+		{"SADD s a b", 0, 0},
+		{"SISMEMBER s a", 1, 0},
+		{"SISMEMBER n a", 1, 1},
+		{"SMISMEMBER s a", 2, 1},
+		{"SMEMBERS n", 2, 2},
+		{"SCARD s", 3, 2},
+		{"SREM s zz", 3, 2},
+		{"SPOP n", 3, 2},
+		{"SPOP s 0", 3, 2},
+		{"SRANDMEMBER s", 4, 2},
+		{"SRANDMEMBER n 2", 4, 3},
+		{"SMOVE s d zz", 4, 3},
+		{"SINTER s n", 5, 4},
+		{"SUNION s n", 6, 5},
+		{"SDIFF s", 7, 5},
+		{"SINTERSTORE d s n", 8, 6},
+		{"SUNIONSTORE d s n", 9, 7},
+		{"SDIFFSTORE d s", 10, 7},
+		{"SINTERCARD 2 s n", 11, 8},
+		{"SSCAN s 0", 12, 8},
+		{"SSCAN n 0", 12, 9},
+		{"SET str v", 12, 9},
+		{"SISMEMBER str a", 13, 9},
+	}
+	for _, st := range steps {
+		do(t, s, cl, strings.Fields(st.cmd)...)
+		h, m := s.Stats.KeyspaceHits.Load(), s.Stats.KeyspaceMisses.Load()
+		if h != st.hits || m != st.misses {
+			t.Fatalf("after %s: hits %d misses %d, want %d %d", st.cmd, h, m, st.hits, st.misses)
+		}
+	}
+}

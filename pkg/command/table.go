@@ -12,6 +12,7 @@ func buildTable() map[string]*Command {
 		serverCommands(),
 		hashCommands(),
 		listCommands(),
+		setCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {
