@@ -516,9 +516,13 @@ func listMove(x *Ctx, from, to bool) {
 		x.Null()
 		return
 	}
-	dv, dl, done := listGet(x, &tx, dst, false)
-	if done {
-		return
+	same := string(src) == string(dst)
+	dv, dl := sv, sl
+	if !same {
+		var done bool
+		if dv, dl, done = listGet(x, &tx, dst, false); done {
+			return
+		}
 	}
 	var elem []byte
 	pop := func(e []byte) { elem = append([]byte(nil), e...) }
@@ -527,23 +531,17 @@ func listMove(x *Ctx, from, to bool) {
 	} else {
 		sl.PopRight(1, pop)
 	}
-	same := string(src) == string(dst)
 	var err error
 	if same {
 		// Record the pop before the push changes the list again: a fold
 		// in AppendOp writes the list as it is.
-		if sl.Len() > 0 {
-			err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpListPop(nil, from, 1))
-		} else {
-			// The rotation of a single element: pop and push cancel.
-			err = nil
-		}
-		if err == nil {
-			wasEmpty := sl.Len() == 0
+		// The rotation of a single element records nothing: the pop and
+		// the push cancel.
+		if sl.Len() == 0 {
 			listPushOne(sl, to, elem)
-			if !wasEmpty {
-				err = tx.AppendOp(x.C.DB, dst, dv, types.AppendOpListPush(nil, to, elem))
-			}
+		} else if err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpListPop(nil, from, 1)); err == nil {
+			listPushOne(sl, to, elem)
+			err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpListPush(nil, to, elem))
 		}
 	} else {
 		err = listSave(x, &tx, src, sv, false, sl, types.AppendOpListPop(nil, from, 1))

@@ -216,3 +216,54 @@ func TestListKeyspaceStats(t *testing.T) {
 		}
 	}
 }
+
+// TestListConcurrentMove moves elements between two lists (and rotates
+// each) from several clients at once: with both keys locked up front no
+// element is lost or duplicated. Run with -race.
+func TestListConcurrentMove(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	const n = 200
+	for i := range n {
+		do(t, s, cl, "RPUSH", "a", fmt.Sprint(i))
+	}
+	cmds := [][]string{
+		{"LMOVE", "a", "b", "LEFT", "RIGHT"},
+		{"LMOVE", "b", "a", "RIGHT", "LEFT"},
+		{"RPOPLPUSH", "a", "b"},
+		{"RPOPLPUSH", "b", "a"},
+		{"LMOVE", "a", "a", "LEFT", "RIGHT"},
+		{"RPOPLPUSH", "b", "b"},
+	}
+	done := make(chan string, 4)
+	for g := range 4 {
+		go func() {
+			c := s.NewClient()
+			for i := range 500 {
+				r := do(t, s, c, cmds[(i*7+g)%len(cmds)]...)
+				if strings.HasPrefix(r, "-") {
+					done <- r
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if r := <-done; r != "" {
+			t.Fatalf("error reply %q", r)
+		}
+	}
+	seen := make(map[string]bool)
+	for _, k := range []string{"a", "b"} {
+		for _, e := range kvParseBulks(t, do(t, s, cl, "LRANGE", k, "0", "-1")) {
+			if seen[e] {
+				t.Fatalf("element %q twice", e)
+			}
+			seen[e] = true
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d elements after the moves, want %d", len(seen), n)
+	}
+}
