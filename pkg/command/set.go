@@ -22,8 +22,9 @@ import (
 // write a first image with Tx.Set when they create the key; the *STORE
 // commands write a fresh image for the destination. A set emptied by a
 // write is deleted. Multi-key commands lock all their keys' shards up
-// front. Members are replied in insertion order (Redis: numeric order for
-// an intset, hash order otherwise).
+// front. A set Redis would hold as an intset (at most 512 members, all
+// canonical int64s) is replied in numeric order, as Redis does; any other
+// in insertion order (Redis: hash order, so clients must not rely on it).
 
 func setCommands() []*Command {
 	return []*Command{
