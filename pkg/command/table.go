@@ -13,6 +13,7 @@ func buildTable() map[string]*Command {
 		hashCommands(),
 		listCommands(),
 		setCommands(),
+		zsetCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

@@ -1,0 +1,500 @@
+package command
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
+)
+
+// The sorted set commands, with Redis 7.0's semantics (t_zset.c):
+// arguments are validated in Redis's order, replies and errors are
+// Redis's. Scores are replied as doubles (RESP2 bulk strings in %.17g
+// form, RESP3 doubles); WITHSCORES replies are flat in RESP2 and arrays
+// of [member, score] pairs in RESP3 where Redis nests them.
+//
+// A zset is a cache.Value of KindZSet whose Obj is a *types.ZSet, valid
+// while the key's shard is held. Write commands change the object in
+// place and record the change with Tx.AppendOp (O(size of the change) on
+// disk), or write a first image with Tx.Set when they create the key. A
+// zset emptied by a write is deleted. A -0 score is stored as +0, as
+// Redis 7.0 does for small (listpack) sorted sets.
+
+func zsetCommands() []*Command {
+	return []*Command{
+		{Name: "zadd", Run: cmdZAdd},
+		{Name: "zincrby", Run: cmdZIncrBy},
+		{Name: "zrem", Run: cmdZRem},
+		{Name: "zcard", Run: cmdZCard},
+		{Name: "zscore", Run: cmdZScore},
+		{Name: "zmscore", Run: cmdZMScore},
+		{Name: "zrank", Run: cmdZRank},
+		{Name: "zrevrank", Run: cmdZRevRank},
+		{Name: "zcount", Run: cmdZCount},
+		{Name: "zlexcount", Run: cmdZLexCount},
+		{Name: "zpopmin", Run: cmdZPopMin},
+		{Name: "zpopmax", Run: cmdZPopMax},
+	}
+}
+
+// Redis's ZADD error replies.
+const (
+	errZAddXXNX  = "ERR XX and NX options at the same time are not compatible"
+	errZAddGTLT  = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	errZAddIncr  = "ERR INCR option supports a single increment-element pair"
+	errZScoreNaN = "ERR resulting score is not a number (NaN)"
+	errPositive  = "ERR value is out of range, must be positive"
+)
+
+// zsetParseScore parses b as Redis's getDoubleFromObject: the whole
+// argument must be what C's strtod accepts, with no leading white space,
+// not empty, not NaN, and not out of range (overflow or underflow to 0).
+func zsetParseScore(b []byte) (float64, bool) {
+	s := string(b)
+	if s == "" || strings.ContainsAny(s, "\x00_") || strings.IndexByte(" \t\n\v\f\r", s[0]) >= 0 {
+		return 0, false
+	}
+	body := s
+	if body[0] == '+' || body[0] == '-' {
+		body = body[1:]
+	}
+	hex := len(body) > 2 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')
+	if hex && !strings.ContainsAny(body, "pP") {
+		s += "p0" // strtod's binary exponent is optional, Go's is not
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, false
+	}
+	if f == 0 {
+		// strtod reports ERANGE for an underflow to zero: reject a
+		// mantissa with a non-zero digit.
+		m := body
+		if hex {
+			m = m[2:]
+			if i := strings.IndexAny(m, "pP"); i >= 0 {
+				m = m[:i]
+			}
+		} else if i := strings.IndexAny(m, "eE"); i >= 0 {
+			m = m[:i]
+		}
+		if strings.Trim(m, "0.") != "" {
+			return 0, false
+		}
+	}
+	return f, true
+}
+
+// zsetGet looks key up for a zset command with tx held: it returns the
+// value and zset (nil if the key is absent). On a store error or a key of
+// another type it unlocks tx, replies and reports done. read counts the
+// lookup in keyspace_hits/misses.
+func zsetGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, z *types.ZSet, done bool) {
+	v, found, err := tx.Get(x.C.DB, key)
+	if err != nil {
+		tx.Unlock()
+		keyReplyErr(x, err)
+		return v, nil, true
+	}
+	if read {
+		keyStat(x, found)
+	}
+	if !found {
+		return v, nil, false
+	}
+	if v.Kind != store.KindZSet {
+		tx.Unlock()
+		x.ErrWrongType()
+		return v, nil, true
+	}
+	return v, v.Obj.(*types.ZSet), false
+}
+
+// zsetRead locks key (x.Args[1]), looks up the zset and calls fn with it
+// (nil for a missing key) while the shard is held, then unlocks.
+func zsetRead(x *Ctx, fn func(z *types.ZSet)) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, z, done := zsetGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	fn(z)
+	tx.Unlock()
+}
+
+// zsetSaveOp records op (a change already made to z, the zset of key) or
+// deletes key when z is empty. It unlocks tx and reports success (else it
+// replied the error).
+func zsetSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) bool {
+	var err error
+	if z.Len() == 0 {
+		_, err = tx.Delete(x.C.DB, key)
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	return keyUnlock(x, tx, err)
+}
+
+// zaddFlags are ZADD's options.
+type zaddFlags struct {
+	nx, xx, gt, lt, ch, incr bool
+}
+
+// ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]
+func cmdZAdd(x *Ctx) { zaddGeneric(x, false) }
+
+// ZINCRBY key increment member: ZADD's code path with INCR, as in Redis
+// (which parses ZADD's options there too).
+func cmdZIncrBy(x *Ctx) { zaddGeneric(x, true) }
+
+func zaddGeneric(x *Ctx, incr bool) {
+	f := zaddFlags{incr: incr}
+	i := 2
+	for ; i < len(x.Args); i++ {
+		switch a := x.Args[i]; {
+		case keyOptIs(a, "nx"):
+			f.nx = true
+		case keyOptIs(a, "xx"):
+			f.xx = true
+		case keyOptIs(a, "ch"):
+			f.ch = true
+		case keyOptIs(a, "incr"):
+			f.incr = true
+		case keyOptIs(a, "gt"):
+			f.gt = true
+		case keyOptIs(a, "lt"):
+			f.lt = true
+		default:
+			goto done
+		}
+	}
+done:
+	elems := len(x.Args) - i
+	if elems == 0 || elems%2 != 0 {
+		x.ErrSyntax()
+		return
+	}
+	elems /= 2
+	switch {
+	case f.nx && f.xx:
+		x.Error(errZAddXXNX)
+		return
+	case f.gt && f.nx || f.lt && f.nx || f.gt && f.lt:
+		x.Error(errZAddGTLT)
+		return
+	case f.incr && elems > 1:
+		x.Error(errZAddIncr)
+		return
+	}
+	scores := make([]float64, elems)
+	for j := range scores {
+		s, ok := zsetParseScore(x.Args[i+2*j])
+		if !ok {
+			x.Error(ErrNotFloat)
+			return
+		}
+		scores[j] = s
+	}
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, z, done := zsetGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	created := z == nil
+	if created {
+		if f.xx {
+			tx.Unlock()
+			zaddReply(x, f, 0, 0, false, 0)
+			return
+		}
+		z = &types.ZSet{}
+	}
+	var op []byte
+	added, updated, processed := 0, 0, false
+	var newScore float64
+	nanErr := false
+	for j, score := range scores {
+		member := x.Args[i+2*j+1]
+		cur, exists := z.Score(member)
+		if exists {
+			if f.nx {
+				continue
+			}
+			if f.incr {
+				score += cur
+				if math.IsNaN(score) {
+					nanErr = true
+					break
+				}
+			}
+			if f.lt && score >= cur || f.gt && score <= cur {
+				continue
+			}
+			newScore = score
+			processed = true
+			if score != cur {
+				updated++
+			} else {
+				continue
+			}
+		} else {
+			if f.xx {
+				continue
+			}
+			newScore = score
+			processed = true
+			added++
+		}
+		stored := score
+		if stored == 0 {
+			stored = 0 // -0 is stored as +0 (listpack)
+		}
+		z.Add(member, stored)
+		if !created {
+			if op == nil {
+				op = types.AppendOpZAdd(nil)
+			}
+			op = types.AppendZAddItem(op, stored, member)
+		}
+	}
+	if added+updated == 0 {
+		tx.Unlock()
+		if nanErr {
+			x.Error(errZScoreNaN)
+			return
+		}
+		zaddReply(x, f, added, updated, processed, newScore)
+		return
+	}
+	var err error
+	if created {
+		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindZSet, Obj: z})
+	} else {
+		err = tx.AppendOp(x.C.DB, key, v, op)
+	}
+	if keyUnlock(x, &tx, err) {
+		if nanErr {
+			x.Error(errZScoreNaN)
+			return
+		}
+		zaddReply(x, f, added, updated, processed, newScore)
+	}
+}
+
+func zaddReply(x *Ctx, f zaddFlags, added, updated int, processed bool, newScore float64) {
+	switch {
+	case f.incr && processed:
+		x.Double(newScore)
+	case f.incr:
+		x.Null()
+	case f.ch:
+		x.Int(int64(added + updated))
+	default:
+		x.Int(int64(added))
+	}
+}
+
+// ZREM key member [member ...]
+func cmdZRem(x *Ctx) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, z, done := zsetGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if z == nil {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var op []byte
+	removed := 0
+	for _, m := range x.Args[2:] {
+		if z.Remove(m) {
+			if removed == 0 {
+				op = types.AppendOpZRemove(nil)
+			}
+			op = types.AppendItem(op, m)
+			removed++
+		}
+	}
+	if removed == 0 {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	if zsetSaveOp(x, &tx, key, v, z, op) {
+		x.Int(int64(removed))
+	}
+}
+
+// ZCARD key
+func cmdZCard(x *Ctx) {
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil {
+			x.Int(0)
+			return
+		}
+		x.Int(int64(z.Len()))
+	})
+}
+
+// ZSCORE key member
+func cmdZScore(x *Ctx) {
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil {
+			x.Null()
+			return
+		}
+		if s, ok := z.Score(x.Args[2]); ok {
+			x.Double(s)
+			return
+		}
+		x.Null()
+	})
+}
+
+// ZMSCORE key member [member ...]
+func cmdZMScore(x *Ctx) {
+	zsetRead(x, func(z *types.ZSet) {
+		x.Array(len(x.Args) - 2)
+		for _, m := range x.Args[2:] {
+			if z != nil {
+				if s, ok := z.Score(m); ok {
+					x.Double(s)
+					continue
+				}
+			}
+			x.Null()
+		}
+	})
+}
+
+// ZRANK key member
+func cmdZRank(x *Ctx) { zrankGeneric(x, false) }
+
+// ZREVRANK key member
+func cmdZRevRank(x *Ctx) { zrankGeneric(x, true) }
+
+func zrankGeneric(x *Ctx, reverse bool) {
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil {
+			x.Null()
+			return
+		}
+		if r, ok := z.Rank(x.Args[2], reverse); ok {
+			x.Int(int64(r))
+			return
+		}
+		x.Null()
+	})
+}
+
+// zsetRangeErr replies err from ParseScoreRange or ParseLexRange.
+func zsetRangeErr(x *Ctx, err error) {
+	var re *types.ReplyError
+	if errors.As(err, &re) {
+		x.Error(re.Reply())
+		return
+	}
+	x.Error("ERR " + err.Error())
+}
+
+// ZCOUNT key min max
+func cmdZCount(x *Ctx) {
+	r, err := types.ParseScoreRange(x.Args[2], x.Args[3])
+	if err != nil {
+		zsetRangeErr(x, err)
+		return
+	}
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil {
+			x.Int(0)
+			return
+		}
+		x.Int(int64(z.CountByScore(r)))
+	})
+}
+
+// ZLEXCOUNT key min max
+func cmdZLexCount(x *Ctx) {
+	r, err := types.ParseLexRange(x.Args[2], x.Args[3])
+	if err != nil {
+		zsetRangeErr(x, err)
+		return
+	}
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil {
+			x.Int(0)
+			return
+		}
+		x.Int(int64(z.CountByLex(r)))
+	})
+}
+
+// ZPOPMIN key [count]
+func cmdZPopMin(x *Ctx) { zpopGeneric(x, false) }
+
+// ZPOPMAX key [count]
+func cmdZPopMax(x *Ctx) { zpopGeneric(x, true) }
+
+// zsetAppendPair appends one member and score: flat, or as a [member,
+// score] array when nested (RESP3).
+func zsetAppendPair(x *Ctx, nested bool, member string, score float64) {
+	if nested {
+		x.Array(2)
+	}
+	x.BulkString(member)
+	x.Double(score)
+}
+
+func zpopGeneric(x *Ctx, max bool) {
+	if len(x.Args) > 3 {
+		x.ErrSyntax()
+		return
+	}
+	count, hasCount := int64(1), len(x.Args) == 3
+	if hasCount {
+		var ok bool
+		if count, ok = ParseInt(x.Args[2]); !ok || count < 0 {
+			x.Error(errPositive)
+			return
+		}
+	}
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	v, z, done := zsetGet(x, &tx, key, false)
+	if done {
+		return
+	}
+	if z == nil || count == 0 {
+		tx.Unlock()
+		x.Array(0)
+		return
+	}
+	n := int(min(int64(z.Len()), count))
+	members := make([]string, 0, n)
+	scores := make([]float64, 0, n)
+	lo, hi := z.Pop(n, max, func(m string, s float64) {
+		members = append(members, m)
+		scores = append(scores, s)
+	})
+	if !zsetSaveOp(x, &tx, key, v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
+		return
+	}
+	nested := hasCount && x.Proto() > 2
+	if nested {
+		x.Array(n)
+	} else {
+		x.Array(2 * n)
+	}
+	for i, m := range members {
+		zsetAppendPair(x, nested, m, scores[i])
+	}
+}
