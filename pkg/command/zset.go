@@ -25,20 +25,20 @@ import (
 // Redis 7.0 does for small (listpack) sorted sets.
 
 func zsetCommands() []*Command {
-	return []*Command{
-		{Name: "zadd", Run: cmdZAdd},
-		{Name: "zincrby", Run: cmdZIncrBy},
-		{Name: "zrem", Run: cmdZRem},
-		{Name: "zcard", Run: cmdZCard},
-		{Name: "zscore", Run: cmdZScore},
-		{Name: "zmscore", Run: cmdZMScore},
-		{Name: "zrank", Run: cmdZRank},
-		{Name: "zrevrank", Run: cmdZRevRank},
-		{Name: "zcount", Run: cmdZCount},
-		{Name: "zlexcount", Run: cmdZLexCount},
-		{Name: "zpopmin", Run: cmdZPopMin},
-		{Name: "zpopmax", Run: cmdZPopMax},
-	}
+	return append(zsetRangeCommands(),
+		&Command{Name: "zadd", Run: cmdZAdd},
+		&Command{Name: "zincrby", Run: cmdZIncrBy},
+		&Command{Name: "zrem", Run: cmdZRem},
+		&Command{Name: "zcard", Run: cmdZCard},
+		&Command{Name: "zscore", Run: cmdZScore},
+		&Command{Name: "zmscore", Run: cmdZMScore},
+		&Command{Name: "zrank", Run: cmdZRank},
+		&Command{Name: "zrevrank", Run: cmdZRevRank},
+		&Command{Name: "zcount", Run: cmdZCount},
+		&Command{Name: "zlexcount", Run: cmdZLexCount},
+		&Command{Name: "zpopmin", Run: cmdZPopMin},
+		&Command{Name: "zpopmax", Run: cmdZPopMax},
+	)
 }
 
 // Redis's ZADD error replies.

@@ -65,6 +65,27 @@ func TestZSetErrors(t *testing.T) {
 		{"zcount wrongtype", "ZCOUNT str 0 1", kvErr(ErrWrongType)},
 		{"zlexcount wrongtype", "ZLEXCOUNT str - +", kvErr(ErrWrongType)},
 		{"zpopmin wrongtype count 0", "ZPOPMIN str 0", kvErr(ErrWrongType)},
+		{"zrange arity", "ZRANGE z 0", arity("zrange")},
+		{"zrangestore arity", "ZRANGESTORE d z 0", arity("zrangestore")},
+		{"zremrangebyrank arity", "ZREMRANGEBYRANK z 0", arity("zremrangebyrank")},
+		{"zrange limit by rank", "ZRANGE z 0 1 LIMIT 0 1", kvErr(errZRangeLimit)},
+		{"zrange bylex withscores", "ZRANGE z - + BYLEX WITHSCORES", kvErr(errZRangeLexScores)},
+		{"zrange limit text", "ZRANGE z 0 1 LIMIT x 1", kvErr(ErrNotInteger)},
+		{"zrange limit short", "ZRANGE z 0 1 BYSCORE LIMIT 1", kvErr(ErrSyntax)},
+		{"zrange option", "ZRANGE z 0 1 FOO", kvErr(ErrSyntax)},
+		{"zrange twice rev", "ZRANGE z 0 1 REV REV", kvErr(ErrSyntax)},
+		{"zrevrange rev", "ZREVRANGE z 0 1 REV", kvErr(ErrSyntax)},
+		{"zrangebyscore byscore", "ZRANGEBYSCORE z 0 1 BYSCORE", kvErr(ErrSyntax)},
+		{"zrangestore withscores", "ZRANGESTORE d z 0 1 WITHSCORES", kvErr(ErrSyntax)},
+		{"zrange rank", "ZRANGE z x 1", kvErr(ErrNotInteger)},
+		{"zrange score", "ZRANGE z x 1 BYSCORE", kvErr(errZScoreRange)},
+		{"zrange lex", "ZRANGE z a b BYLEX", kvErr(errZLexRange)},
+		{"zremrangebyrank rank", "ZREMRANGEBYRANK z 0 x", kvErr(ErrNotInteger)},
+		{"zremrangebyscore range", "ZREMRANGEBYSCORE z 0 x", kvErr(errZScoreRange)},
+		{"zremrangebylex range", "ZREMRANGEBYLEX z - x", kvErr(errZLexRange)},
+		{"zrange wrongtype", "ZRANGE str 0 1", kvErr(ErrWrongType)},
+		{"zrangestore wrongtype", "ZRANGESTORE d str 0 1", kvErr(ErrWrongType)},
+		{"zremrangebyrank wrongtype", "ZREMRANGEBYRANK str 0 1", kvErr(ErrWrongType)},
 		{"get of a zset", "GET z", kvErr(ErrWrongType)},
 		{"sadd to a zset", "SADD z a", kvErr(ErrWrongType)},
 		{"type", "TYPE z", "+zset\r\n"},
@@ -110,12 +131,20 @@ func TestZSetPersistence(t *testing.T) {
 					do(t, s, cl, "ZPOPMIN", "z")
 					do(t, s, cl, "ZPOPMAX", "z", "2")
 					do(t, s, cl, "ZADD", "z", "GT", "CH", "-0", m, "1e300", "big")
+					do(t, s, cl, "ZREMRANGEBYRANK", "z", "3", "4")
+					do(t, s, cl, "ZREMRANGEBYSCORE", "z", "(10", "10.5")
+					do(t, s, cl, "ZRANGESTORE", "st", "z", "5", "15", "BYSCORE")
+				}
+				if i%333 == 0 {
+					do(t, s, cl, "ZREMRANGEBYLEX", "z", "[m1", "(m2")
 				}
 			}
 			do(t, s, cl, "ZADD", "gone", "1", "a")
 			do(t, s, cl, "ZPOPMIN", "gone", "5")
 			require_Equal(t, do(t, s, cl, "EXPIRE", "z", "1000"), kvInt("1"))
 			card := do(t, s, cl, "ZCARD", "z")
+			all := do(t, s, cl, "ZRANGE", "z", "0", "-1", "WITHSCORES")
+			st := do(t, s, cl, "ZRANGE", "st", "0", "-1", "WITHSCORES")
 			if card == kvInt("0") || len(card) < 6 {
 				t.Fatalf("zset too small: ZCARD %q", card)
 			}
@@ -131,6 +160,8 @@ func TestZSetPersistence(t *testing.T) {
 			defer s.Cache.Close()
 			cl = s.NewClient()
 			require_Equal(t, do(t, s, cl, "ZCARD", "z"), card)
+			require_Equal(t, do(t, s, cl, "ZRANGE", "z", "0", "-1", "WITHSCORES"), all)
+			require_Equal(t, do(t, s, cl, "ZRANGE", "st", "0", "-1", "WITHSCORES"), st)
 			for i := range 500 {
 				require_Equal(t, do(t, s, cl, "ZSCORE", "z", fmt.Sprintf("m%d\r\n\x00", i)), scores[2*i])
 				require_Equal(t, do(t, s, cl, "ZRANK", "z", fmt.Sprintf("m%d\r\n\x00", i)), scores[2*i+1])
