@@ -25,7 +25,7 @@ import (
 // Redis 7.0 does for small (listpack) sorted sets.
 
 func zsetCommands() []*Command {
-	return append(zsetRangeCommands(),
+	return append(append(zsetRangeCommands(), zsetMoreCommands()...),
 		&Command{Name: "zadd", Run: cmdZAdd},
 		&Command{Name: "zincrby", Run: cmdZIncrBy},
 		&Command{Name: "zrem", Run: cmdZRem},

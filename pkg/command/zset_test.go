@@ -86,6 +86,27 @@ func TestZSetErrors(t *testing.T) {
 		{"zrange wrongtype", "ZRANGE str 0 1", kvErr(ErrWrongType)},
 		{"zrangestore wrongtype", "ZRANGESTORE d str 0 1", kvErr(ErrWrongType)},
 		{"zremrangebyrank wrongtype", "ZREMRANGEBYRANK str 0 1", kvErr(ErrWrongType)},
+		{"zrandmember arity", "ZRANDMEMBER", arity("zrandmember")},
+		{"zrandmember count", "ZRANDMEMBER z x", kvErr(ErrNotInteger)},
+		{"zrandmember min", "ZRANDMEMBER z -9223372036854775808", kvErr("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")},
+		{"zrandmember withscores range", "ZRANDMEMBER z 9223372036854775807 WITHSCORES", kvErr("ERR value is out of range")},
+		{"zrandmember option", "ZRANDMEMBER z 1 FOO", kvErr(ErrSyntax)},
+		{"zrandmember extra", "ZRANDMEMBER z 1 WITHSCORES x", kvErr(ErrSyntax)},
+		{"zrandmember wrongtype", "ZRANDMEMBER str", kvErr(ErrWrongType)},
+		{"zmpop arity", "ZMPOP 1 z", arity("zmpop")},
+		{"zmpop numkeys", "ZMPOP 0 z MIN", kvErr("ERR numkeys should be greater than 0")},
+		{"zmpop numkeys text", "ZMPOP x z MIN", kvErr("ERR numkeys should be greater than 0")},
+		{"zmpop too many keys", "ZMPOP 2 z MIN", kvErr(ErrSyntax)},
+		{"zmpop where", "ZMPOP 1 z FOO", kvErr(ErrSyntax)},
+		{"zmpop count", "ZMPOP 1 z MIN COUNT 0", kvErr("ERR count should be greater than 0")},
+		{"zmpop count twice", "ZMPOP 1 z MIN COUNT 1 COUNT 1", kvErr(ErrSyntax)},
+		{"zmpop wrongtype", "ZMPOP 2 nokey str MIN", kvErr(ErrWrongType)},
+		{"zmpop missing", "ZMPOP 1 nokey MIN", "*-1\r\n"},
+		{"zscan cursor", "ZSCAN z x", kvErr("ERR invalid cursor")},
+		{"zscan count zero", "ZSCAN z 0 COUNT 0", kvErr(ErrSyntax)},
+		{"zscan count text", "ZSCAN z 0 COUNT x", kvErr(ErrNotInteger)},
+		{"zscan option", "ZSCAN z 0 FOO bar", kvErr(ErrSyntax)},
+		{"zscan wrongtype", "ZSCAN str 0", kvErr(ErrWrongType)},
 		{"get of a zset", "GET z", kvErr(ErrWrongType)},
 		{"sadd to a zset", "SADD z a", kvErr(ErrWrongType)},
 		{"type", "TYPE z", "+zset\r\n"},
@@ -137,6 +158,7 @@ func TestZSetPersistence(t *testing.T) {
 				}
 				if i%333 == 0 {
 					do(t, s, cl, "ZREMRANGEBYLEX", "z", "[m1", "(m2")
+					do(t, s, cl, "ZMPOP", "2", "nokey", "z", "MAX", "COUNT", "3")
 				}
 			}
 			do(t, s, cl, "ZADD", "gone", "1", "a")

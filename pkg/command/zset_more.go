@@ -1,0 +1,254 @@
+package command
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/toonstore/toonstore/pkg/glob"
+	"github.com/toonstore/toonstore/pkg/protocol"
+	"github.com/toonstore/toonstore/pkg/types"
+)
+
+// ZRANDMEMBER, ZMPOP and ZSCAN (Redis 7.0's t_zset.c).
+
+func zsetMoreCommands() []*Command {
+	return []*Command{
+		{Name: "zrandmember", Run: cmdZRandMember},
+		{Name: "zmpop", Run: cmdZMPop},
+		{Name: "zscan", Run: cmdZScan},
+	}
+}
+
+// ZRANDMEMBER key [count [WITHSCORES]]
+func cmdZRandMember(x *Ctx) {
+	args := x.Args
+	if len(args) == 2 {
+		zsetRead(x, func(z *types.ZSet) {
+			if z == nil {
+				x.Null()
+				return
+			}
+			z.Random(hashRand{}, 1, func(m string, _ float64) { x.BulkString(m) })
+		})
+		return
+	}
+	l, ok := ParseInt(args[2])
+	if !ok {
+		x.ErrNotInteger()
+		return
+	}
+	if l == math.MinInt64 {
+		x.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return
+	}
+	withScores := false
+	if len(args) > 4 || len(args) == 4 && !keyOptIs(args[3], "withscores") {
+		x.ErrSyntax()
+		return
+	} else if len(args) == 4 {
+		withScores = true
+		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
+			x.Error("ERR value is out of range")
+			return
+		}
+	}
+	zsetRead(x, func(z *types.ZSet) {
+		if z == nil || l == 0 {
+			x.Array(0)
+			return
+		}
+		nested := withScores && x.Proto() > 2
+		emit := func(m string, s float64) {
+			if withScores {
+				zsetAppendPair(x, nested, m, s)
+			} else {
+				x.BulkString(m)
+			}
+		}
+		n := -l
+		if l > 0 {
+			n = min(l, int64(z.Len()))
+		}
+		if withScores && !nested {
+			x.Array(int(2 * n))
+		} else {
+			x.Array(int(n))
+		}
+		if l > 0 {
+			if int(n) == z.Len() {
+				// The whole zset, highest score first, as Redis replies
+				// a listpack.
+				z.RangeByRank(0, z.Len()-1, true, func(m string, s float64) bool { emit(m, s); return true })
+				return
+			}
+			z.Random(hashRand{}, int(n), emit)
+			return
+		}
+		for left := n; left > 0; left -= hashRandBatch {
+			z.Random(hashRand{}, -int(min(left, hashRandBatch)), emit)
+		}
+	})
+}
+
+// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+func cmdZMPop(x *Ctx) {
+	args := x.Args
+	numkeys, ok := ParseInt(args[1])
+	if !ok || numkeys < 1 {
+		x.Error("ERR numkeys should be greater than 0")
+		return
+	}
+	if numkeys > int64(len(args)-3) {
+		x.ErrSyntax()
+		return
+	}
+	nk := int(numkeys)
+	where := 2 + nk
+	var max bool
+	switch {
+	case keyOptIs(args[where], "min"):
+	case keyOptIs(args[where], "max"):
+		max = true
+	default:
+		x.ErrSyntax()
+		return
+	}
+	count, hasCount := int64(1), false
+	for j := where + 1; j < len(args); j++ {
+		if !hasCount && keyOptIs(args[j], "count") && j+1 < len(args) {
+			j++
+			if count, ok = ParseInt(args[j]); !ok || count < 1 {
+				x.Error("ERR count should be greater than 0")
+				return
+			}
+			hasCount = true
+			continue
+		}
+		x.ErrSyntax()
+		return
+	}
+	keys := args[2:where]
+	tx := x.S.Cache.LockKeys(keys)
+	for _, key := range keys {
+		v, z, done := zsetGet(x, &tx, key, false)
+		if done {
+			return
+		}
+		if z == nil {
+			continue
+		}
+		n := int(min(int64(z.Len()), count))
+		members := make([]string, 0, n)
+		scores := make([]float64, 0, n)
+		lo, hi := z.Pop(n, max, func(m string, s float64) {
+			members = append(members, m)
+			scores = append(scores, s)
+		})
+		if !zsetSaveOp(x, &tx, key, v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
+			return
+		}
+		x.Array(2)
+		x.Bulk(key)
+		x.Array(n)
+		for i, m := range members {
+			zsetAppendPair(x, true, m, scores[i])
+		}
+		return
+	}
+	tx.Unlock()
+	x.NullArray()
+}
+
+// Redis's default zset-max-listpack-entries and -value: ZSCAN returns a
+// zset whole when Redis would hold it as a listpack.
+const (
+	zsetListpackEntries = 128
+	zsetListpackValue   = 64
+)
+
+// zsetIsListpack reports whether Redis would keep z as a listpack (as
+// when built by writes that never made it larger).
+func zsetIsListpack(z *types.ZSet) bool {
+	if z.Len() > zsetListpackEntries {
+		return false
+	}
+	ok := true
+	z.All(func(m string, _ float64) bool {
+		ok = len(m) <= zsetListpackValue
+		return ok
+	})
+	return ok
+}
+
+// ZSCAN key cursor [MATCH pattern] [COUNT count]
+func cmdZScan(x *Ctx) {
+	args := x.Args
+	cursor, ok := keyParseCursor(args[2])
+	if !ok {
+		x.Error("ERR invalid cursor")
+		return
+	}
+	key := args[1]
+	tx := x.S.Cache.Lock(key)
+	_, z, done := zsetGet(x, &tx, key, true)
+	if done {
+		return
+	}
+	if z == nil {
+		tx.Unlock()
+		x.Array(2)
+		x.BulkString("0")
+		x.Array(0)
+		return
+	}
+	count := int64(10)
+	var pat []byte
+	usePat := false
+	for i := 3; i < len(args); i += 2 {
+		left := len(args) - i
+		switch {
+		case keyOptIs(args[i], "COUNT") && left >= 2:
+			if count, ok = ParseInt(args[i+1]); !ok {
+				tx.Unlock()
+				x.ErrNotInteger()
+				return
+			}
+			if count < 1 {
+				tx.Unlock()
+				x.ErrSyntax()
+				return
+			}
+		case keyOptIs(args[i], "MATCH") && left >= 2:
+			pat = args[i+1]
+			usePat = !(len(pat) == 1 && pat[0] == '*')
+		default:
+			tx.Unlock()
+			x.ErrSyntax()
+			return
+		}
+	}
+	var body, tmp []byte
+	n := 0
+	small := zsetIsListpack(z)
+	emit := func(m string, s float64) {
+		if usePat && !glob.Match(pat, []byte(m), false) {
+			return
+		}
+		body = protocol.AppendBulkString(body, m)
+		tmp = protocol.FormatDouble(tmp[:0], s)
+		body = protocol.AppendBulk(body, tmp)
+		n += 2
+	}
+	var next uint64
+	if small {
+		z.All(func(m string, s float64) bool { emit(m, s); return true })
+	} else {
+		next = z.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	}
+	tx.Unlock()
+	x.Array(2)
+	var cb [20]byte
+	x.Bulk(strconv.AppendUint(cb[:0], next, 10))
+	x.Array(n)
+	x.Out = append(x.Out, body...)
+}
