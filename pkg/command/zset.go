@@ -25,7 +25,7 @@ import (
 // Redis 7.0 does for small (listpack) sorted sets.
 
 func zsetCommands() []*Command {
-	return append(append(zsetRangeCommands(), zsetMoreCommands()...),
+	return append(append(append(zsetRangeCommands(), zsetMoreCommands()...), zsetAlgebraCommands()...),
 		&Command{Name: "zadd", Run: cmdZAdd},
 		&Command{Name: "zincrby", Run: cmdZIncrBy},
 		&Command{Name: "zrem", Run: cmdZRem},

@@ -107,6 +107,23 @@ func TestZSetErrors(t *testing.T) {
 		{"zscan count text", "ZSCAN z 0 COUNT x", kvErr(ErrNotInteger)},
 		{"zscan option", "ZSCAN z 0 FOO bar", kvErr(ErrSyntax)},
 		{"zscan wrongtype", "ZSCAN str 0", kvErr(ErrWrongType)},
+		{"zunion arity", "ZUNION 1", arity("zunion")},
+		{"zunionstore arity", "ZUNIONSTORE d 1", arity("zunionstore")},
+		{"zintercard arity", "ZINTERCARD 1", arity("zintercard")},
+		{"zunion numkeys text", "ZUNION x z", kvErr(ErrNotInteger)},
+		{"zunion numkeys zero", "ZUNION 0 z", kvErr("ERR at least 1 input key is needed for 'zunion' command")},
+		{"zinterstore numkeys zero", "ZINTERSTORE d 0 z", kvErr("ERR at least 1 input key is needed for 'zinterstore' command")},
+		{"zintercard numkeys zero", "ZINTERCARD 0 z", kvErr("ERR at least 1 input key is needed for 'zintercard' command")},
+		{"zunion too many keys", "ZUNION 3 z z", kvErr(ErrSyntax)},
+		{"zunion weights short", "ZUNION 2 z z WEIGHTS 1", kvErr(ErrSyntax)},
+		{"zunion weight float", "ZUNION 1 z WEIGHTS x", kvErr("ERR weight value is not a float")},
+		{"zunion aggregate", "ZUNION 1 z AGGREGATE foo", kvErr(ErrSyntax)},
+		{"zdiff weights", "ZDIFF 1 z WEIGHTS 1", kvErr(ErrSyntax)},
+		{"zunionstore withscores", "ZUNIONSTORE d 1 z WITHSCORES", kvErr(ErrSyntax)},
+		{"zintercard limit", "ZINTERCARD 1 z LIMIT -1", kvErr("ERR LIMIT can't be negative")},
+		{"zintercard withscores", "ZINTERCARD 1 z WITHSCORES", kvErr(ErrSyntax)},
+		{"zunion wrongtype", "ZUNION 2 z str", kvErr(ErrWrongType)},
+		{"zinterstore wrongtype", "ZINTERSTORE d 2 nokey str", kvErr(ErrWrongType)},
 		{"get of a zset", "GET z", kvErr(ErrWrongType)},
 		{"sadd to a zset", "SADD z a", kvErr(ErrWrongType)},
 		{"type", "TYPE z", "+zset\r\n"},
@@ -161,6 +178,10 @@ func TestZSetPersistence(t *testing.T) {
 					do(t, s, cl, "ZMPOP", "2", "nokey", "z", "MAX", "COUNT", "3")
 				}
 			}
+			do(t, s, cl, "ZUNIONSTORE", "un", "2", "z", "st", "WEIGHTS", "2", "3")
+			do(t, s, cl, "ZINCRBY", "un", "7", "big")
+			do(t, s, cl, "ZPOPMIN", "un", "3")
+			un := do(t, s, cl, "ZRANGE", "un", "0", "-1", "WITHSCORES")
 			do(t, s, cl, "ZADD", "gone", "1", "a")
 			do(t, s, cl, "ZPOPMIN", "gone", "5")
 			require_Equal(t, do(t, s, cl, "EXPIRE", "z", "1000"), kvInt("1"))
@@ -188,6 +209,7 @@ func TestZSetPersistence(t *testing.T) {
 				require_Equal(t, do(t, s, cl, "ZSCORE", "z", fmt.Sprintf("m%d\r\n\x00", i)), scores[2*i])
 				require_Equal(t, do(t, s, cl, "ZRANK", "z", fmt.Sprintf("m%d\r\n\x00", i)), scores[2*i+1])
 			}
+			require_Equal(t, do(t, s, cl, "ZRANGE", "un", "0", "-1", "WITHSCORES"), un)
 			require_Equal(t, do(t, s, cl, "EXISTS", "gone"), kvInt("0"))
 			require_Equal(t, do(t, s, cl, "TYPE", "z"), "+zset\r\n")
 			if ttl := do(t, s, cl, "TTL", "z"); ttl == kvInt("-1") || ttl == kvInt("-2") {
