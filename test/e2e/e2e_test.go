@@ -163,9 +163,30 @@ func TestPipeMillion(t *testing.T) {
 // TestRedisBenchmark runs redis-benchmark's pipelined core tests and
 // requires every one to finish with a throughput and no error.
 func TestRedisBenchmark(t *testing.T) {
+	runRedisBenchmark(t, []string{"-t", "ping,set,get,incr,mset", "-n", "200000"},
+		"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET (10 keys)")
+}
+
+// TestRedisBenchmarkDefaultSuite runs redis-benchmark's whole default
+// suite (no -t): strings, lists, sets, hashes and sorted sets; every test
+// must finish with a throughput and no error, and the data must survive a
+// restart.
+func TestRedisBenchmarkDefaultSuite(t *testing.T) {
+	runRedisBenchmark(t, []string{"-n", "20000"},
+		"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP",
+		"SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN", "LPUSH (needed to benchmark LRANGE)",
+		"LRANGE_100 (first 100 elements)", "LRANGE_300 (first 300 elements)",
+		"LRANGE_500 (first 500 elements)", "LRANGE_600 (first 600 elements)", "MSET (10 keys)")
+}
+
+// runRedisBenchmark runs redis-benchmark -P 16 --csv with args against a
+// fresh tstd and requires a throughput for every test in want, no error,
+// and the keys it wrote to be back after a restart.
+func runRedisBenchmark(t *testing.T, args []string, want ...string) {
 	rb := redistest.Require(t, "redis-benchmark")
-	s := startTstd(t, t.TempDir())
-	cmd := exec.Command(rb, "-p", strconv.Itoa(s.port), "-q", "-t", "ping,set,get,incr,mset", "-P", "16", "-n", "200000", "--csv")
+	dir := t.TempDir()
+	s := startTstd(t, dir)
+	cmd := exec.Command(rb, append([]string{"-p", strconv.Itoa(s.port), "-q", "-P", "16", "--csv"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-benchmark: %v\n%s", err, out)
@@ -174,7 +195,6 @@ func TestRedisBenchmark(t *testing.T) {
 	if strings.Contains(strings.ToLower(text), "error") {
 		t.Fatalf("redis-benchmark reported errors:\n%s", text)
 	}
-	want := []string{"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET (10 keys)"}
 	rows := regexp.MustCompile(`(?m)^"([^"]+)","([0-9.]+)"`).FindAllStringSubmatch(text, -1)
 	got := map[string]float64{}
 	for _, r := range rows {
@@ -186,9 +206,15 @@ func TestRedisBenchmark(t *testing.T) {
 			t.Errorf("redis-benchmark test %q did not finish with a throughput; output:\n%s", w, text)
 		}
 	}
-	// The keys redis-benchmark wrote are really there.
+	// The keys redis-benchmark wrote are really there, also after a restart.
+	before := s.cli(t, "DBSIZE")
 	if got := s.cli(t, "GET", "key:__rand_int__"); got == "" {
 		t.Errorf("key written by redis-benchmark is missing")
+	}
+	s.stop(t)
+	s = startTstd(t, dir)
+	if after := s.cli(t, "DBSIZE"); after != before || before == "0" {
+		t.Errorf("DBSIZE %s before the restart, %s after", before, after)
 	}
 	s.stop(t)
 }
