@@ -522,6 +522,34 @@ func cmdHRandField(x *Ctx) {
 // negative-count HRANDFIELD.
 const hashRandBatch = 1024
 
+// collScanOpts parses the [MATCH pattern] [COUNT count] options of HSCAN,
+// SSCAN and ZSCAN (opts are the arguments after the cursor), as Redis's
+// scanGenericCommand does once the key was looked up: count defaults to
+// 10; usePat is false for no pattern or "*". errMsg is the error reply, or
+// "" when the options are valid.
+func collScanOpts(opts [][]byte) (count int64, pat []byte, usePat bool, errMsg string) {
+	count = 10
+	for i := 0; i < len(opts); i += 2 {
+		left := len(opts) - i
+		switch {
+		case keyOptIs(opts[i], "COUNT") && left >= 2:
+			var ok bool
+			if count, ok = ParseInt(opts[i+1]); !ok {
+				return 0, nil, false, ErrNotInteger
+			}
+			if count < 1 {
+				return 0, nil, false, ErrSyntax
+			}
+		case keyOptIs(opts[i], "MATCH") && left >= 2:
+			pat = opts[i+1]
+			usePat = !(len(pat) == 1 && pat[0] == '*')
+		default:
+			return 0, nil, false, ErrSyntax
+		}
+	}
+	return count, pat, usePat, ""
+}
+
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdHScan(x *Ctx) {
 	args := x.Args
@@ -543,31 +571,11 @@ func cmdHScan(x *Ctx) {
 		x.Array(0)
 		return
 	}
-	count := int64(10)
-	var pat []byte
-	usePat := false
-	for i := 3; i < len(args); i += 2 {
-		left := len(args) - i
-		switch {
-		case keyOptIs(args[i], "COUNT") && left >= 2:
-			if count, ok = ParseInt(args[i+1]); !ok {
-				tx.Unlock()
-				x.ErrNotInteger()
-				return
-			}
-			if count < 1 {
-				tx.Unlock()
-				x.ErrSyntax()
-				return
-			}
-		case keyOptIs(args[i], "MATCH") && left >= 2:
-			pat = args[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-		default:
-			tx.Unlock()
-			x.ErrSyntax()
-			return
-		}
+	count, pat, usePat, errMsg := collScanOpts(args[3:])
+	if errMsg != "" {
+		tx.Unlock()
+		x.Error(errMsg)
+		return
 	}
 	var body []byte
 	n := 0

@@ -201,31 +201,11 @@ func cmdZScan(x *Ctx) {
 		x.Array(0)
 		return
 	}
-	count := int64(10)
-	var pat []byte
-	usePat := false
-	for i := 3; i < len(args); i += 2 {
-		left := len(args) - i
-		switch {
-		case keyOptIs(args[i], "COUNT") && left >= 2:
-			if count, ok = ParseInt(args[i+1]); !ok {
-				tx.Unlock()
-				x.ErrNotInteger()
-				return
-			}
-			if count < 1 {
-				tx.Unlock()
-				x.ErrSyntax()
-				return
-			}
-		case keyOptIs(args[i], "MATCH") && left >= 2:
-			pat = args[i+1]
-			usePat = !(len(pat) == 1 && pat[0] == '*')
-		default:
-			tx.Unlock()
-			x.ErrSyntax()
-			return
-		}
+	count, pat, usePat, errMsg := collScanOpts(args[3:])
+	if errMsg != "" {
+		tx.Unlock()
+		x.Error(errMsg)
+		return
 	}
 	var body, tmp []byte
 	n := 0
