@@ -67,29 +67,37 @@ func hashIsSmall(h *types.Hash) bool {
 	return small
 }
 
-// hashGet looks key up for a hash command with tx held: it returns the
-// hash (nil if the key is absent). On a store error or a key of another
-// type it unlocks tx, replies and reports done. read counts the lookup in
-// keyspace_hits/misses.
-func hashGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, h *types.Hash, done bool) {
+// collGet looks key up for a collection command with tx held: it returns
+// the key's decoded collection of type T (the zero T if the key is absent).
+// On a store error or a key of a kind other than kind it unlocks tx,
+// replies and reports done. read counts the lookup in keyspace_hits/misses.
+func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool) (v cache.Value, obj T, done bool) {
 	v, found, err := tx.Get(x.C.DB, key)
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
-		return v, nil, true
+		return v, obj, true
 	}
 	if read {
 		keyStat(x, found)
 	}
 	if !found {
-		return v, nil, false
+		return v, obj, false
 	}
-	if v.Kind != store.KindHash {
+	if v.Kind != kind {
 		tx.Unlock()
 		x.ErrWrongType()
-		return v, nil, true
+		return v, obj, true
 	}
-	return v, v.Obj.(*types.Hash), false
+	return v, v.Obj.(T), false
+}
+
+// hashGet looks key up for a hash command with tx held: it returns the
+// hash (nil if the key is absent). On a store error or a key of another
+// type it unlocks tx, replies and reports done. read counts the lookup in
+// keyspace_hits/misses.
+func hashGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, h *types.Hash, done bool) {
+	return collGet[*types.Hash](x, tx, key, store.KindHash, read)
 }
 
 // hashSave records a change made to h, the hash of key: a new key (h not

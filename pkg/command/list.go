@@ -60,24 +60,7 @@ const (
 // type it unlocks tx, replies and reports done. read counts the lookup in
 // keyspace_hits/misses.
 func listGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, l *types.List, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
-	if err != nil {
-		tx.Unlock()
-		keyReplyErr(x, err)
-		return v, nil, true
-	}
-	if read {
-		keyStat(x, found)
-	}
-	if !found {
-		return v, nil, false
-	}
-	if v.Kind != store.KindList {
-		tx.Unlock()
-		x.ErrWrongType()
-		return v, nil, true
-	}
-	return v, v.Obj.(*types.List), false
+	return collGet[*types.List](x, tx, key, store.KindList, read)
 }
 
 // listSave records a change to l, the list of key, with tx held: a new

@@ -115,24 +115,7 @@ func setSortInts(ms []string) {
 // another type it unlocks tx, replies and reports done. read counts the
 // lookup in keyspace_hits/misses.
 func setGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, s *types.Set, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
-	if err != nil {
-		tx.Unlock()
-		keyReplyErr(x, err)
-		return v, nil, true
-	}
-	if read {
-		keyStat(x, found)
-	}
-	if !found {
-		return v, nil, false
-	}
-	if v.Kind != store.KindSet {
-		tx.Unlock()
-		x.ErrWrongType()
-		return v, nil, true
-	}
-	return v, v.Obj.(*types.Set), false
+	return collGet[*types.Set](x, tx, key, store.KindSet, read)
 }
 
 // SADD key member [member ...]

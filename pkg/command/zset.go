@@ -94,24 +94,7 @@ func zsetParseScore(b []byte) (float64, bool) {
 // another type it unlocks tx, replies and reports done. read counts the
 // lookup in keyspace_hits/misses.
 func zsetGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, z *types.ZSet, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
-	if err != nil {
-		tx.Unlock()
-		keyReplyErr(x, err)
-		return v, nil, true
-	}
-	if read {
-		keyStat(x, found)
-	}
-	if !found {
-		return v, nil, false
-	}
-	if v.Kind != store.KindZSet {
-		tx.Unlock()
-		x.ErrWrongType()
-		return v, nil, true
-	}
-	return v, v.Obj.(*types.ZSet), false
+	return collGet[*types.ZSet](x, tx, key, store.KindZSet, read)
 }
 
 // zsetRead locks key (x.Args[1]), looks up the zset and calls fn with it
