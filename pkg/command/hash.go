@@ -92,6 +92,20 @@ func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool
 	return v, v.Obj.(T), false
 }
 
+// collRead locks x.Args[1], looks up its collection of type T and calls fn
+// with it (the zero T for a missing key) while the shard is held, then
+// unlocks; a wrong type or store error is replied instead.
+func collRead[T any](x *Ctx, kind store.Kind, fn func(T)) {
+	key := x.Args[1]
+	tx := x.S.Cache.Lock(key)
+	_, obj, done := collGet[T](x, &tx, key, kind, true)
+	if done {
+		return
+	}
+	fn(obj)
+	tx.Unlock()
+}
+
 // hashGet looks key up for a hash command with tx held: it returns the
 // hash (nil if the key is absent). On a store error or a key of another
 // type it unlocks tx, replies and reports done. read counts the lookup in
@@ -266,14 +280,7 @@ func cmdHDel(x *Ctx) {
 // missing key: it locks key, looks up the hash and calls fn with it (nil
 // for a missing key) while the shard is held, then unlocks.
 func hashRead(x *Ctx, fn func(h *types.Hash)) {
-	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	_, h, done := hashGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	fn(h)
-	tx.Unlock()
+	collRead(x, store.KindHash, fn)
 }
 
 // HEXISTS key field

@@ -205,14 +205,7 @@ func listPopCmd(x *Ctx, left bool) {
 // missing key) while the shard is held, then unlocks. It counts the
 // lookup in keyspace_hits/misses.
 func listRead(x *Ctx, fn func(l *types.List)) {
-	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	_, l, done := listGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	fn(l)
-	tx.Unlock()
+	collRead(x, store.KindList, fn)
 }
 
 // LLEN key

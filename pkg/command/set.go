@@ -209,14 +209,7 @@ func cmdSRem(x *Ctx) {
 // setRead locks key, looks up the set and calls fn with it (nil for a
 // missing key) while the shard is held, then unlocks.
 func setRead(x *Ctx, fn func(s *types.Set)) {
-	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	_, s, done := setGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	fn(s)
-	tx.Unlock()
+	collRead(x, store.KindSet, fn)
 }
 
 // SISMEMBER key member

@@ -100,14 +100,7 @@ func zsetGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, z *typ
 // zsetRead locks key (x.Args[1]), looks up the zset and calls fn with it
 // (nil for a missing key) while the shard is held, then unlocks.
 func zsetRead(x *Ctx, fn func(z *types.ZSet)) {
-	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	_, z, done := zsetGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	fn(z)
-	tx.Unlock()
+	collRead(x, store.KindZSet, fn)
 }
 
 // zsetSaveOp records op (a change already made to z, the zset of key) or
