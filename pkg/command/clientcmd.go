@@ -90,8 +90,8 @@ func clientType(*Client) int { return clientTypeNormal }
 // appendClientInfo appends c's CLIENT LIST line without the trailing
 // newline, in Redis 7.0's field order, plus Redis 7.2's lib-name and
 // lib-ver. Fields ToonStore has no counterpart for are constant: sub,
-// psub, ssub 0; multi -1; qbuf-free, argv-mem, multi-mem, rbs, rbp, obl,
-// oll 0; user default; redir -1.
+// psub, ssub 0; qbuf-free, argv-mem, rbs, rbp, obl, oll 0; user default;
+// redir -1.
 //
 // self is the calling client, whose DB and protocol are read directly;
 // another client's are those it published after its last command.
@@ -129,11 +129,16 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, name...)
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
-	b = append(b, " flags=N"...)
+	multi, multiMem, inMulti, dirty := c.multiInfo()
+	b = append(b, " flags="...)
+	b = appendClientFlags(b, inMulti, dirty)
 	b = num(b, " db=", int64(db))
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1"...)
+	b = append(b, " sub=0 psub=0 ssub=0"...)
+	b = num(b, " multi=", multi)
 	b = num(b, " qbuf=", qbuf)
-	b = append(b, " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0"...)
+	b = append(b, " qbuf-free=0 argv-mem=0"...)
+	b = num(b, " multi-mem=", multiMem)
+	b = append(b, " rbs=0 rbp=0 obl=0 oll=0"...)
 	b = num(b, " omem=", omem)
 	b = num(b, " tot-mem=", qbuf+omem)
 	b = append(b, " events="...)
@@ -146,6 +151,23 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, libName...)
 	b = append(b, " lib-ver="...)
 	b = append(b, libVer...)
+	return b
+}
+
+// appendClientFlags appends CLIENT LIST's flags= letters in Redis 7.0's
+// order (networking.c getClientInfoString): x in MULTI, d a watched key
+// changed; N when no flag is set.
+func appendClientFlags(b []byte, inMulti, dirty bool) []byte {
+	n := len(b)
+	if inMulti {
+		b = append(b, 'x')
+	}
+	if dirty {
+		b = append(b, 'd')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
 	return b
 }
 

@@ -173,13 +173,14 @@ func helloCmd(x *Ctx) {
 }
 
 // RESET: back to a fresh connection's state (database 0, RESP2, no name,
-// authenticated only if no password is required), reply +RESET. MULTI and
-// WATCH state belong to the transaction layer, which must clear them too.
+// authenticated only if no password is required, no MULTI, nothing
+// watched), reply +RESET.
 func resetCmd(x *Ctx) {
 	x.C.DB = 0
 	x.C.Proto = 2
 	x.C.SetName("")
 	x.C.Authed = !x.S.requirePass()
+	x.S.discardTx(x.C)
 	x.Simple("RESET")
 }
 

@@ -9,6 +9,9 @@ import (
 // args[0] is the command name; args alias the caller's input buffer and are
 // not retained. It must be called on c's event loop goroutine, and is not
 // reentrant for one client (it reuses the client's Ctx).
+//
+// Inside MULTI a command that passes the checks is queued (+QUEUED), not
+// run, and a command refused by them fails the transaction (multi.go).
 func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	// The Ctx lives in the Client so that passing it to Run (an indirect
 	// call, which the compiler must assume lets it escape) costs no heap
@@ -18,28 +21,32 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	s.Stats.CommandsProcessed.Add(1)
 	cmd := s.Lookup(args[0])
 	if cmd == nil {
-		x.Error(unknownCommand(args))
+		x.rejectCmd(nil, unknownCommand(args))
 		return x.Out
 	}
 	if cmd.Subcommands != nil && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
 		if sub == nil {
-			x.Error("ERR unknown subcommand '" + cstr(args[1], 128) + "'. Try " + strings.ToUpper(cmd.Name) + " HELP.")
+			x.rejectCmd(cmd, "ERR unknown subcommand '"+cstr(args[1], 128)+"'. Try "+strings.ToUpper(cmd.Name)+" HELP.")
 			return x.Out
 		}
 		cmd = sub
 	}
 	if (cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity {
-		x.Cmd = cmd
-		x.ErrArity()
+		x.rejectCmd(cmd, ArityError(cmd))
 		return x.Out
 	}
 	if !c.Authed && cmd.Flags&FlagNoAuth == 0 && s.requirePass() {
-		x.Error(ErrNoAuth)
+		x.rejectCmd(cmd, ErrNoAuth)
 		return x.Out
 	}
 	x.Cmd = cmd
 	c.noteCmd(cmd.Name, s.nowMs())
+	if c.tx.multi && s.queueMulti(x, cmd) {
+		out = x.Out
+		x.Args, x.Out = nil, nil
+		return out
+	}
 	cmd.Run(x)
 	c.publish()
 	out = x.Out

@@ -57,6 +57,8 @@ type Client struct {
 
 	ctx Ctx // reused by Execute for every command of this client
 
+	tx txState // MULTI queue and WATCH state (multi.go, watch.go)
+
 	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
@@ -162,9 +164,15 @@ type Server struct {
 	Clients Clients
 	nextID  atomic.Uint64
 
-	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
-	clockMs  atomic.Int64 // coarse clock (Unix ms) set by Tick; 0 = read the system clock
-	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	lastSave atomic.Int64  // Unix seconds of the last successful SAVE
+	clockMs  atomic.Int64  // coarse clock (Unix ms) set by Tick; 0 = read the system clock
+	srv      srvState      // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	watch    watchRegistry // WATCHed keys (watch.go)
+
+	// MaxQueuedBytes bounds a MULTI queue (multi-mem: argument bytes + 8
+	// per argument); a command past it is refused and fails the
+	// transaction. <= 0 means DefaultMaxQueuedBytes. Set before serving.
+	MaxQueuedBytes int64
 
 	table map[string]*Command
 }
