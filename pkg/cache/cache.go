@@ -186,24 +186,29 @@ func (c *Cache) Capacity() int { return int(c.capacity.Load()) }
 
 // SetCapacity changes the number of decoded entries kept (CONFIG SET
 // capacity), shard by shard. Shrinking evicts the least recently used
-// decoded copies at once; like every eviction it loses no data. It returns
-// ErrBadOptions for capacity < 1.
+// decoded copies at once, except in a shard that is locked at the time
+// (by the caller's own EXEC, say: SetCapacity never waits for a shard),
+// which applies the new capacity when it is unlocked; like every eviction
+// it loses no data. It returns ErrBadOptions for capacity < 1.
 func (c *Cache) SetCapacity(capacity int) error {
 	if capacity < 1 {
 		return fmt.Errorf("%w: capacity %d", ErrBadOptions, capacity)
 	}
 	n := len(c.shards)
+	c.capacity.Store(int64(capacity))
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
 		share := shareOf(capacity, n, i)
-		if evicted := s.lru.Resize(share); evicted > 0 {
-			s.evictions.Add(uint64(evicted))
+		if !s.mu.TryLock() {
+			// Held, possibly by the caller itself: CONFIG SET capacity
+			// inside EXEC runs with every shard locked (Tx.Borrow). The
+			// holder applies the new capacity when it unlocks.
+			s.pendingCap.Store(int64(share))
+			continue
 		}
-		s.capacity = share
-		s.entries.Store(int64(s.lru.Len()))
+		s.pendingCap.Store(0)
+		s.resize(share)
 		s.mu.Unlock()
 	}
-	c.capacity.Store(int64(capacity))
 	return nil
 }

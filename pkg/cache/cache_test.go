@@ -449,3 +449,32 @@ func TestWriteAround(t *testing.T) {
 	}
 	checkConsistent(t, c)
 }
+
+// TestSetCapacityWhileLocked: SetCapacity never waits for a shard (CONFIG
+// SET capacity inside EXEC runs with every shard held by the caller's own
+// goroutine); a locked shard applies the capacity when it is unlocked.
+func TestSetCapacityWhileLocked(t *testing.T) {
+	c := openTest(t, "", Options{Capacity: 8000, Shards: 8, NoActiveExpiry: true})
+	for i := 0; i < 1000; i++ {
+		mustSet(t, c, 0, key(i), val(i), 0)
+		wantGet(t, c, 0, key(i), val(i))
+	}
+	tx := c.LockAll()
+	if err := c.SetCapacity(80); err != nil { // would deadlock if it locked
+		t.Fatal(err)
+	}
+	if got := c.Capacity(); got != 80 {
+		t.Fatalf("Capacity() = %d, want 80", got)
+	}
+	if got := c.Stats().Entries; got != 1000 {
+		t.Fatalf("entries = %d while locked, want 1000 (nothing applied yet)", got)
+	}
+	tx.Unlock()
+	if got := c.Stats().Entries; got != 80 {
+		t.Fatalf("entries = %d after Unlock, want 80", got)
+	}
+	for i := 0; i < 1000; i++ {
+		wantGet(t, c, 0, key(i), val(i))
+	}
+	checkConsistent(t, c)
+}

@@ -29,8 +29,11 @@ type shard struct {
 	lru   *simplelru.LRU[entryKey, Value] // decoded values, most recently used first
 	bytes int64                           // approximate bytes of lru (entrySize)
 
-	capacity int   // entries the lru keeps; changed by SetCapacity under mu
-	maxBytes int64 // 0 = no byte cap; immutable after Open
+	capacity int // entries the lru keeps; changed by SetCapacity under mu
+	// pendingCap is a capacity SetCapacity could not apply because the
+	// shard was locked (0: none); unlock applies it.
+	pendingCap atomic.Int64
+	maxBytes   int64 // 0 = no byte cap; immutable after Open
 
 	// Counters: added to under mu, read by Stats and zeroed by ResetStats
 	// without it.
@@ -174,4 +177,25 @@ func (s *shard) swapDBs(a, b int) {
 		s.lru.Add(e.k, e.v) // cannot evict: as many entries as were removed
 	}
 	s.entries.Store(int64(s.lru.Len()))
+}
+
+// resize sets the shard's capacity, evicting the least recently used
+// entries beyond it. Called with mu held.
+func (s *shard) resize(capacity int) {
+	if evicted := s.lru.Resize(capacity); evicted > 0 {
+		s.evictions.Add(uint64(evicted))
+	}
+	s.capacity = capacity
+	s.entries.Store(int64(s.lru.Len()))
+}
+
+// unlock releases mu, first applying a capacity that SetCapacity left
+// pending while the shard was locked.
+func (s *shard) unlock() {
+	if s.pendingCap.Load() != 0 {
+		if p := s.pendingCap.Swap(0); p != 0 {
+			s.resize(int(p))
+		}
+	}
+	s.mu.Unlock()
 }

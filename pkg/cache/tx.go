@@ -86,14 +86,14 @@ func (t *Tx) Unlock() {
 		return
 	}
 	if t.one != 0 {
-		t.c.shards[t.one-1].mu.Unlock()
+		t.c.shards[t.one-1].unlock()
 		t.one = 0
 		return
 	}
 	w := t.words()
 	for wi := range w {
 		for b := w[wi]; b != 0; b &= b - 1 {
-			t.c.shards[wi<<6|bits.TrailingZeros64(b)].mu.Unlock()
+			t.c.shards[wi<<6|bits.TrailingZeros64(b)].unlock()
 		}
 		w[wi] = 0
 	}
