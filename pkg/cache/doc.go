@@ -1,6 +1,5 @@
 // Package cache is ToonCache: the keyspace the server executes commands
-// against, a lock-striped cache of decoded values (CLOCK, an approximate
-// LRU) in front of a store.Store.
+// against, a lock-striped LRU of decoded values in front of a store.Store.
 //
 // # Shards and transactions
 //
@@ -8,9 +7,7 @@
 // the smallest power of two >= 4*GOMAXPROCS). A key's shard is chosen by a
 // seeded hash of the key alone, not of its database, so one shard lock
 // covers a key in every database (MOVE, COPY ... DB). Each shard has a
-// mutex, a CLOCK table of decoded values keyed by (database, key) (an
-// approximate LRU whose hits write nothing once an entry is marked; see
-// clock.go) and counters.
+// mutex, an LRU of decoded values keyed by (database, key) and counters.
 //
 // A command obtains a Tx from Lock, LockKeys, LockArgs or LockAll, calls the
 // key methods on it and Unlocks it. A Tx records which shards it holds; a key

@@ -6,16 +6,17 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sys/cpu"
 )
 
 // entryOverhead approximates the bytes a decoded entry costs beyond its key
-// and value bytes (clock slot, map slot, string and slice headers); it is
-// what MaxBytes accounting adds per entry.
+// and value bytes (LRU list node, map slot, string and slice headers); it
+// is what MaxBytes accounting adds per entry.
 const entryOverhead = 128
 
 // entryKey names a decoded value: database and key. The key string is an
-// owned copy for entries in the clock; lookups build an entryKey whose key
+// owned copy for entries in the LRU; lookups build an entryKey whose key
 // aliases the caller's bytes (see noCopyString).
 type entryKey struct {
 	db  int
@@ -24,11 +25,11 @@ type entryKey struct {
 
 // shard is one lock stripe of the cache.
 type shard struct {
-	mu    sync.Mutex  // guards lru, bytes and the Value copies in lru
-	lru   *clockTable // decoded values, approximately LRU (CLOCK; see clock.go)
-	bytes int64       // approximate bytes of lru (entrySize)
+	mu    sync.Mutex                      // guards lru, bytes and the Value copies in lru
+	lru   *simplelru.LRU[entryKey, Value] // decoded values, most recently used first
+	bytes int64                           // approximate bytes of lru (entrySize)
 
-	capacity int   // entries lru keeps; changed by SetCapacity under mu
+	capacity int   // entries the lru keeps; changed by SetCapacity under mu
 	maxBytes int64 // 0 = no byte cap; immutable after Open
 
 	// Counters: added to under mu, read by Stats and zeroed by ResetStats
@@ -44,18 +45,22 @@ func entrySize(key string, v *Value) int64 {
 }
 
 func (s *shard) init(capacity int, maxBytes int64) {
-	// The callback runs for every entry that leaves the clock (eviction,
+	// The callback runs for every entry that leaves the LRU (eviction,
 	// Remove, Purge) and keeps bytes exact.
-	s.lru = newClockTable(capacity, func(k entryKey, v Value) {
+	l, err := simplelru.NewLRU[entryKey, Value](capacity, func(k entryKey, v Value) {
 		s.bytes -= entrySize(k.key, &v)
 	})
+	if err != nil { // capacity is >= 1 by construction
+		panic("cache: " + err.Error())
+	}
+	s.lru = l
 	s.capacity = capacity
 	s.maxBytes = maxBytes
 }
 
 // noCopyString returns a string that aliases b, without copying.
 //
-// It is used only to build lookup keys for the clock's map (Get, Peek,
+// It is used only to build lookup keys for the LRU's map (Get, Peek,
 // Remove, and Add of a key already present, which keeps the stored key; see
 // put). The string is never retained: the map copies nothing on lookup, and
 // it is dead once the call returns, so the caller's b may change afterwards.
@@ -64,14 +69,13 @@ func noCopyString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// get returns the decoded value of k and marks it referenced (recently
-// used). A hit on an entry already marked writes nothing.
+// get returns the decoded value of k and marks it recently used.
 // s.mu is held.
 func (s *shard) get(k entryKey) (Value, bool) {
 	return s.lru.Get(k)
 }
 
-// put makes k hold v in the clock, inserting an owned copy of the key if k is
+// put makes k hold v in the LRU, inserting an owned copy of the key if k is
 // new, and evicts down to capacity and maxBytes. k.key may alias caller
 // memory (noCopyString). s.mu is held.
 func (s *shard) put(k entryKey, v Value) {
@@ -83,9 +87,9 @@ func (s *shard) put(k entryKey, v Value) {
 		return
 	}
 	if old, ok := s.lru.Peek(k); ok {
-		// clock.Add of a present key only replaces the value and marks
-		// it: the stored (owned) key is kept, so passing the aliasing k
-		// is safe here.
+		// simplelru.Add of a present key only replaces the value and
+		// moves it to the front: the stored (owned) key is kept, so
+		// passing the aliasing k is safe here.
 		s.bytes += size - entrySize(k.key, &old)
 		s.lru.Add(k, v)
 	} else {
@@ -147,15 +151,27 @@ func (s *shard) purge() {
 // swapDBs renames the decoded entries of database a to b and of b to a.
 // s.mu is held.
 func (s *shard) swapDBs(a, b int) {
-	s.lru.rekey(func(k entryKey) (entryKey, bool) {
-		switch k.db {
-		case a:
-			k.db = b
-		case b:
-			k.db = a
-		default:
-			return k, false
+	type kv struct {
+		k entryKey
+		v Value
+	}
+	var moved []kv
+	for _, k := range s.lru.Keys() { // oldest first: re-adding keeps their relative order
+		if k.db != a && k.db != b {
+			continue
 		}
-		return k, true
-	})
+		v, _ := s.lru.Peek(k)
+		s.lru.Remove(k)
+		if k.db == a {
+			k.db = b
+		} else {
+			k.db = a
+		}
+		moved = append(moved, kv{k, v})
+	}
+	for _, e := range moved {
+		s.bytes += entrySize(e.k.key, &e.v)
+		s.lru.Add(e.k, e.v) // cannot evict: as many entries as were removed
+	}
+	s.entries.Store(int64(s.lru.Len()))
 }
