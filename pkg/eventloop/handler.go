@@ -350,7 +350,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			consumed = len(buf)
 			break
 		}
-		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0])) {
+		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0]), cl.InMulti()) {
 			wrote = true
 		}
 		out = h.srv.Execute(cl, args, out)
@@ -375,12 +375,16 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 }
 
 // isWrite reports whether cmd may append to the store. EXEC runs queued
-// commands that may be writes.
-func isWrite(cmd *command.Command) bool {
+// commands that may be writes; inside MULTI a write command is only
+// queued (+QUEUED needs no sync).
+func isWrite(cmd *command.Command, inMulti bool) bool {
 	if cmd == nil {
 		return false
 	}
-	return cmd.Flags&command.FlagWrite != 0 || cmd.Name == "exec"
+	if cmd.Name == "exec" {
+		return true
+	}
+	return cmd.Flags&command.FlagWrite != 0 && !inMulti
 }
 
 // closeWhenDrained closes c once its pending replies are written, or after
