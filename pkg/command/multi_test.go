@@ -324,3 +324,10 @@ func placeholderArgs(name []string, arity int) []string {
 	}
 	return args
 }
+
+// TestExecWithoutCache: keyless commands run inside EXEC on a server
+// without a cache (the connection commands' tests use one).
+func TestExecWithoutCache(t *testing.T) {
+	s, cl := newConnServer(t, nil)
+	require_Equal(t, doAll(t, s, cl, "multi", "ping", "echo hi", "exec"), "*2\r\n+PONG\r\n$2\r\nhi\r\n")
+}
