@@ -383,6 +383,9 @@ func cmdLTrim(x *Ctx) {
 	}
 	left, right := l.Trim(int(start), int(stop))
 	if left == 0 && right == 0 {
+		// Nothing to store, but Redis signals the key as modified
+		// all the same (WATCH sees it).
+		x.signalModified(key)
 		tx.Unlock()
 		x.OK()
 		return

@@ -173,6 +173,14 @@ func (s *Server) swapWatched(a, b int, exists func(db int, key []byte) bool) {
 	}
 }
 
+// signalModified tells watchers that key of the current database was
+// modified although nothing was written: a few Redis commands signal a key
+// they leave unchanged (LTRIM of the whole list). Called with key's shard
+// held, like the cache's hook.
+func (x *Ctx) signalModified(key []byte) {
+	x.S.touchWatched(x.C.DB, key, false)
+}
+
 // watchedKeyExpired reports whether a key c watched while it was live has
 // expired since (its state is otherwise unchanged, or c would be dirty):
 // EXEC then fails as if the key had changed. Called on c's goroutine.
