@@ -15,6 +15,7 @@ func buildTable() map[string]*Command {
 		setCommands(),
 		zsetCommands(),
 		pubsubCommands(),
+		moveCopyCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {
