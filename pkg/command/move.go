@@ -9,6 +9,7 @@ func moveCopyCommands() []*Command {
 	return []*Command{
 		{Name: "move", Run: cmdMove},
 		{Name: "copy", Run: cmdCopy},
+		objectCommand(),
 	}
 }
 
