@@ -139,7 +139,10 @@ type Hooks struct {
 	// Shutdown stops the server after the current replies are written
 	// (SHUTDOWN). save reports SAVE/NOSAVE; it returns an error to refuse.
 	Shutdown func(save bool) error
-	// Save makes the data durable (SAVE); BGSave does it in the background.
+	// Save writes a backup of the data (SAVE) and returns when it is done.
+	// BGSave starts one in the background and returns; when it completes
+	// the wiring must call Server.EndSave with its outcome (the command
+	// layer has called BeginSave before either hook).
 	Save   func() error
 	BGSave func() error
 	// BGRewrite starts the store's compaction in the background
