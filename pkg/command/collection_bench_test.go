@@ -40,10 +40,10 @@ func benchScore(buf []byte, i int) []byte {
 }
 
 var (
-	benchLPush   = []byte("LPUSH")
-	benchHSet    = []byte("HSET")
-	benchSAdd    = []byte("SADD")
-	benchZAdd    = []byte("ZADD")
+	benchLPush = []byte("LPUSH")
+	benchHSet  = []byte("HSET")
+	benchSAdd  = []byte("SADD")
+	benchZAdd  = []byte("ZADD")
 	benchValue = []byte("value")
 )
 
