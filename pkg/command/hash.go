@@ -98,7 +98,7 @@ func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool
 // unlocks; a wrong type or store error is replied instead.
 func collRead[T any](x *Ctx, kind store.Kind, fn func(T)) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, obj, done := collGet[T](x, &tx, key, kind, true)
 	if done {
 		return
@@ -137,7 +137,7 @@ func cmdHSet(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -169,7 +169,7 @@ func cmdHSet(x *Ctx) {
 // HSETNX key field value
 func cmdHSetNX(x *Ctx) {
 	key, f, val := x.Args[1], x.Args[2], x.Args[3]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -196,7 +196,7 @@ func cmdHSetNX(x *Ctx) {
 // HGET key field
 func cmdHGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -218,7 +218,7 @@ func cmdHGet(x *Ctx) {
 // HMGET key field [field ...]
 func cmdHMGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -240,7 +240,7 @@ func cmdHMGet(x *Ctx) {
 // HDEL key field [field ...]
 func cmdHDel(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -359,7 +359,7 @@ func cmdHIncrBy(x *Ctx) {
 		return
 	}
 	key, f := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -415,7 +415,7 @@ func cmdHIncrByFloat(x *Ctx) {
 		return
 	}
 	key, f := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -457,7 +457,7 @@ func cmdHRandField(x *Ctx) {
 	args := x.Args
 	if len(args) == 2 {
 		key := args[1]
-		tx := x.S.Cache.Lock(key)
+		tx := x.Lock(key)
 		_, h, done := hashGet(x, &tx, key, true)
 		if done {
 			return
@@ -492,7 +492,7 @@ func cmdHRandField(x *Ctx) {
 		}
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -575,7 +575,7 @@ func cmdHScan(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return

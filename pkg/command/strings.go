@@ -151,8 +151,14 @@ func strCopy(b []byte) []byte {
 // GET key
 func cmdGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	v, ok, err := tx.Get(x.C.DB, key)
+	tx := x.Lock(key)
+	v, ok, err := tx.View(x.C.DB, key)
+	if err == nil && ok && v.Kind == store.KindString {
+		x.Bulk(v.Str) // before Unlock: v.Str may alias the store's mapping
+		tx.Unlock()
+		keyStat(x, true)
+		return
+	}
 	tx.Unlock()
 	if err == nil {
 		keyStat(x, ok)
@@ -162,10 +168,8 @@ func cmdGet(x *Ctx) {
 		keyReplyErr(x, err)
 	case !ok:
 		x.Null()
-	case v.Kind != store.KindString:
-		x.ErrWrongType()
 	default:
-		x.Bulk(v.Str)
+		x.ErrWrongType()
 	}
 }
 
@@ -179,7 +183,7 @@ const (
 func cmdSet(x *Ctx) {
 	if len(x.Args) == 3 { // the common case: no options, no lookup
 		key := x.Args[1]
-		tx := x.S.Cache.Lock(key)
+		tx := x.Lock(key)
 		err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: x.Args[2]})
 		tx.Unlock()
 		if err != nil {
@@ -218,7 +222,7 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 		}
 	}
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	var old cache.Value
 	found := false
 	if flags&strGet != 0 {
@@ -279,7 +283,22 @@ func strReplyOld(x *Ctx, old cache.Value, found bool) {
 // lookupKeyRead, which counts keyspace hits and misses; write lookups do
 // not.
 func strGetString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
+	return strLookup(x, tx, key, read, false)
+}
+
+// strViewString is strGetString for a caller done with v.Str before it
+// unlocks tx (cache.Tx.View: no copy, no LRU insertion).
+func strViewString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
+	return strLookup(x, tx, key, read, true)
+}
+
+func strLookup(x *Ctx, tx *cache.Tx, key []byte, read, view bool) (v cache.Value, found, done bool) {
+	var err error
+	if view {
+		v, found, err = tx.View(x.C.DB, key)
+	} else {
+		v, found, err = tx.Get(x.C.DB, key)
+	}
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
@@ -304,7 +323,7 @@ func cmdGetEX(x *Ctx) {
 	}
 	key := x.Args[1]
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -338,7 +357,7 @@ func cmdGetEX(x *Ctx) {
 // GETDEL key
 func cmdGetDel(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -357,7 +376,7 @@ func cmdGetDel(x *Ctx) {
 // GETSET key value: SET that replies the old value and drops the TTL.
 func cmdGetSet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -373,11 +392,11 @@ func cmdMGet(x *Ctx) {
 	args := x.Args
 	db := x.C.DB
 	start := len(x.Out)
-	tx := x.S.Cache.LockArgs(args, 1, -1, 1)
+	tx := x.LockArgs(args, 1, -1, 1)
 	x.Array(len(args) - 1)
 	hits := uint64(0)
 	for _, key := range args[1:] {
-		v, ok, err := tx.Get(db, key)
+		v, ok, err := tx.View(db, key) // replied before Unlock
 		if err != nil {
 			tx.Unlock()
 			x.Out = x.Out[:start]
@@ -410,7 +429,7 @@ func strMSet(x *Ctx, nx bool) {
 		return
 	}
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(args, 1, -1, 2)
+	tx := x.LockArgs(args, 1, -1, 2)
 	if nx {
 		for j := 1; j < len(args); j += 2 {
 			if tx.Exists(db, args[j]) {
@@ -439,7 +458,7 @@ func strMSet(x *Ctx, nx bool) {
 // APPEND key value: keeps the TTL.
 func cmdAppend(x *Ctx) {
 	key, add := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
@@ -467,13 +486,14 @@ func cmdAppend(x *Ctx) {
 // STRLEN key
 func cmdStrlen(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	v, _, done := strGetString(x, &tx, key, true)
+	tx := x.Lock(key)
+	v, _, done := strViewString(x, &tx, key, true)
 	if done {
 		return
 	}
+	n := len(v.Str)
 	tx.Unlock()
-	x.Int(int64(len(v.Str)))
+	x.Int(int64(n))
 }
 
 // GETRANGE key start end (and SUBSTR, its old name).
@@ -489,7 +509,7 @@ func cmdGetRange(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, _, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -535,7 +555,7 @@ func cmdSetRange(x *Ctx) {
 		return
 	}
 	key, val := x.Args[1], x.Args[3]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
@@ -598,8 +618,8 @@ func cmdDecrBy(x *Ctx) {
 // a 64-bit integer (string2ll rules); the TTL is kept.
 func strIncrBy(x *Ctx, incr int64) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
-	v, found, done := strGetString(x, &tx, key, false)
+	tx := x.Lock(key)
+	v, found, done := strViewString(x, &tx, key, false) // parsed before Unlock
 	if done {
 		return
 	}
@@ -631,7 +651,7 @@ func strIncrBy(x *Ctx, incr int64) {
 // the TTL is kept.
 func cmdIncrByFloat(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
