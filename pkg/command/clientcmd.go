@@ -83,15 +83,19 @@ func clientTypeByName(b []byte) int {
 	return -1
 }
 
-// clientType is c's type. Every ToonStore client is normal until pub/sub
-// and replication exist.
-func clientType(*Client) int { return clientTypeNormal }
+// clientType is c's type: pubsub while it has a subscription, else
+// normal (no replication yet). Safe from any goroutine.
+func clientType(c *Client) int {
+	if c.subscribed() {
+		return clientTypePubSub
+	}
+	return clientTypeNormal
+}
 
 // appendClientInfo appends c's CLIENT LIST line without the trailing
 // newline, in Redis 7.0's field order, plus Redis 7.2's lib-name and
-// lib-ver. Fields ToonStore has no counterpart for are constant: sub,
-// psub, ssub 0; qbuf-free, argv-mem, rbs, rbp, obl, oll 0; user default;
-// redir -1.
+// lib-ver. Fields ToonStore has no counterpart for are constant:
+// qbuf-free, argv-mem, rbs, rbp, obl, oll 0; user default; redir -1.
 //
 // self is the calling client, whose DB and protocol are read directly;
 // another client's are those it published after its last command.
@@ -131,9 +135,11 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
 	multi, multiMem, inMulti, dirty := c.multiInfo()
 	b = append(b, " flags="...)
-	b = appendClientFlags(b, inMulti, dirty)
+	b = appendClientFlags(b, c.subscribed(), inMulti, dirty)
 	b = num(b, " db=", int64(db))
-	b = append(b, " sub=0 psub=0 ssub=0"...)
+	b = num(b, " sub=", int64(c.subs.counts[psChannel].Load()))
+	b = num(b, " psub=", int64(c.subs.counts[psPattern].Load()))
+	b = num(b, " ssub=", int64(c.subs.counts[psShard].Load()))
 	b = num(b, " multi=", multi)
 	b = num(b, " qbuf=", qbuf)
 	b = append(b, " qbuf-free=0 argv-mem=0"...)
@@ -155,10 +161,13 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 }
 
 // appendClientFlags appends CLIENT LIST's flags= letters in Redis 7.0's
-// order (networking.c getClientInfoString): x in MULTI, d a watched key
-// changed; N when no flag is set.
-func appendClientFlags(b []byte, inMulti, dirty bool) []byte {
+// order (networking.c getClientInfoString): P subscribed, x in MULTI, d a
+// watched key changed; N when no flag is set.
+func appendClientFlags(b []byte, subscribed, inMulti, dirty bool) []byte {
 	n := len(b)
+	if subscribed {
+		b = append(b, 'P')
+	}
 	if inMulti {
 		b = append(b, 'x')
 	}

@@ -41,6 +41,10 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		return x.Out
 	}
 	x.Cmd = cmd
+	if msg := subscribedModeErr(c, cmd); msg != "" {
+		x.rejectCmd(cmd, msg)
+		return x.Out
+	}
 	c.noteCmd(cmd.Name, s.nowMs())
 	if c.tx.multi && s.queueMulti(x, cmd) {
 		out = x.Out

@@ -32,4 +32,5 @@ func (s *Server) dbSwapped(a, b int, exists func(db int, key []byte) bool) {
 func (s *Server) Disconnected(c *Client) {
 	s.Clients.Remove(c)
 	s.unwatchAll(c)
+	s.unsubscribeAll(c)
 }

@@ -59,6 +59,8 @@ type Client struct {
 
 	tx txState // MULTI queue and WATCH state (multi.go, watch.go)
 
+	subs clientSubs // pub/sub subscriptions (pubsub.go)
+
 	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
@@ -170,6 +172,7 @@ type Server struct {
 	lastSave atomic.Int64  // Unix seconds of the last successful SAVE
 	clockMs  atomic.Int64  // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState      // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	ps       pubsub        // pub/sub subscriptions (pubsub.go)
 	watch    watchRegistry // WATCHed keys (watch.go)
 
 	// MaxQueuedBytes bounds a MULTI queue (multi-mem: argument bytes + 8

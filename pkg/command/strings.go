@@ -475,7 +475,7 @@ func cmdAppend(x *Ctx) {
 		}
 		b := make([]byte, 0, total)
 		b = append(append(b, v.Str...), add...)
-		nv = cache.Value{Kind: store.KindString, Str: b, ExpireAt: v.ExpireAt}
+		nv = cache.Value{Kind: store.KindString, Str: b, ExpireAt: v.ExpireAt, Hint: hintRaw}
 	}
 	err := tx.Set(x.C.DB, key, nv)
 	if keyUnlock(x, &tx, err) {
@@ -574,7 +574,7 @@ func cmdSetRange(x *Ctx) {
 	b := make([]byte, size)
 	copy(b, v.Str)
 	copy(b[offset:], val)
-	nv := cache.Value{Kind: store.KindString, Str: b}
+	nv := cache.Value{Kind: store.KindString, Str: b, Hint: hintRaw}
 	if found {
 		nv.ExpireAt = v.ExpireAt
 	}
@@ -682,7 +682,7 @@ func cmdIncrByFloat(x *Ctx) {
 		return
 	}
 	str := strFormatLongDouble(nil, sum)
-	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
+	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt, Hint: hintNoInt})
 	if keyUnlock(x, &tx, err) {
 		x.Bulk(str)
 	}

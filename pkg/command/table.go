@@ -15,6 +15,8 @@ func buildTable() map[string]*Command {
 		setCommands(),
 		zsetCommands(),
 		transactionCommands(),
+		pubsubCommands(),
+		moveCopyCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {
