@@ -44,4 +44,8 @@ type Options struct {
 	// StopTimeout bounds how long Close waits for the event loops to stop;
 	// default 30s.
 	StopTimeout time.Duration
+	// BeforeLoad, if set, runs on the loading goroutine before the store
+	// opens, while the server already listens and answers -LOADING; tests
+	// block in it to hold the server in the loading state.
+	BeforeLoad func()
 }
