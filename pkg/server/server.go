@@ -125,7 +125,7 @@ func Start(opts Options) (*Server, error) {
 		s.stopTO = 30 * time.Second
 	}
 	s.policy.Store(policy)
-	if err := checkLock(s.dir); err != nil {
+	if err := checkLock(opts.FS, s.dir); err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", s.dir, err)
 	}
 
@@ -171,8 +171,10 @@ func Start(opts Options) (*Server, error) {
 // checkLock fails with an error wrapping store.ErrLocked when another
 // process holds dir's LOCK, so that Start fails before it listens; it
 // releases the lock at once (the store takes it again when it opens).
-func checkLock(dir string) error {
-	fs := store.OSFS()
+func checkLock(fs store.FS, dir string) error {
+	if fs == nil {
+		fs = store.OSFS()
+	}
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -199,6 +201,7 @@ func (s *Server) load(opts Options) {
 		SegmentSize: opts.SegmentSize,
 		Logger:      s.log.Named("store"),
 		Load:        &s.loadState,
+		FS:          opts.FS,
 	})
 	if err != nil {
 		s.failLoad(fmt.Errorf("server: open store in %s: %w", s.dir, err))
