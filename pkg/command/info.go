@@ -325,9 +325,10 @@ func infoStats(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "evicted_clients", "0")
 	b = fieldUint(b, "keyspace_hits", st.KeyspaceHits.Load())
 	b = fieldUint(b, "keyspace_misses", st.KeyspaceMisses.Load())
-	b = field(b, "pubsub_channels", "0")
-	b = field(b, "pubsub_patterns", "0")
-	b = field(b, "pubsubshard_channels", "0")
+	chans, pats, shard := s.pubsubCounts()
+	b = fieldInt(b, "pubsub_channels", int64(chans))
+	b = fieldInt(b, "pubsub_patterns", int64(pats))
+	b = fieldInt(b, "pubsubshard_channels", int64(shard))
 	b = field(b, "latest_fork_usec", "0")
 	b = field(b, "total_forks", "0")
 	return b

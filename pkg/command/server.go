@@ -57,6 +57,8 @@ type Client struct {
 
 	ctx Ctx // reused by Execute for every command of this client
 
+	subs clientSubs // pub/sub subscriptions (pubsub.go)
+
 	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
@@ -169,6 +171,7 @@ type Server struct {
 	clockMs  atomic.Int64 // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
 	load     loadState    // the dataset load in progress (loading.go)
+	ps       pubsub       // pub/sub subscriptions (pubsub.go)
 
 	table map[string]*Command
 }

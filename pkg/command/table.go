@@ -14,6 +14,8 @@ func buildTable() map[string]*Command {
 		listCommands(),
 		setCommands(),
 		zsetCommands(),
+		pubsubCommands(),
+		moveCopyCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

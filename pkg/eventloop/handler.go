@@ -205,7 +205,10 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if !st.closed {
 		st.leftover = c.InboundBuffered()
 		st.client.QueryBuf.Store(int64(st.leftover))
-		st.client.OutBuf.Store(int64(c.OutboundBuffered()))
+		// Pending output: gnet's buffer plus replies not yet handed to it
+		// (held while parked over the output limit); pub/sub output limits
+		// read it (command.Client.OutBuf).
+		st.client.OutBuf.Store(int64(c.OutboundBuffered() + len(st.out)))
 	}
 	return action
 }
@@ -262,11 +265,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		h.unpark(st)
 		n := c.InboundBuffered()
 		if n == 0 || n < st.r.Need() || h.stopping.Load() {
-			return gnet.None
+			// Nothing to run: write what the inbox held, if anything.
+			act, _ := h.flush(c, st)
+			return act
 		}
 		buf, err := c.Peek(-1)
 		if err != nil || len(buf) == 0 {
-			return gnet.None
+			act, _ := h.flush(c, st)
+			return act
 		}
 		consumed, full, wrote := h.batch(st, buf)
 		// buf and the arguments parsed from it are dead from here on.
