@@ -94,6 +94,9 @@ func startTstd(t *testing.T, dir string, env []string, args ...string) *proc {
 		default:
 		}
 		if redistest.Ping(addr) == nil {
+			// A PING answered NOAUTH (requirepass) says nothing of the
+			// load (-LOADING comes after the auth check): wait for it.
+			p.waitLog("tstd ready to accept connections")
 			return p
 		}
 		if time.Now().After(deadline) {
