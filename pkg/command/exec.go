@@ -38,6 +38,10 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		x.Error(ErrNoAuth)
 		return x.Out
 	}
+	if s.deniedWhileLoading(cmd) {
+		x.Error(ErrLoading)
+		return x.Out
+	}
 	x.Cmd = cmd
 	if msg := subscribedModeErr(c, cmd); msg != "" {
 		x.Error(msg)
