@@ -40,6 +40,10 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		x.rejectCmd(cmd, ErrNoAuth)
 		return x.Out
 	}
+	if s.deniedWhileLoading(cmd) {
+		x.rejectCmd(cmd, ErrLoading)
+		return x.Out
+	}
 	x.Cmd = cmd
 	if msg := subscribedModeErr(c, cmd); msg != "" {
 		x.rejectCmd(cmd, msg)

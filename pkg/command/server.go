@@ -172,6 +172,7 @@ type Server struct {
 	lastSave atomic.Int64  // Unix seconds of the last successful SAVE
 	clockMs  atomic.Int64  // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState      // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	load     loadState     // the dataset load in progress (loading.go)
 	ps       pubsub        // pub/sub subscriptions (pubsub.go)
 	watch    watchRegistry // WATCHed keys (watch.go)
 

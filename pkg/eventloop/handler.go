@@ -356,10 +356,14 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			consumed = len(buf)
 			break
 		}
-		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0]), cl.InMulti()) {
+		// A write whose reply is an error changed nothing (a refused write
+		// after a failed fsync gets -MISCONF): no fsync to wait for.
+		mayWrite := checkWrite && !wrote && isWrite(h.srv.Lookup(args[0]), cl.InMulti())
+		before := len(out)
+		out = h.srv.Execute(cl, args, out)
+		if mayWrite && (len(out) == before || out[before] != '-') {
 			wrote = true
 		}
-		out = h.srv.Execute(cl, args, out)
 		if cl.Blocked() {
 			// The command blocked (BLPOP, ...): the rest of the input
 			// waits until it is served (serve takes the inbox).

@@ -20,6 +20,7 @@ func TestMoveCopyAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitReady(t, s)
 	db := func(addr string, n int) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: addr, DB: n, DisableIdentity: true})
 		t.Cleanup(func() { _ = c.Close() })
@@ -60,6 +61,7 @@ func TestMoveCopyAcrossRestart(t *testing.T) {
 		t.Fatalf("restart: %v", err)
 	}
 	defer s2.Close()
+	waitReady(t, s2)
 	c0, c1, c2 = db(s2.Addr(), 0), db(s2.Addr(), 1), db(s2.Addr(), 2)
 	if n, err := c0.DBSize(ctx).Result(); err != nil || n != 0 {
 		t.Fatalf("db 0 after restart: %d keys, %v; want 0", n, err)
