@@ -272,8 +272,11 @@ func execCmd(x *Ctx) {
 // held, appending EXEC's reply to out.
 func (s *Server) runExec(c *Client, out []byte) []byte {
 	t := &c.tx
-	if s.Cache != nil { // nil only in tests of connection commands
-		t.held = s.Cache.LockAll()
+	// No cache while the dataset loads (or in tests of connection
+	// commands): only commands with the loading flag, which touch no key,
+	// can then be queued.
+	if cc := s.readyCache(); cc != nil {
+		t.held = cc.LockAll()
 	}
 	defer func() {
 		t.held.Unlock()

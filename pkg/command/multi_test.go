@@ -331,3 +331,17 @@ func TestExecWithoutCache(t *testing.T) {
 	s, cl := newConnServer(t, nil)
 	require_Equal(t, doAll(t, s, cl, "multi", "ping", "echo hi", "exec"), "*2\r\n+PONG\r\n$2\r\nhi\r\n")
 }
+
+// TestWatchWhileLoading: WATCH and EXEC run while the dataset loads (they
+// have Redis's loading flag); a WATCH then fails the EXEC, since the keys
+// are about to change, and a queued command without the flag fails the
+// transaction.
+func TestWatchWhileLoading(t *testing.T) {
+	s, cl := newConnServer(t, nil)
+	s.BeginLoading(nil)
+	require_Equal(t, doAll(t, s, cl, "multi", "echo hi", "exec"), "*1\r\n$2\r\nhi\r\n")
+	require_Equal(t, doAll(t, s, cl, "multi", "get k"), "-"+ErrLoading+"\r\n")
+	require_Equal(t, do(t, s, cl, "exec"), "-EXECABORT Transaction discarded because of previous errors.\r\n")
+	require_Equal(t, do(t, s, cl, "watch", "k"), "+OK\r\n")
+	require_Equal(t, doAll(t, s, cl, "multi", "echo hi", "exec"), "*-1\r\n")
+}

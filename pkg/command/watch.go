@@ -208,6 +208,13 @@ func watchCmd(x *Ctx) {
 		x.OK() // no point watching more: EXEC fails anyway
 		return
 	}
+	if x.S.readyCache() == nil {
+		// The dataset is loading: the keys' state is unknown and about to
+		// change, so an EXEC after this WATCH fails (null array).
+		c.tx.dirty.Store(true)
+		x.OK()
+		return
+	}
 	keys := x.Args[1:]
 	existed := make([]bool, len(keys))
 	expireAt := make([]int64, len(keys))
