@@ -36,10 +36,14 @@ func (s *Server) BeginLoading(progress func() (done, total int64)) {
 	s.load.on.Store(true)
 }
 
-// FinishLoading sets s.Cache to c and ends the load BeginLoading started.
+// FinishLoading installs s's keyspace hooks on c (see keyevents.go), sets
+// s.Cache to c and ends the load BeginLoading started.
 // It may be called from any goroutine while the event loops run; call it
 // once.
 func (s *Server) FinishLoading(c *cache.Cache) {
+	if c != nil {
+		c.SetHooks(s.cacheHooks()) // as NewServer does: WATCH and blocked clients see every change
+	}
 	s.Cache = c
 	s.load.on.Store(false)
 }
