@@ -103,6 +103,7 @@ func (s *Server) Info(selectors ...string) []byte {
 }
 
 func infoCmd(x *Ctx) {
+	x.S.FlushStats(x.C) // this client's commands so far count
 	sel := make([]string, 0, len(x.Args)-1)
 	for _, a := range x.Args[1:] {
 		sel = append(sel, string(a))

@@ -161,6 +161,8 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// Redis semantics: a connection opened while no password is required
 	// is authenticated, and stays so if one is configured later.
 	cl.Authed = !h.requirePass.Load()
+	// INFO counters are added to the shared Stats once per batch (flush).
+	cl.DeferStats = true
 	// Conn.Close is goroutine-safe and a no-op on a closed connection.
 	cl.Kill = func() { _ = c.Close() }
 	// Conn.Wake is goroutine-safe: it runs OnTraffic on c's loop, which
@@ -186,6 +188,7 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	h.unpark(st)
 	c.SetContext(nil)
+	h.srv.FlushStats(st.client)
 	h.srv.Disconnected(st.client)
 	h.srv.Stats.ConnectedClients.Add(-1)
 	return gnet.None
@@ -198,14 +201,23 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if st == nil {
 		return gnet.Close
 	}
+	cl := st.client
 	if d := c.InboundBuffered() - st.leftover; d > 0 {
-		h.srv.Stats.NetInputBytes.Add(uint64(d))
+		cl.CountNet(uint64(d), 0)
 	}
 	action := h.serve(c, st)
 	if !st.closed {
+		// Counters of a batch that wrote nothing (or whose replies wait
+		// for a sync); flush already published the others.
+		h.srv.FlushStats(cl)
 		st.leftover = c.InboundBuffered()
-		st.client.QueryBuf.Store(int64(st.leftover))
-		st.client.OutBuf.Store(int64(c.OutboundBuffered()))
+		// Stores only on a change: each is a full barrier on amd64.
+		if q := int64(st.leftover); cl.QueryBuf.Load() != q {
+			cl.QueryBuf.Store(q)
+		}
+		if o := int64(c.OutboundBuffered()); cl.OutBuf.Load() != o {
+			cl.OutBuf.Store(o)
+		}
 	}
 	return action
 }
@@ -297,7 +309,10 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 // must return act (gnet closed c inside Write, or c is closing).
 func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool) {
 	if len(st.out) > 0 {
-		h.srv.Stats.NetOutputBytes.Add(uint64(len(st.out)))
+		// The batch's INFO counters are published before its replies
+		// leave: a client that saw a reply sees it counted.
+		st.client.CountNet(0, uint64(len(st.out)))
+		h.srv.FlushStats(st.client)
 		_, err := c.Write(st.out)
 		if cap(st.out) > maxRetainedOut {
 			st.out = nil
