@@ -17,6 +17,7 @@ func clientCommand() *Command {
 		"list":    {Run: clientList},
 		"info":    {Run: clientInfo},
 		"kill":    {Run: clientKill},
+		"unblock": {Run: clientUnblock},
 		"help":    {Run: clientHelp},
 	}}
 }
@@ -129,7 +130,8 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, name...)
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
-	b = append(b, " flags=N"...)
+	b = append(b, " flags="...)
+	b = appendClientFlags(b, c)
 	b = num(b, " db=", int64(db))
 	b = append(b, " sub=0 psub=0 ssub=0 multi=-1"...)
 	b = num(b, " qbuf=", qbuf)
@@ -146,6 +148,19 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, libName...)
 	b = append(b, " lib-ver="...)
 	b = append(b, libVer...)
+	return b
+}
+
+// appendClientFlags appends c's CLIENT LIST flags, in Redis's order
+// (b: blocked), or N when it has none.
+func appendClientFlags(b []byte, c *Client) []byte {
+	n := len(b)
+	if c.Blocked() {
+		b = append(b, 'b')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
 	return b
 }
 
@@ -328,6 +343,8 @@ func clientHelpLines() []string {
 		"      Return clients of specified type.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

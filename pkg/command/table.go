@@ -14,6 +14,7 @@ func buildTable() map[string]*Command {
 		listCommands(),
 		setCommands(),
 		zsetCommands(),
+		blockingCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {
