@@ -270,11 +270,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		h.unpark(st)
 		n := c.InboundBuffered()
 		if n == 0 || n < st.r.Need() || h.stopping.Load() {
-			return gnet.None
+			// Nothing to execute, but the inbox may have brought replies.
+			act, _ := h.flush(c, st)
+			return act
 		}
 		buf, err := c.Peek(-1)
 		if err != nil || len(buf) == 0 {
-			return gnet.None
+			act, _ := h.flush(c, st)
+			return act
 		}
 		consumed, full, wrote := h.batch(st, buf)
 		// buf and the arguments parsed from it are dead from here on.
