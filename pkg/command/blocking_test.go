@@ -18,8 +18,8 @@ func blockClient(t *testing.T, s *Server) *Client {
 	return c
 }
 
-// inbox takes c's inbox and reports whether c is still blocked.
-func inbox(c *Client) (string, bool) {
+// takeInbox takes c's inbox and reports whether c is still blocked.
+func takeInbox(c *Client) (string, bool) {
 	out, blocked := c.TakeInbox(nil)
 	return string(out), blocked
 }
@@ -119,11 +119,11 @@ func TestBlockingServeFIFO(t *testing.T) {
 	require_Equal(t, blocked, 3)
 	require_Equal(t, do(t, s, pusher, "RPUSH", "k", "a", "b"), ":2\r\n")
 	for i, want := range []string{"*2\r\n$1\r\nk\r\n$1\r\na\r\n", "*2\r\n$1\r\nk\r\n$1\r\nb\r\n"} {
-		got, still := inbox(waiters[i])
+		got, still := takeInbox(waiters[i])
 		require_Equal(t, got, want)
 		require_Equal(t, still, false)
 	}
-	got, still := inbox(waiters[2])
+	got, still := takeInbox(waiters[2])
 	require_Equal(t, got, "")
 	require_Equal(t, still, true)
 	require_Equal(t, do(t, s, pusher, "EXISTS", "k"), ":0\r\n")
@@ -139,14 +139,14 @@ func TestBlockingMultiKeyAndTypes(t *testing.T) {
 	require_Equal(t, do(t, s, z, "BZPOPMIN", "k2", "0"), "")
 	// A zset at k2 serves the zset waiter only; the list waiter stays.
 	require_Equal(t, do(t, s, p, "ZADD", "k2", "5", "m"), ":1\r\n")
-	got, _ := inbox(z)
+	got, _ := takeInbox(z)
 	require_Equal(t, got, "*3\r\n$2\r\nk2\r\n$1\r\nm\r\n$1\r\n5\r\n")
 	// A string at k1: nothing to serve, still blocked.
 	require_Equal(t, do(t, s, p, "SET", "k1", "v"), "+OK\r\n")
-	_, still := inbox(a)
+	_, still := takeInbox(a)
 	require_Equal(t, still, true)
 	require_Equal(t, do(t, s, p, "RPUSH", "k2", "x"), ":1\r\n")
-	got, still = inbox(a)
+	got, still = takeInbox(a)
 	require_Equal(t, got, "*2\r\n$2\r\nk2\r\n$1\r\nx\r\n")
 	require_Equal(t, still, false)
 	blocked, _ := s.blockedCounts()
@@ -162,9 +162,9 @@ func TestBlockingMoveChain(t *testing.T) {
 	require_Equal(t, do(t, s, m, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"), "")
 	require_Equal(t, do(t, s, b, "BRPOP", "dst", "0"), "")
 	require_Equal(t, do(t, s, p, "LPUSH", "src", "e"), ":1\r\n")
-	got, _ := inbox(m)
+	got, _ := takeInbox(m)
 	require_Equal(t, got, "$1\r\ne\r\n")
-	got, _ = inbox(b)
+	got, _ = takeInbox(b)
 	require_Equal(t, got, "*2\r\n$3\r\ndst\r\n$1\r\ne\r\n")
 	require_Equal(t, do(t, s, p, "EXISTS", "src", "dst"), ":0\r\n")
 
@@ -173,7 +173,7 @@ func TestBlockingMoveChain(t *testing.T) {
 	require_Equal(t, do(t, s, p, "SET", "str", "v"), "+OK\r\n")
 	require_Equal(t, do(t, s, m, "BLMOVE", "src", "str", "LEFT", "LEFT", "0"), "")
 	require_Equal(t, do(t, s, p, "LPUSH", "src", "e"), ":1\r\n")
-	got, _ = inbox(m)
+	got, _ = takeInbox(m)
 	require_Equal(t, got, "-"+ErrWrongType+"\r\n")
 	require_Equal(t, do(t, s, p, "LLEN", "src"), ":1\r\n")
 }
@@ -193,7 +193,7 @@ func TestBlockingTimeoutAndUnblock(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no timeout reply after 10 s")
 	}
-	got, still := inbox(c)
+	got, still := takeInbox(c)
 	require_Equal(t, got, "_\r\n")
 	require_Equal(t, still, false)
 
@@ -204,7 +204,7 @@ func TestBlockingTimeoutAndUnblock(t *testing.T) {
 	} {
 		require_Equal(t, do(t, s, c, "BZPOPMIN", "z", "0"), "")
 		require_Equal(t, do(t, s, p, "CLIENT", "UNBLOCK", id, tc.why), ":1\r\n")
-		got, still = inbox(c)
+		got, still = takeInbox(c)
 		require_Equal(t, got, tc.want)
 		require_Equal(t, still, false)
 		require_Equal(t, do(t, s, p, "CLIENT", "UNBLOCK", id, tc.why), ":0\r\n")
@@ -228,10 +228,10 @@ func TestBlockingSwapDB(t *testing.T) {
 	require_Equal(t, do(t, s, c, "BLPOP", "k", "0"), "")
 	require_Equal(t, do(t, s, p, "SELECT", "1"), "+OK\r\n")
 	require_Equal(t, do(t, s, p, "RPUSH", "k", "v"), ":1\r\n")
-	_, still := inbox(c)
+	_, still := takeInbox(c)
 	require_Equal(t, still, true)
 	require_Equal(t, do(t, s, p, "SWAPDB", "0", "1"), "+OK\r\n")
-	got, _ := inbox(c)
+	got, _ := takeInbox(c)
 	require_Equal(t, got, "*2\r\n$1\r\nk\r\n$1\r\nv\r\n")
 }
 

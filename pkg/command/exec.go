@@ -39,6 +39,10 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		return x.Out
 	}
 	x.Cmd = cmd
+	if msg := subscribedModeErr(c, cmd); msg != "" {
+		x.Error(msg)
+		return x.Out
+	}
 	c.noteCmd(cmd.Name, s.nowMs())
 	cmd.Run(x)
 	c.publish()

@@ -29,5 +29,6 @@ func (s *Server) dbSwapped(a, b int, exists func(db int, key []byte) bool) {
 // server-wide state (blocked keys, subscriptions, watched keys).
 func (s *Server) Disconnected(c *Client) {
 	s.Clients.Remove(c)
+	s.unsubscribeAll(c)
 	s.blockDisconnected(c)
 }

@@ -61,6 +61,8 @@ type Client struct {
 
 	ctx Ctx // reused by Execute for every command of this client
 
+	subs clientSubs // pub/sub subscriptions (pubsub.go)
+
 	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
 	QueryBuf atomic.Int64 // bytes buffered unparsed (qbuf)
@@ -141,7 +143,10 @@ type Hooks struct {
 	// Shutdown stops the server after the current replies are written
 	// (SHUTDOWN). save reports SAVE/NOSAVE; it returns an error to refuse.
 	Shutdown func(save bool) error
-	// Save makes the data durable (SAVE); BGSave does it in the background.
+	// Save writes a backup of the data (SAVE) and returns when it is done.
+	// BGSave starts one in the background and returns; when it completes
+	// the wiring must call Server.EndSave with its outcome (the command
+	// layer has called BeginSave before either hook).
 	Save   func() error
 	BGSave func() error
 	// BGRewrite starts the store's compaction in the background
@@ -169,6 +174,7 @@ type Server struct {
 	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
 	clockMs  atomic.Int64 // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	ps       pubsub       // pub/sub subscriptions (pubsub.go)
 	blk      blocking     // clients blocked in BLPOP & co (blocking.go)
 
 	table map[string]*Command

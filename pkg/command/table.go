@@ -14,6 +14,8 @@ func buildTable() map[string]*Command {
 		listCommands(),
 		setCommands(),
 		zsetCommands(),
+		pubsubCommands(),
+		moveCopyCommands(),
 		blockingCommands(),
 	} {
 		for _, c := range group {

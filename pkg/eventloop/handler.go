@@ -205,7 +205,10 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if !st.closed {
 		st.leftover = c.InboundBuffered()
 		st.client.QueryBuf.Store(int64(st.leftover))
-		st.client.OutBuf.Store(int64(c.OutboundBuffered()))
+		// Pending output: gnet's buffer plus replies not yet handed to it
+		// (held while parked over the output limit); pub/sub output limits
+		// read it (command.Client.OutBuf).
+		st.client.OutBuf.Store(int64(c.OutboundBuffered() + len(st.out)))
 	}
 	return action
 }
@@ -270,7 +273,7 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		h.unpark(st)
 		n := c.InboundBuffered()
 		if n == 0 || n < st.r.Need() || h.stopping.Load() {
-			// Nothing to execute, but the inbox may have brought replies.
+			// Nothing to run: write what the inbox held, if anything.
 			act, _ := h.flush(c, st)
 			return act
 		}
