@@ -426,7 +426,8 @@ func cmdZLexCount(x *Ctx) {
 			x.Int(0)
 			return
 		}
-		x.Int(int64(z.CountByLex(r)))
+		first, last := zsetLexRanks(z, r)
+		x.Int(int64(max(0, last-first+1)))
 	})
 }
 

@@ -175,6 +175,20 @@ const (
 	zsetListpackValue   = 64
 )
 
+// zsetLexRanks returns the forward ranks of the members of a lex range as
+// ZLEXCOUNT and ZREMRANGEBYLEX find them. When the scores differ the
+// result is unspecified in Redis: over a skip list it depends on random
+// node levels, over a listpack it is a linear walk. tstd walks like the
+// listpack when Redis would hold z as one (O(n), n <= 128), so that its
+// replies are Redis's wherever Redis's are deterministic; above that it
+// descends its skip list (O(log n)).
+func zsetLexRanks(z *types.ZSet, r types.LexRange) (first, last int) {
+	if zsetIsListpack(z) {
+		return z.LexScanRanks(r, false)
+	}
+	return z.LexRanks(r)
+}
+
 // zsetIsListpack reports whether Redis would keep z as a listpack (as
 // when built by writes that never made it larger).
 func zsetIsListpack(z *types.ZSet) bool {
