@@ -17,6 +17,7 @@ func clientCommand() *Command {
 		"list":    {Run: clientList},
 		"info":    {Run: clientInfo},
 		"kill":    {Run: clientKill},
+		"unblock": {Run: clientUnblock},
 		"help":    {Run: clientHelp},
 	}}
 }
@@ -134,11 +135,8 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, name...)
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
-	if c.subscribed() {
-		b = append(b, " flags=P"...)
-	} else {
-		b = append(b, " flags=N"...)
-	}
+	b = append(b, " flags="...)
+	b = appendClientFlags(b, c)
 	b = num(b, " db=", int64(db))
 	b = num(b, " sub=", int64(c.subs.counts[psChannel].Load()))
 	b = num(b, " psub=", int64(c.subs.counts[psPattern].Load()))
@@ -158,6 +156,22 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, libName...)
 	b = append(b, " lib-ver="...)
 	b = append(b, libVer...)
+	return b
+}
+
+// appendClientFlags appends c's CLIENT LIST flags, in Redis's order
+// (P: pub/sub, b: blocked), or N when it has none.
+func appendClientFlags(b []byte, c *Client) []byte {
+	n := len(b)
+	if c.subscribed() {
+		b = append(b, 'P')
+	}
+	if c.Blocked() {
+		b = append(b, 'b')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
 	return b
 }
 
@@ -340,6 +354,8 @@ func clientHelpLines() []string {
 		"      Return clients of specified type.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

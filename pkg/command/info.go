@@ -215,9 +215,10 @@ func infoClients(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "maxclients", s.configValue("maxclients", "10000"))
 	b = fieldInt(b, "client_recent_max_input_buffer", maxIn)
 	b = fieldInt(b, "client_recent_max_output_buffer", maxOut)
-	b = field(b, "blocked_clients", "0")
+	blocked, inTimeout := s.blockedCounts()
+	b = fieldInt(b, "blocked_clients", int64(blocked))
 	b = field(b, "tracking_clients", "0")
-	b = field(b, "clients_in_timeout_table", "0")
+	b = fieldInt(b, "clients_in_timeout_table", int64(inTimeout))
 	return b
 }
 

@@ -16,6 +16,7 @@ func buildTable() map[string]*Command {
 		zsetCommands(),
 		pubsubCommands(),
 		moveCopyCommands(),
+		blockingCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

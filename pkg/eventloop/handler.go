@@ -253,6 +253,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 			_, _ = h.flush(c, st)
 			return gnet.None
 		}
+		if st.client.TookWrite() && h.syncer != nil && h.syncAlways.Load() {
+			// A blocked pop served by another client's command: its
+			// reply waits for a sync covering the pop, like a batch
+			// that wrote (the pop returned before it was delivered).
+			st.syncWait = h.syncer.request(c)
+			h.held.Add(1)
+			return gnet.None
+		}
 		if in := c.InboundBuffered(); in > h.opts.QueryBufferLimit {
 			h.log.Warn("closing client that reached max query buffer length",
 				zap.Uint64("id", st.client.ID), zap.String("addr", st.client.Addr), zap.Int("qbuf", in))
@@ -364,9 +372,11 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if mayWrite && (len(out) == before || out[before] != '-') {
 			wrote = true
 		}
-		if cl.Blocked() {
-			// The command blocked (BLPOP, ...): the rest of the input
-			// waits until it is served (serve takes the inbox).
+		if cl.Pending() {
+			// The command blocked (BLPOP, ...), or out-of-band replies
+			// arrived (possibly the blocked command's own, served at
+			// once by another loop): the rest of the input waits until
+			// serve has taken the inbox, so replies stay in order.
 			break
 		}
 		if cl.CloseAfterReply {
