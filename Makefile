@@ -52,9 +52,10 @@ fuzz: ## run every fuzz target for $(FUZZTIME) each
 bench: ## run the go test micro-benchmarks (count=1; use BENCHFLAGS=-count=10 for benchstat)
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./pkg/...
 
+QUICK ?=
 .PHONY: bench-compare
-bench-compare: build ## side-by-side benchmark of tstd against redis-server (see perf/README.md)
-	cd perf && $(GO) run . -tstd ../$(BIN)/tstd
+bench-compare: build ## tstd vs redis-server side by side, report in perf/results (QUICK=1: under 3 minutes)
+	cd perf && QUICK=$(QUICK) $(GO) run . -tstd ../$(BIN)/tstd
 
 .PHONY: clean
 clean: ## remove build output
