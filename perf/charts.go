@@ -201,9 +201,9 @@ func (h *harness) latencyChart(v chartView, path string) error {
 			grid[r][col] = p
 		}
 	}
-	title := fmt.Sprintf("median latency percentiles (redis-benchmark), 50 connections, %s values (%s); bars left to right: tstd (blue), Redis (red), Redis+AOF (orange)",
+	title := fmt.Sprintf("median latency, 50 conns, %s values (%s); bars: tstd blue, Redis red, Redis+AOF orange",
 		sizeLabel(v.size), h.env.Start.Format("2006-01-02"))
-	w := vg.Length(max(2*(1.2+0.5*float64(len(v.tests))), 10)) * vg.Inch
+	w := vg.Length(max(2*(1.2+0.5*float64(len(v.tests))), 12)) * vg.Inch
 	return drawGrid(grid, title, w, vg.Length(len(v.pipelines))*3.2*vg.Inch+0.4*vg.Inch, path)
 }
 
