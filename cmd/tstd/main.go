@@ -3,6 +3,9 @@
 //
 //	tstd [config-file] [--directive value ...]
 //	tstd health [--addr host:port] [--password pw]
+//	tstd check [--fix] DIR
+//	tstd backup --to FILE [--addr host:port] [--password pw] | [--data DIR]
+//	tstd restore FILE --data DIR [--force]
 //
 // Configuration is resolved as defaults < config file < TSTD_* environment
 // < command-line flags. Every directive of the registry (pkg/config) is
@@ -47,9 +50,12 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	// A config file may come first, as with redis-server: "tstd tstd.conf
 	// --port 7000" (the flag parser stops at the first positional).
 	var confFile string
-	if len(args) > 1 && args[1] != "" && !strings.HasPrefix(args[1], "-") && !slices.Contains([]string{"health", "check", "help", "h"}, args[1]) {
+	if len(args) > 1 && args[1] != "" && !strings.HasPrefix(args[1], "-") && !slices.Contains([]string{"health", "check", "backup", "restore", "help", "h"}, args[1]) {
 		confFile = args[1]
 		args = append([]string{args[0]}, args[2:]...)
+	}
+	if len(args) > 2 && (args[1] == "backup" || args[1] == "restore") {
+		args = append(args[:2:2], flagsFirst(args[2:], "to", "data", "dir", "addr", "password", "requirepass", "timeout")...)
 	}
 	registry := config.New() // only for the list of directives
 	app := &cli.App{
@@ -107,7 +113,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 				}
 				return check(c.Args().First(), c.Bool("fix"), !c.Bool("quiet"), stdout, stderr)
 			},
-		}},
+		}, backupCommand(stdout), restoreCommand(stdout)},
 	}
 	err := app.Run(args)
 	if err == nil {

@@ -32,6 +32,7 @@ type Cache struct {
 	log    *zap.Logger
 
 	capacity atomic.Int64 // entries kept over all shards (SetCapacity)
+	hooks    atomic.Pointer[Hooks]
 
 	stopOnce sync.Once
 	stop     chan struct{}  // closed by Close to end active expiry

@@ -115,6 +115,7 @@ func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
 	if err := t.c.s.DB(db).Set(key, v.Kind, image, v.ExpireAt); err != nil {
 		return err
 	}
+	t.c.written(db, key, false)
 	k := entryKey{db: db, key: noCopyString(key)}
 	if _, cached := s.lru.Peek(k); !cached {
 		return nil
@@ -152,6 +153,7 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		s.remove(k)
 		return err
 	}
+	t.c.written(db, key, false)
 	if chain <= FoldFloor || chain <= v.img {
 		return nil
 	}

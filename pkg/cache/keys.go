@@ -101,6 +101,7 @@ func (t *Tx) set(db int, key []byte, v Value, copyStr bool) error {
 		return err
 	}
 	s.update(entryKey{db: db, key: noCopyString(key)}, v, copyStr)
+	t.c.written(db, key, false)
 	return nil
 }
 
@@ -118,6 +119,7 @@ func (t *Tx) Delete(db int, key []byte) (bool, error) {
 		return false, err
 	}
 	s.remove(k)
+	t.c.written(db, key, false)
 	return existed, nil
 }
 
@@ -136,6 +138,7 @@ func (t *Tx) Expire(db int, key []byte, at int64) (bool, error) {
 			return false, err
 		}
 		s.remove(k)
+		t.c.written(db, key, false)
 		return true, nil
 	}
 	if at == old {
@@ -145,6 +148,7 @@ func (t *Tx) Expire(db int, key []byte, at int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	t.c.written(db, key, false)
 	if v, cached := s.lru.Peek(k); cached {
 		// The Value is a copy: changing its ExpireAt publishes a new
 		// Value, its byte slices stay untouched.
@@ -188,6 +192,7 @@ func (c *Cache) expireKey(s *shard, db int, key []byte, k entryKey) bool {
 	}
 	if existed {
 		s.expired.Add(1)
+		c.written(db, key, true)
 	}
 	return existed
 }

@@ -96,6 +96,7 @@ func (c *Cache) SwapDB(a, b int) error {
 // the decoded copies are kept (the store decides what is there).
 func (t *Tx) FlushDB(db int) error {
 	t.requireAll("FlushDB")
+	t.c.flushed(db)
 	if err := t.c.s.DB(db).Flush(); err != nil {
 		return err
 	}
@@ -109,6 +110,7 @@ func (t *Tx) FlushDB(db int) error {
 // It panics unless the Tx came from LockAll.
 func (t *Tx) FlushAll() error {
 	t.requireAll("FlushAll")
+	t.c.flushed(-1)
 	if err := t.c.s.FlushAll(); err != nil {
 		return err
 	}
@@ -123,6 +125,9 @@ func (t *Tx) FlushAll() error {
 // copies move with their database.
 func (t *Tx) SwapDB(a, b int) error {
 	t.requireAll("SwapDB")
+	if a != b {
+		t.c.swapped(a, b)
+	}
 	if err := t.c.s.SwapDB(a, b); err != nil {
 		return err
 	}

@@ -18,10 +18,11 @@ const txWords = 4
 // allocates; multi-key locks set bits, inline for caches of up to 256
 // shards, in more (allocated) beyond.
 type Tx struct {
-	c    *Cache
-	one  int             // shard index + 1 when the Tx holds exactly the shard taken by Lock; else 0
-	bits [txWords]uint64 // held shards, bit i = shard i (multi-key locks, <= 256 shards)
-	more []uint64        // held shards when the cache has more than 256 shards
+	c        *Cache
+	borrowed bool            // from Borrow: Unlock releases nothing
+	one      int             // shard index + 1 when the Tx holds exactly the shard taken by Lock; else 0
+	bits     [txWords]uint64 // held shards, bit i = shard i (multi-key locks, <= 256 shards)
+	more     []uint64        // held shards when the cache has more than 256 shards
 }
 
 // Lock locks the shard of key. Shards are chosen by key alone (not by
@@ -81,6 +82,9 @@ func (c *Cache) LockAll() Tx {
 // Unlock releases the shards. The Tx holds nothing afterwards: a key
 // method on it panics, and a second Unlock does nothing.
 func (t *Tx) Unlock() {
+	if t.borrowed {
+		return
+	}
 	if t.one != 0 {
 		t.c.shards[t.one-1].mu.Unlock()
 		t.one = 0
@@ -93,6 +97,20 @@ func (t *Tx) Unlock() {
 		}
 		w[wi] = 0
 	}
+}
+
+// Borrow returns a Tx for the same shards whose Unlock releases nothing:
+// code that runs while t is held (the commands of an EXEC, run with every
+// shard locked) takes a borrowed Tx wherever it would lock, and its Unlock
+// leaves t's locks in place. t must outlive every borrowed copy; t itself
+// is unlocked by its owner as usual.
+func (t *Tx) Borrow() Tx {
+	b := *t
+	b.borrowed = true
+	if t.more != nil {
+		b.more = append([]uint64(nil), t.more...)
+	}
+	return b
 }
 
 // HoldsAll reports whether the Tx holds every shard (it came from LockAll).

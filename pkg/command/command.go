@@ -3,6 +3,7 @@ package command
 import (
 	"strconv"
 
+	"github.com/toonstore/toonstore/pkg/cache"
 	"github.com/toonstore/toonstore/pkg/protocol"
 )
 
@@ -81,6 +82,10 @@ type Ctx struct {
 	Cmd  *Command
 	Args [][]byte // Args[0] is the command name as the client sent it
 	Out  []byte   // replies are appended here
+
+	// held is the Tx of an EXEC in progress, which holds every shard:
+	// Lock and friends then hand out borrowed Txs (lock.go).
+	held *cache.Tx
 }
 
 // Proto returns the connection's RESP version (2 or 3).

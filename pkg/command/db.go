@@ -43,7 +43,7 @@ func cmdSwapDB(x *Ctx) {
 		return
 	}
 	if a != b {
-		if err := x.S.Cache.SwapDB(a, b); err != nil {
+		if err := x.swapDB(a, b); err != nil {
 			keyReplyErr(x, err)
 			return
 		}
@@ -70,7 +70,7 @@ func cmdFlushDB(x *Ctx) {
 	if !dbFlushArgs(x) {
 		return
 	}
-	if err := x.S.Cache.FlushDB(x.C.DB); err != nil {
+	if err := x.flushDB(x.C.DB); err != nil {
 		keyReplyErr(x, err)
 		return
 	}
@@ -82,7 +82,7 @@ func cmdFlushAll(x *Ctx) {
 	if !dbFlushArgs(x) {
 		return
 	}
-	if err := x.S.Cache.FlushAll(); err != nil {
+	if err := x.flushAll(); err != nil {
 		keyReplyErr(x, err)
 		return
 	}
@@ -91,3 +91,23 @@ func cmdFlushAll(x *Ctx) {
 
 // DBSIZE
 func cmdDBSize(x *Ctx) { x.Int(int64(x.S.Cache.DBSize(x.C.DB))) }
+
+// flushDB, flushAll and swapDB lock every shard through the Ctx (borrowed
+// inside EXEC) and apply the change.
+func (x *Ctx) flushDB(db int) error {
+	tx := x.LockAll()
+	defer tx.Unlock()
+	return tx.FlushDB(db)
+}
+
+func (x *Ctx) flushAll() error {
+	tx := x.LockAll()
+	defer tx.Unlock()
+	return tx.FlushAll()
+}
+
+func (x *Ctx) swapDB(a, b int) error {
+	tx := x.LockAll()
+	defer tx.Unlock()
+	return tx.SwapDB(a, b)
+}

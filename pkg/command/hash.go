@@ -97,7 +97,7 @@ func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool
 // unlocks; a wrong type or store error is replied instead.
 func collRead[T any](x *Ctx, kind store.Kind, fn func(T)) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, obj, done := collGet[T](x, &tx, key, kind, true)
 	if done {
 		return
@@ -136,7 +136,7 @@ func cmdHSet(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -168,7 +168,7 @@ func cmdHSet(x *Ctx) {
 // HSETNX key field value
 func cmdHSetNX(x *Ctx) {
 	key, f, val := x.Args[1], x.Args[2], x.Args[3]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -195,7 +195,7 @@ func cmdHSetNX(x *Ctx) {
 // HGET key field
 func cmdHGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -217,7 +217,7 @@ func cmdHGet(x *Ctx) {
 // HMGET key field [field ...]
 func cmdHMGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -239,7 +239,7 @@ func cmdHMGet(x *Ctx) {
 // HDEL key field [field ...]
 func cmdHDel(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -358,7 +358,7 @@ func cmdHIncrBy(x *Ctx) {
 		return
 	}
 	key, f := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -414,7 +414,7 @@ func cmdHIncrByFloat(x *Ctx) {
 		return
 	}
 	key, f := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, h, done := hashGet(x, &tx, key, false)
 	if done {
 		return
@@ -456,7 +456,7 @@ func cmdHRandField(x *Ctx) {
 	args := x.Args
 	if len(args) == 2 {
 		key := args[1]
-		tx := x.S.Cache.Lock(key)
+		tx := x.Lock(key)
 		_, h, done := hashGet(x, &tx, key, true)
 		if done {
 			return
@@ -491,7 +491,7 @@ func cmdHRandField(x *Ctx) {
 		}
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return
@@ -574,7 +574,7 @@ func cmdHScan(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, h, done := hashGet(x, &tx, key, true)
 	if done {
 		return

@@ -43,7 +43,7 @@ func keyCommands() []*Command {
 // tombstone record whatever its size.
 func cmdDel(x *Ctx) {
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	tx := x.LockArgs(x.Args, 1, -1, 1)
 	n := int64(0)
 	for _, key := range x.Args[1:] {
 		ok, err := tx.Delete(db, key)
@@ -63,7 +63,7 @@ func cmdDel(x *Ctx) {
 // EXISTS key [key ...]: counts a key as often as it is named.
 func cmdExists(x *Ctx) {
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	tx := x.LockArgs(x.Args, 1, -1, 1)
 	n := int64(0)
 	for _, key := range x.Args[1:] {
 		if tx.Exists(db, key) {
@@ -79,7 +79,7 @@ func cmdExists(x *Ctx) {
 // which is what "last access" means here.
 func cmdTouch(x *Ctx) {
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	tx := x.LockArgs(x.Args, 1, -1, 1)
 	n := int64(0)
 	for _, key := range x.Args[1:] {
 		_, ok, err := tx.Get(db, key)
@@ -100,7 +100,7 @@ func cmdTouch(x *Ctx) {
 // TYPE key
 func cmdType(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	kind, _, ok := tx.Meta(x.C.DB, key)
 	tx.Unlock()
 	keyStat(x, ok)
@@ -122,7 +122,7 @@ func cmdRenameNX(x *Ctx) { keyRename(x, true) }
 func keyRename(x *Ctx, nx bool) {
 	src, dst := x.Args[1], x.Args[2]
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(x.Args, 1, 2, 1)
+	tx := x.LockArgs(x.Args, 1, 2, 1)
 	v, ok, err := tx.Get(db, src)
 	if err != nil {
 		tx.Unlock()
@@ -368,7 +368,7 @@ func keyExpire(x *Ctx, base int64, seconds bool) {
 
 	key := x.Args[1]
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, cur, found := tx.Meta(db, key)
 	if !found {
 		tx.Unlock()
@@ -414,7 +414,7 @@ func cmdPExpireTime(x *Ctx) { keyTTL(x, true, true) }
 // nearest unless ms.
 func keyTTL(x *Ctx, ms, abs bool) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, at, ok := tx.Meta(x.C.DB, key)
 	tx.Unlock()
 	keyStat(x, ok)
@@ -446,7 +446,7 @@ func keyTTL(x *Ctx, ms, abs bool) {
 func cmdPersist(x *Ctx) {
 	key := x.Args[1]
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, at, ok := tx.Meta(db, key)
 	if !ok || at == 0 {
 		tx.Unlock()

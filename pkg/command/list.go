@@ -105,7 +105,7 @@ func cmdRPushX(x *Ctx) { listPush(x, false, true) }
 // pushes onto an existing list (replying 0 otherwise).
 func listPush(x *Ctx, left, xx bool) {
 	key, vals := x.Args[1], x.Args[2:]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -172,7 +172,7 @@ func listPopCmd(x *Ctx, left bool) {
 		}
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -265,7 +265,7 @@ func cmdLIndex(x *Ctx) {
 // LSET key index element
 func cmdLSet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -306,7 +306,7 @@ func cmdLInsert(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -337,7 +337,7 @@ func cmdLRem(x *Ctx) {
 		return
 	}
 	key, val := x.Args[1], x.Args[3]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -371,7 +371,7 @@ func cmdLTrim(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, l, done := listGet(x, &tx, key, false)
 	if done {
 		return
@@ -482,7 +482,7 @@ func cmdRPopLPush(x *Ctx) { listMove(x, false, true) }
 // or a null for a missing source.
 func listMove(x *Ctx, from, to bool) {
 	src, dst := x.Args[1], x.Args[2]
-	tx := x.S.Cache.LockKeys(x.Args[1:3])
+	tx := x.LockKeys(x.Args[1:3])
 	sv, sl, done := listGet(x, &tx, src, false)
 	if done {
 		return
@@ -584,7 +584,7 @@ func cmdLMPop(x *Ctx) {
 		count = 1
 	}
 	keys := args[2:whereIdx]
-	tx := x.S.Cache.LockKeys(keys)
+	tx := x.LockKeys(keys)
 	for _, key := range keys {
 		v, l, done := listGet(x, &tx, key, false)
 		if done {

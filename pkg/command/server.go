@@ -33,6 +33,17 @@ type Client struct {
 	// Kill, set by the event loop, closes the connection from any goroutine
 	// (CLIENT KILL). It must be safe to call concurrently and more than once.
 	Kill func()
+	// Wake, set by the event loop, makes the loop serve the connection
+	// soon (it then takes the inbox, see Deliver). Safe from any goroutine.
+	Wake func()
+
+	inbox struct { // out-of-band replies, see deliver.go
+		mu  sync.Mutex
+		buf []byte
+		// Written under mu, read without it on the loop's fast path.
+		blocked atomic.Bool // Block was called and no unblocking Deliver yet
+		woken   atomic.Bool // a Wake is pending: the loop has not taken the inbox since
+	}
 
 	mu      sync.Mutex // guards the fields below, read by CLIENT LIST/INFO from other loops
 	name    string
@@ -126,7 +137,10 @@ type Hooks struct {
 	// Shutdown stops the server after the current replies are written
 	// (SHUTDOWN). save reports SAVE/NOSAVE; it returns an error to refuse.
 	Shutdown func(save bool) error
-	// Save makes the data durable (SAVE); BGSave does it in the background.
+	// Save writes a backup of the data (SAVE) and returns when it is done.
+	// BGSave starts one in the background and returns; when it completes
+	// the wiring must call Server.EndSave with its outcome (the command
+	// layer has called BeginSave before either hook).
 	Save   func() error
 	BGSave func() error
 	// BGRewrite starts the store's compaction in the background
@@ -219,6 +233,9 @@ func NewServer(c *cache.Cache, cfg Config, log *zap.Logger) *Server {
 	s := &Server{Cache: c, Config: cfg, Log: log, Start: time.Now()}
 	s.lastSave.Store(time.Now().Unix())
 	s.table = buildTable()
+	if c != nil {
+		c.SetHooks(s.cacheHooks())
+	}
 	return s
 }
 

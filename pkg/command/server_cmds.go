@@ -36,24 +36,35 @@ func timeCmd(x *Ctx) {
 // LASTSAVE: Unix time of the last successful save.
 func lastSaveCmd(x *Ctx) { x.Int(x.S.lastSave.Load()) }
 
-// SAVE: Hooks.Save, then +OK; "-ERR" if it fails or there is no hook, as
-// Redis replies when rdbSave fails.
+// SAVE: Hooks.Save (which writes the backup), then +OK; "-ERR" if it
+// fails or there is no hook, as Redis replies when rdbSave fails, and
+// Redis's error while another save runs.
 func saveCmd(x *Ctx) {
 	if x.S.Hooks.Save == nil {
 		x.Error("ERR")
 		return
 	}
-	if err := x.S.Hooks.Save(); err != nil {
+	if !x.S.BeginSave(time.Now()) {
+		x.Error(errSaveInProgress)
+		return
+	}
+	err := x.S.Hooks.Save()
+	x.S.EndSave(time.Now(), err)
+	if err != nil {
 		x.S.Log.Warn("SAVE failed", zap.Error(err))
 		x.Error("ERR")
 		return
 	}
-	x.S.NoteSave(time.Now())
 	x.OK()
 }
 
-// BGSAVE [SCHEDULE]: Hooks.BGSave starts a background save. The wiring
-// calls Server.NoteSave when it completes.
+// errSaveInProgress is Redis's reply to SAVE and BGSAVE while a save runs.
+const errSaveInProgress = "ERR Background save already in progress"
+
+// BGSAVE [SCHEDULE]: Hooks.BGSave starts a background save and returns;
+// the wiring calls Server.EndSave when it completes. While a save runs,
+// Redis's error (SCHEDULE too: Redis schedules only behind an AOF rewrite,
+// and ToonStore's rewrite, the compaction, simply waits for the save).
 func bgSaveCmd(x *Ctx) {
 	if len(x.Args) > 1 && (len(x.Args) != 2 || !optIs(x.Args[1], "schedule")) {
 		x.ErrSyntax()
@@ -63,7 +74,12 @@ func bgSaveCmd(x *Ctx) {
 		x.Error("ERR")
 		return
 	}
+	if !x.S.BeginSave(time.Now()) {
+		x.Error(errSaveInProgress)
+		return
+	}
 	if err := x.S.Hooks.BGSave(); err != nil {
+		x.S.EndSave(time.Now(), err)
 		x.S.Log.Warn("BGSAVE failed", zap.Error(err))
 		x.Error("ERR")
 		return

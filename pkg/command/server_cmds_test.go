@@ -44,7 +44,23 @@ func TestSaveCommands(t *testing.T) {
 		t.Fatalf("SAVE did not update LASTSAVE: %d", s.lastSave.Load())
 	}
 	require_Equal(t, do(t, s, cl, "bgsave"), "+Background saving started\r\n")
+	// While it runs (until the wiring calls EndSave): Redis's error, for
+	// SAVE, BGSAVE and BGSAVE SCHEDULE, and INFO shows it.
+	require_Equal(t, do(t, s, cl, "bgsave"), "-ERR Background save already in progress\r\n")
+	require_Equal(t, do(t, s, cl, "bgsave", "schedule"), "-ERR Background save already in progress\r\n")
+	require_Equal(t, do(t, s, cl, "save"), "-ERR Background save already in progress\r\n")
+	if info := do(t, s, cl, "info", "persistence"); !regexp.MustCompile(`rdb_bgsave_in_progress:1\r\n(.|\r\n)*rdb_current_bgsave_time_sec:0\r\n`).MatchString(info) {
+		t.Fatalf("INFO during a BGSAVE:\n%s", info)
+	}
+	s.EndSave(time.Now(), nil)
+	if info := do(t, s, cl, "info", "persistence"); !regexp.MustCompile(`rdb_bgsave_in_progress:0\r\n(.|\r\n)*rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:0\r\nrdb_current_bgsave_time_sec:-1\r\n`).MatchString(info) {
+		t.Fatalf("INFO after a BGSAVE:\n%s", info)
+	}
 	require_Equal(t, do(t, s, cl, "BGSAVE", "SCHEDULE"), "+Background saving started\r\n")
+	s.EndSave(time.Now(), errors.New("disk full"))
+	if info := do(t, s, cl, "info", "persistence"); !regexp.MustCompile(`rdb_last_bgsave_status:err\r\n`).MatchString(info) {
+		t.Fatalf("INFO after a failed BGSAVE:\n%s", info)
+	}
 	require_Equal(t, bgsaves, 2)
 	require_Equal(t, do(t, s, cl, "bgsave", "foo"), "-ERR syntax error\r\n")
 	require_Equal(t, do(t, s, cl, "bgsave", "schedule", "x"), "-ERR syntax error\r\n")

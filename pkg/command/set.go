@@ -121,7 +121,7 @@ func setGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, s *type
 // SADD key member [member ...]
 func cmdSAdd(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, s, done := setGet(x, &tx, key, false)
 	if done {
 		return
@@ -175,7 +175,7 @@ func setSaveRemoved(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, s *types.Se
 // SREM key member [member ...]
 func cmdSRem(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, s, done := setGet(x, &tx, key, false)
 	if done {
 		return
@@ -274,7 +274,7 @@ func cmdSPop(x *Ctx) {
 		}
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, s, done := setGet(x, &tx, key, false)
 	if done {
 		return
@@ -377,7 +377,7 @@ func cmdSRandMember(x *Ctx) {
 func cmdSMove(x *Ctx) {
 	args := x.Args
 	src, dst, m := args[1], args[2], args[3]
-	tx := x.S.Cache.LockArgs(args, 1, 2, 1)
+	tx := x.LockArgs(args, 1, 2, 1)
 	sv, ss, done := setGet(x, &tx, src, false)
 	if done {
 		return
@@ -516,7 +516,7 @@ func setCompute(op setOp, sets []*types.Set) []string {
 // setAlgebra runs SINTER, SUNION or SDIFF over args[1:].
 func setAlgebra(x *Ctx, op setOp) {
 	keys := x.Args[1:]
-	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	tx := x.LockArgs(x.Args, 1, -1, 1)
 	sets, done := setLoad(x, &tx, keys, true)
 	if done {
 		return
@@ -535,7 +535,7 @@ func setAlgebra(x *Ctx, op setOp) {
 // empty.
 func setAlgebraStore(x *Ctx, op setOp) {
 	dst := x.Args[1]
-	tx := x.S.Cache.LockArgs(x.Args, 1, -1, 1)
+	tx := x.LockArgs(x.Args, 1, -1, 1)
 	sets, done := setLoad(x, &tx, x.Args[2:], true)
 	if done {
 		return
@@ -601,7 +601,7 @@ func cmdSInterCard(x *Ctx) {
 		}
 	}
 	keys := args[2 : 2+nk]
-	tx := x.S.Cache.LockKeys(keys)
+	tx := x.LockKeys(keys)
 	sets, done := setLoad(x, &tx, keys, true)
 	if done {
 		return
@@ -620,7 +620,7 @@ func cmdSScan(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, s, done := setGet(x, &tx, key, true)
 	if done {
 		return

@@ -28,6 +28,14 @@ type srvState struct {
 	opsPerSec   int64      // rate measured between the last two samples
 	peakMem     uint64     // highest used_memory INFO has seen
 	savedWrites uint64     // store writes counted at the last save
+
+	// The save in progress (SAVE or BGSAVE) and the last one's outcome,
+	// for INFO's rdb_* fields (BeginSave, EndSave).
+	saving       bool
+	saveStart    time.Time
+	saveWrites   uint64 // store writes counted when the save started
+	lastSaveErr  bool   // the last save failed
+	lastSaveSecs int64  // duration of the last save in seconds; -1 before the first
 }
 
 func randomHex40() string {
@@ -65,6 +73,65 @@ func (s *Server) NoteSave(t time.Time) {
 	s.srv.mu.Lock()
 	s.srv.savedWrites = writes
 	s.srv.mu.Unlock()
+}
+
+// BeginSave marks a save (SAVE or BGSAVE) as started at t. It returns
+// false, changing nothing, if one is already in progress: the caller then
+// replies "ERR Background save already in progress". Every true return
+// must be followed by one EndSave.
+func (s *Server) BeginSave(t time.Time) bool {
+	var writes uint64
+	if s.Cache != nil {
+		writes = s.Cache.Store().Stats().Writes
+	}
+	st := &s.srv
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.saving {
+		return false
+	}
+	st.saving, st.saveStart, st.saveWrites = true, t, writes
+	return true
+}
+
+// EndSave records the end, at t, of the save BeginSave started: on
+// success (err nil) LASTSAVE becomes t and rdb_changes_since_last_save
+// counts the writes since the save started; rdb_last_bgsave_status
+// reports err and rdb_last_bgsave_time_sec the duration. The server wiring
+// calls it when a BGSAVE it started completes; SAVE calls it itself.
+func (s *Server) EndSave(t time.Time, err error) {
+	st := &s.srv
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.saving {
+		return
+	}
+	st.saving = false
+	st.lastSaveErr = err != nil
+	st.lastSaveSecs = int64(t.Sub(st.saveStart).Round(time.Second) / time.Second)
+	if err == nil {
+		st.savedWrites = st.saveWrites
+		s.lastSave.Store(t.Unix())
+	}
+}
+
+// saveInfo returns INFO's rdb_bgsave_in_progress, rdb_last_bgsave_status,
+// rdb_last_bgsave_time_sec and rdb_current_bgsave_time_sec.
+func (st *srvState) saveInfo(now time.Time) (inProgress int, status string, lastSecs, curSecs int64) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	status, lastSecs, curSecs = "ok", -1, -1
+	if st.lastSaveErr {
+		status = "err"
+	}
+	if !st.saveStart.IsZero() && !st.saving {
+		lastSecs = st.lastSaveSecs
+	}
+	if st.saving {
+		inProgress = 1
+		curSecs = int64(now.Sub(st.saveStart) / time.Second)
+	}
+	return
 }
 
 // opsPerSec returns instantaneous_ops_per_sec: commands per second between

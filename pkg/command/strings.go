@@ -151,7 +151,7 @@ func strCopy(b []byte) []byte {
 // GET key
 func cmdGet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, ok, err := tx.Get(x.C.DB, key)
 	tx.Unlock()
 	if err == nil {
@@ -179,7 +179,7 @@ const (
 func cmdSet(x *Ctx) {
 	if len(x.Args) == 3 { // the common case: no options, no lookup
 		key := x.Args[1]
-		tx := x.S.Cache.Lock(key)
+		tx := x.Lock(key)
 		err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: x.Args[2]})
 		tx.Unlock()
 		if err != nil {
@@ -218,7 +218,7 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 		}
 	}
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	var old cache.Value
 	found := false
 	if flags&strGet != 0 {
@@ -304,7 +304,7 @@ func cmdGetEX(x *Ctx) {
 	}
 	key := x.Args[1]
 	db := x.C.DB
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -338,7 +338,7 @@ func cmdGetEX(x *Ctx) {
 // GETDEL key
 func cmdGetDel(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -357,7 +357,7 @@ func cmdGetDel(x *Ctx) {
 // GETSET key value: SET that replies the old value and drops the TTL.
 func cmdGetSet(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -373,7 +373,7 @@ func cmdMGet(x *Ctx) {
 	args := x.Args
 	db := x.C.DB
 	start := len(x.Out)
-	tx := x.S.Cache.LockArgs(args, 1, -1, 1)
+	tx := x.LockArgs(args, 1, -1, 1)
 	x.Array(len(args) - 1)
 	hits := uint64(0)
 	for _, key := range args[1:] {
@@ -410,7 +410,7 @@ func strMSet(x *Ctx, nx bool) {
 		return
 	}
 	db := x.C.DB
-	tx := x.S.Cache.LockArgs(args, 1, -1, 2)
+	tx := x.LockArgs(args, 1, -1, 2)
 	if nx {
 		for j := 1; j < len(args); j += 2 {
 			if tx.Exists(db, args[j]) {
@@ -439,7 +439,7 @@ func strMSet(x *Ctx, nx bool) {
 // APPEND key value: keeps the TTL.
 func cmdAppend(x *Ctx) {
 	key, add := x.Args[1], x.Args[2]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
@@ -467,7 +467,7 @@ func cmdAppend(x *Ctx) {
 // STRLEN key
 func cmdStrlen(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, _, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -489,7 +489,7 @@ func cmdGetRange(x *Ctx) {
 		return
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, _, done := strGetString(x, &tx, key, true)
 	if done {
 		return
@@ -535,7 +535,7 @@ func cmdSetRange(x *Ctx) {
 		return
 	}
 	key, val := x.Args[1], x.Args[3]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
@@ -598,7 +598,7 @@ func cmdDecrBy(x *Ctx) {
 // a 64-bit integer (string2ll rules); the TTL is kept.
 func strIncrBy(x *Ctx, incr int64) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return
@@ -631,7 +631,7 @@ func strIncrBy(x *Ctx, incr int64) {
 // the TTL is kept.
 func cmdIncrByFloat(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, found, done := strGetString(x, &tx, key, false)
 	if done {
 		return

@@ -177,7 +177,7 @@ done:
 		scores[j] = s
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, z, done := zsetGet(x, &tx, key, false)
 	if done {
 		return
@@ -279,7 +279,7 @@ func zaddReply(x *Ctx, f zaddFlags, added, updated int, processed bool, newScore
 // ZREM key member [member ...]
 func cmdZRem(x *Ctx) {
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, z, done := zsetGet(x, &tx, key, false)
 	if done {
 		return
@@ -444,7 +444,7 @@ func zpopGeneric(x *Ctx, max bool) {
 		}
 	}
 	key := x.Args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, z, done := zsetGet(x, &tx, key, false)
 	if done {
 		return

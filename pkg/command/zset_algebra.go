@@ -115,9 +115,9 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 	keys := args[numIdx+1 : numIdx+1+n]
 	var tx cache.Tx
 	if storeDst {
-		tx = x.S.Cache.LockKeys(append([][]byte{args[1]}, keys...))
+		tx = x.LockKeys(append([][]byte{args[1]}, keys...))
 	} else {
-		tx = x.S.Cache.LockKeys(keys)
+		tx = x.LockKeys(keys)
 	}
 	srcs := make([]zsrc, n)
 	for i, key := range keys {

@@ -128,7 +128,7 @@ func cmdZMPop(x *Ctx) {
 		return
 	}
 	keys := args[2:where]
-	tx := x.S.Cache.LockKeys(keys)
+	tx := x.LockKeys(keys)
 	for _, key := range keys {
 		v, z, done := zsetGet(x, &tx, key, false)
 		if done {
@@ -189,7 +189,7 @@ func cmdZScan(x *Ctx) {
 		return
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	_, z, done := zsetGet(x, &tx, key, true)
 	if done {
 		return

@@ -153,9 +153,9 @@ func zrangeGeneric(x *Ctx, first int, storeDst bool, rangeType, dir int) {
 	key := args[first]
 	var tx cache.Tx
 	if storeDst {
-		tx = x.S.Cache.LockKeys([][]byte{args[1], key})
+		tx = x.LockKeys([][]byte{args[1], key})
 	} else {
-		tx = x.S.Cache.Lock(key)
+		tx = x.Lock(key)
 	}
 	_, z, done := zsetGet(x, &tx, key, true)
 	if done {
@@ -250,7 +250,7 @@ func zremrangeGeneric(x *Ctx, rangeType int) {
 		}
 	}
 	key := args[1]
-	tx := x.S.Cache.Lock(key)
+	tx := x.Lock(key)
 	v, z, done := zsetGet(x, &tx, key, false)
 	if done {
 		return

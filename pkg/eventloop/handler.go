@@ -163,6 +163,9 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	cl.Authed = !h.requirePass.Load()
 	// Conn.Close is goroutine-safe and a no-op on a closed connection.
 	cl.Kill = func() { _ = c.Close() }
+	// Conn.Wake is goroutine-safe: it runs OnTraffic on c's loop, which
+	// takes the client's inbox (command.Client.Deliver).
+	cl.Wake = func() { _ = c.Wake(nil) }
 	st := &connState{client: cl}
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
 	c.SetContext(st)
@@ -183,7 +186,7 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	h.unpark(st)
 	c.SetContext(nil)
-	h.srv.Clients.Remove(st.client)
+	h.srv.Disconnected(st.client)
 	h.srv.Stats.ConnectedClients.Add(-1)
 	return gnet.None
 }
@@ -238,6 +241,15 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		return h.closeWhenDrained(c, st)
 	}
 	for {
+		// Out-of-band replies (a blocked command served or timed out,
+		// pub/sub messages) go out before any further input is served;
+		// a blocked client's input waits, buffered, until it is unblocked.
+		var blocked bool
+		st.out, blocked = st.client.TakeInbox(st.out)
+		if blocked {
+			_, _ = h.flush(c, st)
+			return gnet.None
+		}
 		if in := c.InboundBuffered(); in > h.opts.QueryBufferLimit {
 			h.log.Warn("closing client that reached max query buffer length",
 				zap.Uint64("id", st.client.ID), zap.String("addr", st.client.Addr), zap.Int("qbuf", in))
@@ -342,6 +354,11 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			wrote = true
 		}
 		out = h.srv.Execute(cl, args, out)
+		if cl.Blocked() {
+			// The command blocked (BLPOP, ...): the rest of the input
+			// waits until it is served (serve takes the inbox).
+			break
+		}
 		if cl.CloseAfterReply {
 			st.closing = true
 			consumed = len(buf)

@@ -24,6 +24,15 @@
 //	everysec  a goroutine of the server calls Store.Sync once a second
 //	no        nothing; the OS writes back when it likes
 //
-// SAVE calls Store.Sync; BGSAVE does it in a goroutine. Store.Close syncs
-// whatever the policy.
+// Store.Close syncs whatever the policy.
+//
+// # Saves
+//
+// SAVE syncs the log, then writes a backup of the store (Store.BackupFile:
+// a point-in-time tar.gz, see pkg/store's backup.go) to Server.BackupPath,
+// the dbfilename directive in dir, where Redis writes dump.rdb; BGSAVE
+// does the same in a goroutine and reports the outcome with
+// command.Server.EndSave (LASTSAVE, INFO's rdb_* fields). The command
+// layer lets one save run at a time. `tstd backup` drives BGSAVE from
+// outside and copies the file.
 package server

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -122,7 +123,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: open cache: %w", err)
 	}
 	s.cmd = command.NewServer(s.cache, cfg, log.Named("command"))
-	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.store.Sync, BGSave: s.bgSave, BGRewrite: s.bgRewrite}
+	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.save, BGSave: s.bgSave, BGRewrite: s.bgRewrite}
 
 	s.engine, err = eventloop.Start(eventloop.Options{
 		Addr:             addr,
@@ -357,15 +358,47 @@ func (s *Server) shutdownHook(save bool) error {
 	return nil
 }
 
-// bgSave is command.Hooks.BGSave: a Sync in a goroutine, recorded for
-// LASTSAVE when it succeeds.
+// BackupPath returns where SAVE and BGSAVE write the backup: the dbfilename
+// directive in the data directory (dir), as Redis places dump.rdb. The
+// file is a ToonStore backup (store.Backup: a tar.gz of the data
+// directory as of the save's start), not an RDB file; `tstd restore`
+// reads it.
+func (s *Server) BackupPath() string {
+	return filepath.Join(s.dir, s.cfg.Value("dbfilename"))
+}
+
+// save is command.Hooks.Save: the log is synced (the data is durable, as
+// SAVE promises), then the backup written to BackupPath.
+func (s *Server) save() error {
+	if err := s.store.Sync(); err != nil {
+		return err
+	}
+	start := time.Now()
+	info, err := s.store.BackupFile(s.BackupPath())
+	if err != nil {
+		return err
+	}
+	s.log.Info("DB saved on disk", zap.String("file", s.BackupPath()), zap.Uint64("last_sequence", info.LastSequence),
+		zap.Int64("bytes", info.Bytes), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// bgSave is command.Hooks.BGSave: save in a goroutine, which reports the
+// outcome to the command server (EndSave: LASTSAVE, INFO's rdb_* fields).
+// The command layer lets one save run at a time.
 func (s *Server) bgSave() error {
+	s.log.Info("Background saving started", zap.String("file", s.BackupPath()))
 	go func() {
-		if err := s.store.Sync(); err != nil {
+		err := s.save()
+		s.cmd.EndSave(time.Now(), err)
+		switch {
+		case err == nil:
+			s.log.Info("Background saving terminated with success")
+		case errors.Is(err, store.ErrClosed):
+			s.log.Info("background save interrupted by shutdown")
+		default:
 			s.log.Warn("background save failed", zap.Error(err))
-			return
 		}
-		s.cmd.NoteSave(time.Now())
 	}()
 	return nil
 }

@@ -342,7 +342,8 @@
 // replaced its segment, whichever comes first. Callers must not write to
 // it.
 //
-// Lock order, with the background work: compactMu, then snapMu, then
+// Lock order, with the background work: compactMu (compactions and
+// backups), then snapMu, then
 // appendMu (and the database locks as above). Close stops the snapshot
 // and compaction goroutines, waits for compactMu and snapMu (a running
 // compaction sees closed and stops reading the mappings) before
@@ -360,6 +361,34 @@
 // read-only state: every later write returns ErrReadOnly wrapping the
 // cause, reads keep working, Stats.LastSyncError reports it, and Close
 // leaves clean_shutdown false.
+//
+// # Backups
+//
+// Backup (backup.go) writes a point-in-time copy of the store as a
+// gzip-compressed tar (metadata.toon, the segments, and a manifest
+// backup.toon with every entry's size and CRC32C), while reads and writes
+// go on: the segment list and the active segment's write offset are
+// captured under appendMu, then the captured prefix of the log (immutable:
+// the log is append-only) is read from the mappings without a lock. The
+// last segment is cut at the captured offset; the archive's metadata says
+// so and clean_shutdown: true, so `tar xzf` yields an openable directory
+// (its first write rotates to a new segment). index.toon is not included.
+// Backup holds compactMu while it copies (a compaction would retire the
+// captured segments) and stops with ErrClosed if Close begins.
+// BackupFile writes path.tmp, fsyncs, renames; BackupDir opens a stopped
+// store's directory and backs it up.
+//
+// Restore verifies the whole archive into temporary files first (the
+// manifest must come last and match, the gzip trailer must check: anything
+// else is ErrBadBackup and changes nothing), then switches exactly as
+// Check's Fix does: the segments, renumbered after any existing segment
+// (ids are only names: records hold no locations, chains link by sequence
+// number), become data-N.toon.fix, metadata.toon is replaced with
+// first_segment (the switch), finishSwitch renames them into place and
+// removes the old segments, and Check verifies the result.
+// TestRestoreCrashSafe takes a MemFS crash image at every file operation
+// of a Restore over an existing store and opens each: the old store or the
+// restored one, nothing else.
 //
 // # Filesystem
 //

@@ -23,3 +23,17 @@ var ErrBadKind = errors.New("store: invalid value kind")
 // ErrWrongKind is returned by DB.AppendOp when the key holds a value of
 // another kind than the operation's (a string, or another collection).
 var ErrWrongKind = errors.New("store: operation against a key holding the wrong kind of value")
+
+// Errors of backups (backup.go).
+var (
+	// ErrBadBackup: Restore or VerifyBackup was given a file that is not a
+	// complete, intact ToonStore backup (truncated, damaged, or something
+	// else); wrapped with what is wrong.
+	ErrBadBackup = errors.New("store: not a valid backup")
+	// ErrNotEmpty: Restore's target directory already holds a store and
+	// RestoreOptions.Force was not set.
+	ErrNotEmpty = errors.New("store: restore target already holds a store (force replaces it)")
+	// ErrBackupTarget: BackupFile was asked to write over one of the
+	// store's own files.
+	ErrBackupTarget = errors.New("store: backup file would replace a file of the store")
+)

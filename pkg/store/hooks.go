@@ -10,6 +10,9 @@ type hooks struct {
 	allocate func(f File, size int64) error
 	// sync makes the data of a segment durable.
 	sync func(g *segment) error
+	// backupCaptured, if set, runs inside Backup while it holds appendMu,
+	// right after the point in time is taken (tests read the state there).
+	backupCaptured func()
 }
 
 func defaultHooks() *hooks {
