@@ -136,7 +136,6 @@ type phase struct {
 type memPoint struct {
 	Keys int
 	Mem  memStatus
-	Load loadResult
 }
 
 func run(o options) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -115,8 +116,9 @@ func (h *harness) runMatrix(tmp string) error {
 }
 
 // populate writes h.o.populate keys of size bytes into every server
-// through redis-cli --pipe and checks the keyspace. After an earlier size,
-// other tests' keys are there too, so DBSIZE need only be at least that.
+// through redis-cli --pipe, into the three at once (the load is not
+// timed), and checks the keyspace. After an earlier size, other tests'
+// keys are there too, so DBSIZE need only be at least that.
 func (h *harness) populate(tmp string, servers map[string]*server, size int, atLeast bool) error {
 	path := filepath.Join(tmp, fmt.Sprintf("populate-%d.resp", size))
 	t0 := time.Now()
@@ -126,7 +128,7 @@ func (h *harness) populate(tmp string, servers map[string]*server, size int, atL
 	}
 	defer removeFile(path)
 	h.logf("populate: wrote %d SETs of %d B values (%d MB) in %.1f s", h.o.populate, size, bytes>>20, time.Since(t0).Seconds())
-	for _, name := range serverNames() {
+	return eachServer(func(name string) error {
 		s := servers[name]
 		lr, err := pipeLoad(s, path, h.o.populate)
 		if err != nil {
@@ -136,8 +138,25 @@ func (h *harness) populate(tmp string, servers map[string]*server, size int, atL
 			return err
 		}
 		h.logf("populate: %s took %.1f s, DBSIZE checked", name, lr.Seconds)
+		return nil
+	})
+}
+
+// eachServer calls fn for every server name concurrently and returns the
+// first error.
+func eachServer(fn func(name string) error) error {
+	names := serverNames()
+	errs := make(chan error, len(names))
+	for _, n := range names {
+		go func() { errs <- fn(n) }()
 	}
-	return nil
+	var first error
+	for range names {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // runBulk times redis-cli --pipe of h.o.bulkKeys SETs (16-byte keys,
@@ -168,7 +187,7 @@ func (h *harness) runBulk(tmp string) error {
 				var m memStatus
 				time.Sleep(memSettle)
 				if m, err = readMem(s.pid()); err == nil {
-					h.mem[name] = append(h.mem[name], memPoint{Keys: h.o.bulkKeys, Mem: m, Load: lr})
+					h.mem[name] = append(h.mem[name], memPoint{Keys: h.o.bulkKeys, Mem: m})
 				}
 			}
 			h.launch.stop(s)
@@ -187,9 +206,10 @@ func (h *harness) runBulk(tmp string) error {
 // flush, Redis's AOF write) is part of the figure.
 const memSettle = 2 * time.Second
 
-// runMemory loads a fresh server of each kind, one after the other, up to
-// each count of h.o.memKeys (16-byte keys, 32-byte values, through
-// redis-cli --pipe) and reads RSS, RssAnon and RssFile after each step.
+// runMemory loads a fresh server of each kind, the three at once (the
+// loads are not what is measured), up to each count of h.o.memKeys
+// (16-byte keys, 32-byte values, through redis-cli --pipe) and reads RSS,
+// RssAnon and RssFile after each step.
 func (h *harness) runMemory(tmp string) error {
 	type step struct {
 		lo, hi int
@@ -208,35 +228,36 @@ func (h *harness) runMemory(tmp string) error {
 		steps = append(steps, step{lo, hi, path})
 		lo = hi
 	}
-	for _, name := range serverNames() {
+	var mu sync.Mutex
+	return eachServer(func(name string) error {
 		s, err := h.launch.start(name)
 		if err != nil {
 			return err
 		}
+		defer h.launch.stop(s)
 		base, err := readMem(s.pid())
 		if err != nil {
-			h.launch.stop(s)
 			return err
 		}
-		h.mem[name] = append(h.mem[name], memPoint{Keys: 0, Mem: base})
+		pts := []memPoint{{Keys: 0, Mem: base}}
 		for _, st := range steps {
-			lr, err := pipeLoad(s, st.path, st.hi-st.lo)
-			if err == nil {
-				err = checkKeys(s, int64(st.hi), false, st.hi-1, 32)
-			}
-			var m memStatus
-			if err == nil {
-				time.Sleep(memSettle)
-				m, err = readMem(s.pid())
-			}
-			if err != nil {
-				h.launch.stop(s)
+			if _, err := pipeLoad(s, st.path, st.hi-st.lo); err != nil {
 				return err
 			}
-			h.mem[name] = append(h.mem[name], memPoint{Keys: st.hi, Mem: m, Load: lr})
+			if err := checkKeys(s, int64(st.hi), false, st.hi-1, 32); err != nil {
+				return err
+			}
+			time.Sleep(memSettle)
+			m, err := readMem(s.pid())
+			if err != nil {
+				return err
+			}
+			pts = append(pts, memPoint{Keys: st.hi, Mem: m})
 			h.logf("memory: %s at %d keys: RSS %d MB, RssAnon %d MB", name, st.hi, m.RSS>>20, m.RssAnon>>20)
 		}
-		h.launch.stop(s)
-	}
-	return nil
+		mu.Lock()
+		h.mem[name] = pts
+		mu.Unlock()
+		return nil
+	})
 }

@@ -288,15 +288,15 @@ func (h *harness) writeBulk(b *strings.Builder) {
 }
 
 func (h *harness) writeMemory(b *strings.Builder) {
-	how := "A fresh server of each kind is loaded through redis-cli --pipe with `SET key:NNNNNNNNNNNN <32 distinct bytes>` " +
-		"up to each key count (DBSIZE checked)"
+	how := "A fresh server of each kind (the three loaded at the same time) is loaded through redis-cli --pipe with " +
+		"`SET key:NNNNNNNNNNNN <32 distinct bytes>` up to each key count (DBSIZE checked)"
 	if len(h.o.memKeys) == 0 {
 		how = "Read from the servers of the bulk load's first round, after their load (DBSIZE checked)"
 	}
 	fmt.Fprintf(b, "\n## Memory\n\n%s; then after %s VmRSS, RssAnon and RssFile are read from /proc/PID/status. "+
 		"RssAnon is the memory the process owns; RssFile is mapped file pages (tstd's data files), which are page cache the kernel can drop. "+
 		"Ratios are tstd's figure over the other's.\n\n", how, memSettle)
-	b.WriteString("| keys | server | RSS | RssAnon | RssFile | tstd/this RSS | tstd/this RssAnon | load keys/s |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| keys | server | RSS | RssAnon | RssFile | tstd/this RSS | tstd/this RssAnon |\n|---|---|---|---|---|---|---|\n")
 	t := h.mem[nameTstd]
 	for i := range t {
 		for _, n := range serverNames() {
@@ -305,12 +305,8 @@ func (h *harness) writeMemory(b *strings.Builder) {
 				continue
 			}
 			p := pts[i]
-			load := "-"
-			if p.Load.Seconds > 0 {
-				load = fmtRate(p.Load.keysPerSec())
-			}
-			fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s | %s |\n", p.Keys, serverLabel(n), fmtMB(p.Mem.RSS), fmtMB(p.Mem.RssAnon), fmtMB(p.Mem.RssFile),
-				fmtRatio(ratio(float64(t[i].Mem.RSS), float64(p.Mem.RSS))), fmtRatio(ratio(float64(t[i].Mem.RssAnon), float64(p.Mem.RssAnon))), load)
+			fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s |\n", p.Keys, serverLabel(n), fmtMB(p.Mem.RSS), fmtMB(p.Mem.RssAnon), fmtMB(p.Mem.RssFile),
+				fmtRatio(ratio(float64(t[i].Mem.RSS), float64(p.Mem.RSS))), fmtRatio(ratio(float64(t[i].Mem.RssAnon), float64(p.Mem.RssAnon))))
 		}
 	}
 }
