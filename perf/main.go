@@ -205,21 +205,29 @@ func run(o options) error {
 	h.env.End = time.Now().UTC()
 	h.env.LoadEnd = loadAvg()
 
-	md := h.report()
-	mdPath := filepath.Join(o.outDir, o.name+".md")
-	if err := os.WriteFile(mdPath, []byte(md), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(o.outDir, o.name+"-raw.csv"), []byte(h.res.rawCSV()), 0o644); err != nil {
+	mdPath, err := h.save()
+	if err != nil {
 		return err
 	}
 	charts, err := h.charts()
 	if err != nil {
 		return err
 	}
-	fmt.Print(md)
+	md, _ := os.ReadFile(mdPath)
+	os.Stdout.Write(md)
 	fmt.Printf("\nwrote %s, %s and %d charts in %.0f s\n", mdPath, o.name+"-raw.csv", len(charts), time.Since(h.start).Seconds())
 	return nil
+}
+
+// save writes the report and the raw samples as they stand; the matrix
+// calls it after every group, so an interrupted run leaves what it
+// measured. It returns the report's path.
+func (h *harness) save() (string, error) {
+	mdPath := filepath.Join(h.o.outDir, h.o.name+".md")
+	if err := os.WriteFile(mdPath, []byte(h.report()), 0o644); err != nil {
+		return "", err
+	}
+	return mdPath, os.WriteFile(filepath.Join(h.o.outDir, h.o.name+"-raw.csv"), []byte(h.res.rawCSV()), 0o644)
 }
 
 // logf prints a progress line with the elapsed time to stderr.

@@ -110,6 +110,9 @@ func (h *harness) runMatrix(tmp string) error {
 						test, n, strings.Join(line, ", "))
 				}
 			}
+			if _, err := h.save(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

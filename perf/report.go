@@ -175,7 +175,11 @@ func (h *harness) report() string {
 	}
 	fmt.Fprintf(&b, "# tstd vs redis-server side by side: %s\n\n", mode)
 	fmt.Fprintf(&b, "- Command: `%s` (what `make bench-compare` runs after `make build`)\n", e.Command)
-	fmt.Fprintf(&b, "- Date: %s to %s UTC (%s)\n", e.Start.Format("2006-01-02 15:04"), e.End.Format("15:04"), e.End.Sub(e.Start).Round(time.Second))
+	if e.End.IsZero() {
+		fmt.Fprintf(&b, "- Date: %s UTC; **partial report**: the run had not finished when this was written\n", e.Start.Format("2006-01-02 15:04"))
+	} else {
+		fmt.Fprintf(&b, "- Date: %s to %s UTC (%s)\n", e.Start.Format("2006-01-02 15:04"), e.End.Format("15:04"), e.End.Sub(e.Start).Round(time.Second))
+	}
 	fmt.Fprintf(&b, "- Commit: %s\n", e.Commit)
 	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s RAM, kernel %s; open-file limit %d\n", e.CPUs, e.CPUModel, e.MemTotal, e.Kernel, e.FileLimit)
 	fmt.Fprintf(&b, "- Software: tstd built with %s (harness %s); %s; %s\n", e.GoTstd, e.GoHarness, e.Redis, e.Benchmark)
