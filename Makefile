@@ -52,6 +52,12 @@ fuzz: ## run every fuzz target for $(FUZZTIME) each
 bench: ## run the go test micro-benchmarks (count=1; use BENCHFLAGS=-count=10 for benchstat)
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./pkg/...
 
+.PHONY: bench-scale
+bench-scale: ## start-up time, heap per key and GC pauses at 1M and 10M keys (needs ~3 GB of disk, ~4 GB of RAM, about an hour)
+	TSTD_BENCH_BIG=1 $(GO) test ./pkg/store -run '^$$' -bench 'BenchmarkOpen' -benchtime 2x -timeout 90m
+	TSTD_BENCH_BIG=1 $(GO) test ./pkg/store -run '^$$' -bench 'BenchmarkKeyHeap' -benchtime 1x -timeout 90m
+	TSTD_BENCH_BIG=1 $(GO) test ./pkg/store -run '^$$' -bench 'BenchmarkGCPause' -benchtime 3000000x -timeout 90m
+
 QUICK ?=
 .PHONY: bench-compare
 bench-compare: build ## tstd vs redis-server side by side, report in perf/results (QUICK=1: under 3 minutes)

@@ -2,7 +2,7 @@
 // database speaking RESP2/RESP3 on port 6379.
 //
 //	tstd [config-file] [--directive value ...]
-//	tstd health [--addr host:port] [--password pw]
+//	tstd health [--addr host:port] [--password pw] [--loading-ok]
 //	tstd check [--fix] DIR
 //	tstd backup --to FILE [--addr host:port] [--password pw] | [--data DIR]
 //	tstd restore FILE --data DIR [--force]
@@ -84,7 +84,7 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 				return err
 			}
 			if c.Bool("health") {
-				return health(healthAddr(cfg.Value("bind"), cfg.Value("port")), cfg.Value("requirepass"), 3*time.Second, stdout)
+				return health(healthAddr(cfg.Value("bind"), cfg.Value("port")), cfg.Value("requirepass"), 3*time.Second, false, stdout)
 			}
 			return serve(c, cfg, stderr)
 		},
@@ -95,9 +95,10 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 				&cli.StringFlag{Name: "addr", Value: "127.0.0.1:6379", Usage: "server address host:port"},
 				&cli.StringFlag{Name: "password", Aliases: []string{"requirepass"}, Usage: "send AUTH with this password first"},
 				&cli.DurationFlag{Name: "timeout", Value: 3 * time.Second, Usage: "give up after this long"},
+				&cli.BoolFlag{Name: "loading-ok", Usage: "exit 0 for a server still loading its dataset (-LOADING): alive, for liveness probes"},
 			},
 			Action: func(c *cli.Context) error {
-				return health(c.String("addr"), c.String("password"), c.Duration("timeout"), stdout)
+				return health(c.String("addr"), c.String("password"), c.Duration("timeout"), c.Bool("loading-ok"), stdout)
 			},
 		}, {
 			Name:      "check",
@@ -275,16 +276,39 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 		log.Error("start failed", zap.Error(err))
 		return cli.Exit("tstd: "+err.Error(), 1)
 	}
-	log.Info("tstd ready to accept connections",
+	log.Info("tstd listening; loading the dataset (clients get -LOADING until it is loaded)",
 		zap.String("version", command.Version),
 		zap.String("addr", srv.Addr()),
 		zap.String("dir", srv.Dir()),
-		zap.Int("keys_recovered", srv.Keys()),
 		zap.String("appendfsync", cfg.Value("appendfsync")),
 		zap.Int("pid", os.Getpid()))
 
-	select {
-	case sig := <-sigs:
+	progress := time.NewTicker(5 * time.Second)
+	defer progress.Stop()
+	ready := srv.Ready()
+	var sig os.Signal
+wait:
+	for {
+		select {
+		case sig = <-sigs:
+			break wait
+		case <-srv.Done():
+			break wait
+		case <-progress.C:
+			if srv.Loading() {
+				done, total := srv.LoadProgress()
+				log.Info("loading the dataset", zap.Int64("loaded_bytes", done), zap.Int64("total_bytes", total),
+					zap.String("percent", strconv.FormatFloat(float64(done)*100/float64(max(total, 1)), 'f', 1, 64)))
+			}
+		case <-ready:
+			ready = nil
+			progress.Stop()
+			log.Info("tstd ready to accept connections",
+				zap.Int("keys_recovered", srv.Keys()),
+				zap.Duration("load_time", srv.LoadTime()))
+		}
+	}
+	if sig != nil {
 		log.Info("received signal; shutting down", zap.String("signal", sig.String()))
 		go func() {
 			// A second signal while closing gives up on a clean shutdown.
@@ -293,11 +317,10 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 			_ = log.Sync()
 			os.Exit(1)
 		}()
-	case <-srv.Done():
 	}
 	if err := srv.Close(); err != nil {
-		log.Error("shutdown failed", zap.Error(err))
-		return cli.Exit("", 1)
+		log.Error("tstd stopped with an error", zap.Error(err))
+		return cli.Exit("tstd: "+err.Error(), 1)
 	}
 	log.Info("tstd stopped; bye")
 	return nil
@@ -364,7 +387,10 @@ func healthAddr(bind, port string) string {
 }
 
 // health sends [AUTH password] and PING over RESP and expects +PONG.
-func health(addr, password string, timeout time.Duration, stdout io.Writer) error {
+// A server that answers -LOADING is reported as loading with its progress:
+// unhealthy (exit 1, not ready for traffic) unless loadingOK, for liveness
+// probes, which must not restart a server that is loading.
+func health(addr, password string, timeout time.Duration, loadingOK bool, stdout io.Writer) error {
 	fail := func(format string, args ...any) error {
 		return cli.Exit(fmt.Sprintf("unhealthy: "+addr+": "+format, args...), 1)
 	}
@@ -396,11 +422,51 @@ func health(addr, password string, timeout time.Duration, stdout io.Writer) erro
 	if err != nil {
 		return fail("PING: %v", err)
 	}
+	if strings.HasPrefix(line, "-LOADING") {
+		// Alive but not serving yet: say how far the load is.
+		status := "loading the dataset"
+		if p := loadingProgress(conn, r); p != "" {
+			status += " (" + p + ")"
+		}
+		if loadingOK {
+			fmt.Fprintf(stdout, "alive: %s is %s\n", addr, status)
+			return nil
+		}
+		return fail("%s; not serving yet", status)
+	}
 	if line != "+PONG" {
 		return fail("PING: %s", line)
 	}
 	fmt.Fprintf(stdout, "healthy: %s answered PONG\n", addr)
 	return nil
+}
+
+// loadingProgress asks INFO persistence of a loading server and returns
+// "N.NN% of B bytes, eta S s", or "" if the reply does not say.
+func loadingProgress(conn net.Conn, r *lineReader) string {
+	if _, err := conn.Write(appendCommand(nil, "INFO", "persistence")); err != nil {
+		return ""
+	}
+	head, err := r.line()
+	n, convErr := strconv.Atoi(strings.TrimPrefix(head, "$"))
+	if err != nil || convErr != nil || !strings.HasPrefix(head, "$") {
+		return ""
+	}
+	f := map[string]string{}
+	for read := 0; read < n; {
+		line, err := r.line()
+		if err != nil {
+			return ""
+		}
+		read += len(line) + 2
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			f[k] = v
+		}
+	}
+	if f["loading"] != "1" || f["loading_loaded_perc"] == "" {
+		return ""
+	}
+	return f["loading_loaded_perc"] + "% of " + f["loading_total_bytes"] + " bytes, eta " + f["loading_eta_seconds"] + " s"
 }
 
 func appendCommand(b []byte, args ...string) []byte {

@@ -44,8 +44,8 @@ func main() {
 	dur := flag.Duration("d", 0, "measured time of each workload in each round (default 2s; -quick 500ms)")
 	rounds := flag.Int("rounds", 0, "rounds, alternating the engines (default 5; -quick 3)")
 	engs := flag.String("engines", strings.Join(engineNames(), ","), "engines to run, comma-separated")
-	wls := flag.String("workloads", strings.Join(append(workloadIDs(), "gomap"), ","),
-		"workloads to run, comma-separated (gomap: the calibration, a Go map of the same keys)")
+	wls := flag.String("workloads", strings.Join(append(workloadIDs(), calibrationIDs()...), ","),
+		"workloads to run, comma-separated (gomaphot, gomap, gomap2, append: the calibrations, see the report)")
 	tmp := flag.String("tmp", "", "parent of the temporary data directories (default $TMPDIR)")
 	out := flag.String("out", "", "also write the Markdown report to this file")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -73,7 +73,7 @@ func main() {
 	}
 	cfg.workloads = map[string]bool{}
 	for _, id := range strings.Split(*wls, ",") {
-		if findWorkload(id) == nil && id != "gomap" {
+		if findWorkload(id) == nil && !isCalibration(id) {
 			fatal(fmt.Errorf("engines: unknown workload %q (want some of %v)", id, workloadIDs()))
 		}
 		cfg.workloads[id] = true

@@ -27,6 +27,11 @@ type Value struct {
 	ExpireAt int64  // absolute Unix ms; 0 = no expiry
 	Str      []byte // KindString: the bytes
 	Obj      any    // collections: the decoded object (*types.Hash)
+	// Hint is opaque to the cache: the command layer's note about how the
+	// value was made (OBJECT ENCODING's "raw" after APPEND). It is kept
+	// with the decoded copy only: not stored, lost on eviction and restart,
+	// and dropped by Set of a key that is not cached.
+	Hint uint8
 
 	img int64 // collections: bytes of the image the store holds (fold policy)
 }

@@ -84,6 +84,7 @@ func BenchmarkGet(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(value)))
 		b.ResetTimer()
+		defer reportCPU(b)()
 		b.RunParallel(func(pb *testing.PB) {
 			i := int(next.Add(7919))
 			for pb.Next() {
@@ -109,6 +110,7 @@ func BenchmarkGet(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(value)))
 		b.ResetTimer()
+		defer reportCPU(b)()
 		for i := 0; b.Loop(); i++ {
 			k := keys[(i*7919)%nkeys]
 			tx := c.Lock(k)

@@ -106,3 +106,41 @@ func TestBorrow(t *testing.T) {
 	all.Unlock()
 	wantGet(t, c, 0, []byte("k"), []byte("v")) // would deadlock if shards stayed locked
 }
+
+// TestView: View returns strings in place without caching them, applies
+// lazy expiry, and returns cached values as Get does.
+func TestView(t *testing.T) {
+	clk := newClock()
+	c := openTest(t, "", Options{Now: clk.Now, NoActiveExpiry: true})
+	mustSet(t, c, 0, []byte("s"), []byte("hello"), 0)
+	mustSet(t, c, 0, []byte("t"), []byte("soon"), clk.Now()+10)
+
+	tx := c.Lock([]byte("s"))
+	v, ok, err := tx.View(0, []byte("s"))
+	if err != nil || !ok || string(v.Str) != "hello" {
+		tx.Unlock()
+		t.Fatalf("View(s) = %q %v %v", v.Str, ok, err)
+	}
+	tx.Unlock()
+	if n := c.Stats().Entries; n != 0 {
+		t.Fatalf("View inserted into the cache: %d entries", n)
+	}
+	clk.Advance(20)
+	tx = c.Lock([]byte("t"))
+	_, ok, err = tx.View(0, []byte("t"))
+	tx.Unlock()
+	if ok || err != nil {
+		t.Fatalf("View of an expired key: ok=%v err=%v", ok, err)
+	}
+	if c.Stats().ExpiredKeys != 1 {
+		t.Fatalf("expired keys = %d, want 1", c.Stats().ExpiredKeys)
+	}
+	// Once Get cached it, View returns the cached copy.
+	get(t, c, 0, []byte("s"))
+	tx = c.Lock([]byte("s"))
+	v, ok, _ = tx.View(0, []byte("s"))
+	tx.Unlock()
+	if !ok || string(v.Str) != "hello" || c.Stats().Hits == 0 {
+		t.Fatalf("View after Get: %q %v hits=%d", v.Str, ok, c.Stats().Hits)
+	}
+}

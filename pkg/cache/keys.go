@@ -45,6 +45,49 @@ func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
 	return v, true, nil
 }
 
+// View is Get for a caller that uses the value only while it holds key's
+// shard (GET replies, INCR parses, before Unlock). A string that is not
+// cached is returned in place, its Str aliasing the store's mapping, and is
+// not inserted into the cache: reading strings costs one index probe and
+// no allocation, and a scan over many keys does not churn the LRU (the
+// mapping is the strings' cache; decoding is what the LRU saves, and a
+// string needs none). Collections and cached strings are as Get returns
+// them. v.Str must not be written to or used after Unlock.
+func (t *Tx) View(db int, key []byte) (v Value, ok bool, err error) {
+	s := t.shard(key)
+	k := entryKey{db: db, key: noCopyString(key)}
+	if v, ok := s.get(k); ok {
+		if v.ExpireAt == 0 || v.ExpireAt > t.c.now() {
+			s.hits.Add(1)
+			return v, true, nil
+		}
+		s.misses.Add(1)
+		t.c.expireKey(s, db, key, k)
+		return Value{}, false, nil
+	}
+	s.misses.Add(1)
+	e, ok, err := t.c.s.DB(db).Get(key)
+	if err != nil || !ok {
+		return Value{}, false, err
+	}
+	if e.ExpireAt != 0 && e.ExpireAt <= t.c.now() {
+		t.c.expireKey(s, db, key, k)
+		return Value{}, false, nil
+	}
+	if e.Kind.IsCollection() {
+		v, ok, err = t.c.loadCollection(db, key)
+		if err != nil || !ok {
+			return Value{}, false, err
+		}
+		s.put(k, v)
+		return v, true, nil
+	}
+	if e.Kind == 0 || e.Kind >= 16 {
+		return Value{}, false, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)
+	}
+	return Value{Kind: e.Kind, ExpireAt: e.ExpireAt, Str: e.Value}, true, nil
+}
+
 // Exists reports whether key is live in db without decoding its value. A
 // store error is logged and reported as absent.
 func (t *Tx) Exists(db int, key []byte) bool {

@@ -17,6 +17,7 @@ func clientCommand() *Command {
 		"list":    {Run: clientList},
 		"info":    {Run: clientInfo},
 		"kill":    {Run: clientKill},
+		"unblock": {Run: clientUnblock},
 		"help":    {Run: clientHelp},
 	}}
 }
@@ -83,14 +84,19 @@ func clientTypeByName(b []byte) int {
 	return -1
 }
 
-// clientType is c's type. Every ToonStore client is normal until pub/sub
-// and replication exist.
-func clientType(*Client) int { return clientTypeNormal }
+// clientType is c's type: pubsub while it has a subscription, else
+// normal (no replication yet). Safe from any goroutine.
+func clientType(c *Client) int {
+	if c.subscribed() {
+		return clientTypePubSub
+	}
+	return clientTypeNormal
+}
 
 // appendClientInfo appends c's CLIENT LIST line without the trailing
 // newline, in Redis 7.0's field order, plus Redis 7.2's lib-name and
-// lib-ver. Fields ToonStore has no counterpart for are constant: sub,
-// psub, ssub 0; multi -1; qbuf-free, argv-mem, multi-mem, rbs, rbp, obl,
+// lib-ver. Fields ToonStore has no counterpart for are constant:
+// multi -1; qbuf-free, argv-mem, multi-mem, rbs, rbp, obl,
 // oll 0; user default; redir -1.
 //
 // self is the calling client, whose DB and protocol are read directly;
@@ -129,9 +135,13 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, name...)
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
-	b = append(b, " flags=N"...)
+	b = append(b, " flags="...)
+	b = appendClientFlags(b, c)
 	b = num(b, " db=", int64(db))
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1"...)
+	b = num(b, " sub=", int64(c.subs.counts[psChannel].Load()))
+	b = num(b, " psub=", int64(c.subs.counts[psPattern].Load()))
+	b = num(b, " ssub=", int64(c.subs.counts[psShard].Load()))
+	b = append(b, " multi=-1"...)
 	b = num(b, " qbuf=", qbuf)
 	b = append(b, " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0"...)
 	b = num(b, " omem=", omem)
@@ -146,6 +156,22 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, libName...)
 	b = append(b, " lib-ver="...)
 	b = append(b, libVer...)
+	return b
+}
+
+// appendClientFlags appends c's CLIENT LIST flags, in Redis's order
+// (P: pub/sub, b: blocked), or N when it has none.
+func appendClientFlags(b []byte, c *Client) []byte {
+	n := len(b)
+	if c.subscribed() {
+		b = append(b, 'P')
+	}
+	if c.Blocked() {
+		b = append(b, 'b')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
 	return b
 }
 
@@ -328,6 +354,8 @@ func clientHelpLines() []string {
 		"      Return clients of specified type.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

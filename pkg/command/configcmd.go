@@ -80,8 +80,8 @@ func (s *Server) ResetStats() {
 	st.NetOutputBytes.Store(0)
 	st.KeyspaceHits.Store(0)
 	st.KeyspaceMisses.Store(0)
-	if s.Cache != nil {
-		s.Cache.ResetStats()
+	if c := s.readyCache(); c != nil {
+		c.ResetStats()
 	}
 	s.srv.mu.Lock()
 	s.srv.sampleMs, s.srv.sampleCmds, s.srv.opsPerSec = 0, 0, 0

@@ -57,6 +57,9 @@ func pingCmd(x *Ctx) {
 		x.ErrArity()
 		return
 	}
+	if pingSubscribed(x) {
+		return
+	}
 	if len(x.Args) == 1 {
 		x.Simple("PONG")
 		return
@@ -176,6 +179,7 @@ func helloCmd(x *Ctx) {
 // authenticated only if no password is required), reply +RESET. MULTI and
 // WATCH state belong to the transaction layer, which must clear them too.
 func resetCmd(x *Ctx) {
+	x.S.unsubscribeAll(x.C)
 	x.C.DB = 0
 	x.C.Proto = 2
 	x.C.SetName("")

@@ -19,7 +19,7 @@ func cmdSelect(x *Ctx) {
 	if !ok {
 		return
 	}
-	if id < 0 || id >= x.S.Cache.Databases() {
+	if id < 0 || id >= x.S.databases() {
 		x.Error(ErrDBIndex)
 		return
 	}

@@ -38,10 +38,23 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		x.Error(ErrNoAuth)
 		return x.Out
 	}
+	if s.deniedWhileLoading(cmd) {
+		x.Error(ErrLoading)
+		return x.Out
+	}
 	x.Cmd = cmd
+	if msg := subscribedModeErr(c, cmd); msg != "" {
+		x.Error(msg)
+		return x.Out
+	}
 	c.noteCmd(cmd.Name, s.nowMs())
 	cmd.Run(x)
 	c.publish()
+	if s.blk.pending.Load() {
+		// Serve the clients blocked on keys this command pushed to
+		// (blocking.go), before anything else runs on this loop.
+		s.serveReady()
+	}
 	out = x.Out
 	x.Args, x.Out = nil, nil // do not keep the caller's buffers alive
 	return out

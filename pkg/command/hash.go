@@ -49,12 +49,13 @@ func hashCommands() []*Command {
 // hash-max-listpack-entries and hash-max-listpack-value). Unlike Redis, a
 // hash that shrinks back under the limits is small again.
 const (
-	hashSmallEntries = 128
+	hashSmallEntries = 512
 	hashSmallValue   = 64
 )
 
 // hashIsSmall reports whether Redis would keep h as a listpack. O(1) for
-// a large h, O(len) up to hashSmallEntries.
+// a large h, O(len) up to hashSmallEntries; HSCAN only (a read already
+// O(reply)).
 func hashIsSmall(h *types.Hash) bool {
 	if h.Len() > hashSmallEntries {
 		return false

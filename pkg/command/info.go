@@ -215,9 +215,10 @@ func infoClients(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "maxclients", s.configValue("maxclients", "10000"))
 	b = fieldInt(b, "client_recent_max_input_buffer", maxIn)
 	b = fieldInt(b, "client_recent_max_output_buffer", maxOut)
-	b = field(b, "blocked_clients", "0")
+	blocked, inTimeout := s.blockedCounts()
+	b = fieldInt(b, "blocked_clients", int64(blocked))
 	b = field(b, "tracking_clients", "0")
-	b = field(b, "clients_in_timeout_table", "0")
+	b = fieldInt(b, "clients_in_timeout_table", int64(inTimeout))
 	return b
 }
 
@@ -257,8 +258,8 @@ func infoPersistence(s *Server, b []byte, e *infoEnv) []byte {
 	var disk int64
 	writeStatus := "ok"
 	rewriting := "0"
-	if s.Cache != nil {
-		st := s.Cache.Store().Stats()
+	if c := s.readyCache(); c != nil {
+		st := c.Store().Stats()
 		writes, disk, rewrites = st.Writes, st.DiskBytes, st.Compactions
 		if st.LastSyncError != nil {
 			writeStatus = "err"
@@ -269,7 +270,12 @@ func infoPersistence(s *Server, b []byte, e *infoEnv) []byte {
 	}
 	changes := writes - min(writes, s.srv.writesAtSave())
 	b = append(b, "# Persistence\r\n"...)
-	b = field(b, "loading", "0")
+	loading := s.Loading()
+	if loading {
+		b = field(b, "loading", "1")
+	} else {
+		b = field(b, "loading", "0")
+	}
 	b = field(b, "async_loading", "0")
 	b = fieldUint(b, "rdb_changes_since_last_save", changes)
 	saving, saveStatus, lastSecs, curSecs := s.srv.saveInfo(time.Now())
@@ -287,14 +293,17 @@ func infoPersistence(s *Server, b []byte, e *infoEnv) []byte {
 	b = fieldUint(b, "aof_rewrites", rewrites)
 	b = field(b, "aof_last_write_status", writeStatus)
 	b = fieldInt(b, "aof_current_size", disk)
+	if loading {
+		b = s.infoLoading(b, e.now)
+	}
 	return b
 }
 
 func infoStats(s *Server, b []byte, e *infoEnv) []byte {
 	st := &s.Stats
 	var expired uint64
-	if s.Cache != nil {
-		expired = s.Cache.Stats().ExpiredKeys
+	if c := s.readyCache(); c != nil {
+		expired = c.Stats().ExpiredKeys
 	}
 	b = append(b, "# Stats\r\n"...)
 	b = fieldUint(b, "total_connections_received", st.ConnectionsReceived.Load())
@@ -317,9 +326,10 @@ func infoStats(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "evicted_clients", "0")
 	b = fieldUint(b, "keyspace_hits", st.KeyspaceHits.Load())
 	b = fieldUint(b, "keyspace_misses", st.KeyspaceMisses.Load())
-	b = field(b, "pubsub_channels", "0")
-	b = field(b, "pubsub_patterns", "0")
-	b = field(b, "pubsubshard_channels", "0")
+	chans, pats, shard := s.pubsubCounts()
+	b = fieldInt(b, "pubsub_channels", int64(chans))
+	b = fieldInt(b, "pubsub_patterns", int64(pats))
+	b = fieldInt(b, "pubsubshard_channels", int64(shard))
 	b = field(b, "latest_fork_usec", "0")
 	b = field(b, "total_forks", "0")
 	return b
@@ -361,11 +371,12 @@ func infoCPU(s *Server, b []byte, e *infoEnv) []byte {
 
 func infoKeyspace(s *Server, b []byte, e *infoEnv) []byte {
 	b = append(b, "# Keyspace\r\n"...)
-	if s.Cache == nil {
+	c := s.readyCache()
+	if c == nil {
 		return b
 	}
-	for db := 0; db < s.Cache.Databases(); db++ {
-		keys := s.Cache.DBSize(db)
+	for db := 0; db < c.Databases(); db++ {
+		keys := c.DBSize(db)
 		if keys == 0 {
 			continue
 		}
@@ -374,7 +385,7 @@ func infoKeyspace(s *Server, b []byte, e *infoEnv) []byte {
 		b = append(b, ":keys="...)
 		b = strconv.AppendInt(b, int64(keys), 10)
 		b = append(b, ",expires="...)
-		b = strconv.AppendInt(b, int64(s.Cache.Expires(db)), 10)
+		b = strconv.AppendInt(b, int64(c.Expires(db)), 10)
 		b = append(b, ",avg_ttl=0\r\n"...)
 	}
 	return b
@@ -384,17 +395,18 @@ func infoKeyspace(s *Server, b []byte, e *infoEnv) []byte {
 // storage engine (ToonStore) counters.
 func infoToonStore(s *Server, b []byte, e *infoEnv) []byte {
 	b = append(b, "# ToonStore\r\n"...)
-	if s.Cache == nil {
+	c := s.readyCache()
+	if c == nil {
 		return b
 	}
-	cs := s.Cache.Stats()
+	cs := c.Stats()
 	b = fieldInt(b, "cache_entries", int64(cs.Entries))
-	b = fieldInt(b, "cache_shards", int64(s.Cache.Shards()))
+	b = fieldInt(b, "cache_shards", int64(c.Shards()))
 	b = fieldUint(b, "cache_hits", cs.Hits)
 	b = fieldUint(b, "cache_misses", cs.Misses)
 	b = fieldUint(b, "cache_inserts", cs.Inserts)
 	b = fieldUint(b, "cache_evictions", cs.Evictions)
-	st := s.Cache.Store().Stats()
+	st := c.Store().Stats()
 	b = fieldInt(b, "store_keys", st.Keys)
 	b = fieldInt(b, "store_segments", int64(st.Segments))
 	b = fieldInt(b, "store_disk_bytes", st.DiskBytes)

@@ -12,17 +12,23 @@ func (s *Server) cacheHooks() cache.Hooks {
 }
 
 // keyWritten: key in db changed (expired: removed because its TTL passed).
-func (s *Server) keyWritten(db int, key []byte, expired bool) {}
+func (s *Server) keyWritten(db int, key []byte, expired bool) {
+	s.signalReady(db, key, expired)
+}
 
 // dbFlushed: db (-1: every database) is about to be emptied.
 func (s *Server) dbFlushed(db int, exists func(db int, key []byte) bool) {}
 
 // dbSwapped: databases a and b are about to swap contents.
-func (s *Server) dbSwapped(a, b int, exists func(db int, key []byte) bool) {}
+func (s *Server) dbSwapped(a, b int, exists func(db int, key []byte) bool) {
+	s.blockSwapped(a, b, exists)
+}
 
 // Disconnected forgets c: the event loop calls it once when c's
 // connection closed. It unregisters c and undoes whatever c left in
 // server-wide state (blocked keys, subscriptions, watched keys).
 func (s *Server) Disconnected(c *Client) {
 	s.Clients.Remove(c)
+	s.unsubscribeAll(c)
+	s.blockDisconnected(c)
 }

@@ -38,8 +38,12 @@ type Client struct {
 	Wake func()
 
 	inbox struct { // out-of-band replies, see deliver.go
-		mu  sync.Mutex
-		buf []byte
+		mu    sync.Mutex
+		buf   []byte
+		wrote bool // buf holds a DeliverWrite reply
+		// took is set by TakeInbox (on c's loop, which alone reads it):
+		// the inbox it took held a DeliverWrite reply.
+		took bool
 		// Written under mu, read without it on the loop's fast path.
 		blocked atomic.Bool // Block was called and no unblocking Deliver yet
 		woken   atomic.Bool // a Wake is pending: the loop has not taken the inbox since
@@ -56,6 +60,8 @@ type Client struct {
 	pub atomic.Uint64
 
 	ctx Ctx // reused by Execute for every command of this client
+
+	subs clientSubs // pub/sub subscriptions (pubsub.go)
 
 	killed atomic.Bool // set by Server.KillClient; the loop then executes nothing more
 	// Stats maintained by the event loop for CLIENT LIST.
@@ -168,6 +174,9 @@ type Server struct {
 	lastSave atomic.Int64 // Unix seconds of the last successful SAVE
 	clockMs  atomic.Int64 // coarse clock (Unix ms) set by Tick; 0 = read the system clock
 	srv      srvState     // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
+	load     loadState    // the dataset load in progress (loading.go)
+	ps       pubsub       // pub/sub subscriptions (pubsub.go)
+	blk      blocking     // clients blocked in BLPOP & co (blocking.go)
 
 	table map[string]*Command
 }

@@ -67,8 +67,8 @@ func (s *Server) RunID() string { id, _ := s.srv.ids(); return id }
 func (s *Server) NoteSave(t time.Time) {
 	s.lastSave.Store(t.Unix())
 	var writes uint64
-	if s.Cache != nil {
-		writes = s.Cache.Store().Stats().Writes
+	if c := s.readyCache(); c != nil {
+		writes = c.Store().Stats().Writes
 	}
 	s.srv.mu.Lock()
 	s.srv.savedWrites = writes
@@ -81,8 +81,8 @@ func (s *Server) NoteSave(t time.Time) {
 // must be followed by one EndSave.
 func (s *Server) BeginSave(t time.Time) bool {
 	var writes uint64
-	if s.Cache != nil {
-		writes = s.Cache.Store().Stats().Writes
+	if c := s.readyCache(); c != nil {
+		writes = c.Store().Stats().Writes
 	}
 	st := &s.srv
 	st.mu.Lock()

@@ -152,7 +152,13 @@ func strCopy(b []byte) []byte {
 func cmdGet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, ok, err := tx.Get(x.C.DB, key)
+	v, ok, err := tx.View(x.C.DB, key)
+	if err == nil && ok && v.Kind == store.KindString {
+		x.Bulk(v.Str) // before Unlock: v.Str may alias the store's mapping
+		tx.Unlock()
+		keyStat(x, true)
+		return
+	}
 	tx.Unlock()
 	if err == nil {
 		keyStat(x, ok)
@@ -162,10 +168,8 @@ func cmdGet(x *Ctx) {
 		keyReplyErr(x, err)
 	case !ok:
 		x.Null()
-	case v.Kind != store.KindString:
-		x.ErrWrongType()
 	default:
-		x.Bulk(v.Str)
+		x.ErrWrongType()
 	}
 }
 
@@ -279,7 +283,22 @@ func strReplyOld(x *Ctx, old cache.Value, found bool) {
 // lookupKeyRead, which counts keyspace hits and misses; write lookups do
 // not.
 func strGetString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
+	return strLookup(x, tx, key, read, false)
+}
+
+// strViewString is strGetString for a caller done with v.Str before it
+// unlocks tx (cache.Tx.View: no copy, no LRU insertion).
+func strViewString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
+	return strLookup(x, tx, key, read, true)
+}
+
+func strLookup(x *Ctx, tx *cache.Tx, key []byte, read, view bool) (v cache.Value, found, done bool) {
+	var err error
+	if view {
+		v, found, err = tx.View(x.C.DB, key)
+	} else {
+		v, found, err = tx.Get(x.C.DB, key)
+	}
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
@@ -377,7 +396,7 @@ func cmdMGet(x *Ctx) {
 	x.Array(len(args) - 1)
 	hits := uint64(0)
 	for _, key := range args[1:] {
-		v, ok, err := tx.Get(db, key)
+		v, ok, err := tx.View(db, key) // replied before Unlock
 		if err != nil {
 			tx.Unlock()
 			x.Out = x.Out[:start]
@@ -456,7 +475,7 @@ func cmdAppend(x *Ctx) {
 		}
 		b := make([]byte, 0, total)
 		b = append(append(b, v.Str...), add...)
-		nv = cache.Value{Kind: store.KindString, Str: b, ExpireAt: v.ExpireAt}
+		nv = cache.Value{Kind: store.KindString, Str: b, ExpireAt: v.ExpireAt, Hint: hintRaw}
 	}
 	err := tx.Set(x.C.DB, key, nv)
 	if keyUnlock(x, &tx, err) {
@@ -468,12 +487,13 @@ func cmdAppend(x *Ctx) {
 func cmdStrlen(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, _, done := strGetString(x, &tx, key, true)
+	v, _, done := strViewString(x, &tx, key, true)
 	if done {
 		return
 	}
+	n := len(v.Str)
 	tx.Unlock()
-	x.Int(int64(len(v.Str)))
+	x.Int(int64(n))
 }
 
 // GETRANGE key start end (and SUBSTR, its old name).
@@ -554,7 +574,7 @@ func cmdSetRange(x *Ctx) {
 	b := make([]byte, size)
 	copy(b, v.Str)
 	copy(b[offset:], val)
-	nv := cache.Value{Kind: store.KindString, Str: b}
+	nv := cache.Value{Kind: store.KindString, Str: b, Hint: hintRaw}
 	if found {
 		nv.ExpireAt = v.ExpireAt
 	}
@@ -599,7 +619,7 @@ func cmdDecrBy(x *Ctx) {
 func strIncrBy(x *Ctx, incr int64) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, false)
+	v, found, done := strViewString(x, &tx, key, false) // parsed before Unlock
 	if done {
 		return
 	}
@@ -662,7 +682,7 @@ func cmdIncrByFloat(x *Ctx) {
 		return
 	}
 	str := strFormatLongDouble(nil, sum)
-	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
+	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt, Hint: hintNoInt})
 	if keyUnlock(x, &tx, err) {
 		x.Bulk(str)
 	}

@@ -14,6 +14,9 @@ func buildTable() map[string]*Command {
 		listCommands(),
 		setCommands(),
 		zsetCommands(),
+		pubsubCommands(),
+		moveCopyCommands(),
+		blockingCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

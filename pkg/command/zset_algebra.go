@@ -203,6 +203,14 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 	}
 	res := &types.ZSet{}
 	count := int64(0)
+	add := func(m string, score float64) {
+		if storeDst && score == 0 {
+			// Redis 7.0 reads a stored -0 back as 0 (as after ZADD, see
+			// zset.go); only a reply without STORE shows "-0".
+			score = 0
+		}
+		res.AddString(m, score)
+	}
 	switch op {
 	case zopInter:
 		if order[0].len() > 0 {
@@ -220,7 +228,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 				}
 				count++
 				if !cardOnly {
-					res.AddString(m, score)
+					add(m, score)
 				}
 			})
 		}
@@ -230,10 +238,10 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 				score := zweighted(order[k].weight, sc)
 				if cur, ok := res.Score([]byte(m)); ok {
 					zaggregate(agg, &cur, score)
-					res.AddString(m, cur)
+					add(m, cur)
 					return
 				}
-				res.AddString(m, score)
+				add(m, score)
 			})
 		}
 	case zopDiff:
@@ -243,7 +251,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 					return
 				}
 			}
-			res.AddString(m, sc)
+			add(m, sc)
 		})
 	}
 	if cardOnly {

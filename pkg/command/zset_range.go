@@ -177,7 +177,11 @@ func zrangeGeneric(x *Ctx, first int, storeDst bool, rangeType, dir int) {
 		case zrScore:
 			z.RangeByScore(sr, reverse, int(offset), int(limit), collect)
 		case zrLex:
-			z.RangeByLex(lr, reverse, int(offset), int(limit), collect)
+			if zsetIsListpack(z) {
+				z.RangeByLexScan(lr, reverse, int(offset), int(limit), collect)
+			} else {
+				z.RangeByLex(lr, reverse, int(offset), int(limit), collect)
+			}
 		}
 	}
 	if storeDst {
@@ -270,7 +274,8 @@ func zremrangeGeneric(x *Ctx, rangeType int) {
 	case zrScore:
 		lo, hi = z.RemoveRangeByScore(sr)
 	case zrLex:
-		lo, hi = z.RemoveRangeByLex(lr)
+		lo, hi = zsetLexRanks(z, lr)
+		z.RemoveRangeByRank(lo, hi)
 	}
 	if lo > hi {
 		tx.Unlock()

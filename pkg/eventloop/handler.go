@@ -205,7 +205,10 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if !st.closed {
 		st.leftover = c.InboundBuffered()
 		st.client.QueryBuf.Store(int64(st.leftover))
-		st.client.OutBuf.Store(int64(c.OutboundBuffered()))
+		// Pending output: gnet's buffer plus replies not yet handed to it
+		// (held while parked over the output limit); pub/sub output limits
+		// read it (command.Client.OutBuf).
+		st.client.OutBuf.Store(int64(c.OutboundBuffered() + len(st.out)))
 	}
 	return action
 }
@@ -250,6 +253,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 			_, _ = h.flush(c, st)
 			return gnet.None
 		}
+		if st.client.TookWrite() && h.syncer != nil && h.syncAlways.Load() {
+			// A blocked pop served by another client's command: its
+			// reply waits for a sync covering the pop, like a batch
+			// that wrote (the pop returned before it was delivered).
+			st.syncWait = h.syncer.request(c)
+			h.held.Add(1)
+			return gnet.None
+		}
 		if in := c.InboundBuffered(); in > h.opts.QueryBufferLimit {
 			h.log.Warn("closing client that reached max query buffer length",
 				zap.Uint64("id", st.client.ID), zap.String("addr", st.client.Addr), zap.Int("qbuf", in))
@@ -262,11 +273,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		h.unpark(st)
 		n := c.InboundBuffered()
 		if n == 0 || n < st.r.Need() || h.stopping.Load() {
-			return gnet.None
+			// Nothing to run: write what the inbox held, if anything.
+			act, _ := h.flush(c, st)
+			return act
 		}
 		buf, err := c.Peek(-1)
 		if err != nil || len(buf) == 0 {
-			return gnet.None
+			act, _ := h.flush(c, st)
+			return act
 		}
 		consumed, full, wrote := h.batch(st, buf)
 		// buf and the arguments parsed from it are dead from here on.
@@ -350,13 +364,19 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			consumed = len(buf)
 			break
 		}
-		if checkWrite && !wrote && isWrite(h.srv.Lookup(args[0])) {
+		// A write whose reply is an error changed nothing (a refused write
+		// after a failed fsync gets -MISCONF): no fsync to wait for.
+		mayWrite := checkWrite && !wrote && isWrite(h.srv.Lookup(args[0]))
+		before := len(out)
+		out = h.srv.Execute(cl, args, out)
+		if mayWrite && (len(out) == before || out[before] != '-') {
 			wrote = true
 		}
-		out = h.srv.Execute(cl, args, out)
-		if cl.Blocked() {
-			// The command blocked (BLPOP, ...): the rest of the input
-			// waits until it is served (serve takes the inbox).
+		if cl.Pending() {
+			// The command blocked (BLPOP, ...), or out-of-band replies
+			// arrived (possibly the blocked command's own, served at
+			// once by another loop): the rest of the input waits until
+			// serve has taken the inbox, so replies stay in order.
 			break
 		}
 		if cl.CloseAfterReply {

@@ -7,8 +7,17 @@
 //
 // # Lifecycle
 //
-// Start returns once the listener is bound and the event loops run. The
-// server stops on Close or on SHUTDOWN (a client's command): no further
+// Start returns once the listener is bound and the event loops run; the
+// store and cache open (recover) on a goroutine meanwhile, as Redis loads
+// its dataset after it starts listening. Until they are loaded the command
+// server answers -LOADING to every command without Redis's loading flag
+// (command.Server.BeginLoading), INFO persistence reports loading:1 and
+// the loading_* progress, Ready stays open and Keys is 0. Then Ready is
+// closed (WaitReady returns). If loading fails, the server stops and Done,
+// Err and WaitReady report the error; SHUTDOWN during the load is
+// accepted and takes effect once the store is open (Open cannot be
+// interrupted), without a save, as in Redis. The server stops on Close or
+// on SHUTDOWN (a client's command): no further
 // command is parsed, the replies of executed commands are written, the
 // connections and the listener are closed, the log is synced and the store
 // is closed cleanly (metadata records a clean shutdown). Done is closed

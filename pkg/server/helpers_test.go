@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"testing"
@@ -35,7 +36,18 @@ func startServer(t testing.TB, opts Options) *Server {
 			t.Errorf("Close: %v", err)
 		}
 	})
+	waitReady(t, s)
 	return s
+}
+
+// waitReady waits (at most 30 s) until s has loaded its dataset.
+func waitReady(t testing.TB, s *Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatalf("WaitReady: %v", err)
+	}
 }
 
 type rawConn struct {

@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/toonstore/toonstore/pkg/config"
+	"github.com/toonstore/toonstore/pkg/store"
 )
 
 // Options configure Start. Zero fields keep the configuration's values.
@@ -44,4 +45,12 @@ type Options struct {
 	// StopTimeout bounds how long Close waits for the event loops to stop;
 	// default 30s.
 	StopTimeout time.Duration
+	// FS is the store's filesystem (store.Options.FS); nil means the
+	// operating system's. Tests pass a store.MemFS to simulate power loss
+	// or inject failing writes and fsyncs.
+	FS store.FS
+	// BeforeLoad, if set, runs on the loading goroutine before the store
+	// opens, while the server already listens and answers -LOADING; tests
+	// block in it to hold the server in the loading state.
+	BeforeLoad func()
 }

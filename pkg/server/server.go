@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,18 +31,33 @@ const (
 
 // Server is a running tstd: store, cache, command server and event loops.
 // Its methods are safe for concurrent use.
+//
+// Publication of the store and cache: the loading goroutine (load) writes
+// store, cache and keys, then calls command.Server.FinishLoading and closes
+// ready. Other goroutines read those fields only after <-ready (loaded),
+// and the event loops only in commands that the command server lets run
+// once loading is over, so every read happens after the writes.
 type Server struct {
 	log    *zap.Logger
 	cfg    *config.Config
-	store  *store.Store
-	cache  *cache.Cache
+	store  *store.Store // written by load before ready is closed
+	cache  *cache.Cache // written by load before ready is closed
 	cmd    *command.Server
 	engine *eventloop.Engine
 	// eng is engine for the command hooks, which run on event loops that
 	// may serve a client before Start has assigned engine.
 	eng  atomic.Pointer[eventloop.Engine]
 	dir  string
-	keys int
+	keys int // written by load before ready is closed
+
+	loadState store.LoadState // progress of the store's Open, for INFO
+	ready     chan struct{}   // closed when the dataset is loaded and served
+	loadDone  chan struct{}   // closed when load returns, after ready or with loadErr
+	loadErr   error           // written before loadDone is closed
+	loadTime  time.Duration   // written before ready is closed
+
+	capMu   sync.Mutex // guards wantCap and applying capacity to the cache
+	wantCap int        // capacity set by CONFIG SET during the load; 0 = none
 
 	policy   atomic.Int32 // policyEverySec, policyAlways or policyNo
 	stopSync chan struct{}
@@ -52,12 +68,19 @@ type Server struct {
 	stopTO   time.Duration
 }
 
-// Start opens the store and cache the configuration names, builds the
-// command server, registers the live configuration hooks and starts the
-// event loops. It returns once the server listens. On error everything
-// opened is closed again; the error wraps store.ErrLocked when another
-// process holds the data directory, and the listen error (address in use)
-// when the address cannot be bound.
+// Start binds the listen address, starts the event loops and returns; the
+// store and cache the configuration names open on a goroutine meanwhile.
+// Until they are loaded, clients get -LOADING for every command without
+// Redis's loading flag (PING, GET, SET, ...), while INFO, CONFIG, HELLO,
+// AUTH, CLIENT, SELECT and the other flagged commands work and INFO
+// persistence reports loading:1 and the progress. Ready is closed when the
+// dataset is served; WaitReady waits for it. If loading fails the server
+// stops: Done is closed and Err (and WaitReady, Close) return the error.
+//
+// Start itself fails, with nothing left open, on a bad address or
+// configuration, when the address cannot be bound, and with an error
+// wrapping store.ErrLocked when another process holds the data directory
+// (checked before listening).
 func Start(opts Options) (*Server, error) {
 	log := opts.Logger
 	if log == nil {
@@ -91,6 +114,8 @@ func Start(opts Options) (*Server, error) {
 		log:      log,
 		cfg:      cfg,
 		dir:      cfg.Value("dir"),
+		ready:    make(chan struct{}),
+		loadDone: make(chan struct{}),
 		stopSync: make(chan struct{}),
 		syncDone: make(chan struct{}),
 		done:     make(chan struct{}),
@@ -100,36 +125,20 @@ func Start(opts Options) (*Server, error) {
 		s.stopTO = 30 * time.Second
 	}
 	s.policy.Store(policy)
-
-	// The server applies the sync policy itself (package documentation).
-	s.store, err = store.Open(s.dir, store.Options{
-		Sync:        store.SyncNo,
-		Databases:   int(cfg.Int("databases")),
-		SegmentSize: opts.SegmentSize,
-		Logger:      log.Named("store"),
-	})
-	if err != nil {
+	if err := checkLock(opts.FS, s.dir); err != nil {
 		return nil, fmt.Errorf("server: open store in %s: %w", s.dir, err)
 	}
-	s.keys = int(s.store.Stats().Recovered)
-	s.cache, err = cache.Open(s.store, cache.Options{
-		Capacity: int(cfg.Int("capacity")),
-		MaxBytes: cfg.Int("maxmemory"),
-		Hz:       int(cfg.Int("hz")),
-		Logger:   log.Named("cache"),
-	})
-	if err != nil {
-		_ = s.store.Close()
-		return nil, fmt.Errorf("server: open cache: %w", err)
-	}
-	s.cmd = command.NewServer(s.cache, cfg, log.Named("command"))
+
+	s.cmd = command.NewServer(nil, cfg, log.Named("command"))
+	s.cmd.BeginLoading(s.loadState.Progress)
 	s.cmd.Hooks = command.Hooks{Shutdown: s.shutdownHook, Save: s.save, BGSave: s.bgSave, BGRewrite: s.bgRewrite}
 
 	s.engine, err = eventloop.Start(eventloop.Options{
-		Addr:             addr,
-		Server:           s.cmd,
-		Logger:           log.Named("net"),
-		Sync:             s.store.Sync,
+		Addr:   addr,
+		Server: s.cmd,
+		Logger: log.Named("net"),
+		// Called only after a batch that ran a write, hence after the load.
+		Sync:             func() error { return s.store.Sync() },
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
 		MaxClients:       int(cfg.Int("maxclients")),
@@ -142,7 +151,6 @@ func Start(opts Options) (*Server, error) {
 		LockOSThread:     opts.LockOSThread,
 	})
 	if err != nil {
-		_ = s.cache.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.eng.Store(s.engine)
@@ -154,9 +162,104 @@ func Start(opts Options) (*Server, error) {
 		}
 	}
 	s.registerHooks(opts.LogLevel)
+	go s.load(opts)
 	go s.syncLoop()
 	go s.lifecycle()
 	return s, nil
+}
+
+// checkLock fails with an error wrapping store.ErrLocked when another
+// process holds dir's LOCK, so that Start fails before it listens; it
+// releases the lock at once (the store takes it again when it opens).
+func checkLock(fs store.FS, dir string) error {
+	if fs == nil {
+		fs = store.OSFS()
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	l, err := fs.Lock(filepath.Join(dir, lockFile))
+	if err != nil {
+		return err
+	}
+	return l.Close()
+}
+
+// load opens the store and the cache (the dataset load), publishes them
+// (see Server) and closes ready; on failure it records loadErr and stops
+// the event loops.
+func (s *Server) load(opts Options) {
+	defer close(s.loadDone)
+	start := time.Now()
+	if opts.BeforeLoad != nil {
+		opts.BeforeLoad()
+	}
+	// The server applies the sync policy itself (package documentation).
+	st, err := store.Open(s.dir, store.Options{
+		Sync:        store.SyncNo,
+		Databases:   int(s.cfg.Int("databases")),
+		SegmentSize: opts.SegmentSize,
+		Logger:      s.log.Named("store"),
+		Load:        &s.loadState,
+		FS:          opts.FS,
+	})
+	if err != nil {
+		s.failLoad(fmt.Errorf("server: open store in %s: %w", s.dir, err))
+		return
+	}
+	c, err := cache.Open(st, cache.Options{
+		Capacity: int(s.cfg.Int("capacity")),
+		MaxBytes: s.cfg.Int("maxmemory"),
+		Hz:       int(s.cfg.Int("hz")),
+		Logger:   s.log.Named("cache"),
+	})
+	if err != nil {
+		_ = st.Close()
+		s.failLoad(fmt.Errorf("server: open cache: %w", err))
+		return
+	}
+	s.store, s.cache, s.keys = st, c, int(st.Stats().Recovered)
+	s.loadTime = time.Since(start)
+	s.capMu.Lock()
+	s.cmd.FinishLoading(c)
+	close(s.ready)
+	if s.wantCap > 0 { // CONFIG SET capacity during the load
+		if err := c.SetCapacity(s.wantCap); err != nil {
+			s.log.Warn("applying the capacity set during the load", zap.Int("capacity", s.wantCap), zap.Error(err))
+		}
+	}
+	s.capMu.Unlock()
+	stats := st.Stats()
+	s.log.Info("dataset loaded",
+		zap.Int("keys", s.keys),
+		zap.Duration("took", s.loadTime),
+		zap.Bool("index_snapshot", stats.LoadedSnapshot),
+		zap.Int64("records_replayed", stats.Replayed),
+		zap.Int64("torn_tail_bytes", stats.TruncatedTail))
+}
+
+// failLoad records err and stops the event loops (lifecycle then closes
+// done).
+func (s *Server) failLoad(err error) {
+	s.loadErr = err
+	s.log.Error("loading the dataset failed; stopping", zap.Error(err))
+	eng := s.eng.Load() // stored by Start before it started load
+	eng.BeginShutdown()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.stopTO)
+		defer cancel()
+		_ = eng.Stop(ctx)
+	}()
+}
+
+// loaded reports whether the dataset is loaded (store and cache readable).
+func (s *Server) loaded() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // applyOverrides sets the convenience fields of opts onto cfg.
@@ -240,9 +343,9 @@ func (s *Server) registerHooks(level *zap.AtomicLevel) {
 		if err != nil {
 			return err
 		}
-		if p == policyAlways {
+		if p == policyAlways && s.loaded() {
 			// Writes acknowledged under the old policy become durable
-			// before the new one is promised.
+			// before the new one is promised (none before the load ends).
 			if err := s.store.Sync(); err != nil {
 				return err
 			}
@@ -287,6 +390,12 @@ func (s *Server) registerHooks(level *zap.AtomicLevel) {
 		if err != nil {
 			return err
 		}
+		s.capMu.Lock()
+		defer s.capMu.Unlock()
+		if !s.loaded() {
+			s.wantCap = n // applied by load once the cache exists
+			return nil
+		}
 		return s.cache.SetCapacity(n)
 	})
 }
@@ -294,6 +403,11 @@ func (s *Server) registerHooks(level *zap.AtomicLevel) {
 // syncLoop is the everysec policy.
 func (s *Server) syncLoop() {
 	defer close(s.syncDone)
+	select {
+	case <-s.ready:
+	case <-s.stopSync:
+		return
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	var lastErr string
@@ -323,7 +437,16 @@ func (s *Server) lifecycle() {
 	}
 	close(s.stopSync)
 	<-s.syncDone
-	if err := s.cache.Close(); err != nil {
+	select {
+	case <-s.loadDone:
+	default:
+		// Open cannot be interrupted; the store closes cleanly once loaded.
+		s.log.Info("stopping while the dataset loads; waiting for the load to finish")
+		<-s.loadDone
+	}
+	if s.loadErr != nil {
+		s.closeErr = s.loadErr
+	} else if err := s.cache.Close(); err != nil {
 		s.closeErr = fmt.Errorf("server: close store: %w", err)
 		s.log.Error("closing the store failed", zap.Error(err))
 	} else {
@@ -337,7 +460,7 @@ func (s *Server) lifecycle() {
 // fails; then it stops every loop from parsing further commands and stops
 // the engine from another goroutine (Stop waits for the loops).
 func (s *Server) shutdownHook(save bool) error {
-	if save {
+	if save && s.loaded() { // during a load Redis shuts down without saving too
 		if err := s.store.Sync(); err != nil {
 			return err
 		}
@@ -370,6 +493,9 @@ func (s *Server) BackupPath() string {
 // save is command.Hooks.Save: the log is synced (the data is durable, as
 // SAVE promises), then the backup written to BackupPath.
 func (s *Server) save() error {
+	if !s.loaded() {
+		return errLoading
+	}
 	if err := s.store.Sync(); err != nil {
 		return err
 	}
@@ -387,6 +513,9 @@ func (s *Server) save() error {
 // outcome to the command server (EndSave: LASTSAVE, INFO's rdb_* fields).
 // The command layer lets one save run at a time.
 func (s *Server) bgSave() error {
+	if !s.loaded() {
+		return errLoading
+	}
 	s.log.Info("Background saving started", zap.String("file", s.BackupPath()))
 	go func() {
 		err := s.save()
@@ -406,6 +535,9 @@ func (s *Server) bgSave() error {
 // bgRewrite is command.Hooks.BGRewrite: the store's compaction in a
 // goroutine.
 func (s *Server) bgRewrite() error {
+	if !s.loaded() {
+		return errLoading
+	}
 	if s.store.Stats().Compacting {
 		return command.ErrRewriteInProgress
 	}
@@ -424,9 +556,53 @@ func (s *Server) Addr() string { return s.engine.Addr() }
 // Dir returns the data directory (absolute).
 func (s *Server) Dir() string { return s.dir }
 
-// Keys returns the number of keys recovered from the data directory at
-// Start (for the start-up log).
-func (s *Server) Keys() int { return s.keys }
+// Keys returns the number of keys recovered from the data directory (for
+// the start-up log), or 0 while the dataset loads.
+func (s *Server) Keys() int {
+	if !s.loaded() {
+		return 0
+	}
+	return s.keys
+}
+
+// LoadTime returns how long opening the store and cache took, or 0 while
+// the dataset loads.
+func (s *Server) LoadTime() time.Duration {
+	if !s.loaded() {
+		return 0
+	}
+	return s.loadTime
+}
+
+// Ready is closed once the dataset is loaded and commands are served; it
+// stays open if loading fails (see Done and Err).
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Loading reports whether the dataset is still loading. While it is,
+// LoadProgress gives bytes of snapshot and log processed and their total.
+func (s *Server) Loading() bool { return !s.loaded() }
+
+// LoadProgress returns the bytes of index snapshot and log the store's
+// Open has processed and their total (see store.LoadState).
+func (s *Server) LoadProgress() (done, total int64) { return s.loadState.Progress() }
+
+// WaitReady waits until the dataset is loaded (nil), loading fails (its
+// error), the server stops first (ErrStopped) or ctx ends (ctx.Err()).
+func (s *Server) WaitReady(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return nil
+	case <-s.loadDone:
+		if s.loadErr != nil {
+			return s.loadErr
+		}
+		return nil // loaded: ready is closed too
+	case <-s.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Config returns the server's configuration registry.
 func (s *Server) Config() *config.Config { return s.cfg }

@@ -176,6 +176,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 		t.Fatalf("restart: %v", err)
 	}
 	defer s2.Close()
+	waitReady(t, s2)
 	if got, wantKeys := s2.Keys(), 99+100+100+3; got != wantKeys {
 		t.Fatalf("Keys() = %d, want %d", got, wantKeys)
 	}
@@ -219,6 +220,7 @@ func TestShutdownCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitReady(t, s)
 	c := dialRaw(t, s.Addr())
 	c.send("SET k v\r\nSHUTDOWN\r\nSET after x\r\n")
 	c.expect("+OK\r\n")

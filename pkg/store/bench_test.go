@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -11,7 +12,13 @@ const benchKeys = 100_000
 // benchStore opens a store holding benchKeys keys with 1 KiB values.
 func benchStore(b *testing.B, sync SyncPolicy) (*Store, [][]byte) {
 	b.Helper()
-	s, err := Open(b.TempDir(), Options{Sync: sync})
+	return benchStoreOpts(b, Options{Sync: sync})
+}
+
+// benchStoreOpts is benchStore with options.
+func benchStoreOpts(b *testing.B, opts Options) (*Store, [][]byte) {
+	b.Helper()
+	s, err := Open(b.TempDir(), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,6 +46,7 @@ func BenchmarkGet(b *testing.B) {
 	b.Run("impl=gomap/mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(1024)
+		defer reportCPU(b)()
 		i := 0
 		for b.Loop() {
 			if _, ok := ref[string(keys[i%len(keys)])]; !ok {
@@ -50,6 +58,7 @@ func BenchmarkGet(b *testing.B) {
 	b.Run("impl=store/mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(1024)
+		defer reportCPU(b)()
 		i := 0
 		for b.Loop() {
 			if _, ok, _ := d.Get(keys[i%len(keys)]); !ok {
@@ -61,6 +70,7 @@ func BenchmarkGet(b *testing.B) {
 	b.Run("impl=store/mode=parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(1024)
+		defer reportCPU(b)()
 		b.RunParallel(func(pb *testing.PB) {
 			i := rand.IntN(len(keys))
 			for pb.Next() {
@@ -73,13 +83,21 @@ func BenchmarkGet(b *testing.B) {
 	})
 }
 
+// BenchmarkSet overwrites random preloaded keys with 1 KiB values
+// (appendfsync everysec). TSTD_BENCH_NOCOMPACT=1 turns compaction off to
+// isolate the append path.
 func BenchmarkSet(b *testing.B) {
-	s, keys := benchStore(b, SyncEverySec)
+	opts := Options{Sync: SyncEverySec}
+	if os.Getenv("TSTD_BENCH_NOCOMPACT") != "" {
+		opts.CompactRatio = -1
+	}
+	s, keys := benchStoreOpts(b, opts)
 	d := s.DB(0)
 	val := make([]byte, 1024)
 	b.ReportAllocs()
 	b.SetBytes(1024)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {
 		if err := d.Set(keys[i%len(keys)], KindString, val, 0); err != nil {
@@ -96,6 +114,7 @@ func BenchmarkMixed(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(1024)
 	b.ResetTimer()
+	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		val := make([]byte, 1024)
 		r := rand.New(rand.NewPCG(rand.Uint64(), 0))

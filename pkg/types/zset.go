@@ -456,6 +456,80 @@ func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, limit int, fn func(m
 	z.rangeRanks(first, last, reverse, offset, limit, fn)
 }
 
+// LexScanRanks returns the forward ranks of the members a lex range
+// covers when found by Redis 7.0's listpack walk rather than by a skip
+// list descent: forward (zzlFirstInLexRange), the first member from the
+// lowest score at or above min, then on while members stay at or below
+// max; reverse (zzlLastInLexRange), the last member at or below max, then
+// back while members stay at or above min. first > last when none. When
+// all scores are equal (members in lex order) this is LexRanks; when they
+// differ Redis's result is unspecified, and this is what Redis replies
+// for a zset held as a listpack. O(n): the caller uses it on small zsets.
+func (z *ZSet) LexScanRanks(r LexRange, reverse bool) (first, last int) {
+	if r.Empty() || z.n == 0 ||
+		!r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.level[0].forward.member) {
+		return 0, -1
+	}
+	if reverse {
+		x, i := z.tail, z.n-1
+		for x != nil && !r.Max.lteMax(x.member) {
+			x, i = x.backward, i-1
+		}
+		if x == nil || !r.Min.gteMin(x.member) {
+			return 0, -1
+		}
+		last = i
+		for x != nil && r.Min.gteMin(x.member) {
+			x, i = x.backward, i-1
+		}
+		return i + 1, last
+	}
+	x, i := z.head.level[0].forward, 0
+	for x != nil && !r.Min.gteMin(x.member) {
+		x, i = x.level[0].forward, i+1
+	}
+	if x == nil || !r.Max.lteMax(x.member) {
+		return 0, -1
+	}
+	first = i
+	for x != nil && r.Max.lteMax(x.member) {
+		x, i = x.level[0].forward, i+1
+	}
+	return first, i - 1
+}
+
+// RangeByLexScan is RangeByLex as Redis 7.0 runs it over a listpack (see
+// LexScanRanks): from the first member found, offset members are skipped
+// without looking at them, then members are returned, at most limit (< 0:
+// all), while they stay within the far bound (max forward, min reverse).
+// offset < 0 returns nothing, as Redis. O(n).
+func (z *ZSet) RangeByLexScan(r LexRange, reverse bool, offset, limit int, fn func(member string, score float64) bool) {
+	first, last := z.LexScanRanks(r, reverse)
+	if first > last || offset < 0 {
+		return
+	}
+	start := first + offset
+	if reverse {
+		start = last - offset
+	}
+	if start < 0 || start >= z.n {
+		return
+	}
+	for x := z.byRank(start); x != nil && limit != 0; limit-- {
+		if reverse && !r.Min.gteMin(x.member) || !reverse && !r.Max.lteMax(x.member) {
+			return
+		}
+		if !fn(x.member, x.score) {
+			return
+		}
+		if reverse {
+			x = x.backward
+		} else {
+			x = x.level[0].forward
+		}
+	}
+}
+
 // RemoveRangeByRank removes forward ranks lo..hi inclusive (0 <= lo <= hi
 // < Len, else nothing) and returns the number removed, as
 // ZREMRANGEBYRANK after NormalizeRange: zslDeleteRangeByRank. O(log n +

@@ -264,6 +264,14 @@ func testZSetRandomized(t *testing.T, lex bool) {
 					collect(func(fn func(string, float64) bool) { z.RangeByLex(lr, reverse, offset, limit, fn) }),
 					window(in, reverse, offset, limit))
 				requireEqual(t, "CountByLex", z.CountByLex(lr), len(in))
+				// Members in lex order: the listpack walk finds the same.
+				requireEqual(t, fmt.Sprintf("RangeByLexScan %+v rev=%v off=%d lim=%d", lr, reverse, offset, limit),
+					collect(func(fn func(string, float64) bool) { z.RangeByLexScan(lr, reverse, offset, limit, fn) }),
+					window(in, reverse, offset, limit))
+				for _, rev := range []bool{false, true} {
+					first, last := z.LexScanRanks(lr, rev)
+					requireEqual(t, "LexScanRanks count", max(0, last-first+1), len(in))
+				}
 			}
 		}
 		checkZSet(t, &z, m)
@@ -470,5 +478,42 @@ func TestZSetDecodeErrors(t *testing.T) {
 			t.Errorf("%s: Apply = %v, want ErrCorrupt", name, err)
 		}
 		requireEqual(t, name+": unchanged", zAll(&z), []scored{{"a", 1}})
+	}
+}
+
+// TestLexScanUnequalScores: over members whose scores differ, the
+// listpack walk gives what redis-server 7.0.15 replies for a small zset
+// (ZADD z 1 "\x00z" 2 m2 3 d 4 "" 5 g 6 a 7 m0 8 c, then the commands named).
+func TestLexScanUnequalScores(t *testing.T) {
+	var z ZSet
+	for i, m := range []string{"\x00z", "m2", "d", "", "g", "a", "m0", "c"} {
+		z.AddString(m, float64(i+1))
+	}
+	tests := []struct {
+		name, min, max string
+		reverse        bool
+		offset, limit  int
+		want           []string
+	}{
+		{"ZRANGEBYLEX - [b", "-", "[b", false, 0, -1, []string{"\x00z"}},
+		{"ZRANGEBYLEX [b (n", "[b", "(n", false, 0, -1, []string{"m2", "d", "", "g", "a", "m0", "c"}},
+		{"ZREVRANGEBYLEX [f (\\x00z", "(\x00z", "[f", true, 0, -1, []string{"c", "m0", "a", "g"}},
+		{"ZREVRANGEBYLEX + [b", "[b", "+", true, 0, -1, []string{"c", "m0"}},
+		{"ZRANGEBYLEX [b + LIMIT 1 2", "[b", "+", false, 1, 2, []string{"d", ""}},
+		{"ZRANGEBYLEX - + LIMIT 7 5", "-", "+", false, 7, 5, []string{"c"}},
+		{"ZRANGEBYLEX [b + LIMIT 9 5", "[b", "+", false, 9, 5, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lr, err := ParseLexRange([]byte(tc.min), []byte(tc.max))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			z.RangeByLexScan(lr, tc.reverse, tc.offset, tc.limit, func(m string, _ float64) bool { got = append(got, m); return true })
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

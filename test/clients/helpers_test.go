@@ -58,6 +58,11 @@ func startTstd(t *testing.T) target {
 			t.Errorf("close tstd: %v", err)
 		}
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatalf("tstd did not load: %v", err)
+	}
 	host, port, err := net.SplitHostPort(s.Addr())
 	if err != nil {
 		t.Fatalf("tstd address %q: %v", s.Addr(), err)

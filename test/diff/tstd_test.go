@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -20,5 +21,10 @@ func startTstd(t *testing.T) string {
 			t.Errorf("close tstd: %v", err)
 		}
 	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.WaitReady(ctx); err != nil {
+		t.Fatalf("tstd did not load: %v", err)
+	}
 	return s.Addr()
 }

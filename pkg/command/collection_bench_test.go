@@ -1,0 +1,226 @@
+package command
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/toonstore/toonstore/pkg/cache"
+)
+
+// collBenchCase is one collection type of BenchmarkCollectionWrite: how to
+// write one new element (the measured operation) and how to take back the
+// elements added since the last trim (not measured).
+type collBenchCase struct {
+	name string
+	// add appends to dst the arguments of a command adding element i to
+	// key, formatting numbers into the scratch buffers b0 and b1 (so that
+	// the loop allocates nothing itself).
+	add func(dst [][]byte, b0, b1 []byte, key []byte, i int) [][]byte
+	// bulk appends the arguments of a command adding elements lo..hi-1.
+	bulk func(dst [][]byte, key []byte, lo, hi int) [][]byte
+	// trim appends the arguments of a command removing elements lo..hi-1
+	// (the last ones added).
+	trim func(dst [][]byte, key []byte, lo, hi int) [][]byte
+}
+
+func benchElem(prefix string, i int) []byte {
+	return strconv.AppendInt([]byte(prefix), int64(i), 10)
+}
+
+// benchElemInto is benchElem formatted into buf.
+func benchElemInto(buf []byte, prefix byte, i int) []byte {
+	return strconv.AppendInt(append(buf[:0], prefix), int64(i), 10)
+}
+
+// benchScore is element i's ZADD score: spread over the whole range, so
+// that inserts land everywhere in the skip list, not only at one end.
+func benchScore(buf []byte, i int) []byte {
+	return strconv.AppendInt(buf[:0], int64(i*7919%1000003), 10)
+}
+
+var (
+	benchLPush = []byte("LPUSH")
+	benchHSet  = []byte("HSET")
+	benchSAdd  = []byte("SADD")
+	benchZAdd  = []byte("ZADD")
+	benchValue = []byte("value")
+)
+
+var collBenchCases = []collBenchCase{
+	{
+		name: "lpush",
+		add: func(dst [][]byte, b0, _ []byte, key []byte, i int) [][]byte {
+			return append(dst, benchLPush, key, benchElemInto(b0, 'e', i))
+		},
+		bulk: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("RPUSH"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("e", i))
+			}
+			return dst
+		},
+		trim: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			return append(dst, []byte("LPOP"), key, strconv.AppendInt(nil, int64(hi-lo), 10))
+		},
+	},
+	{
+		name: "hset",
+		add: func(dst [][]byte, b0, _ []byte, key []byte, i int) [][]byte {
+			return append(dst, benchHSet, key, benchElemInto(b0, 'f', i), benchValue)
+		},
+		bulk: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("HSET"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("f", i), []byte("value"))
+			}
+			return dst
+		},
+		trim: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("HDEL"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("f", i))
+			}
+			return dst
+		},
+	},
+	{
+		name: "sadd",
+		add: func(dst [][]byte, b0, _ []byte, key []byte, i int) [][]byte {
+			return append(dst, benchSAdd, key, benchElemInto(b0, 'm', i))
+		},
+		bulk: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("SADD"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("m", i))
+			}
+			return dst
+		},
+		trim: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("SREM"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("m", i))
+			}
+			return dst
+		},
+	},
+	{
+		name: "zadd",
+		add: func(dst [][]byte, b0, b1 []byte, key []byte, i int) [][]byte {
+			return append(dst, benchZAdd, key, benchScore(b1, i), benchElemInto(b0, 'm', i))
+		},
+		bulk: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("ZADD"), key)
+			for i := lo; i < hi; i++ {
+				// Ascending: building a skip list in order is several times
+				// faster than at random places (cache locality).
+				dst = append(dst, strconv.AppendInt(nil, int64(i), 10), benchElem("m", i))
+			}
+			return dst
+		},
+		trim: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
+			dst = append(dst, []byte("ZREM"), key)
+			for i := lo; i < hi; i++ {
+				dst = append(dst, benchElem("m", i))
+			}
+			return dst
+		},
+	},
+}
+
+// collTrimEvery is how many measured writes happen between two (unmeasured)
+// trims: a collection of n elements stays between n and n+collTrimEvery.
+const collTrimEvery = 1000
+
+// BenchmarkCollectionWrite measures one LPUSH, HSET, SADD or ZADD of a new
+// element into a collection of 1k, 100k and 1M elements, through the path the
+// server runs: Server.Execute against a cache over a real store in a temp
+// directory, each write appending an operation record to the key's chain
+// (and, amortized, folding the chain into a new image when it outgrows the
+// image). The cost per op must not grow with the collection's size: a
+// write is O(size of the change) on disk (DESIGN.md, Collections).
+//
+// The collection is built once per size with bulk commands of 10k
+// elements; every collTrimEvery writes the timer stops and the elements
+// added are removed again, so the size stays within [n, n+1000]. Skipped
+// under -short (building 1M elements takes seconds).
+func BenchmarkCollectionWrite(b *testing.B) {
+	if testing.Short() {
+		b.Skip("builds collections of 1M elements; not run under -short")
+	}
+	sizes := []struct {
+		name string
+		n    int
+	}{{"1k", 1_000}, {"100k", 100_000}, {"1M", 1_000_000}}
+	for _, tc := range collBenchCases {
+		for _, sz := range sizes {
+			var s *Server
+			var c *cache.Cache
+			key := []byte(tc.name + ":" + sz.name)
+			dir := b.TempDir() // the parent's: it outlives every call of the sub-benchmark
+			b.Run(tc.name+"/"+sz.name, func(b *testing.B) {
+				if s == nil {
+					// Built on the first call only: the framework calls this
+					// function again with a larger b.N.
+					start := time.Now()
+					c, s = buildCollBench(b, dir, tc, key, sz.n)
+					b.Logf("built %d elements in %v", sz.n, time.Since(start).Round(time.Millisecond))
+				}
+				cl := s.NewClient()
+				out := make([]byte, 0, 64)
+				args := make([][]byte, 0, 4)
+				b0, b1 := make([]byte, 0, 32), make([]byte, 0, 32)
+				base := sz.n + collTrimEvery // element numbers above the built ones
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if i > 0 && i%collTrimEvery == 0 {
+						b.StopTimer()
+						collBenchDo(b, s, cl, tc.trim(nil, key, base+i-collTrimEvery, base+i))
+						b.StartTimer()
+					}
+					out = s.Execute(cl, tc.add(args[:0], b0, b1, key, base+i), out[:0])
+					if len(out) == 0 || out[0] != ':' {
+						b.Fatalf("%s: %q", tc.name, out)
+					}
+				}
+				b.StopTimer()
+				// Back to n elements for the framework's next call.
+				done := b.N - (b.N-1)/collTrimEvery*collTrimEvery
+				if b.N > 0 {
+					collBenchDo(b, s, cl, tc.trim(nil, key, base+b.N-done, base+b.N))
+				}
+			})
+			if c != nil {
+				if err := c.Close(); err != nil {
+					b.Errorf("close: %v", err)
+				}
+			}
+		}
+	}
+}
+
+// buildCollBench opens a cache over the empty directory dir and builds key
+// with n elements through Execute, 10k per command.
+func buildCollBench(b *testing.B, dir string, tc collBenchCase, key []byte, n int) (*cache.Cache, *Server) {
+	b.Helper()
+	c, err := cache.New(dir, 1000)
+	if err != nil {
+		b.Fatalf("cache.New: %v", err)
+	}
+	s := NewServer(c, nil, nil)
+	cl := s.NewClient()
+	for lo := 0; lo < n; lo += 10_000 {
+		collBenchDo(b, s, cl, tc.bulk(nil, key, lo, min(lo+10_000, n)))
+	}
+	return c, s
+}
+
+// collBenchDo executes one command and fails on an error reply.
+func collBenchDo(b *testing.B, s *Server, cl *Client, args [][]byte) {
+	b.Helper()
+	out := s.Execute(cl, args, nil)
+	if len(out) == 0 || out[0] == '-' {
+		b.Fatalf("%s: %q", args[0], out)
+	}
+}

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/toonstore/toonstore/internal/redistest"
+	"github.com/toonstore/toonstore/pkg/config"
+)
+
+// TestPubSubSlowSubscriberCutOff floods a channel that has a subscriber
+// which never reads: once its pending output passes the pubsub hard limit
+// (1 MB here) the server closes it, with Redis's log line, long before the
+// publisher has sent 64 MB (the bound on memory: without the limit the
+// server would buffer everything), while a subscriber that reads gets every
+// message and a plain client is served throughout.
+func TestPubSubSlowSubscriberCutOff(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	cfg := config.New()
+	if err := cfg.Set([][2]string{{"client-output-buffer-limit", "pubsub 1mb 0 0"}}); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	srv := startServer(t, Options{Config: cfg, Logger: zap.New(core)})
+	addr := srv.Addr()
+
+	startT := time.Now()
+	slow, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	_ = slow.(*net.TCPConn).SetReadBuffer(128 << 10) // over the MSS: a smaller window drains slowly (silly window avoidance)
+	slowR := bufio.NewReader(slow)
+	_ = slow.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(slow, "SUBSCRIBE flood\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := redistest.ReadReply(slowR, nil); err != nil {
+		t.Fatalf("slow SUBSCRIBE: %v", err)
+	}
+
+	// The fast subscriber reads and counts every message.
+	fast := dialRaw(t, addr)
+	fast.send("SUBSCRIBE flood\r\n")
+	if _, err := redistest.ReadReply(fast.r, nil); err != nil {
+		t.Fatalf("fast SUBSCRIBE: %v", err)
+	}
+	var received atomic.Int64
+	fastDone := make(chan error, 1)
+	go func() {
+		for {
+			raw, err := redistest.ReadReply(fast.r, nil)
+			if err != nil {
+				fastDone <- err
+				return
+			}
+			if strings.HasSuffix(string(raw), "$4\r\nstop\r\n") {
+				fastDone <- nil
+				return
+			}
+			received.Add(1)
+		}
+	}()
+
+	pub := dialRaw(t, addr)
+	other := dialRaw(t, addr)
+	msg := strings.Repeat("m", 16<<10)
+	cmd := fmt.Sprintf("*3\r\n$7\r\nPUBLISH\r\n$5\r\nflood\r\n$%d\r\n%s\r\n", len(msg), msg)
+	const maxBytes = 64 << 20
+	sent, cut := 0, false
+	for sent*len(msg) < maxBytes {
+		pub.send(cmd)
+		sent++
+		raw, err := redistest.ReadReply(pub.r, nil)
+		if err != nil {
+			t.Fatalf("PUBLISH %d: %v", sent, err)
+		}
+		if string(raw) == ":1\r\n" {
+			cut = true // only the fast subscriber is left
+			break
+		}
+		if string(raw) != ":2\r\n" {
+			t.Fatalf("PUBLISH %d: %q", sent, raw)
+		}
+		if sent%256 == 0 {
+			other.send("PING\r\n")
+			other.expect("+PONG\r\n")
+		}
+	}
+	if !cut {
+		t.Fatalf("the non-reading subscriber was not cut off after %d MB published", sent*len(msg)>>20)
+	}
+	t.Logf("cut off after %d messages (%d KB) in %v", sent, sent*len(msg)>>10, time.Since(startT))
+
+	// The slow connection was closed by the server: draining it ends in EOF.
+	_ = slow.SetDeadline(time.Now().Add(20 * time.Second))
+	start := time.Now()
+	n, err := io.Copy(io.Discard, slowR)
+	t.Logf("drained %d bytes from the slow subscriber in %v: %v", n, time.Since(start), err)
+	if err != nil {
+		t.Fatalf("slow subscriber: want EOF after its buffered messages, got %v", err)
+	}
+	pub.send("PUBLISH flood stop\r\n")
+	pub.expect(":1\r\n")
+	if err := <-fastDone; err != nil {
+		t.Fatalf("fast subscriber: %v", err)
+	}
+	if got := received.Load(); got != int64(sent) {
+		t.Errorf("fast subscriber received %d messages, want %d", got, sent)
+	}
+	other.send("PUBSUB NUMSUB flood\r\n")
+	other.expect("*2\r\n$5\r\nflood\r\n:1\r\n")
+	found := false
+	for _, e := range logs.All() {
+		if strings.HasPrefix(e.Message, "Client id=") && strings.HasSuffix(e.Message, " scheduled to be closed ASAP for overcoming of output buffer limits.") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no output-limit log line; logged: %v", logs.All())
+	}
+}

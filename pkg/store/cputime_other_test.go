@@ -1,0 +1,8 @@
+//go:build !unix
+
+package store
+
+import "testing"
+
+// reportCPU reports nothing where getrusage does not exist.
+func reportCPU(b *testing.B) func() { b.Helper(); return func() {} }
