@@ -1,5 +1,5 @@
 // Command perf runs tstd and redis-server side by side on this machine and
-// writes a Markdown report with PNG charts (issue 5):
+// writes a Markdown report with PNG charts (server targets in perf/README.md):
 //
 //   - redis-benchmark --csv over a matrix of tests, pipeline depths,
 //     connection counts and value sizes, against a fresh tstd (appendfsync

@@ -24,7 +24,7 @@ type group struct {
 	Tests                   []string
 }
 
-// matrix returns the groups to run. The full matrix is issue 5's: every
+// matrix returns the groups to run. The full matrix: every
 // test at pipeline 1, 16 and 64 with 50 connections, SET and GET also with
 // 1 and 500 connections, values of 16 B and 1 KiB. The quick one is SET,
 // GET, INCR, LPUSH and HSET at pipeline 1 and 16, 50 connections, 16 B.

@@ -60,14 +60,14 @@ func triple(f func(name string) string) string {
 	return strings.Join(parts, " / ")
 }
 
-// target is one of issue 5's targets, judged on this run.
+// target is one of the server targets, judged on this run.
 type target struct {
 	What, Measured string
 	Met            bool
 	Judged         bool // false when the run did not measure it
 }
 
-// targets judges issue 5's targets on the run's results.
+// targets judges the server targets on the run's results.
 func (h *harness) targets() []target {
 	var ts []target
 	r := h.res
@@ -196,7 +196,7 @@ func (h *harness) report() string {
 		"**Redis** (`redis-server --save \"\" --appendonly no`), **Redis+AOF** (`redis-server --save \"\" --appendonly yes --appendfsync everysec`). " +
 		"The clients (redis-benchmark, redis-cli) run on the same cores.\n\n")
 
-	b.WriteString("## Targets of issue 5\n\n| target | measured | met |\n|---|---|---|\n")
+	b.WriteString("## Targets\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range h.targets() {
 		met := "not measured"
 		if t.Judged {
