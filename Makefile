@@ -58,9 +58,10 @@ bench-scale: ## start-up time, heap per key and GC pauses at 1M and 10M keys (ne
 	TSTD_BENCH_BIG=1 $(GO) test ./pkg/store -run '^$$' -bench 'BenchmarkKeyHeap' -benchtime 1x -timeout 90m
 	TSTD_BENCH_BIG=1 $(GO) test ./pkg/store -run '^$$' -bench 'BenchmarkGCPause' -benchtime 3000000x -timeout 90m
 
+QUICK ?=
 .PHONY: bench-compare
-bench-compare: build ## side-by-side benchmark of tstd against redis-server (see perf/README.md)
-	cd perf && $(GO) run . -tstd ../$(BIN)/tstd
+bench-compare: build ## tstd vs redis-server side by side, report in perf/results (QUICK=1: under 3 minutes)
+	cd perf && QUICK=$(QUICK) $(GO) run . -tstd ../$(BIN)/tstd
 
 .PHONY: clean
 clean: ## remove build output

@@ -1,244 +1,237 @@
-// Command perf runs redis-benchmark against tstd and redis-server side by
-// side on this machine and prints a Markdown table: median ops/s of each
-// server over alternated rounds, the ratio tstd/Redis, p50/p99 latency, and
-// ops per server-CPU-second (server CPU time sampled from /proc), which
-// stays meaningful when the load generator shares the cores.
+// Command perf runs tstd and redis-server side by side on this machine and
+// writes a Markdown report with PNG charts (server targets in perf/README.md):
 //
-// Usage (from the repository root): make bench-compare, or
+//   - redis-benchmark --csv over a matrix of tests, pipeline depths,
+//     connection counts and value sizes, against a fresh tstd (appendfsync
+//     everysec), a fresh redis-server without persistence and a fresh
+//     redis-server with AOF everysec, alternating the three in every round;
+//     per cell the median ops/s, the ratios, p50/p99 latency and ops per
+//     server-CPU-second (utime+stime from /proc/PID/stat);
+//   - bulk load: SET commands as RESP in a file, timed through
+//     redis-cli --pipe into each server;
+//   - memory: RSS and RssAnon from /proc/PID/status after loading 1M and
+//     10M keys.
 //
-//	cd perf && go run . -tstd ../bin/tstd [-rounds 3] [-n 100000] [-quick]
+// Usage (from the repository root): make bench-compare [QUICK=1], or
+//
+//	cd perf && go run . -tstd ../bin/tstd [-quick] [-rounds 3] [-target 0.5]
+//
+// perf/README.md explains the report. The engine comparison lives in
+// ./engines.
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"flag"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
-type server struct {
-	name string
-	cmd  *exec.Cmd
-	port int
+// options are the command-line settings.
+type options struct {
+	tstdBin    string
+	quick      bool
+	rounds     int
+	target     float64 // seconds of work per redis-benchmark run
+	fixedN     int     // -n for every cell instead of target-sized ones
+	populate   int     // keys written before the read tests
+	bulkKeys   int
+	bulkRounds int
+	memKeys    []int
+	outDir     string
+	name       string // base name of the result files
+	tmp        string
+	skipBench  bool
+	note       string
 }
 
-type cell struct {
-	test, server string
-	pipeline     int
-	clients      int
-	size         int
-}
-
-type sample struct {
-	rps, p50, p99 float64
-	cpuSec        float64
-	ops           float64
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("perf", flag.ContinueOnError)
+	fs.StringVar(&o.tstdBin, "tstd", "../bin/tstd", "path of the tstd binary (make build)")
+	fs.BoolVar(&o.quick, "quick", os.Getenv("QUICK") == "1", "small matrix, under 3 minutes (also QUICK=1)")
+	fs.IntVar(&o.rounds, "rounds", 0, "alternated rounds per cell (default 3, quick 2)")
+	fs.Float64Var(&o.target, "target", 0.5, "seconds of work per redis-benchmark run, sizes -n per cell")
+	fs.IntVar(&o.fixedN, "n", 0, "fixed -n for every cell instead of -target")
+	fs.IntVar(&o.populate, "populate", 1000000, "keys written before the read tests (key:000000000000...)")
+	fs.IntVar(&o.bulkKeys, "bulk-keys", 0, "SET commands of the bulk load (default 5000000, quick 1000000)")
+	fs.IntVar(&o.bulkRounds, "bulk-rounds", 1, "bulk loads per server, fresh server each")
+	mem := fs.String("mem-keys", "", "key counts after which memory is read (default 1000000,10000000; quick: none, memory is read after the bulk load)")
+	fs.StringVar(&o.outDir, "out", "results", "directory of the report and charts")
+	fs.StringVar(&o.name, "name", "", "base name of the result files (default bench-compare, quick bench-compare-quick)")
+	fs.StringVar(&o.tmp, "tmp", "", "directory for the servers' data and the RESP files (default: the system's)")
+	fs.BoolVar(&o.skipBench, "skip-bench", false, "run only the bulk load and memory parts")
+	fs.StringVar(&o.note, "note", "", "text recorded in the report")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	def := func(v *int, full, quick int) {
+		if *v == 0 {
+			*v = full
+			if o.quick {
+				*v = quick
+			}
+		}
+	}
+	def(&o.rounds, 3, 2)
+	def(&o.bulkKeys, 5000000, 1000000)
+	if o.name == "" {
+		o.name = "bench-compare"
+		if o.quick {
+			o.name = "bench-compare-quick"
+		}
+	}
+	if *mem == "" && !o.quick {
+		*mem = "1000000,10000000"
+	}
+	for _, f := range strings.FieldsFunc(*mem, func(r rune) bool { return r == ',' }) {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k <= 0 || (len(o.memKeys) > 0 && k <= o.memKeys[len(o.memKeys)-1]) {
+			return o, fmt.Errorf("perf: -mem-keys wants increasing positive counts, got %q", *mem)
+		}
+		o.memKeys = append(o.memKeys, k)
+	}
+	if o.rounds < 2 {
+		return o, fmt.Errorf("perf: -rounds must be at least 2 to alternate, got %d", o.rounds)
+	}
+	return o, nil
 }
 
 func main() {
-	tstdBin := flag.String("tstd", "../bin/tstd", "path of the tstd binary")
-	rounds := flag.Int("rounds", 3, "alternated A/B rounds per cell")
-	n := flag.Int("n", 200000, "requests per redis-benchmark run")
-	quick := flag.Bool("quick", os.Getenv("QUICK") == "1", "small matrix (a few minutes)")
-	out := flag.String("out", "", "also write the Markdown table to this file")
-	flag.Parse()
-
-	tests := "ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,mset"
-	pipelines := []int{1, 16, 64}
-	sizes := []int{16, 1024}
-	if *quick {
-		tests = "ping_mbulk,set,get,incr,mset"
-		pipelines = []int{1, 16}
-		sizes = []int{16}
-		if *n > 100000 {
-			*n = 100000
-		}
+	o, err := parseOptions(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
-
-	tmp, err := os.MkdirTemp("", "tstd-perf-")
-	check(err)
-	defer os.RemoveAll(tmp)
-
-	redis := startServer("redis", exec.Command("redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp), "--port")
-	defer stopServer(redis)
-	tdir := filepath.Join(tmp, "tstd-data")
-	tstd := startServer("tstd", exec.Command(*tstdBin, "--data", tdir), "--port")
-	defer stopServer(tstd)
-
-	results := map[cell][]sample{}
-	var order []cell
-	seen := map[cell]bool{}
-	for _, size := range sizes {
-		for _, p := range pipelines {
-			for r := 0; r < *rounds; r++ {
-				pair := []*server{tstd, redis}
-				if r%2 == 1 { // alternate A/B, B/A so drift hits both
-					pair[0], pair[1] = pair[1], pair[0]
-				}
-				for _, s := range pair {
-					for test, smp := range runBench(s, tests, p, 50, size, *n) {
-						key := cell{test: test, pipeline: p, clients: 50, size: size}
-						if !seen[key] {
-							seen[key] = true
-							order = append(order, key)
-						}
-						key.server = s.name
-						results[key] = append(results[key], smp)
-					}
-				}
-			}
-		}
-	}
-	sort.SliceStable(order, func(i, j int) bool {
-		if order[i].size != order[j].size {
-			return order[i].size < order[j].size
-		}
-		if order[i].pipeline != order[j].pipeline {
-			return order[i].pipeline < order[j].pipeline
-		}
-		return order[i].test < order[j].test
-	})
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %d CPUs, %s/%s, Go %s; client and servers share the cores.\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(&b, "redis-benchmark -n %d -c 50 -r 1000000, medians of %d alternated rounds; Redis with --save \"\" --appendonly no, tstd with appendfsync everysec.\n\n", *n, *rounds)
-	b.WriteString("| test | value | pipeline | tstd ops/s | redis ops/s | ratio | tstd p50/p99 ms | redis p50/p99 ms | tstd ops/CPU-s | redis ops/CPU-s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, c := range order {
-		tc, rc := c, c
-		tc.server, rc.server = "tstd", "redis"
-		t, r := median(results[tc]), median(results[rc])
-		fmt.Fprintf(&b, "| %s | %d B | %d | %.0f | %.0f | %.2fx | %.3f/%.3f | %.3f/%.3f | %.0f | %.0f |\n",
-			c.test, c.size, c.pipeline, t.rps, r.rps, t.rps/r.rps, t.p50, t.p99, r.p50, r.p99, t.ops/t.cpuSec, r.ops/r.cpuSec)
-	}
-	fmt.Print(b.String())
-	if *out != "" {
-		check(os.WriteFile(*out, []byte(b.String()), 0o644))
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 }
 
-// runBench runs one redis-benchmark invocation and returns a sample per test.
-// The server's CPU time is read from /proc before and after.
-func runBench(s *server, tests string, pipeline, clients, size, n int) map[string]sample {
-	before := cpuSeconds(s.cmd.Process.Pid)
-	cmd := exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-t", tests,
-		"-P", strconv.Itoa(pipeline), "-c", strconv.Itoa(clients), "-d", strconv.Itoa(size),
-		"-n", strconv.Itoa(n), "-r", "1000000", "--csv")
-	outb, err := cmd.Output()
-	check(err)
-	cpu := cpuSeconds(s.cmd.Process.Pid) - before
-	rows, err := csv.NewReader(bytes.NewReader(outb)).ReadAll()
-	check(err)
-	res := map[string]sample{}
-	ntests := 0
-	for _, row := range rows[1:] {
-		if len(row) < 7 {
+// harness holds one run's state.
+type harness struct {
+	o      options
+	env    environment
+	launch *launcher
+	res    *results
+	bulk   map[string][]loadResult
+	mem    map[string][]memPoint
+	phases []phase
+	start  time.Time
+}
+
+// phase is the wall time one part of the run took.
+type phase struct {
+	Name    string
+	Seconds float64
+}
+
+// memPoint is the memory of a server after loading Keys keys.
+type memPoint struct {
+	Keys int
+	Mem  memStatus
+}
+
+func run(o options) error {
+	bin, err := filepath.Abs(o.tstdBin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("perf: tstd binary: %w (run make build)", err)
+	}
+	o.tstdBin = bin
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("perf: raise the open-file limit: %w", err)
+	}
+	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(o.tmp, "tstd-perf-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	h := &harness{
+		o:      o,
+		env:    collectEnvironment(bin, os.Args[1:]),
+		launch: &launcher{tstdBin: bin, root: tmp, live: map[*server]bool{}},
+		res:    newResults(),
+		bulk:   map[string][]loadResult{},
+		mem:    map[string][]memPoint{},
+		start:  time.Now(),
+	}
+	h.env.FileLimit = limit
+
+	// An interrupt stops the servers and removes the temporary files.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		h.logf("interrupted: stopping the servers")
+		h.launch.stopAll()
+		os.RemoveAll(tmp)
+		os.Exit(130)
+	}()
+
+	h.logf("load average %s; tmp %s; results to %s/%s.md", h.env.LoadStart, tmp, o.outDir, o.name)
+	steps := []struct {
+		name string
+		skip bool
+		fn   func(string) error
+	}{
+		{"redis-benchmark matrix", o.skipBench, h.runMatrix},
+		{"bulk load", false, h.runBulk},
+		{"memory", len(o.memKeys) == 0, h.runMemory},
+	}
+	for _, st := range steps {
+		if st.skip {
 			continue
 		}
-		ntests++
-		rps, _ := strconv.ParseFloat(row[1], 64)
-		p50, _ := strconv.ParseFloat(row[4], 64)
-		p99, _ := strconv.ParseFloat(row[6], 64)
-		res[strings.ToLower(row[0])] = sample{rps: rps, p50: p50, p99: p99, ops: float64(n)}
-	}
-	// CPU time is measured over the whole invocation: share it out by each
-	// test's share of the wall time (n/rps).
-	var wall float64
-	for _, smp := range res {
-		wall += smp.ops / smp.rps
-	}
-	for k, smp := range res {
-		smp.cpuSec = cpu * (smp.ops / smp.rps) / wall
-		res[k] = smp
-	}
-	return res
-}
-
-func median(ss []sample) sample {
-	pick := func(f func(sample) float64) float64 {
-		v := make([]float64, len(ss))
-		for i, s := range ss {
-			v[i] = f(s)
+		t0 := time.Now()
+		if err := st.fn(tmp); err != nil {
+			h.launch.stopAll()
+			return err
 		}
-		sort.Float64s(v)
-		if len(v) == 0 {
-			return 0
-		}
-		return v[len(v)/2]
+		h.phases = append(h.phases, phase{st.name, time.Since(t0).Seconds()})
 	}
-	return sample{
-		rps: pick(func(s sample) float64 { return s.rps }),
-		p50: pick(func(s sample) float64 { return s.p50 }),
-		p99: pick(func(s sample) float64 { return s.p99 }),
-		// ops per CPU-second uses the median of the per-run ratios.
-		ops:    pick(func(s sample) float64 { return s.ops / s.cpuSec }),
-		cpuSec: 1,
-	}
-}
+	h.env.End = time.Now().UTC()
+	h.env.LoadEnd = loadAvg()
 
-// cpuSeconds returns utime+stime of pid from /proc/PID/stat.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	check(err)
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
-func startServer(name string, cmd *exec.Cmd, portFlag string) *server {
-	port := freePort()
-	cmd.Args = append(cmd.Args, portFlag, strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = nil, nil
-	check(cmd.Start())
-	s := &server{name: name, cmd: cmd, port: port}
-	for i := 0; i < 300; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Write([]byte("PING\r\n"))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if line == "+PONG\r\n" {
-				return s
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+	mdPath, err := h.save()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s did not start\n", name)
-	os.Exit(1)
+	charts, err := h.charts()
+	if err != nil {
+		return err
+	}
+	md, _ := os.ReadFile(mdPath)
+	os.Stdout.Write(md)
+	fmt.Printf("\nwrote %s, %s and %d charts in %.0f s\n", mdPath, o.name+"-raw.csv", len(charts), time.Since(h.start).Seconds())
 	return nil
 }
 
-func stopServer(s *server) {
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
+// save writes the report and the raw samples as they stand; the matrix
+// calls it after every group, so an interrupted run leaves what it
+// measured. It returns the report's path.
+func (h *harness) save() (string, error) {
+	mdPath := filepath.Join(h.o.outDir, h.o.name+".md")
+	if err := os.WriteFile(mdPath, []byte(h.report()), 0o644); err != nil {
+		return "", err
 	}
+	return mdPath, os.WriteFile(filepath.Join(h.o.outDir, h.o.name+"-raw.csv"), []byte(h.res.rawCSV()), 0o644)
 }
 
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	check(err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func check(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "perf:", err)
-		os.Exit(1)
-	}
+// logf prints a progress line with the elapsed time to stderr.
+func (h *harness) logf(format string, args ...any) {
+	el := time.Since(h.start).Round(time.Second)
+	fmt.Fprintf(os.Stderr, "[%s] %s\n", el, fmt.Sprintf(format, args...))
 }

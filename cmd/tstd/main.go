@@ -143,6 +143,8 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-format", Value: "console", Usage: "json or console"},
 		&cli.BoolFlag{Name: "health", Usage: "PING the configured server and exit 0 if it answers (as the health subcommand)"},
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
+		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means one per CPU (fewer can use less CPU when clients share the machine; see perf/results/hotpath.md)"},
+		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measure first: see perf/results/hotpath.md)"},
 	}
 }
 
@@ -271,7 +273,7 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 		}
 	}
 
-	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level})
+	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: max(c.Int("loops"), 0), LockOSThread: c.Bool("lock-os-thread")})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return cli.Exit("tstd: "+err.Error(), 1)

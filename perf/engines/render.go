@@ -92,7 +92,7 @@ func render(cfg config, m machine, res results) string {
 		"bbolt's write rows look better here than its throughput. In parentheses: ToonStore / engine.\n\n")
 	table(&b, cfg, res.perCPU, false)
 
-	b.WriteString("\n### Targets of issue 3, item 9 (judged on the ops/s medians)\n\n" +
+	b.WriteString("\n### Engine targets (judged on the ops/s medians)\n\n" +
 		"The last column is the calibration that bounds the workload from above (see Calibration): " +
 		"when even its ops per CPU-second times the goroutine count (every goroutine on a core of its own, " +
 		"none of the other jobs) is below what the target needs, no engine could meet the target on " +

@@ -17,6 +17,7 @@ func clientCommand() *Command {
 		"list":    {Run: clientList},
 		"info":    {Run: clientInfo},
 		"kill":    {Run: clientKill},
+		"unblock": {Run: clientUnblock},
 		"help":    {Run: clientHelp},
 	}}
 }
@@ -133,9 +134,9 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	b = append(b, name...)
 	b = num(b, " age=", (nowMs-c.CreatedMs)/1000)
 	b = num(b, " idle=", (nowMs-lastMs)/1000)
-	multi, multiMem, inMulti, dirty := c.multiInfo()
+	multi, multiMem, _, _ := c.multiInfo()
 	b = append(b, " flags="...)
-	b = appendClientFlags(b, c.subscribed(), inMulti, dirty)
+	b = appendClientFlags(b, c)
 	b = num(b, " db=", int64(db))
 	b = num(b, " sub=", int64(c.subs.counts[psChannel].Load()))
 	b = num(b, " psub=", int64(c.subs.counts[psPattern].Load()))
@@ -160,16 +161,20 @@ func appendClientInfo(b []byte, c, self *Client, nowMs int64) []byte {
 	return b
 }
 
-// appendClientFlags appends CLIENT LIST's flags= letters in Redis 7.0's
-// order (networking.c getClientInfoString): P subscribed, x in MULTI, d a
-// watched key changed; N when no flag is set.
-func appendClientFlags(b []byte, subscribed, inMulti, dirty bool) []byte {
+// appendClientFlags appends c's CLIENT LIST flags, in Redis 7.0's order
+// (networking.c getClientInfoString): P pub/sub, x in MULTI, b blocked, d
+// a watched key changed; or N when it has none.
+func appendClientFlags(b []byte, c *Client) []byte {
+	_, _, inMulti, dirty := c.multiInfo()
 	n := len(b)
-	if subscribed {
+	if c.subscribed() {
 		b = append(b, 'P')
 	}
 	if inMulti {
 		b = append(b, 'x')
+	}
+	if c.Blocked() {
+		b = append(b, 'b')
 	}
 	if dirty {
 		b = append(b, 'd')
@@ -359,6 +364,8 @@ func clientHelpLines() []string {
 		"      Return clients of specified type.",
 		"SETNAME <name>",
 		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
 		"SETINFO <option> <value>",
 		"    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.",

@@ -91,6 +91,7 @@ func (s *Server) ResetStats() {
 
 // CONFIG RESETSTAT.
 func configResetStat(x *Ctx) {
+	x.S.FlushStats(x.C) // reset this client's pending counts too
 	x.S.ResetStats()
 	x.OK()
 }

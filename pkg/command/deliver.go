@@ -34,8 +34,21 @@ func (c *Client) Blocked() bool { return c.inbox.blocked.Load() }
 // goroutine; it never blocks on c's loop. It returns the bytes now waiting
 // in the inbox, for output limits.
 func (c *Client) Deliver(reply []byte, unblock bool) int {
+	return c.deliver(reply, unblock, false)
+}
+
+// DeliverWrite is Deliver for a reply that acknowledges a write made for
+// c by another goroutine (a blocked pop served by the pushing client's
+// command): with appendfsync always, c's event loop holds it, like the
+// replies of its own writes, until a sync covers the write (TookWrite).
+func (c *Client) DeliverWrite(reply []byte, unblock bool) int {
+	return c.deliver(reply, unblock, true)
+}
+
+func (c *Client) deliver(reply []byte, unblock, wrote bool) int {
 	c.inbox.mu.Lock()
 	c.inbox.buf = append(c.inbox.buf, reply...)
+	c.inbox.wrote = c.inbox.wrote || wrote
 	if unblock {
 		c.inbox.blocked.Store(false)
 	}
@@ -51,11 +64,13 @@ func (c *Client) Deliver(reply []byte, unblock bool) int {
 // TakeInbox appends c's inbox to dst, empties it and reports whether c is
 // still blocked. Only c's event loop calls it.
 func (c *Client) TakeInbox(dst []byte) (out []byte, blocked bool) {
+	c.inbox.took = false
 	if !c.inbox.woken.Load() && !c.inbox.blocked.Load() {
 		return dst, false // nothing delivered: no lock on the hot path
 	}
 	c.inbox.mu.Lock()
 	dst = append(dst, c.inbox.buf...)
+	c.inbox.took, c.inbox.wrote = c.inbox.wrote, false
 	if cap(c.inbox.buf) > maxRetainedInbox {
 		c.inbox.buf = nil
 	} else {
@@ -66,6 +81,18 @@ func (c *Client) TakeInbox(dst []byte) (out []byte, blocked bool) {
 	c.inbox.mu.Unlock()
 	return dst, blocked
 }
+
+// TookWrite reports whether the inbox taken by the last TakeInbox held a
+// reply from DeliverWrite. Only c's event loop calls it.
+func (c *Client) TookWrite() bool { return c.inbox.took }
+
+// Pending reports whether c is blocked or has out-of-band replies that
+// its loop has not taken yet. The loop stops executing c's input when it
+// is true after a command: a blocked command's reply may even have been
+// delivered (by another goroutine) before the loop looked, and it must go
+// out before the replies of the commands that follow. Safe from any
+// goroutine.
+func (c *Client) Pending() bool { return c.inbox.blocked.Load() || c.inbox.woken.Load() }
 
 // maxRetainedInbox is the largest inbox buffer kept once drained.
 const maxRetainedInbox = 64 << 10

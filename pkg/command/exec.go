@@ -18,11 +18,20 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	// allocation per command.
 	x := &c.ctx
 	*x = Ctx{S: s, C: c, Args: args, Out: out}
-	s.Stats.CommandsProcessed.Add(1)
-	cmd := s.Lookup(args[0])
-	if cmd == nil {
-		x.rejectCmd(nil, unknownCommand(args))
-		return x.Out
+	c.pending.cmds++
+	if !c.DeferStats {
+		defer s.FlushStats(c)
+	}
+	// A client mostly repeats a command (pipelines, benchmarks): check the
+	// previous one before hashing the name into the table.
+	cmd := c.last
+	if cmd == nil || !nameIs(args[0], cmd.Name) {
+		cmd = s.Lookup(args[0])
+		if cmd == nil {
+			x.rejectCmd(nil, unknownCommand(args))
+			return x.Out
+		}
+		c.last = cmd
 	}
 	if cmd.Subcommands != nil && len(args) >= 2 {
 		sub := lookupSub(cmd, args[1])
@@ -49,7 +58,7 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 		x.rejectCmd(cmd, msg)
 		return x.Out
 	}
-	c.noteCmd(cmd.Name, s.nowMs())
+	c.noteCmd(cmd, s.nowMs())
 	if c.tx.multi && s.queueMulti(x, cmd) {
 		out = x.Out
 		x.Args, x.Out = nil, nil
@@ -57,6 +66,11 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 	}
 	cmd.Run(x)
 	c.publish()
+	if s.blk.pending.Load() {
+		// Serve the clients blocked on keys this command pushed to
+		// (blocking.go), before anything else runs on this loop.
+		s.serveReady()
+	}
 	out = x.Out
 	x.Args, x.Out = nil, nil // do not keep the caller's buffers alive
 	return out
@@ -64,6 +78,23 @@ func (s *Server) Execute(c *Client, args [][]byte, out []byte) []byte {
 
 func (s *Server) requirePass() bool {
 	return s.Config != nil && s.Config.Value("requirepass") != ""
+}
+
+// nameIs reports whether name is lower, a command's lower-case name, in
+// any case.
+func nameIs(name []byte, lower string) bool {
+	if len(name) != len(lower) {
+		return false
+	}
+	for i, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func lookupSub(cmd *Command, name []byte) *Command {

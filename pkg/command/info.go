@@ -103,6 +103,7 @@ func (s *Server) Info(selectors ...string) []byte {
 }
 
 func infoCmd(x *Ctx) {
+	x.S.FlushStats(x.C) // this client's commands so far count
 	sel := make([]string, 0, len(x.Args)-1)
 	for _, a := range x.Args[1:] {
 		sel = append(sel, string(a))
@@ -215,9 +216,10 @@ func infoClients(s *Server, b []byte, e *infoEnv) []byte {
 	b = field(b, "maxclients", s.configValue("maxclients", "10000"))
 	b = fieldInt(b, "client_recent_max_input_buffer", maxIn)
 	b = fieldInt(b, "client_recent_max_output_buffer", maxOut)
-	b = field(b, "blocked_clients", "0")
+	blocked, inTimeout := s.blockedCounts()
+	b = fieldInt(b, "blocked_clients", int64(blocked))
 	b = field(b, "tracking_clients", "0")
-	b = field(b, "clients_in_timeout_table", "0")
+	b = fieldInt(b, "clients_in_timeout_table", int64(inTimeout))
 	return b
 }
 

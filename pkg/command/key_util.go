@@ -185,23 +185,19 @@ func keyParseMemory(s string) (int64, bool) {
 
 // keyStat counts one key looked up by a read command in Redis's
 // keyspace_hits or keyspace_misses (Redis's lookupKeyRead; write lookups
-// count in neither).
+// count in neither). The count is kept in the client until Server.FlushStats.
 func keyStat(x *Ctx, found bool) {
 	if found {
-		x.S.Stats.KeyspaceHits.Add(1)
+		x.C.pending.hits++
 	} else {
-		x.S.Stats.KeyspaceMisses.Add(1)
+		x.C.pending.misses++
 	}
 }
 
 // keyStats counts hits and misses of a multi-key read command.
 func keyStats(x *Ctx, hits, misses uint64) {
-	if hits != 0 {
-		x.S.Stats.KeyspaceHits.Add(hits)
-	}
-	if misses != 0 {
-		x.S.Stats.KeyspaceMisses.Add(misses)
-	}
+	x.C.pending.hits += hits
+	x.C.pending.misses += misses
 }
 
 // keyTypeName is the name TYPE reports for a value kind.

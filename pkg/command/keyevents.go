@@ -14,6 +14,7 @@ func (s *Server) cacheHooks() cache.Hooks {
 // keyWritten: key in db changed (expired: removed because its TTL passed).
 func (s *Server) keyWritten(db int, key []byte, expired bool) {
 	s.touchWatched(db, key, expired)
+	s.signalReady(db, key, expired)
 }
 
 // dbFlushed: db (-1: every database) is about to be emptied.
@@ -24,6 +25,7 @@ func (s *Server) dbFlushed(db int, exists func(db int, key []byte) bool) {
 // dbSwapped: databases a and b are about to swap contents.
 func (s *Server) dbSwapped(a, b int, exists func(db int, key []byte) bool) {
 	s.swapWatched(a, b, exists)
+	s.blockSwapped(a, b, exists)
 }
 
 // Disconnected forgets c: the event loop calls it once when c's
@@ -33,4 +35,5 @@ func (s *Server) Disconnected(c *Client) {
 	s.Clients.Remove(c)
 	s.unwatchAll(c)
 	s.unsubscribeAll(c)
+	s.blockDisconnected(c)
 }

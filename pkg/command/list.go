@@ -484,7 +484,7 @@ func cmdRPopLPush(x *Ctx) { listMove(x, false, true) }
 // creating it; the same key rotates its list. It replies the element,
 // or a null for a missing source.
 func listMove(x *Ctx, from, to bool) {
-	src, dst := x.Args[1], x.Args[2]
+	src := x.Args[1]
 	tx := x.LockKeys(x.Args[1:3])
 	sv, sl, done := listGet(x, &tx, src, false)
 	if done {
@@ -495,22 +495,40 @@ func listMove(x *Ctx, from, to bool) {
 		x.Null()
 		return
 	}
-	same := string(src) == string(dst)
+	listMoveFrom(x, &tx, from, to, sv, sl)
+}
+
+// listMoveFrom finishes LMOVE (and BLMOVE) once the source list at
+// Args[1] is known to exist: it looks the destination Args[2] up, moves
+// one element, unlocks tx and replies the element (or the error).
+func listMoveFrom(x *Ctx, tx *cache.Tx, from, to bool, sv cache.Value, sl *types.List) {
+	src, dst := x.Args[1], x.Args[2]
 	dv, dl := sv, sl
-	if !same {
+	if string(src) != string(dst) {
 		var done bool
-		if dv, dl, done = listGet(x, &tx, dst, false); done {
+		if dv, dl, done = listGet(x, tx, dst, false); done {
 			return
 		}
 	}
-	var elem []byte
+	elem, err := listMoveElem(x, tx, src, dst, sv, sl, dv, dl, from, to)
+	if keyUnlock(x, tx, err) {
+		x.Bulk(elem)
+	}
+}
+
+// listMoveElem pops one element from the head (from) or tail of sl, the
+// non-empty list of src, and pushes it at the head (to) or tail of dl,
+// the list of dst (nil: dst is created; sl itself when src == dst), and
+// records both changes. It returns a copy of the element. tx holds both
+// keys and stays held.
+func listMoveElem(x *Ctx, tx *cache.Tx, src, dst []byte, sv cache.Value, sl *types.List, dv cache.Value, dl *types.List, from, to bool) (elem []byte, err error) {
+	same := string(src) == string(dst)
 	pop := func(e []byte) { elem = append([]byte(nil), e...) }
 	if from {
 		sl.PopLeft(1, pop)
 	} else {
 		sl.PopRight(1, pop)
 	}
-	var err error
 	if same {
 		// Record the pop before the push changes the list again: a fold
 		// in AppendOp writes the list as it is.
@@ -522,24 +540,22 @@ func listMove(x *Ctx, from, to bool) {
 			listPushOne(sl, to, elem)
 			err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpListPush(nil, to, elem))
 		}
-	} else {
-		err = listSave(x, &tx, src, sv, false, sl, types.AppendOpListPop(nil, from, 1))
-		if err == nil {
-			created := dl == nil
-			if created {
-				dl = &types.List{}
-			}
-			listPushOne(dl, to, elem)
-			var op []byte
-			if !created {
-				op = types.AppendOpListPush(nil, to, elem)
-			}
-			err = listSave(x, &tx, dst, dv, created, dl, op)
+		return elem, err
+	}
+	err = listSave(x, tx, src, sv, false, sl, types.AppendOpListPop(nil, from, 1))
+	if err == nil {
+		created := dl == nil
+		if created {
+			dl = &types.List{}
 		}
+		listPushOne(dl, to, elem)
+		var op []byte
+		if !created {
+			op = types.AppendOpListPush(nil, to, elem)
+		}
+		err = listSave(x, tx, dst, dv, created, dl, op)
 	}
-	if keyUnlock(x, &tx, err) {
-		x.Bulk(elem)
-	}
+	return elem, err
 }
 
 // listPushOne pushes e at the head (left) or tail of l.
@@ -554,39 +570,10 @@ func listPushOne(l *types.List, left bool, e []byte) {
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
 // first non-empty list and replies [key, [elements]], or a null array.
 func cmdLMPop(x *Ctx) {
-	args := x.Args
-	numkeys, ok := ParseInt(args[1])
-	if !ok || numkeys < 1 {
-		x.Error(errListNumkeys)
-		return
-	}
-	if numkeys > int64(len(args)-3) {
-		x.ErrSyntax()
-		return
-	}
-	whereIdx := 2 + int(numkeys)
-	left, ok := listWhere(args[whereIdx])
+	keys, left, count, ok := listMPopArgs(x, 1)
 	if !ok {
-		x.ErrSyntax()
 		return
 	}
-	count := int64(-1)
-	for j := whereIdx + 1; j < len(args); j++ {
-		if count == -1 && keyOptIs(args[j], "COUNT") && j < len(args)-1 {
-			j++
-			if count, ok = ParseInt(args[j]); !ok || count < 1 {
-				x.Error(errListCountPos)
-				return
-			}
-		} else {
-			x.ErrSyntax()
-			return
-		}
-	}
-	if count == -1 {
-		count = 1
-	}
-	keys := args[2:whereIdx]
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
 		v, l, done := listGet(x, &tx, key, false)
@@ -596,16 +583,60 @@ func cmdLMPop(x *Ctx) {
 		if l == nil {
 			continue
 		}
-		body, n, err := listPop(x, &tx, key, v, l, left, int(min(count, math.MaxInt)))
-		if !keyUnlock(x, &tx, err) {
-			return
-		}
-		x.Array(2)
-		x.Bulk(key)
-		x.Array(n)
-		x.Out = append(x.Out, body...)
+		listPopReply(x, &tx, key, v, l, left, count)
 		return
 	}
 	tx.Unlock()
 	x.NullArray()
+}
+
+// listMPopArgs parses the arguments of LMPOP (numkeys at Args[1]) and
+// BLMPOP (at Args[2]) in Redis's order: numkeys, LEFT|RIGHT, COUNT. On
+// an error it replies and reports false. keys alias Args.
+func listMPopArgs(x *Ctx, numkeysIdx int) (keys [][]byte, left bool, count int, ok bool) {
+	args := x.Args
+	numkeys, ok := ParseInt(args[numkeysIdx])
+	if !ok || numkeys < 1 {
+		x.Error(errListNumkeys)
+		return nil, false, 0, false
+	}
+	if numkeys > int64(len(args)-numkeysIdx-2) {
+		x.ErrSyntax()
+		return nil, false, 0, false
+	}
+	whereIdx := numkeysIdx + 1 + int(numkeys)
+	if left, ok = listWhere(args[whereIdx]); !ok {
+		x.ErrSyntax()
+		return nil, false, 0, false
+	}
+	n := int64(-1)
+	for j := whereIdx + 1; j < len(args); j++ {
+		if n == -1 && keyOptIs(args[j], "COUNT") && j < len(args)-1 {
+			j++
+			if n, ok = ParseInt(args[j]); !ok || n < 1 {
+				x.Error(errListCountPos)
+				return nil, false, 0, false
+			}
+		} else {
+			x.ErrSyntax()
+			return nil, false, 0, false
+		}
+	}
+	if n == -1 {
+		n = 1
+	}
+	return args[numkeysIdx+1 : whereIdx], left, int(min(n, math.MaxInt)), true
+}
+
+// listPopReply pops up to count elements of l, the list of key, unlocks
+// tx and replies [key, [elements]] (LMPOP, BLMPOP).
+func listPopReply(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int) {
+	body, n, err := listPop(x, tx, key, v, l, left, count)
+	if !keyUnlock(x, tx, err) {
+		return
+	}
+	x.Array(2)
+	x.Bulk(key)
+	x.Array(n)
+	x.Out = append(x.Out, body...)
 }

@@ -293,7 +293,7 @@ func (s *Server) runExec(c *Client, out []byte) []byte {
 	for i := range t.queue {
 		q := &t.queue[i]
 		*ex = Ctx{S: s, C: c, Cmd: q.cmd, Args: q.args, Out: out, held: &t.held}
-		s.Stats.CommandsProcessed.Add(1)
+		c.pending.cmds++
 		q.cmd.Run(ex)
 		out = ex.Out
 	}

@@ -38,8 +38,12 @@ type Client struct {
 	Wake func()
 
 	inbox struct { // out-of-band replies, see deliver.go
-		mu  sync.Mutex
-		buf []byte
+		mu    sync.Mutex
+		buf   []byte
+		wrote bool // buf holds a DeliverWrite reply
+		// took is set by TakeInbox (on c's loop, which alone reads it):
+		// the inbox it took held a DeliverWrite reply.
+		took bool
 		// Written under mu, read without it on the loop's fast path.
 		blocked atomic.Bool // Block was called and no unblocking Deliver yet
 		woken   atomic.Bool // a Wake is pending: the loop has not taken the inbox since
@@ -49,13 +53,33 @@ type Client struct {
 	name    string
 	libName string
 	libVer  string
-	lastCmd string
-	lastMs  int64 // Unix ms of the last command
+
+	// lastCmd and lastMs (Unix ms) are the last command and when it ran,
+	// for CLIENT LIST and the idle timeout. Atomics written by c's loop
+	// only when they change (no lock and, for a repeated command, no write
+	// per command); a reader may see the two from different commands.
+	lastCmd atomic.Pointer[Command]
+	lastMs  atomic.Int64
 	// pub mirrors DB and Proto for readers on other goroutines (CLIENT
 	// LIST, CLIENT KILL): Execute publishes them after every command.
 	pub atomic.Uint64
 
-	ctx Ctx // reused by Execute for every command of this client
+	ctx  Ctx      // reused by Execute for every command of this client
+	last *Command // the command the previous Execute looked up (loop-only)
+	num  [20]byte // scratch for a number's digits (INCR), loop-only
+
+	// DeferStats, set by the event loop before c's first command, makes
+	// Execute keep c's INFO counters (commands processed, keyspace hits and
+	// misses, and the net bytes the loop counts with CountNet) in c until
+	// the loop calls Server.FlushStats, once per batch before its replies
+	// are written, instead of adding to the shared Stats atomics per
+	// command (a cache line that would bounce between the loops). When
+	// false, Execute flushes after every command.
+	DeferStats bool
+	// pending is written only by code running for c on c's own loop
+	// (Execute, keyStat); code serving c from another goroutine (a blocked
+	// command served by another client's write) must not count into it.
+	pending pendingStats
 
 	tx txState // MULTI queue and WATCH state (multi.go, watch.go)
 
@@ -93,15 +117,25 @@ func (c *Client) SetLibName(s string) { c.mu.Lock(); c.libName = s; c.mu.Unlock(
 // SetLibVer sets lib-ver.
 func (c *Client) SetLibVer(s string) { c.mu.Lock(); c.libVer = s; c.mu.Unlock() }
 
-// LastCmd returns the last command's full name and its time (Unix ms).
+// LastCmd returns the last command's full name ("" before the first) and
+// its time (Unix ms, 0 before the first). Safe from any goroutine; the two
+// may belong to consecutive commands when c runs one meanwhile.
 func (c *Client) LastCmd() (string, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lastCmd, c.lastMs
+	ms := c.lastMs.Load()
+	if cmd := c.lastCmd.Load(); cmd != nil {
+		return cmd.Name, ms
+	}
+	return "", ms
 }
 
-// publish copies DB and Proto to pub. Called on c's goroutine.
-func (c *Client) publish() { c.pub.Store(uint64(uint32(c.DB))<<32 | uint64(uint32(c.Proto))) }
+// publish copies DB and Proto to pub. Called on c's goroutine; it writes
+// only on a change (an atomic store is a full barrier on amd64).
+func (c *Client) publish() {
+	v := uint64(uint32(c.DB))<<32 | uint64(uint32(c.Proto))
+	if c.pub.Load() != v {
+		c.pub.Store(v)
+	}
+}
 
 // published returns DB and Proto as of c's last command; safe from any
 // goroutine.
@@ -114,11 +148,57 @@ func (c *Client) published() (db, proto int) {
 	return db, proto
 }
 
-func (c *Client) noteCmd(name string, ms int64) {
-	c.mu.Lock()
-	c.lastCmd = name
-	c.lastMs = ms
-	c.mu.Unlock()
+// noteCmd records cmd as c's last command, run at ms. Called on c's
+// goroutine; it writes only what changed.
+func (c *Client) noteCmd(cmd *Command, ms int64) {
+	if c.lastCmd.Load() != cmd {
+		c.lastCmd.Store(cmd)
+	}
+	if c.lastMs.Load() != ms {
+		c.lastMs.Store(ms)
+	}
+}
+
+// pendingStats are a client's INFO counters not yet added to Stats.
+type pendingStats struct {
+	cmds, netIn, netOut, hits, misses uint64
+}
+
+// CountNet adds in bytes read and out bytes written for c to its pending
+// INFO counters (total_net_input_bytes, total_net_output_bytes). Called on
+// c's loop; Server.FlushStats publishes them.
+func (c *Client) CountNet(in, out uint64) {
+	c.pending.netIn += in
+	c.pending.netOut += out
+}
+
+// FlushStats adds c's pending INFO counters to s.Stats and clears them.
+// Called on c's loop: by the event loop once per batch, before the batch's
+// replies are written (so a reply a client has seen is always counted), and
+// when the connection closes; by Execute after each command unless
+// c.DeferStats is set.
+func (s *Server) FlushStats(c *Client) {
+	p := &c.pending
+	if *p == (pendingStats{}) {
+		return
+	}
+	st := &s.Stats
+	if p.cmds != 0 {
+		st.CommandsProcessed.Add(p.cmds)
+	}
+	if p.netIn != 0 {
+		st.NetInputBytes.Add(p.netIn)
+	}
+	if p.netOut != 0 {
+		st.NetOutputBytes.Add(p.netOut)
+	}
+	if p.hits != 0 {
+		st.KeyspaceHits.Add(p.hits)
+	}
+	if p.misses != 0 {
+		st.KeyspaceMisses.Add(p.misses)
+	}
+	*p = pendingStats{}
 }
 
 // Stats are server-wide counters for INFO. All fields are atomics.
@@ -174,6 +254,7 @@ type Server struct {
 	srv      srvState      // INFO, SHUTDOWN and SAVE bookkeeping (srv_state.go)
 	load     loadState     // the dataset load in progress (loading.go)
 	ps       pubsub        // pub/sub subscriptions (pubsub.go)
+	blk      blocking      // clients blocked in BLPOP & co (blocking.go)
 	watch    watchRegistry // WATCHed keys (watch.go)
 
 	// MaxQueuedBytes bounds a MULTI queue (multi-mem: argument bytes + 8

@@ -639,9 +639,10 @@ func strIncrBy(x *Ctx, incr int64) {
 		return
 	}
 	n := old + incr
-	var buf [20]byte
-	str := strCopy(strconv.AppendInt(buf[:0], n, 10))
-	err := tx.Set(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
+	// The digits go to the client's scratch; SetCopy copies them only if
+	// the cache keeps the key.
+	str := strconv.AppendInt(x.C.num[:0], n, 10)
+	err := tx.SetCopy(x.C.DB, key, cache.Value{Kind: store.KindString, Str: str, ExpireAt: v.ExpireAt})
 	if keyUnlock(x, &tx, err) {
 		x.Int(n)
 	}

@@ -17,6 +17,7 @@ func buildTable() map[string]*Command {
 		transactionCommands(),
 		pubsubCommands(),
 		moveCopyCommands(),
+		blockingCommands(),
 	} {
 		for _, c := range group {
 			if _, dup := t[c.Name]; dup {

@@ -107,13 +107,29 @@ func zsetRead(x *Ctx, fn func(z *types.ZSet)) {
 // deletes key when z is empty. It unlocks tx and reports success (else it
 // replied the error).
 func zsetSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) bool {
-	var err error
+	return keyUnlock(x, tx, zsetSave(x, tx, key, v, z, op))
+}
+
+// zsetSave is zsetSaveOp without the unlock: tx stays held.
+func zsetSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) error {
 	if z.Len() == 0 {
-		_, err = tx.Delete(x.C.DB, key)
-	} else {
-		err = tx.AppendOp(x.C.DB, key, v, op)
+		_, err := tx.Delete(x.C.DB, key)
+		return err
 	}
-	return keyUnlock(x, tx, err)
+	return tx.AppendOp(x.C.DB, key, v, op)
+}
+
+// zsetPop pops up to count members of z from the low (or high, max) end,
+// returning them with their scores and the operation that records it.
+func zsetPop(z *types.ZSet, count int, max bool) (members []string, scores []float64, op []byte) {
+	n := min(z.Len(), count)
+	members = make([]string, 0, n)
+	scores = make([]float64, 0, n)
+	lo, hi := z.Pop(n, max, func(m string, s float64) {
+		members = append(members, m)
+		scores = append(scores, s)
+	})
+	return members, scores, types.AppendOpZRemoveRanks(nil, lo, hi)
 }
 
 // zaddFlags are ZADD's options.
@@ -455,16 +471,11 @@ func zpopGeneric(x *Ctx, max bool) {
 		x.Array(0)
 		return
 	}
-	n := int(min(int64(z.Len()), count))
-	members := make([]string, 0, n)
-	scores := make([]float64, 0, n)
-	lo, hi := z.Pop(n, max, func(m string, s float64) {
-		members = append(members, m)
-		scores = append(scores, s)
-	})
-	if !zsetSaveOp(x, &tx, key, v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
+	members, scores, op := zsetPop(z, int(min(count, math.MaxInt)), max)
+	if !zsetSaveOp(x, &tx, key, v, z, op) {
 		return
 	}
+	n := len(members)
 	nested := hasCount && x.Proto() > 2
 	if nested {
 		x.Array(n)

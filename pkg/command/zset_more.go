@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/toonstore/toonstore/pkg/cache"
 	"github.com/toonstore/toonstore/pkg/glob"
 	"github.com/toonstore/toonstore/pkg/protocol"
 	"github.com/toonstore/toonstore/pkg/types"
@@ -92,42 +93,10 @@ func cmdZRandMember(x *Ctx) {
 
 // ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 func cmdZMPop(x *Ctx) {
-	args := x.Args
-	numkeys, ok := ParseInt(args[1])
-	if !ok || numkeys < 1 {
-		x.Error("ERR numkeys should be greater than 0")
+	keys, max, count, ok := zsetMPopArgs(x, 1)
+	if !ok {
 		return
 	}
-	if numkeys > int64(len(args)-3) {
-		x.ErrSyntax()
-		return
-	}
-	nk := int(numkeys)
-	where := 2 + nk
-	var max bool
-	switch {
-	case keyOptIs(args[where], "min"):
-	case keyOptIs(args[where], "max"):
-		max = true
-	default:
-		x.ErrSyntax()
-		return
-	}
-	count, hasCount := int64(1), false
-	for j := where + 1; j < len(args); j++ {
-		if !hasCount && keyOptIs(args[j], "count") && j+1 < len(args) {
-			j++
-			if count, ok = ParseInt(args[j]); !ok || count < 1 {
-				x.Error("ERR count should be greater than 0")
-				return
-			}
-			hasCount = true
-			continue
-		}
-		x.ErrSyntax()
-		return
-	}
-	keys := args[2:where]
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
 		v, z, done := zsetGet(x, &tx, key, false)
@@ -137,26 +106,66 @@ func cmdZMPop(x *Ctx) {
 		if z == nil {
 			continue
 		}
-		n := int(min(int64(z.Len()), count))
-		members := make([]string, 0, n)
-		scores := make([]float64, 0, n)
-		lo, hi := z.Pop(n, max, func(m string, s float64) {
-			members = append(members, m)
-			scores = append(scores, s)
-		})
-		if !zsetSaveOp(x, &tx, key, v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
-			return
-		}
-		x.Array(2)
-		x.Bulk(key)
-		x.Array(n)
-		for i, m := range members {
-			zsetAppendPair(x, true, m, scores[i])
-		}
+		zsetMPopReply(x, &tx, key, v, z, count, max)
 		return
 	}
 	tx.Unlock()
 	x.NullArray()
+}
+
+// zsetMPopArgs parses the arguments of ZMPOP (numkeys at Args[1]) and
+// BZMPOP (at Args[2]) in Redis's order: numkeys, MIN|MAX, COUNT. On an
+// error it replies and reports false. keys alias Args.
+func zsetMPopArgs(x *Ctx, numkeysIdx int) (keys [][]byte, max bool, count int, ok bool) {
+	args := x.Args
+	numkeys, ok := ParseInt(args[numkeysIdx])
+	if !ok || numkeys < 1 {
+		x.Error("ERR numkeys should be greater than 0")
+		return nil, false, 0, false
+	}
+	if numkeys > int64(len(args)-numkeysIdx-2) {
+		x.ErrSyntax()
+		return nil, false, 0, false
+	}
+	where := numkeysIdx + 1 + int(numkeys)
+	switch {
+	case keyOptIs(args[where], "min"):
+	case keyOptIs(args[where], "max"):
+		max = true
+	default:
+		x.ErrSyntax()
+		return nil, false, 0, false
+	}
+	n, hasCount := int64(1), false
+	for j := where + 1; j < len(args); j++ {
+		if !hasCount && keyOptIs(args[j], "count") && j+1 < len(args) {
+			j++
+			if n, ok = ParseInt(args[j]); !ok || n < 1 {
+				x.Error("ERR count should be greater than 0")
+				return nil, false, 0, false
+			}
+			hasCount = true
+			continue
+		}
+		x.ErrSyntax()
+		return nil, false, 0, false
+	}
+	return args[numkeysIdx+1 : where], max, int(min(n, math.MaxInt)), true
+}
+
+// zsetMPopReply pops up to count members of z, the zset of key, unlocks
+// tx and replies [key, [[member, score], ...]] (ZMPOP, BZMPOP).
+func zsetMPopReply(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, count int, max bool) {
+	members, scores, op := zsetPop(z, count, max)
+	if !zsetSaveOp(x, tx, key, v, z, op) {
+		return
+	}
+	x.Array(2)
+	x.Bulk(key)
+	x.Array(len(members))
+	for i, m := range members {
+		zsetAppendPair(x, true, m, scores[i])
+	}
 }
 
 // Redis's default zset-max-listpack-entries and -value: ZSCAN returns a

@@ -161,6 +161,8 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// Redis semantics: a connection opened while no password is required
 	// is authenticated, and stays so if one is configured later.
 	cl.Authed = !h.requirePass.Load()
+	// INFO counters are added to the shared Stats once per batch (flush).
+	cl.DeferStats = true
 	// Conn.Close is goroutine-safe and a no-op on a closed connection.
 	cl.Kill = func() { _ = c.Close() }
 	// Conn.Wake is goroutine-safe: it runs OnTraffic on c's loop, which
@@ -186,6 +188,7 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 	}
 	h.unpark(st)
 	c.SetContext(nil)
+	h.srv.FlushStats(st.client)
 	h.srv.Disconnected(st.client)
 	h.srv.Stats.ConnectedClients.Add(-1)
 	return gnet.None
@@ -198,17 +201,26 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 	if st == nil {
 		return gnet.Close
 	}
+	cl := st.client
 	if d := c.InboundBuffered() - st.leftover; d > 0 {
-		h.srv.Stats.NetInputBytes.Add(uint64(d))
+		cl.CountNet(uint64(d), 0)
 	}
 	action := h.serve(c, st)
 	if !st.closed {
+		// Counters of a batch that wrote nothing (or whose replies wait
+		// for a sync); flush already published the others.
+		h.srv.FlushStats(cl)
 		st.leftover = c.InboundBuffered()
-		st.client.QueryBuf.Store(int64(st.leftover))
+		// Stores only on a change: each is a full barrier on amd64.
+		if q := int64(st.leftover); cl.QueryBuf.Load() != q {
+			cl.QueryBuf.Store(q)
+		}
 		// Pending output: gnet's buffer plus replies not yet handed to it
 		// (held while parked over the output limit); pub/sub output limits
 		// read it (command.Client.OutBuf).
-		st.client.OutBuf.Store(int64(c.OutboundBuffered() + len(st.out)))
+		if o := int64(c.OutboundBuffered() + len(st.out)); cl.OutBuf.Load() != o {
+			cl.OutBuf.Store(o)
+		}
 	}
 	return action
 }
@@ -251,6 +263,14 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 		st.out, blocked = st.client.TakeInbox(st.out)
 		if blocked {
 			_, _ = h.flush(c, st)
+			return gnet.None
+		}
+		if st.client.TookWrite() && h.syncer != nil && h.syncAlways.Load() {
+			// A blocked pop served by another client's command: its
+			// reply waits for a sync covering the pop, like a batch
+			// that wrote (the pop returned before it was delivered).
+			st.syncWait = h.syncer.request(c)
+			h.held.Add(1)
 			return gnet.None
 		}
 		if in := c.InboundBuffered(); in > h.opts.QueryBufferLimit {
@@ -303,7 +323,10 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 // must return act (gnet closed c inside Write, or c is closing).
 func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool) {
 	if len(st.out) > 0 {
-		h.srv.Stats.NetOutputBytes.Add(uint64(len(st.out)))
+		// The batch's INFO counters are published before its replies
+		// leave: a client that saw a reply sees it counted.
+		st.client.CountNet(0, uint64(len(st.out)))
+		h.srv.FlushStats(st.client)
 		_, err := c.Write(st.out)
 		if cap(st.out) > maxRetainedOut {
 			st.out = nil
@@ -364,9 +387,11 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if mayWrite && (len(out) == before || out[before] != '-') {
 			wrote = true
 		}
-		if cl.Blocked() {
-			// The command blocked (BLPOP, ...): the rest of the input
-			// waits until it is served (serve takes the inbox).
+		if cl.Pending() {
+			// The command blocked (BLPOP, ...), or out-of-band replies
+			// arrived (possibly the blocked command's own, served at
+			// once by another loop): the rest of the input waits until
+			// serve has taken the inbox, so replies stay in order.
 			break
 		}
 		if cl.CloseAfterReply {
