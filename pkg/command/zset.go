@@ -244,8 +244,8 @@ done:
 			added++
 		}
 		stored := score
-		if stored == 0 {
-			stored = 0 // -0 is stored as +0 (listpack)
+		if stored == 0 && math.Signbit(stored) && !zaddKeepsNegZero(x, z, member, exists, created, i) {
+			stored = 0 // a listpack reads -0 back as 0
 		}
 		z.Add(member, stored)
 		if !created {
@@ -485,4 +485,33 @@ func zpopGeneric(x *Ctx, max bool) {
 	for i, m := range members {
 		zsetAppendPair(x, nested, m, scores[i])
 	}
+}
+
+// zaddKeepsNegZero reports whether Redis 7.0 keeps a -0 score that ZADD
+// gives member of z: only a sorted set held as a skip list does (a
+// listpack reads it back as 0). Redis creates the key as a skip list when
+// the command has more pairs than zset-max-listpack-entries or a member
+// longer than zset-max-listpack-value (zsetTypeCreate), and converts a
+// listpack before adding a new member that would exceed either limit. A
+// sorted set over the limits now counts as a skip list (Redis never
+// converts back; tstd has no memory of past sizes: see OBJECT ENCODING).
+// first is the index of the first score argument.
+func zaddKeepsNegZero(x *Ctx, z *types.ZSet, member []byte, exists, created bool, first int) bool {
+	entries := x.configInt("zset-max-listpack-entries", 128)
+	value := x.configInt("zset-max-listpack-value", 64)
+	if created {
+		pairs := (len(x.Args) - first) / 2
+		if int64(pairs) > entries {
+			return true
+		}
+		for j := first + 1; j < len(x.Args); j += 2 {
+			if int64(len(x.Args[j])) > value {
+				return true
+			}
+		}
+	}
+	if !exists && (int64(z.Len()+1) > entries || int64(len(member)) > value) {
+		return true
+	}
+	return !zsetListpack(z, entries, value)
 }

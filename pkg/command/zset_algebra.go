@@ -203,14 +203,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 	}
 	res := &types.ZSet{}
 	count := int64(0)
-	add := func(m string, score float64) {
-		if storeDst && score == 0 {
-			// Redis 7.0 reads a stored -0 back as 0 (as after ZADD, see
-			// zset.go); only a reply without STORE shows "-0".
-			score = 0
-		}
-		res.AddString(m, score)
-	}
+	add := func(m string, score float64) { res.AddString(m, score) }
 	switch op {
 	case zopInter:
 		if order[0].len() > 0 {
@@ -260,6 +253,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 		return
 	}
 	if storeDst {
+		zsetListpackZeros(x, res)
 		var err error
 		dst := args[1]
 		if res.Len() == 0 {
@@ -281,4 +275,27 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 		return true
 	})
 	zsetReplyRange(x, members, scores, withScores)
+}
+
+// zsetListpackZeros turns the -0 scores of a *STORE result into 0 when
+// Redis 7.0 would store it as a listpack (which reads -0 back as 0); a
+// result held as a skip list keeps them, as Redis's does.
+func zsetListpackZeros(x *Ctx, z *types.ZSet) {
+	entries := x.configInt("zset-max-listpack-entries", 128)
+	value := x.configInt("zset-max-listpack-value", 64)
+	if !zsetListpack(z, entries, value) {
+		return
+	}
+	var neg []string
+	z.All(func(m string, score float64) bool {
+		if score == 0 && math.Signbit(score) {
+			neg = append(neg, m)
+		}
+		return true
+	})
+	for _, m := range neg {
+		// Add keeps the stored bits of an equal score: remove first.
+		z.Remove([]byte(m))
+		z.AddString(m, 0)
+	}
 }
