@@ -105,15 +105,20 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 		d.mu.Unlock()
 		return
 	}
+	grew := false
 	if t.needsGrow() {
 		// Build the bigger table while readers keep using the old one.
 		t = t.resized(len(t.slots) * 2)
 		i, _ = t.findOrEmpty(ss, h, key)
+		grew = true
 	}
 	d.mu.Lock()
 	d.t = t
 	t.insertAt(i, h, loc, expireAt, size)
 	d.mu.Unlock()
+	if grew {
+		d.s.releaseOldTable(len(t.slots))
+	}
 }
 
 // SetExpire changes the expiry of an existing key without rewriting its
@@ -186,6 +191,7 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 		d.mu.Lock()
 		d.t = nt
 		d.mu.Unlock()
+		d.s.releaseOldTable(len(t.slots))
 	}
 	return true
 }

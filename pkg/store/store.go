@@ -24,13 +24,15 @@ import (
 // record from the mapping; they never wait for an fsync or for the append
 // mutex. See doc.go for the lock order and the crash invariants.
 type Store struct {
-	dir   string
-	opts  Options
-	log   *zap.Logger
-	seed  maphash.Seed // per-process hash seed of the indexes (they are rebuilt at Open)
-	fs    FS
-	hooks *hooks
-	lock  io.Closer // holds the lock on dir/LOCK
+	dir  string
+	opts Options
+	log  *zap.Logger
+	seed maphash.Seed // per-process hash seed of the indexes (they are rebuilt at Open)
+	// releasing is set while a releaseOldTable goroutine runs.
+	releasing atomic.Bool
+	fs        FS
+	hooks     *hooks
+	lock      io.Closer // holds the lock on dir/LOCK
 
 	// segs is the current segment snapshot, replaced (never modified) by
 	// rotate, so readers load it without a lock.
