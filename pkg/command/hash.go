@@ -568,6 +568,37 @@ func collScanOpts(opts [][]byte) (count int64, pat []byte, usePat bool, errMsg s
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdHScan(x *Ctx) {
+	collScan(x, hashGet, func(h *types.Hash, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+		emit := func(f, v string) {
+			if match(f) {
+				*body = protocol.AppendBulkString(protocol.AppendBulkString(*body, f), v)
+				*n += 2
+			}
+		}
+		if hashIsSmall(h) {
+			h.All(func(f, v string) bool { emit(f, v); return true })
+			return 0
+		}
+		return h.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	})
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// collScan is what HSCAN, SSCAN and ZSCAN share: it parses the cursor,
+// looks key (args[1]) up with get under its lock, parses MATCH and COUNT,
+// and calls scan with the collection, which emits the elements and returns
+// the next cursor while the lock is held. The reply is [cursor, elements]:
+// scan appends each element's RESP bulk strings to *body and adds their
+// count to *n. A missing key replies an empty scan.
+func collScan[T comparable](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cache.Value, T, bool),
+	scan func(obj T, cursor uint64, count int64, match func(member string) bool, body *[]byte, n *int) (next uint64)) {
 	args := x.Args
 	cursor, ok := keyParseCursor(args[2])
 	if !ok {
@@ -576,11 +607,12 @@ func cmdHScan(x *Ctx) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	_, h, done := hashGet(x, &tx, key, true)
+	_, obj, done := get(x, &tx, key, true)
 	if done {
 		return
 	}
-	if h == nil {
+	var zero T
+	if obj == zero {
 		tx.Unlock()
 		x.Array(2)
 		x.BulkString("0")
@@ -593,33 +625,14 @@ func cmdHScan(x *Ctx) {
 		x.Error(errMsg)
 		return
 	}
+	match := func(m string) bool { return !usePat || glob.Match(pat, []byte(m), false) }
 	var body []byte
 	n := 0
-	emit := func(f, v string) {
-		if usePat && !glob.Match(pat, []byte(f), false) {
-			return
-		}
-		body = protocol.AppendBulkString(protocol.AppendBulkString(body, f), v)
-		n += 2
-	}
-	var next uint64
-	if hashIsSmall(h) {
-		h.All(func(f, v string) bool { emit(f, v); return true })
-	} else {
-		next = h.Scan(cursor, int(min(count, math.MaxInt32)), emit)
-	}
+	next := scan(obj, cursor, count, match, &body, &n)
 	tx.Unlock()
 	x.Array(2)
 	var tmp [20]byte
 	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
 	x.Array(n)
 	x.Out = append(x.Out, body...)
-}
-
-// b2i is 1 for true, 0 for false.
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/toonstore/toonstore/pkg/cache"
-	"github.com/toonstore/toonstore/pkg/glob"
 	"github.com/toonstore/toonstore/pkg/protocol"
 	"github.com/toonstore/toonstore/pkg/store"
 	"github.com/toonstore/toonstore/pkg/types"
@@ -613,52 +612,19 @@ func cmdSInterCard(x *Ctx) {
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdSScan(x *Ctx) {
-	args := x.Args
-	cursor, ok := keyParseCursor(args[2])
-	if !ok {
-		x.Error("ERR invalid cursor")
-		return
-	}
-	key := args[1]
-	tx := x.Lock(key)
-	_, s, done := setGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	if s == nil {
-		tx.Unlock()
-		x.Array(2)
-		x.BulkString("0")
-		x.Array(0)
-		return
-	}
-	count, pat, usePat, errMsg := collScanOpts(args[3:])
-	if errMsg != "" {
-		tx.Unlock()
-		x.Error(errMsg)
-		return
-	}
-	var body []byte
-	n := 0
-	emit := func(m string) {
-		if usePat && !glob.Match(pat, []byte(m), false) {
-			return
+	collScan(x, setGet, func(s *types.Set, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+		emit := func(m string) {
+			if match(m) {
+				*body = protocol.AppendBulkString(*body, m)
+				*n++
+			}
 		}
-		body = protocol.AppendBulkString(body, m)
-		n++
-	}
-	var next uint64
-	if ints := setIntsOrdered(s); ints != nil {
-		for _, m := range ints {
-			emit(m)
+		if ints := setIntsOrdered(s); ints != nil {
+			for _, m := range ints {
+				emit(m)
+			}
+			return 0
 		}
-	} else {
-		next = s.Scan(cursor, int(min(count, math.MaxInt32)), emit)
-	}
-	tx.Unlock()
-	x.Array(2)
-	var tmp [20]byte
-	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
-	x.Array(n)
-	x.Out = append(x.Out, body...)
+		return s.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	})
 }

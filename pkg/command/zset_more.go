@@ -2,10 +2,8 @@ package command
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/toonstore/toonstore/pkg/cache"
-	"github.com/toonstore/toonstore/pkg/glob"
 	"github.com/toonstore/toonstore/pkg/protocol"
 	"github.com/toonstore/toonstore/pkg/types"
 )
@@ -205,53 +203,20 @@ func zsetIsListpack(z *types.ZSet) bool {
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdZScan(x *Ctx) {
-	args := x.Args
-	cursor, ok := keyParseCursor(args[2])
-	if !ok {
-		x.Error("ERR invalid cursor")
-		return
-	}
-	key := args[1]
-	tx := x.Lock(key)
-	_, z, done := zsetGet(x, &tx, key, true)
-	if done {
-		return
-	}
-	if z == nil {
-		tx.Unlock()
-		x.Array(2)
-		x.BulkString("0")
-		x.Array(0)
-		return
-	}
-	count, pat, usePat, errMsg := collScanOpts(args[3:])
-	if errMsg != "" {
-		tx.Unlock()
-		x.Error(errMsg)
-		return
-	}
-	var body, tmp []byte
-	n := 0
-	small := zsetIsListpack(z)
-	emit := func(m string, s float64) {
-		if usePat && !glob.Match(pat, []byte(m), false) {
-			return
+	collScan(x, zsetGet, func(z *types.ZSet, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+		var tmp []byte
+		emit := func(m string, s float64) {
+			if match(m) {
+				*body = protocol.AppendBulkString(*body, m)
+				tmp = protocol.FormatDouble(tmp[:0], s)
+				*body = protocol.AppendBulk(*body, tmp)
+				*n += 2
+			}
 		}
-		body = protocol.AppendBulkString(body, m)
-		tmp = protocol.FormatDouble(tmp[:0], s)
-		body = protocol.AppendBulk(body, tmp)
-		n += 2
-	}
-	var next uint64
-	if small {
-		z.All(func(m string, s float64) bool { emit(m, s); return true })
-	} else {
-		next = z.Scan(cursor, int(min(count, math.MaxInt32)), emit)
-	}
-	tx.Unlock()
-	x.Array(2)
-	var cb [20]byte
-	x.Bulk(strconv.AppendUint(cb[:0], next, 10))
-	x.Array(n)
-	x.Out = append(x.Out, body...)
+		if zsetIsListpack(z) {
+			z.All(func(m string, s float64) bool { emit(m, s); return true })
+			return 0
+		}
+		return z.Scan(cursor, int(min(count, math.MaxInt32)), emit)
+	})
 }
