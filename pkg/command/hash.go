@@ -502,7 +502,7 @@ func cmdHRandField(x *Ctx) {
 		x.Array(0)
 		return
 	}
-	n := int(l)
+	var n int
 	if l > 0 {
 		n = min(int(l), h.Len())
 	} else {

@@ -629,7 +629,7 @@ func (w *compactWriter) flush() error {
 }
 
 func (w *compactWriter) finish() error {
-	if w.buf != nil && len(w.buf) > segHeaderSize {
+	if len(w.buf) > segHeaderSize {
 		return w.flush()
 	}
 	return nil

@@ -262,7 +262,6 @@ type harness struct {
 	t           *testing.T
 	r           *rand.Rand
 	opts        Options
-	dir         string
 	fs          *MemFS
 	s           *Store
 	durable     *mstate // state after the first D operations

@@ -283,8 +283,9 @@ func (s *Store) Close() error {
 		close(s.stopCompact)
 		<-s.compactLoopDone
 	}
-	s.compactMu.Lock()   // a running Compact sees closed and stops reading the mappings
-	s.compactMu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	s.compactMu.Lock() // a running Compact sees closed and stops reading the mappings
+	//lint:ignore SA2001 an empty critical section is a barrier here
+	s.compactMu.Unlock()
 	s.groupSync()
 	if !s.opts.NoSnapshot && s.failure.Load() == nil {
 		// Before clean_shutdown: true, so a crash in between leaves an
@@ -311,13 +312,16 @@ func (s *Store) Close() error {
 	// will see closed once it has the lock.
 	for i := range s.dbs {
 		s.dbs[i].mu.Lock()
-		s.dbs[i].mu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+		//lint:ignore SA2001 an empty critical section is a barrier here
+		s.dbs[i].mu.Unlock()
 	}
 	s.ids.mu.Lock()
-	s.ids.mu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	//lint:ignore SA2001 an empty critical section is a barrier here
+	s.ids.mu.Unlock()
 	s.unmapping.Store(true)
-	s.snapMu.Lock()   // a snapshot started by Compact finishes reading the mappings
-	s.snapMu.Unlock() //nolint:staticcheck // empty critical section: a barrier
+	s.snapMu.Lock() // a snapshot started by Compact finishes reading the mappings
+	//lint:ignore SA2001 an empty critical section is a barrier here
+	s.snapMu.Unlock()
 	if cerr := s.closeFiles(); err == nil {
 		err = cerr
 	}
