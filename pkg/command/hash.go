@@ -239,42 +239,7 @@ func cmdHMGet(x *Ctx) {
 
 // HDEL key field [field ...]
 func cmdHDel(x *Ctx) {
-	key := x.Args[1]
-	tx := x.Lock(key)
-	v, h, done := hashGet(x, &tx, key, false)
-	if done {
-		return
-	}
-	if h == nil {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	var op []byte
-	deleted := 0
-	for _, f := range x.Args[2:] {
-		if h.Delete(f) {
-			if deleted == 0 {
-				op = types.AppendOpHashDelete(nil)
-			}
-			op = types.AppendItem(op, f)
-			deleted++
-		}
-	}
-	if deleted == 0 {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	var err error
-	if h.Len() == 0 {
-		_, err = tx.Delete(x.C.DB, key)
-	} else {
-		err = tx.AppendOp(x.C.DB, key, v, op)
-	}
-	if keyUnlock(x, &tx, err) {
-		x.Int(int64(deleted))
-	}
+	collRemove(x, hashGet, (*types.Hash).Delete, types.AppendOpHashDelete)
 }
 
 // hashRead is the common shape of the read commands that reply zero for a
@@ -635,4 +600,56 @@ func collScan[T comparable](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cac
 	x.Bulk(strconv.AppendUint(tmp[:0], next, 10))
 	x.Array(n)
 	x.Out = append(x.Out, body...)
+}
+
+// collSaveOp records op, a change already made to the collection of key
+// (v, as Tx.Get returned it), or deletes key when the change left
+// remaining == 0 elements: Redis has no empty collections. tx stays held.
+func collSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, remaining int, op []byte) error {
+	if remaining == 0 {
+		_, err := tx.Delete(x.C.DB, key)
+		return err
+	}
+	return tx.AppendOp(x.C.DB, key, v, op)
+}
+
+// collRemove is HDEL, SREM and ZREM: remove each argument after the key
+// from the collection that get finds, record the removals as one operation
+// (opHead starts it, each removed element is an item), delete the key if
+// it emptied, and reply the number removed.
+func collRemove[T interface {
+	comparable
+	Len() int
+}](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cache.Value, T, bool), remove func(T, []byte) bool, opHead func([]byte, ...[]byte) []byte) {
+	key := x.Args[1]
+	tx := x.Lock(key)
+	v, c, done := get(x, &tx, key, false)
+	if done {
+		return
+	}
+	var zero T
+	if c == zero {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	var op []byte
+	removed := 0
+	for _, m := range x.Args[2:] {
+		if remove(c, m) {
+			if removed == 0 {
+				op = opHead(nil)
+			}
+			op = types.AppendItem(op, m)
+			removed++
+		}
+	}
+	if removed == 0 {
+		tx.Unlock()
+		x.Int(0)
+		return
+	}
+	if keyUnlock(x, &tx, collSaveOp(x, &tx, key, v, c.Len(), op)) {
+		x.Int(int64(removed))
+	}
 }

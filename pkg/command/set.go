@@ -162,47 +162,12 @@ func cmdSAdd(x *Ctx) {
 // the set of key) or deletes key when s is empty. It unlocks tx and
 // reports success (else it replied the error).
 func setSaveRemoved(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, s *types.Set, op []byte) bool {
-	var err error
-	if s.Len() == 0 {
-		_, err = tx.Delete(x.C.DB, key)
-	} else {
-		err = tx.AppendOp(x.C.DB, key, v, op)
-	}
-	return keyUnlock(x, tx, err)
+	return keyUnlock(x, tx, collSaveOp(x, tx, key, v, s.Len(), op))
 }
 
 // SREM key member [member ...]
 func cmdSRem(x *Ctx) {
-	key := x.Args[1]
-	tx := x.Lock(key)
-	v, s, done := setGet(x, &tx, key, false)
-	if done {
-		return
-	}
-	if s == nil {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	var op []byte
-	removed := 0
-	for _, m := range x.Args[2:] {
-		if s.Remove(m) {
-			if removed == 0 {
-				op = types.AppendOpSetRemove(nil)
-			}
-			op = types.AppendItem(op, m)
-			removed++
-		}
-	}
-	if removed == 0 {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	if setSaveRemoved(x, &tx, key, v, s, op) {
-		x.Int(int64(removed))
-	}
+	collRemove(x, setGet, (*types.Set).Remove, types.AppendOpSetRemove)
 }
 
 // setRead locks key, looks up the set and calls fn with it (nil for a

@@ -112,11 +112,7 @@ func zsetSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, 
 
 // zsetSave is zsetSaveOp without the unlock: tx stays held.
 func zsetSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) error {
-	if z.Len() == 0 {
-		_, err := tx.Delete(x.C.DB, key)
-		return err
-	}
-	return tx.AppendOp(x.C.DB, key, v, op)
+	return collSaveOp(x, tx, key, v, z.Len(), op)
 }
 
 // zsetPop pops up to count members of z from the low (or high, max) end,
@@ -294,36 +290,7 @@ func zaddReply(x *Ctx, f zaddFlags, added, updated int, processed bool, newScore
 
 // ZREM key member [member ...]
 func cmdZRem(x *Ctx) {
-	key := x.Args[1]
-	tx := x.Lock(key)
-	v, z, done := zsetGet(x, &tx, key, false)
-	if done {
-		return
-	}
-	if z == nil {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	var op []byte
-	removed := 0
-	for _, m := range x.Args[2:] {
-		if z.Remove(m) {
-			if removed == 0 {
-				op = types.AppendOpZRemove(nil)
-			}
-			op = types.AppendItem(op, m)
-			removed++
-		}
-	}
-	if removed == 0 {
-		tx.Unlock()
-		x.Int(0)
-		return
-	}
-	if zsetSaveOp(x, &tx, key, v, z, op) {
-		x.Int(int64(removed))
-	}
+	collRemove(x, zsetGet, (*types.ZSet).Remove, types.AppendOpZRemove)
 }
 
 // ZCARD key
