@@ -433,8 +433,13 @@ func cmdLPos(x *Ctx) {
 	}
 	if rank == math.MinInt64 {
 		// Redis negates LONG_MIN to itself: every match from the tail
-		// qualifies, as with rank -1.
+		// qualifies, as with rank -1, and its COUNT test
+		// (matches-rank+1 >= count) overflows and never stops the
+		// search: a COUNT reply lists every match.
 		rank = -1
+		if count > 0 {
+			count = 0
+		}
 	}
 	listRead(x, func(l *types.List) {
 		if l == nil {
