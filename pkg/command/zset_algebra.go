@@ -203,7 +203,14 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 	}
 	res := &types.ZSet{}
 	count := int64(0)
-	add := func(m string, score float64) { res.AddString(m, score) }
+	add := func(m string, score float64) {
+		// ZSet.Add keeps the stored bits of an equal score: an aggregate
+		// that turns -0 into 0 (or back) must replace the member.
+		if old, ok := res.Score([]byte(m)); ok && old == score && math.Signbit(old) != math.Signbit(score) {
+			res.Remove([]byte(m))
+		}
+		res.AddString(m, score)
+	}
 	switch op {
 	case zopInter:
 		if order[0].len() > 0 {
