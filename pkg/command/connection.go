@@ -73,6 +73,11 @@ func echoCmd(x *Ctx) { x.Bulk(x.Args[1]) }
 // QUIT: +OK, then the connection closes once the reply is written.
 func quitCmd(x *Ctx) {
 	x.C.CloseAfterReply = true
+	// The connection closes once the reply is written, on the loop's
+	// time; its subscriptions end now, so that PUBSUB and PUBLISH on
+	// other connections no longer count it after +OK (Redis frees the
+	// client right after writing the reply).
+	x.S.unsubscribeAll(x.C)
 	x.OK()
 }
 
