@@ -45,10 +45,15 @@ def wait_port(port, proc):
         if proc.poll() is not None:
             raise SystemExit(f"server on {port} exited: {proc.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
+            # Ready means PONG: tstd listens before its data directory is
+            # loaded and answers -LOADING until then.
+            with socket.create_connection(("127.0.0.1", port), 0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(64).startswith(b"+PONG"):
+                    return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise SystemExit(f"server on {port} never listened")
 
 
@@ -81,7 +86,10 @@ def bench(port, a, tests=None):
     cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "--csv",
            "-P", str(a.P), "-c", str(a.c), "-n", str(a.n), "-r", str(a.r), "-d", str(a.d),
            "-t", tests or a.t]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()} {r.stdout.strip()[-300:]}")
+    out = r.stdout
     res = {}
     for line in out.splitlines():
         f = [x.strip('"') for x in line.split(",")]
