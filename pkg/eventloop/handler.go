@@ -36,7 +36,20 @@ type connState struct {
 	parked   bool   // on handler.waiting
 	closed   bool   // OnClose ran
 	syncWait uint64 // appendfsync always: ticket whose sync must settle before out is written
+
+	// Scratch of prefetch: a reader for the commands buffered ahead of
+	// the one executing, and their keys.
+	pre  protocol.Reader
+	keys [][]byte
 }
+
+// Prefetch limits: how many commands one pre-pass looks ahead, and the
+// largest argument count of a command it parses (a larger one ends the
+// pre-pass, so a huge MSET is not parsed twice).
+const (
+	prefetchCmds    = 64
+	prefetchMaxArgs = 16
+)
 
 // handler is the gnet.EventHandler. Its methods run on event loop
 // goroutines (OnTick on the ticker goroutine); shared fields are atomics or
@@ -353,6 +366,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	cl := st.client
 	out := st.out
 	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
+	pf := 0 // buf[:pf] holds the commands the last pre-pass covered
 	for consumed < len(buf) {
 		if len(out) >= h.opts.OutputLimit {
 			full = true
@@ -372,6 +386,13 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		consumed += n
 		if len(args) == 0 {
 			continue
+		}
+		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated {
+			// More input follows this command: warm the keys of the
+			// commands buffered next so their cache misses overlap.
+			if k := h.srv.PrefetchKey(cl, args); k != nil {
+				pf = h.prefetch(st, buf, consumed, k)
+			}
 		}
 		if cl.Killed() {
 			// Killed by a command of another loop while this batch ran.
@@ -407,6 +428,50 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	}
 	st.out = out
 	return consumed, full, wrote
+}
+
+// prefetch is the pre-pass of batch over a pipeline: key is the key of
+// the command just parsed, which ends at buf[from]; prefetch parses the
+// complete commands buffered after it (up to prefetchCmds, with a reader of
+// its own: the executing command's arguments stay valid) and hands their
+// keys with key to Server.Prefetch, a hint that changes no result. It
+// returns the offset after which batch should run the next pre-pass: the
+// end of the last command covered if it stopped early (the command limit,
+// or a command it does not parse), else len(buf).
+func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte) int {
+	r := &st.pre
+	r.MaxBulkLen, r.MaxArgs = st.r.MaxBulkLen, prefetchMaxArgs
+	keys := append(st.keys[:0], key)
+	end, next := from, len(buf)
+	for cmds := 1; end < len(buf); {
+		if cmds == prefetchCmds {
+			next = end
+			break
+		}
+		args, n, err := r.Parse(buf[end:])
+		if err != nil {
+			next = end // too many arguments, or malformed: batch decides
+			break
+		}
+		if n == 0 {
+			break // incomplete: nothing more in this batch
+		}
+		end += n
+		if len(args) == 0 {
+			continue
+		}
+		cmds++
+		if k := h.srv.PrefetchKey(st.client, args); k != nil {
+			keys = append(keys, k)
+		}
+	}
+	r.Reset()
+	if len(keys) > 1 {
+		h.srv.Prefetch(st.client, keys)
+	}
+	clear(keys) // do not pin the input buffer
+	st.keys = keys[:0]
+	return next
 }
 
 // isWrite reports whether cmd may append to the store. EXEC runs queued

@@ -1,0 +1,39 @@
+package command
+
+// PrefetchKey returns the key that the command args would look up first,
+// for Prefetch: args[First] of a command with a fixed key position (no
+// movable keys, no subcommands) called with a valid number of arguments;
+// nil for anything else (unknown commands, commands without keys). It is
+// a pure function of the command table and args: it runs nothing, checks
+// no permission and counts nothing, so the caller may apply it to commands
+// buffered ahead of the one executing. The result aliases args.
+func (s *Server) PrefetchKey(c *Client, args [][]byte) []byte {
+	if len(args) < 2 {
+		return nil
+	}
+	cmd := c.last // as Execute: a pipeline mostly repeats one command
+	if cmd == nil || !nameIs(args[0], cmd.Name) {
+		if cmd = s.Lookup(args[0]); cmd == nil {
+			return nil
+		}
+	}
+	if cmd.First < 1 || cmd.Subcommands != nil || cmd.Flags&FlagMovableKeys != 0 ||
+		(cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity || cmd.First >= len(args) {
+		return nil
+	}
+	return args[cmd.First]
+}
+
+// Prefetch is a hint that c is about to run commands on keys (from
+// PrefetchKey) in its selected database: the store's index lines of those
+// keys are brought into the CPU caches together (cache.Cache.Prefetch), so
+// that the lookups of a pipeline overlap their cache misses. It changes
+// nothing a command can observe: a key that turns out not to be used, or
+// to live in another database after a SELECT, only wastes the hint. It does
+// not allocate; keys are only read during the call.
+func (s *Server) Prefetch(c *Client, keys [][]byte) {
+	if s.Cache == nil || len(keys) == 0 {
+		return
+	}
+	s.Cache.Prefetch(c.DB, keys)
+}
