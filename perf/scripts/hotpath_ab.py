@@ -11,6 +11,9 @@ the median ops per server-CPU-second.
   python3 perf/scripts/hotpath_ab.py -b new=bin/tstd -b old=/tmp/tstd-old \
       -P 64 -c 50 -t set,get,incr,mget -n 2000000 -rounds 5
 
+-populate N loads N keys of each of redis-benchmark's -r key names first
+(not counted in the CPU figures), so that GET and INCR find existing keys.
+
 A binary spec is NAME=PATH[,ENV=VAL...][,--flag=value...], e.g.
 one=bin/tstd,--loops=1 or gc=bin/tstd,GOGC=400.
 """
@@ -82,6 +85,27 @@ def start(name, spec, tmp):
     return p, port
 
 
+def populate_file(a, tmpdir):
+    """Writes the RESP of the -populate SETs once: key:%012d with a -d byte
+    value and counter:%012d = 0 for i < N, the names redis-benchmark -r
+    uses for GET/SET and INCR, so reads hit existing keys."""
+    path = os.path.join(tmpdir, "populate.resp")
+    val = "x" * a.d
+    with open(path, "w") as f:
+        for i in range(a.populate):
+            for k, v in ((f"key:{i:012d}", val), (f"counter:{i:012d}", "0")):
+                f.write(f"*3\r\n$3\r\nSET\r\n${len(k)}\r\n{k}\r\n${len(v)}\r\n{v}\r\n")
+    return path
+
+
+def load(port, path):
+    with open(path, "rb") as f:
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), "--pipe"],
+                           stdin=f, capture_output=True, text=True)
+    if r.returncode != 0 or "errors: 0" not in r.stdout:
+        raise SystemExit(f"populate: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()}")
+
+
 def bench(port, a, tests=None):
     cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "--csv",
            "-P", str(a.P), "-c", str(a.c), "-n", str(a.n), "-r", str(a.r), "-d", str(a.d),
@@ -111,7 +135,11 @@ def main():
     ap.add_argument("-no-redis", action="store_true")
     ap.add_argument("-each", action="store_true",
                     help="one redis-benchmark run per test, so ops per CPU-second is per test")
+    ap.add_argument("-populate", type=int, default=0,
+                    help="before measuring, load N keys (key:%%012d, counter:%%012d) with redis-cli --pipe")
     a = ap.parse_args()
+    popdir = tempfile.TemporaryDirectory()
+    popfile = populate_file(a, popdir.name) if a.populate > 0 else None
     servers = [] if a.no_redis else [("redis", None)]
     servers += [tuple(s.split("=", 1)) for s in a.b]
     ops = {n: {} for n, _ in servers}
@@ -123,6 +151,8 @@ def main():
             with tempfile.TemporaryDirectory() as tmp:
                 p, port = start(name, spec, tmp)
                 try:
+                    if popfile:
+                        load(port, popfile)
                     c0, t0 = cpu_secs(p.pid), time.time()
                     if a.each:
                         res = {}
