@@ -67,6 +67,7 @@ type handler struct {
 	requirePass atomic.Bool
 	maxClients  atomic.Int64
 	stopping    atomic.Bool  // no more commands are parsed once set
+	noPrefetch  bool         // tests: batch skips its pre-pass (prefetch)
 	idleTimeout atomic.Int64 // ns; 0 = off
 
 	lastIdleScan time.Time // touched only by OnTick
@@ -387,7 +388,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if len(args) == 0 {
 			continue
 		}
-		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated {
+		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated && !h.noPrefetch {
 			// More input follows this command: warm the keys of the
 			// commands buffered next so their cache misses overlap.
 			if k := h.srv.PrefetchKey(cl, args); k != nil {

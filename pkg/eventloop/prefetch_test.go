@@ -1,0 +1,176 @@
+package eventloop
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/toonstore/toonstore/pkg/command"
+)
+
+// resp encodes one command as a RESP multibulk request.
+func resp(args ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b.String()
+}
+
+// prefetchPipeline is a pipeline of real commands, mixing lookups whose
+// keys the pre-pass prefetches with everything that must not change:
+// MULTI/EXEC (and an aborted one), errors (unknown commands, arity, wrong
+// type, not an integer), SELECT between lookups of one key name, inline
+// requests (quoted keys), commands with more arguments than the pre-pass
+// parses, commands without keys, a blocking command and more commands
+// than one pre-pass covers.
+func prefetchPipeline() string {
+	var b strings.Builder
+	for i := range 100 {
+		b.WriteString(resp("SET", fmt.Sprintf("key:%d", i), fmt.Sprintf("v%d", i)))
+		b.WriteString(resp("GET", fmt.Sprintf("key:%d", (i*7)%130)))
+	}
+	for _, c := range [][]string{
+		{"INCR", "n"}, {"INCR", "n"}, {"INCR", "key:1"}, {"GET", "n"},
+		{"MULTI"}, {"GET", "key:1"}, {"INCR", "n"}, {"SET", "key:2", "x"}, {"EXEC"},
+		{"MULTI"}, {"GETX", "key:1"}, {"GET", "key:3"}, {"EXEC"},
+		{"LPUSH", "l", "a"}, {"GET", "l"}, {"INCR", "l"},
+		{"SELECT", "1"}, {"GET", "key:1"}, {"SET", "key:1", "db1"}, {"GET", "key:1"},
+		{"SELECT", "0"}, {"GET", "key:1"},
+		{"GET"}, {"GET", "a", "b"}, {"NOSUCH", "key:1"}, {"PING"}, {"ECHO", "key:5"},
+		{"MSET", "m1", "1", "m2", "2", "m3", "3", "m4", "4", "m5", "5", "m6", "6", "m7", "7", "m8", "8", "m9", "9"},
+		{"GET", "m9"}, {"MGET", "m1", "key:4", "nokey"}, {"DEL", "key:4"}, {"GET", "key:4"},
+		{"tblock"}, {"GET", "key:6"}, {"EXISTS", "key:6"},
+		{"HSET", "h", "f", "v"}, {"HGET", "h", "f"}, {"GET", "h"},
+		{"SET", "e", "1", "EX", "100"}, {"TTL", "e"}, {"APPEND", "e", "2"}, {"GET", "e"},
+	} {
+		b.WriteString(resp(c...))
+	}
+	b.WriteString("GET key:7\r\nSET \"key 8\" 'quoted'\r\nGET \"key 8\"\r\n\r\nGET key:9\r\n")
+	return b.String()
+}
+
+// prefetchServer is a real server with tblock: a command that blocks and
+// is served at once, as if by another loop.
+func prefetchServer(t *testing.T) *command.Server {
+	t.Helper()
+	s := realServer(t)
+	s.Table()["tblock"] = &command.Command{Name: "tblock", Arity: 1, Run: func(x *command.Ctx) {
+		x.C.Block()
+		x.C.Deliver([]byte("+served\r\n"), true)
+	}}
+	return s
+}
+
+// drive runs OnTraffic until a call changes neither f's input nor its
+// output (a blocked command leaves input buffered until its wake; an
+// incomplete command stays buffered).
+func drive(t *testing.T, h *handler, f *fakeConn) {
+	t.Helper()
+	for range 100 {
+		in, out := len(f.in), len(f.out)
+		h.OnTraffic(f)
+		if len(f.in) == in && len(f.out) == out {
+			return
+		}
+	}
+	t.Fatalf("OnTraffic keeps making progress: %q left", f.in[:min(len(f.in), 100)])
+}
+
+// TestPrefetchSameReplies checks that the pre-pass over a pipeline changes
+// no reply: the pipeline sent at once (prefetching) is answered exactly as
+// when it arrives one byte at a time (never two commands buffered, so
+// nothing is prefetched).
+func TestPrefetchSameReplies(t *testing.T) {
+	in := prefetchPipeline()
+
+	h := newTestHandler(t, Options{Server: prefetchServer(t)})
+	f := open(t, h)
+	f.in = append(f.in, in...)
+	drive(t, h, f)
+	if len(f.in) != 0 {
+		t.Fatalf("left %q unconsumed", f.in[:min(len(f.in), 100)])
+	}
+	whole := string(f.out)
+	if st := f.ctx.(*connState); cap(st.keys) < 2 {
+		t.Fatalf("the whole pipeline prefetched nothing (keys cap %d)", cap(st.keys))
+	}
+
+	h = newTestHandler(t, Options{Server: prefetchServer(t)})
+	f = open(t, h)
+	for i := range len(in) {
+		f.in = append(f.in, in[i])
+		drive(t, h, f)
+	}
+	if st := f.ctx.(*connState); cap(st.keys) != 0 {
+		t.Fatalf("byte by byte prefetched (keys cap %d)", cap(st.keys))
+	}
+	if whole != string(f.out) {
+		t.Fatalf("pipelined replies differ from byte-by-byte ones:\n got %q\nwant %q", whole, f.out)
+	}
+	for _, want := range []string{
+		"$2\r\nv7\r\n", ":3\r\n", "-ERR value is not an integer or out of range\r\n",
+		"*3\r\n$2\r\nv1\r\n:3\r\n+OK\r\n", "-EXECABORT", "$3\r\ndb1\r\n", "+served\r\n",
+		"-WRONGTYPE", "$6\r\nquoted\r\n", "$2\r\n12\r\n",
+	} {
+		if !strings.Contains(whole, want) {
+			t.Errorf("replies lack %q", want)
+		}
+	}
+}
+
+// TestPrefetchAllocs checks that a pipeline of lookups allocates nothing,
+// the pre-pass included.
+func TestPrefetchAllocs(t *testing.T) {
+	h := newTestHandler(t, Options{Server: realServer(t)})
+	f := open(t, h)
+	var set, get strings.Builder
+	for i := range 64 {
+		set.WriteString(resp("SET", fmt.Sprintf("key:%d", i), "value"))
+		get.WriteString(resp("GET", fmt.Sprintf("key:%d", i)))
+	}
+	f.in = append(f.in, set.String()...)
+	h.OnTraffic(f)
+	req := []byte(get.String())
+	run := func() {
+		f.in = append(f.in[:0], req...)
+		f.out = f.out[:0]
+		h.OnTraffic(f)
+	}
+	run()
+	if want := strings.Repeat("$5\r\nvalue\r\n", 64); string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
+	}
+	if n := testing.AllocsPerRun(200, run); n != 0 {
+		t.Errorf("a pipeline of 64 GETs allocates %.1f times, want 0", n)
+	}
+}
+
+// BenchmarkPipelineGet runs a pipeline of 64 GETs of a small keyspace,
+// whose lines stay cached, with and without the pre-pass: its cost when
+// there is no miss to hide.
+func BenchmarkPipelineGet(b *testing.B) {
+	for _, pre := range []bool{false, true} {
+		b.Run(fmt.Sprintf("prefetch=%v", pre), func(b *testing.B) {
+			h := newTestHandler(b, Options{Server: realServer(b)})
+			h.noPrefetch = !pre
+			f := open(b, h)
+			var set, get strings.Builder
+			for i := range 64 {
+				set.WriteString(resp("SET", fmt.Sprintf("key:%d", i%8), "value"))
+				get.WriteString(resp("GET", fmt.Sprintf("key:%d", i%8)))
+			}
+			f.in = append(f.in, set.String()...)
+			h.OnTraffic(f)
+			req := []byte(get.String())
+			b.ReportAllocs()
+			b.SetBytes(int64(len(req)))
+			for b.Loop() {
+				f.in = append(f.in[:0], req...)
+				f.out = f.out[:0]
+				h.OnTraffic(f)
+			}
+		})
+	}
+}
