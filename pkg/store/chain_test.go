@@ -616,3 +616,82 @@ func TestFormatVersion1(t *testing.T) {
 		t.Fatalf("metadata after Open: %+v %v", m, err)
 	}
 }
+
+// TestSetImage folds through SetImage: the image written in place (or,
+// when it outgrows maxLen or the store's limits, copied as Set does) is
+// the key's new image with an empty chain, survives a full replay, and
+// leaves a log that Check finds clean (in particular, nothing of a
+// rejected in-place attempt is left after the log's end).
+func TestSetImage(t *testing.T) {
+	img := func(n int) string { return strings.Repeat("i", n-1) + "!" }
+	cases := []struct {
+		name   string
+		before int // bytes of a string value written first (where the image lands)
+		maxLen int
+		n      int // image length
+	}{
+		{"fits", 0, 100, 50},
+		{"exact", 0, 64, 64},
+		{"empty", 0, 16, 0},
+		{"longer than maxLen", 0, 10, 3000},
+		{"longer, near a segment's end", 3691, 100, 700},
+		{"maxLen past the segment's end", 3000, 2000, 200},
+		{"maxLen past a segment", 100, 10000, 5000},
+		{"maxLen past MaxValueSize", 0, 1 << 20, 100},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := NewMemFS()
+			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10}
+			s := openT(t, "/d", opts)
+			d := s.DB(0)
+			if err := d.Set([]byte("c"), KindList, []byte("old"), 0); err != nil {
+				t.Fatal(err)
+			}
+			appendOpT(t, d, "c", KindList, "op1")
+			if tc.before > 0 {
+				mustSet(t, d, "s", strings.Repeat("s", tc.before), 0)
+			}
+			want := img(max(tc.n, 1))[:tc.n]
+			n, err := d.SetImage([]byte("c"), KindList, 77, tc.maxLen, func(dst []byte) []byte {
+				return append(dst, want...)
+			})
+			if err != nil || n != tc.n {
+				t.Fatalf("SetImage = %d, %v; want %d", n, err, tc.n)
+			}
+			wantChain(t, d, "c", KindList, want, nil, 77)
+			appendOpT(t, d, "c", KindList, "op2")
+			mustSet(t, d, "after", "value", 0)
+			wantChain(t, d, "c", KindList, want, []string{"op2"}, 77)
+			closeT(t, s)
+			if rep := checkT(t, fs, "/d", false); !rep.OK() || len(rep.Problems) > 0 {
+				t.Fatalf("Check: %+v", rep)
+			}
+			s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10, NoSnapshot: true})
+			wantChain(t, s.DB(0), "c", KindList, want, []string{"op2"}, 77)
+			wantGet(t, s.DB(0), "after", "value", 0)
+			closeT(t, s)
+		})
+	}
+}
+
+func TestSetImageErrors(t *testing.T) {
+	s := openT(t, "/d", Options{FS: NewMemFS(), SegmentSize: 4096, MaxValueSize: 1000})
+	d := s.DB(0)
+	fill := func(n int) func([]byte) []byte {
+		return func(dst []byte) []byte { return append(dst, strings.Repeat("x", n)...) }
+	}
+	if _, err := d.SetImage([]byte("k"), KindString, 0, 10, fill(5)); !errors.Is(err, ErrBadKind) {
+		t.Fatalf("SetImage of a string: %v, want ErrBadKind", err)
+	}
+	for _, maxLen := range []int{10, 5000} {
+		if _, err := d.SetImage([]byte("k"), KindHash, 0, maxLen, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
+			t.Fatalf("SetImage of 1001 bytes (maxLen %d): %v, want ErrValueTooLarge", maxLen, err)
+		}
+	}
+	wantMissing(t, d, "k")
+	closeT(t, s)
+	if _, err := d.SetImage([]byte("k"), KindHash, 0, 10, fill(5)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SetImage after Close: %v, want ErrClosed", err)
+	}
+}
