@@ -302,9 +302,6 @@ func (d *DB) setImageCopy(key []byte, kind Kind, expireAt int64, img []byte) (in
 // and img is that result, for the caller to append as usual. The caller
 // holds appendMu, has checked closed and that a record of maxLen bytes of
 // value is acceptable.
-//
-// The bookkeeping after the record is written is appendEncoded's and must
-// stay in step with it.
 func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []byte, maxLen int, fill func(dst []byte) []byte) (loc uint64, size int64, n int, img []byte, err error) {
 	if f := s.failure.Load(); f != nil {
 		return 0, 0, 0, nil, f.ro
@@ -331,21 +328,7 @@ func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []b
 	_, size = recordLen(len(key), n)
 	s.seq++
 	sealRecord(rec[:size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, n)
-	loc = makeLoc(g.id, s.woff)
-	s.woff += size
-	s.lastLoc = loc
-	g.written++
-	s.writes.Add(1)
-	if s.snapKick != nil && s.opts.SnapshotLogBytes > 0 {
-		if s.sinceSnap += size; s.sinceSnap >= s.opts.SnapshotLogBytes {
-			s.sinceSnap = 0
-			select {
-			case s.snapKick <- struct{}{}:
-			default: // a snapshot is already due
-			}
-		}
-	}
-	return loc, size, n, nil, nil
+	return s.appendedLocked(g, size), size, n, nil, nil
 }
 
 // sealRecord is encodeRecord2 for a record whose value (vlen bytes) is

@@ -390,6 +390,14 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 	g := s.active
 	s.seq++
 	encodeRecord2(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, pre, value)
+	return s.appendedLocked(g, size), size, nil
+}
+
+// appendedLocked accounts for the record of size bytes just written at the
+// log's end in the active segment g (with sequence number s.seq) and
+// returns its location. Every append path ends here (appendEncoded, and
+// chain.go's appendFilledLocked). The caller holds appendMu.
+func (s *Store) appendedLocked(g *segment, size int64) (loc uint64) {
 	loc = makeLoc(g.id, s.woff)
 	s.woff += size
 	s.lastLoc = loc
@@ -405,7 +413,7 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 			}
 		}
 	}
-	return loc, size, nil
+	return loc
 }
 
 // rotateLocked seals the active segment and starts a new one with room for
