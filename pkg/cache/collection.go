@@ -159,10 +159,8 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 	}
 	// The new image is encoded straight into the log (no heap copy of
 	// it: for a collection of hundreds of MB the buffer's allocation,
-	// zeroing and copy were most of the fold), in a place sized for the
-	// old image plus the chain's records, which bounds it in practice
-	// (SetImage copies as before if not).
-	n, err := d.SetImage(key, v.Kind, v.ExpireAt, int(v.img+chain+64), func(dst []byte) []byte {
+	// zeroing and copy were about half of the fold).
+	n, err := d.SetImage(key, v.Kind, v.ExpireAt, func(dst []byte) []byte {
 		return appendImage(dst, v.Kind, v.Obj)
 	})
 	if err != nil {

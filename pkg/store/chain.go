@@ -240,37 +240,49 @@ func (d *DB) opIndex(img, loc uint64) (*chain, int) {
 }
 
 // SetImage is Set of a collection's new image (a fold) encoded straight
-// into the log: fill appends the image to dst, an empty slice of capacity
-// maxLen over the record's place in the active segment, and returns the
-// result. Writing in place spares the fold a heap buffer of the image's
-// size (its allocation, zeroing and a second copy), which for a collection
-// of hundreds of MB was most of the fold's cost.
+// into the log: fill appends the image to dst, an empty slice over the
+// record's place in the active segment, and returns the result. Writing in
+// place spares the fold a heap buffer of the image's size (its allocation,
+// zeroing and a second copy), which for a collection of hundreds of MB was
+// about half of the fold's cost.
+//
+// The place is sized from key's current entry, an image of kind and its
+// chain: the image's bytes plus the operations' (an operation never grows
+// the collection's image by more than its own encoding, as pkg/types
+// encodes them). If key holds no image of kind, or the new image is longer
+// after all (append reallocated), the image fill returned is written as Set
+// would (the bytes written in place are cleared first).
 //
 // fill runs with the store's append lock held, so it must not call the
-// store, and must only append to dst (it may not keep dst). If the image
-// turns out longer than maxLen (append reallocated), the bytes written in
-// place are cleared and the image fill returned is written as Set would.
+// store, and must only append to dst (it may not keep dst).
 //
 // It returns the image's length. kind must be a collection kind (else
 // ErrBadKind); other errors are Set's. On error nothing is written and the
 // key is unchanged.
-func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, maxLen int, fill func(dst []byte) []byte) (int, error) {
+func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, fill func(dst []byte) []byte) (int, error) {
 	if !kind.IsCollection() {
 		return 0, fmt.Errorf("%w: %d is not a collection kind", ErrBadKind, kind)
 	}
 	s := d.s
-	if maxLen < 0 || int64(maxLen) > s.opts.MaxValueSize || s.checkSizes(key, nil) != nil {
-		return d.setImageCopy(key, kind, expireAt, fill(make([]byte, 0, max(maxLen, 0))))
-	}
-	if _, size := recordLen(len(key), maxLen); size > maxRecordLen {
-		return d.setImageCopy(key, kind, expireAt, fill(make([]byte, 0, maxLen)))
+	if err := s.checkSizes(key, nil); err != nil {
+		return 0, err
 	}
 	h := d.hash(key)
 	s.appendMu.Lock()
-	defer s.appendMu.Unlock()
 	if s.closed.Load() {
+		s.appendMu.Unlock()
 		return 0, ErrClosed
 	}
+	maxLen := d.imageBound(h, key, kind)
+	if _, size := recordLen(len(key), maxLen); maxLen < 0 || int64(maxLen) > s.opts.MaxValueSize || size > maxRecordLen {
+		s.appendMu.Unlock()
+		img := fill(nil)
+		if err := d.Set(key, kind, img, expireAt); err != nil {
+			return 0, err
+		}
+		return len(img), nil
+	}
+	defer s.appendMu.Unlock()
 	loc, size, n, img, err := s.appendFilledLocked(uint32(d.n), kind, expireAt, key, maxLen, fill)
 	if err != nil {
 		return 0, err
@@ -288,12 +300,27 @@ func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, maxLen int, fill fu
 	return n, nil
 }
 
-// setImageCopy is SetImage's fallback through Set.
-func (d *DB) setImageCopy(key []byte, kind Kind, expireAt int64, img []byte) (int, error) {
-	if err := d.Set(key, kind, img, expireAt); err != nil {
-		return 0, err
+// imageBound returns a bound on the image of key folded with its chain,
+// if key holds an image of kind: the image's bytes plus its operations'
+// (each chained record's padded size less its header, key and link, so
+// at most 7 bytes of padding over), plus slack for the element count's
+// varint. -1 if key holds no image of kind. The caller holds appendMu.
+func (d *DB) imageBound(h uint64, key []byte, kind Kind) int {
+	ss := *d.s.segs.Load()
+	i := d.t.find(ss, h, key)
+	if i < 0 {
+		return -1
 	}
-	return len(img), nil
+	img := d.t.slots[i].loc
+	r := ss.record(img)
+	if r == nil || Kind(r[offKind]) != kind {
+		return -1
+	}
+	n := int64(len(recValue(r))) + 16
+	if c := d.chains[img]; c != nil {
+		n += c.bytes - int64(len(c.ops))*int64(recHeaderSize+len(key)+opPrefixSize)
+	}
+	return int(n)
 }
 
 // appendFilledLocked is appendEncoded for a value that fill writes in
