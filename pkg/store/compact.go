@@ -256,6 +256,7 @@ func (s *Store) compact() (err error) {
 	defer s.snapMu.Unlock()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	writersStalled := time.Now()
 	if s.closed.Load() || s.failure.Load() != nil {
 		return ErrClosed
 	}
@@ -323,6 +324,7 @@ func (s *Store) compact() (err error) {
 	}
 	// Flip the index and the segment set together: every DB lock, in
 	// order, then the id index's.
+	allStalled := time.Now()
 	for i := range s.dbs {
 		s.dbs[i].mu.Lock()
 	}
@@ -416,6 +418,7 @@ func (s *Store) compact() (err error) {
 	for i := len(s.dbs) - 1; i >= 0; i-- {
 		s.dbs[i].mu.Unlock()
 	}
+	pause := time.Since(allStalled)
 	s.diskBytes.Add(outBytes - inBytes)
 	s.reclaimed.Add(inBytes - outBytes)
 	s.compactions.Add(1)
@@ -428,7 +431,8 @@ func (s *Store) compact() (err error) {
 		s.log.Warn("store: could not rewrite metadata after compaction", zap.Error(err))
 	}
 	s.log.Info("store: compacted the log", zap.Uint32("segments_in", k-first+1), zap.Uint32("segments_out", m),
-		zap.Int64("bytes_reclaimed", inBytes-outBytes))
+		zap.Int64("bytes_reclaimed", inBytes-outBytes), zap.Int("records_moved", len(moves)),
+		zap.Duration("pause", pause), zap.Duration("write_pause", time.Since(writersStalled)))
 	return nil
 }
 
