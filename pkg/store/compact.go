@@ -689,15 +689,55 @@ func (s *Store) compactLoop(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
+// compactTrigger is when the background loop compacts (SetCompactTrigger).
+type compactTrigger struct {
+	ratio   float64 // dead bytes over sealed bytes, as Options.CompactRatio; <= 0: never
+	minSize int64   // log bytes (every segment's) below which it never does
+}
+
+// SetCompactTrigger sets when the background loop compacts, the way
+// Redis's auto-aof-rewrite-percentage and auto-aof-rewrite-min-size start
+// BGREWRITEAOF: when the dead bytes reach percent% of the live ones (the
+// log has grown percent% past what a compaction would leave of it) and the
+// log's segments take at least minSize bytes. percent 0 disables it
+// (Compact still works). percent p is Options.CompactRatio p/(100+p): 100,
+// Redis's default, is DefaultCompactRatio. A larger percent compacts less
+// often, so costs less CPU per write, for more disk: the log stays under
+// about (1+percent/100) times the live bytes, plus a segment. It has no
+// effect on a store opened with a negative CompactRatio (no background
+// loop).
+func (s *Store) SetCompactTrigger(percent, minSize int64) {
+	t := &compactTrigger{minSize: minSize}
+	if percent > 0 {
+		t.ratio = float64(percent) / (100 + float64(percent))
+	}
+	s.trigger.Store(t)
+	if s.compactKick != nil {
+		select { // check now, not at the next tick
+		case s.compactKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // compactDue estimates whether compaction would reclaim enough: dead
 // bytes (sealed segments' bytes minus live bytes, assuming every live
 // record is sealed, which underestimates) at least CompactRatio of the
-// sealed bytes and at least one segment's worth.
+// sealed bytes and at least one segment's worth, and the log at least
+// the trigger's minimum size (SetCompactTrigger).
 func (s *Store) compactDue() bool {
+	ratio, minSize := s.opts.CompactRatio, int64(0)
+	if t := s.trigger.Load(); t != nil {
+		ratio, minSize = t.ratio, t.minSize
+	}
+	if ratio <= 0 {
+		return false
+	}
 	s.appendMu.Lock()
-	sealed := s.diskBytes.Load() - int64(len(s.active.data))
+	total := s.diskBytes.Load()
+	sealed := total - int64(len(s.active.data))
 	s.appendMu.Unlock()
-	if sealed <= 0 {
+	if sealed <= 0 || total < minSize {
 		return false
 	}
 	var live int64
@@ -711,7 +751,7 @@ func (s *Store) compactDue() bool {
 	live += s.ids.live
 	s.ids.mu.RUnlock()
 	dead := sealed - live
-	return dead >= s.opts.SegmentSize && float64(dead) >= s.opts.CompactRatio*float64(sealed)
+	return dead >= s.opts.SegmentSize && float64(dead) >= ratio*float64(sealed)
 }
 
 // Compact runs a compaction now (BGREWRITEAOF): it rewrites the sealed

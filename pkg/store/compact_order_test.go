@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"fmt"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -50,6 +51,41 @@ func TestTableOrder(t *testing.T) {
 			slices.SortFunc(moves, byOld)
 			if !slices.Equal(moves, want) {
 				t.Fatal("not a permutation of the moves")
+			}
+		})
+	}
+}
+
+// TestSetCompactTrigger checks the background trigger against a log whose
+// dead bytes are about four times its live bytes.
+func TestSetCompactTrigger(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, SegmentSize: 4 << 10})
+	defer closeT(t, s)
+	d := s.DB(0)
+	for round := range 5 {
+		for i := range 100 {
+			mustSet(t, d, fmt.Sprintf("key%03d", i), val(round, i), 0)
+		}
+	}
+	if s.compactDue() {
+		t.Fatal("due with a negative CompactRatio and no trigger")
+	}
+	cases := []struct {
+		percent, minSize int64
+		want             bool
+	}{
+		{100, 0, true},        // Redis's default: dead >= live
+		{200, 32 << 10, true}, // dead >= 2*live, log over 32 KiB
+		{1000, 0, false},      // dead >= 10*live
+		{0, 0, false},         // disabled, as in Redis
+		{100, 1 << 40, false}, // the log is under auto-aof-rewrite-min-size
+		{1 << 62, 0, false},   // huge percentages do not overflow
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("percent=%d/min=%d", c.percent, c.minSize), func(t *testing.T) {
+			s.SetCompactTrigger(c.percent, c.minSize)
+			if got := s.compactDue(); got != c.want {
+				t.Errorf("compactDue() = %v, want %v", got, c.want)
 			}
 		})
 	}

@@ -69,6 +69,7 @@ type Store struct {
 	// it) is guarded by appendMu.
 	compactMu       sync.Mutex
 	compacting      atomic.Bool
+	trigger         atomic.Pointer[compactTrigger] // nil: Options.CompactRatio (SetCompactTrigger)
 	compactProgress atomic.Int64
 	compactTotal    atomic.Int64
 	compactions     atomic.Uint64
