@@ -296,6 +296,16 @@ func (s *Store) compact() (err error) {
 	// moves are put in table order (the switch then walks each table
 	// forward instead of at random), and the writes liveness was judged
 	// against are made durable (below).
+	// No snapshot writer may be reading the old segments from here on, and
+	// index.toon, which describes the old layout (same ids, other
+	// contents), goes before the switch: install's directory fsync makes
+	// both durable. (If the switch then aborts, the next Open replays the
+	// log instead of loading a snapshot, or the next snapshot comes first.)
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if err := s.fs.Remove(filepath.Join(s.dir, snapName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: compaction: remove %s: %w", snapName, err)
+	}
 	if err := out.install(F); err != nil {
 		return err
 	}
@@ -309,10 +319,7 @@ func (s *Store) compact() (err error) {
 		return f.ro
 	}
 
-	// The switch. No snapshot writer may be reading the old segments;
-	// writers wait (readers too, for the index flip).
-	s.snapMu.Lock()
-	defer s.snapMu.Unlock()
+	// The switch: writers wait (readers too, for the index flip).
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
 	writersStalled := time.Now()
@@ -330,13 +337,6 @@ func (s *Store) compact() (err error) {
 				return errCompactAborted
 			}
 		}
-	}
-	// index.toon describes the old layout (same ids, other contents).
-	if err := s.fs.Remove(filepath.Join(s.dir, snapName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("store: compaction: remove %s: %w", snapName, err)
-	}
-	if err := syncDir(s.fs, s.dir); err != nil {
-		return err
 	}
 	meta := s.metaLocked(false)
 	meta.firstSegment = F

@@ -191,21 +191,24 @@
 //     operation only affects older records, which are all in the prefix
 //     and resolved. Collection operation records are the exception: they
 //     are copied, after their image, if they are still in the chain of a
-//     live key (see Collections). Before the switch, without appendMu: the
+//     live key (see Collections). Before the switch, without appendMu but
+//     holding snapMu from here on (no snapshot writer may read the old
+//     segments or write index.toon): index.toon is removed (it describes
+//     the old layout under the same ids; if the switch then aborts, Open
+//     replays the log or the next snapshot replaces it), and the
 //     m outputs take the ids of the last m inputs (k-m+1..k, known once
 //     pass 2 is done), so segment ids stay contiguous and in log order:
 //     their headers are written, fsynced, renamed to data-ID.toon.fix, the
-//     directory fsynced (a crash now leaves .fix files without a switch:
+//     directory fsynced (covering the removal too) (a crash now leaves .fix files without a switch:
 //     Open removes them). The active segment is fdatasynced (syncNow):
 //     liveness was judged against writes not yet durable (an overwrite, a
 //     delete), and a crash must not lose both versions; writes after pass
 //     2 decided nothing. The moves are put in table order (tableOrder).
-//  2. The switch, under snapMu and appendMu (writers wait: a few renames
-//     and fsyncs): abort (errCompactAborted, nothing changed, retried
+//  2. The switch, under snapMu and appendMu (writers wait: the metadata
+//     rename, finishSwitch's renames and their fsyncs): abort (errCompactAborted, nothing changed, retried
 //     later) if a SWAPDB was appended after the prefix (the copies'
 //     database numbers would be stale) or an expired key was revived.
-//     index.toon is removed (it describes the old layout under the same
-//     ids). Then metadata.toon is replaced with first_segment: k-m+1: that
+//     Then metadata.toon is replaced with first_segment: k-m+1: that
 //     rename is the switch, exactly as for Check's Fix, and finishSwitch
 //     renames the .fix files over the inputs and removes the inputs below
 //     first_segment (Open does the same after a crash; before the switch
