@@ -143,8 +143,8 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-format", Value: "console", Usage: "json or console"},
 		&cli.BoolFlag{Name: "health", Usage: "PING the configured server and exit 0 if it answers (as the health subcommand)"},
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
-		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means one per CPU (fewer can use less CPU when clients share the machine; see perf/results/hotpath.md)"},
-		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measure first: see perf/results/hotpath.md)"},
+		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means one per CPU Go may use (GOMAXPROCS: the CPU count or the container's CPU limit). 1 used up to ~15% less CPU per request at pipeline 1 on 2 CPUs shared with the clients, but lost throughput with many connections (perf/results/hotpath.md)"},
+		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measured worse with one client connection; see perf/results/hotpath.md)"},
 	}
 }
 
@@ -281,6 +281,7 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 	log.Info("tstd listening; loading the dataset (clients get -LOADING until it is loaded)",
 		zap.String("version", command.Version),
 		zap.String("addr", srv.Addr()),
+		zap.Int("loops", srv.Loops()),
 		zap.String("dir", srv.Dir()),
 		zap.String("appendfsync", cfg.Value("appendfsync")),
 		zap.Int("pid", os.Getpid()))

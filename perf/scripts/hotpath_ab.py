@@ -45,10 +45,15 @@ def wait_port(port, proc):
         if proc.poll() is not None:
             raise SystemExit(f"server on {port} exited: {proc.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
+            # Ready means PONG: tstd listens before its data directory is
+            # loaded and answers -LOADING until then.
+            with socket.create_connection(("127.0.0.1", port), 0.5) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(64).startswith(b"+PONG"):
+                    return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise SystemExit(f"server on {port} never listened")
 
 
@@ -77,11 +82,14 @@ def start(name, spec, tmp):
     return p, port
 
 
-def bench(port, a):
+def bench(port, a, tests=None):
     cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "--csv",
            "-P", str(a.P), "-c", str(a.c), "-n", str(a.n), "-r", str(a.r), "-d", str(a.d),
-           "-t", a.t]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+           "-t", tests or a.t]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()} {r.stdout.strip()[-300:]}")
+    out = r.stdout
     res = {}
     for line in out.splitlines():
         f = [x.strip('"') for x in line.split(",")]
@@ -101,11 +109,14 @@ def main():
     ap.add_argument("-t", default="set,get,incr,mget")
     ap.add_argument("-rounds", type=int, default=3)
     ap.add_argument("-no-redis", action="store_true")
+    ap.add_argument("-each", action="store_true",
+                    help="one redis-benchmark run per test, so ops per CPU-second is per test")
     a = ap.parse_args()
     servers = [] if a.no_redis else [("redis", None)]
     servers += [tuple(s.split("=", 1)) for s in a.b]
     ops = {n: {} for n, _ in servers}
     eff = {n: [] for n, _ in servers}
+    teff = {n: {} for n, _ in servers}
     for rnd in range(a.rounds):
         order = servers[rnd % len(servers):] + servers[:rnd % len(servers)]
         for name, spec in order:
@@ -113,7 +124,17 @@ def main():
                 p, port = start(name, spec, tmp)
                 try:
                     c0, t0 = cpu_secs(p.pid), time.time()
-                    res = bench(port, a)
+                    if a.each:
+                        res = {}
+                        for t in a.t.split(","):
+                            tc0 = cpu_secs(p.pid)
+                            r = bench(port, a, t)
+                            tc1 = cpu_secs(p.pid)
+                            res.update(r)
+                            for k in r:
+                                teff[name].setdefault(k, []).append(a.n * len(r) / max(tc1 - tc0, 1e-9))
+                    else:
+                        res = bench(port, a)
                     c1 = cpu_secs(p.pid)
                 finally:
                     p.terminate()
@@ -142,6 +163,17 @@ def main():
         m = statistics.median(eff[n])
         row.append(f"{m:,.0f}" + ("" if n == ref else f" ({m / base:.2f}x)"))
     print("| ops per server-CPU-s (all tests) | " + " | ".join(row) + " |")
+    if a.each:
+        print("\nops per server-CPU-s, per test (CPU ticks are 10 ms: short runs are coarse)")
+        print("| test | " + " | ".join(n for n, _ in servers) + " |")
+        print("|---|" + "---|" * len(servers))
+        for t in tests:
+            row = []
+            base = statistics.median(teff[ref].get(t, [1]))
+            for n, _ in servers:
+                m = statistics.median(teff[n].get(t, [0]))
+                row.append(f"{m:,.0f}" + ("" if n == ref else f" ({m / base:.2f}x)"))
+            print(f"| {t} | " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

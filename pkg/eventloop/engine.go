@@ -16,8 +16,9 @@ import (
 // except that Stop must not be called from an event loop goroutine (it waits
 // for the loops to exit): command hooks call it from a new goroutine.
 type Engine struct {
-	h    *handler
-	addr string
+	h     *handler
+	addr  string
+	loops int // event loops started
 
 	done chan struct{} // closed when gnet.Run returned
 	err  error         // gnet.Run's error, written before done is closed
@@ -34,20 +35,25 @@ func Start(opts Options) (*Engine, error) {
 		return nil, ErrNoServer
 	}
 	opts.setDefaults()
+	loops := opts.Loops
+	if loops <= 0 {
+		loops = DefaultLoops()
+	}
 	_, port, err := net.SplitHostPort(opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("eventloop: listen address %q: %w", opts.Addr, err)
 	}
 	h := newHandler(opts)
-	e := &Engine{h: h, done: make(chan struct{})}
+	e := &Engine{h: h, loops: loops, done: make(chan struct{})}
 
 	nodelay := gnet.TCPNoDelay
 	if opts.TCPDelay {
 		nodelay = gnet.TCPDelay
 	}
 	gopts := []gnet.Option{
-		gnet.WithMulticore(opts.Loops <= 0),
-		gnet.WithNumEventLoop(opts.Loops),
+		// An explicit count: gnet's multicore default is runtime.NumCPU(),
+		// which ignores GOMAXPROCS (and so a container's CPU limit).
+		gnet.WithNumEventLoop(loops),
 		// With port 0 every SO_REUSEPORT listener would bind its own port.
 		gnet.WithReusePort(opts.ReusePort && port != "0"),
 		gnet.WithReuseAddr(true),
@@ -85,6 +91,9 @@ func Start(opts Options) (*Engine, error) {
 	}
 	return e, nil
 }
+
+// Loops returns the number of event loops the engine runs.
+func (e *Engine) Loops() int { return e.loops }
 
 // Addr returns the address the engine listens on, host:port, with a
 // requested port 0 resolved to the port the kernel chose.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -223,4 +224,41 @@ func TestEngineIdleTimeout(t *testing.T) {
 		t.Fatalf("busy client closed: %v", err)
 	}
 	readN(t, busy, len("*1\r\n$1\r\ny\r\n"))
+}
+
+// TestLoopsDefault: Loops 0 starts one loop per GOMAXPROCS (not per CPU:
+// a lowered GOMAXPROCS or container CPU limit lowers it), an explicit count
+// is kept, and the engine serves either way.
+func TestLoopsDefault(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	tests := []struct {
+		name       string
+		gomaxprocs int
+		loops      int
+		want       int
+	}{
+		{"default follows GOMAXPROCS 1", 1, 0, 1},
+		{"default follows GOMAXPROCS 3", 3, 0, 3},
+		{"explicit count", 1, 2, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.GOMAXPROCS(tc.gomaxprocs)
+			if got := DefaultLoops(); tc.loops == 0 && got != tc.want {
+				t.Fatalf("DefaultLoops() = %d, want %d", got, tc.want)
+			}
+			e := startEngine(t, Options{Loops: tc.loops})
+			if got := e.Loops(); got != tc.want {
+				t.Fatalf("Loops() = %d, want %d", got, tc.want)
+			}
+			c := dial(t, e.Addr())
+			if _, err := c.Write([]byte("techo a\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := readN(t, c, 11), "*1\r\n$1\r\na\r\n"; got != want {
+				t.Fatalf("techo a: got %q, want %q", got, want)
+			}
+		})
+	}
 }

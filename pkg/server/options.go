@@ -33,7 +33,8 @@ type Options struct {
 	AppendFsync string // appendfsync: always, everysec or no
 	RequirePass string // requirepass
 
-	// Loops is the number of event loops; 0 means one per CPU.
+	// Loops is the number of event loops; 0 means eventloop.DefaultLoops
+	// (one per GOMAXPROCS, normally the CPU count).
 	Loops int
 	// ReusePort gives each loop its own SO_REUSEPORT listener.
 	ReusePort bool

@@ -553,6 +553,9 @@ func (s *Server) bgRewrite() error {
 // resolved.
 func (s *Server) Addr() string { return s.engine.Addr() }
 
+// Loops returns the number of event loops the server runs.
+func (s *Server) Loops() int { return s.engine.Loops() }
+
 // Dir returns the data directory (absolute).
 func (s *Server) Dir() string { return s.dir }
 

@@ -46,7 +46,8 @@ type Options struct {
 
 	// SnapshotInterval and SnapshotLogBytes schedule index.toon snapshots
 	// (besides the one at Close): every interval, and whenever that many
-	// bytes of log were appended since the last. 0 takes the default
+	// bytes of log, and at least as many records as there are live keys,
+	// were appended since the last. 0 takes the default
 	// (DefaultSnapshotInterval, DefaultSnapshotLogBytes); negative disables.
 	SnapshotInterval time.Duration
 	SnapshotLogBytes int64

@@ -130,7 +130,10 @@
 // index.toon (snapshot.go) is a snapshot of every index as of a log
 // position (segment, offset, sequence number), written at Close (before
 // clean_shutdown: true), every Options.SnapshotInterval and after
-// Options.SnapshotLogBytes of log. Writing one blocks writers only while
+// Options.SnapshotLogBytes of log once at least as many records as live
+// keys were appended since the last (a snapshot costs one entry per live
+// key: this keeps it at most one per write whatever the value size).
+// Writing one blocks writers only while
 // the tables' locations are copied (16 bytes per key and 8 per chained
 // operation, no record read);
 // then a group sync makes the covered log durable, so a snapshot never

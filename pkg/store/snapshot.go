@@ -120,7 +120,7 @@ func (s *Store) snapshot() error {
 		return nil // nothing new since the last snapshot
 	}
 	st := s.captureLocked()
-	s.sinceSnap = 0
+	s.resetSnapCountLocked()
 	s.appendMu.Unlock()
 	if err := s.groupSync(); err != nil { // rotation synced the older segments
 
@@ -454,6 +454,33 @@ func (s *Store) resetIndexes() {
 	}
 	s.ids.ents, s.ids.n, s.ids.live = nil, 0, 0
 	s.seq, s.lastLoc, s.snapSeq = 0, 0, 0
+}
+
+// snapDueLocked reports, once SnapshotLogBytes of log were appended since
+// the last snapshot, whether the log-driven snapshot is due: also at least
+// as many records as there are live keys. A snapshot costs one entry (and
+// one read of the key in the mapping) per live key, so this bounds its
+// cost to one entry per appended record whatever the value size: with
+// 1 KiB values, 256 MiB of log is only 250k records, and a snapshot of
+// 1M keys after each of them cost four random key reads per write. The
+// log left to replay at start-up stays at most max(SnapshotLogBytes, live
+// keys' records), no more than a full replay of the live data reads.
+// The caller holds appendMu.
+func (s *Store) snapDueLocked() bool {
+	if s.snapNeedRecs < 0 {
+		var n int64
+		for i := range s.dbs {
+			n += int64(s.dbs[i].t.used) // appendMu: no one mutates a table
+		}
+		s.snapNeedRecs = n + int64(s.ids.n)
+	}
+	return s.sinceSnapRecs >= s.snapNeedRecs
+}
+
+// resetSnapCountLocked starts counting the log for the next snapshot. The
+// caller holds appendMu.
+func (s *Store) resetSnapCountLocked() {
+	s.sinceSnap, s.sinceSnapRecs, s.snapNeedRecs = 0, 0, -1
 }
 
 // snapshotLoop writes a snapshot every interval and whenever appends have

@@ -210,6 +210,43 @@ func TestSnapshotPeriodic(t *testing.T) {
 	wantKeys(t, s2, 0, 1000)
 }
 
+// TestSnapshotPeriodicPerRecord: the log-driven snapshot also waits for as
+// many records as there are live keys, so large values (few records per
+// SnapshotLogBytes) do not rewrite the whole index every few writes.
+func TestSnapshotPeriodicPerRecord(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{SnapshotLogBytes: 100 << 10, SnapshotInterval: -1, Sync: SyncNo})
+	defer closeT(t, s)
+	waitSnapshots := func(n uint64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Stats().Snapshots < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d snapshots within 10 s, want %d", s.Stats().Snapshots, n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	fillKeys(t, s, 0, 1000) // 1000 live keys, about 60 KiB of log: no kick
+	if err := s.snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 1024)
+	for i := range 150 { // 150 KiB of log but only 150 records
+		mustSet(t, s.DB(i%3), fmt.Sprint("k", i), big, 0)
+	}
+	s.appendMu.Lock()
+	bytes, recs, kicked := s.sinceSnap, s.sinceSnapRecs, len(s.snapKick)
+	s.appendMu.Unlock()
+	if snaps := s.Stats().Snapshots; bytes < 100<<10 || recs != 150 || kicked != 0 || snaps != 1 {
+		t.Fatalf("after 150 records: %d bytes, %d records since the snapshot, kick pending %d, %d snapshots; want >= 100 KiB, 150, 0, 1", bytes, recs, kicked, snaps)
+	}
+	snaps := s.Stats().Snapshots
+	for i := 150; i < 1000; i++ {
+		mustSet(t, s.DB(i%3), fmt.Sprint("k", i), big, 0)
+	}
+	waitSnapshots(snaps + 1)
+}
+
 func TestNoSnapshot(t *testing.T) {
 	fs := NewMemFS()
 	s := openT(t, "/d", Options{FS: fs, NoSnapshot: true})

@@ -60,15 +60,19 @@ type Store struct {
 	noPrefault bool
 
 	// Snapshot state (snapshot.go). snapMu serializes snapshot writers;
-	// snapSeq (the sequence number the last snapshot covers) and sinceSnap
-	// (log bytes appended since) are guarded by appendMu.
-	snapMu    sync.Mutex
-	snapSeq   uint64
-	sinceSnap int64
-	snapKick  chan struct{} // capacity 1; appendLocked kicks the snapshot goroutine
-	stopSnap  chan struct{}
-	snapDone  chan struct{}
-	snapshots atomic.Uint64
+	// snapSeq (the sequence number the last snapshot covers), sinceSnap and
+	// sinceSnapRecs (log bytes and records appended since) and snapNeedRecs
+	// (records the next snapshot waits for; -1: not computed yet) are
+	// guarded by appendMu.
+	snapMu        sync.Mutex
+	snapSeq       uint64
+	sinceSnap     int64
+	sinceSnapRecs int64
+	snapNeedRecs  int64
+	snapKick      chan struct{} // capacity 1; appendLocked kicks the snapshot goroutine
+	stopSnap      chan struct{}
+	snapDone      chan struct{}
+	snapshots     atomic.Uint64
 
 	// Compaction state (compact.go). compactMu serializes compactions;
 	// lastSwapLoc (the location of the newest SWAPDB record, or a bound on
@@ -202,6 +206,7 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	}
 	if !opts.NoSnapshot && (opts.SnapshotInterval > 0 || opts.SnapshotLogBytes > 0) {
 		s.snapKick = make(chan struct{}, 1)
+		s.snapNeedRecs = -1
 		s.stopSnap, s.snapDone = make(chan struct{}), make(chan struct{})
 		go s.snapshotLoop(opts.SnapshotInterval, s.stopSnap, s.snapDone)
 	}
@@ -400,8 +405,9 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 	g.written++
 	s.writes.Add(1)
 	if s.snapKick != nil && s.opts.SnapshotLogBytes > 0 {
-		if s.sinceSnap += size; s.sinceSnap >= s.opts.SnapshotLogBytes {
-			s.sinceSnap = 0
+		s.sinceSnapRecs++
+		if s.sinceSnap += size; s.sinceSnap >= s.opts.SnapshotLogBytes && s.snapDueLocked() {
+			s.resetSnapCountLocked()
 			select {
 			case s.snapKick <- struct{}{}:
 			default: // a snapshot is already due
