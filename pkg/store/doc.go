@@ -59,7 +59,11 @@
 // # Crash invariants
 //
 //  1. In the active segment, every byte after the write offset is zero, so
-//     a zero length-and-crc word marks the end of the data.
+//     a zero length-and-crc word marks the end of the data. (The writer
+//     prefaults the pages a window ahead of the write offset with
+//     MADV_POPULATE_WRITE, which maps them writable without changing a
+//     byte: they may reach the disk as zeros a little earlier, nothing
+//     else.)
 //  2. A segment that has a successor is entirely durable: rotation fsyncs it
 //     (whatever the sync policy) before the successor is created. Hence an
 //     invalid record in any segment but the last is corruption, never a
