@@ -340,6 +340,9 @@ func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []b
 		}
 	}
 	g := s.active
+	if end := s.woff + most; (end > s.faulted || g != s.faultSeg) && !s.noPrefault {
+		s.prefault(g, end) // as appendEncoded does
+	}
 	rec := g.data[s.woff : s.woff+most]
 	vo := recHeaderSize + len(key)
 	dst := rec[vo:vo:min(vo+maxLen, len(rec))]
