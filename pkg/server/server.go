@@ -627,7 +627,14 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		}
 		return nil // loaded: ready is closed too
 	case <-s.done:
-		return ErrStopped
+		// A failed load stops the server: both channels may be closed by
+		// now, and select picks either; the load's error is the answer.
+		select {
+		case <-s.loadDone:
+			return s.loadErr
+		default:
+			return ErrStopped
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
