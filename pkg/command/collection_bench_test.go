@@ -224,3 +224,132 @@ func collBenchDo(b *testing.B, s *Server, cl *Client, args [][]byte) {
 		b.Fatalf("%s: %q", args[0], out)
 	}
 }
+
+// BenchmarkCollectionGrow measures LPUSH, RPUSH, HSET, SADD and ZADD of a
+// new element of d bytes into one key that grows through the whole run
+// (b.N elements), as redis-benchmark's tests do: the cost per op includes
+// the amortized folds of an ever larger collection (each fold rewrites
+// the whole image once the chain outgrows it) and the compactions they
+// cause. cpu-ns/op is the process's CPU time per op: the figure to compare
+// on a shared machine.
+func BenchmarkCollectionGrow(b *testing.B) {
+	cmds := []struct {
+		name string
+		args func(dst [][]byte, b0, b1, val []byte, i int) [][]byte
+	}{
+		{"lpush", func(dst [][]byte, _, _, val []byte, _ int) [][]byte {
+			return append(dst, benchLPush, []byte("k"), val)
+		}},
+		{"rpush", func(dst [][]byte, _, _, val []byte, _ int) [][]byte {
+			return append(dst, []byte("RPUSH"), []byte("k"), val)
+		}},
+		{"hset", func(dst [][]byte, b0, _, val []byte, i int) [][]byte {
+			return append(dst, benchHSet, []byte("k"), benchElemInto(b0, 'f', i), val)
+		}},
+		{"sadd", func(dst [][]byte, b0, _, val []byte, i int) [][]byte {
+			return append(dst, benchSAdd, []byte("k"), append(benchElemInto(b0, 'm', i), val...))
+		}},
+		{"zadd", func(dst [][]byte, b0, b1, val []byte, i int) [][]byte {
+			return append(dst, benchZAdd, []byte("k"), benchScore(b1, i), append(benchElemInto(b0, 'm', i), val...))
+		}},
+	}
+	for _, tc := range cmds {
+		for _, d := range []int{16, 1024} {
+			b.Run(tc.name+"/d="+strconv.Itoa(d), func(b *testing.B) {
+				c, err := cache.New(b.TempDir(), 1000)
+				if err != nil {
+					b.Fatalf("cache.New: %v", err)
+				}
+				defer c.Close()
+				s := NewServer(c, nil, nil)
+				cl := s.NewClient()
+				val := make([]byte, d)
+				for i := range val {
+					val[i] = 'a' + byte(i%26)
+				}
+				if tc.name == "sadd" || tc.name == "zadd" {
+					val = val[:max(d-8, 0)] // the member is the value, with its number in front
+				}
+				out := make([]byte, 0, 64)
+				args := make([][]byte, 0, 4)
+				b0, b1 := make([]byte, 0, 2048), make([]byte, 0, 32)
+				b.ReportAllocs()
+				b.SetBytes(int64(d))
+				b.ResetTimer()
+				sys0, user0, _, _ := cpuTimes()
+				for i := 0; i < b.N; i++ {
+					out = s.Execute(cl, tc.args(args[:0], b0, b1, val, i), out[:0])
+					if len(out) == 0 || out[0] != ':' {
+						b.Fatalf("%s: %q", tc.name, out)
+					}
+				}
+				// CPU time of the whole process (compaction included) per
+				// op: wall time is meaningless on a shared machine.
+				sys1, user1, _, _ := cpuTimes()
+				b.ReportMetric(float64((sys1-sys0+user1-user0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// TestCollectionWriteAllocs guards the per-write allocations of the
+// commands redis-benchmark times on one growing key: the operation record
+// is built in the client's scratch (Ctx.opBuf) and a fold encodes into the
+// log, so LPUSH, RPUSH, LPOP and RPOP allocate nothing per op once the
+// list exists (a new chunk every few elements averages below one), and
+// SADD, HSET and ZADD only what the collection keeps (the new element's
+// strings and, for ZADD, its skip-list node). 2000 writes per command go
+// through several folds.
+func TestCollectionWriteAllocs(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	const runs = 2000
+	val := []byte("0123456789abcdef")
+	// cmds builds the runs+1 commands (AllocsPerRun warms up with one)
+	// up front, so that only Execute's allocations are counted.
+	cmds := func(fn func(i int) []string) [][][]byte {
+		out := make([][][]byte, runs+1)
+		for i := range out {
+			for _, a := range fn(i) {
+				out[i] = append(out[i], []byte(a))
+			}
+		}
+		return out
+	}
+	v := string(val)
+	cases := []struct {
+		name string
+		max  float64
+		cmds [][][]byte
+	}{
+		{"lpush", 0, cmds(func(int) []string { return []string{"LPUSH", "l", v} })},
+		{"rpush", 0, cmds(func(int) []string { return []string{"RPUSH", "l", v} })},
+		{"lpop", 0, cmds(func(int) []string { return []string{"LPOP", "l"} })},
+		{"rpop", 0, cmds(func(int) []string { return []string{"RPOP", "l"} })},
+		{"sadd", 1, cmds(func(i int) []string { return []string{"SADD", "s", "m" + strconv.Itoa(i)} })},
+		{"hset", 2, cmds(func(i int) []string { return []string{"HSET", "h", "f" + strconv.Itoa(i), v} })},
+		{"zadd", 2, cmds(func(i int) []string {
+			return []string{"ZADD", "z", strconv.Itoa(i * 7919 % 1000003), "m" + strconv.Itoa(i)}
+		})},
+	}
+	do(t, s, cl, "RPUSH", "l", "x")
+	do(t, s, cl, "SADD", "s", "x")
+	do(t, s, cl, "HSET", "h", "x", "y")
+	do(t, s, cl, "ZADD", "z", "0", "x")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := make([]byte, 0, 256)
+			i := 0
+			allocs := testing.AllocsPerRun(runs, func() {
+				out = s.Execute(cl, tc.cmds[i], out[:0])
+				i++
+			})
+			if len(out) == 0 || out[0] == '-' {
+				t.Fatalf("%s: %q", tc.name, out)
+			}
+			if allocs > tc.max {
+				t.Errorf("%s allocates %v times per op, want at most %v", tc.name, allocs, tc.max)
+			}
+		})
+	}
+}

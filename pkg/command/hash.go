@@ -154,9 +154,11 @@ func cmdHSet(x *Ctx) {
 	}
 	var op []byte
 	if !created {
-		op = types.AppendOpHashSet(nil, args[2:]...)
+		op = types.AppendOpHashSet(x.opBuf(), args[2:]...)
 	}
-	if !hashSave(x, &tx, key, v, created, h, op) {
+	saved := hashSave(x, &tx, key, v, created, h, op)
+	x.keepOp(op)
+	if !saved {
 		return
 	}
 	if x.Cmd.Name == "hmset" {

@@ -126,10 +126,12 @@ func listPush(x *Ctx, left, xx bool) {
 	}
 	var op []byte
 	if !created {
-		op = types.AppendOpListPush(nil, left, vals...)
+		op = types.AppendOpListPush(x.opBuf(), left, vals...)
 	}
 	n := l.Len()
-	if keyUnlock(x, &tx, listSave(x, &tx, key, v, created, l, op)) {
+	err := listSave(x, &tx, key, v, created, l, op)
+	x.keepOp(op)
+	if keyUnlock(x, &tx, err) {
 		x.Int(int64(n))
 	}
 }
@@ -139,13 +141,22 @@ func listPush(x *Ctx, left, xx bool) {
 // returns the popped elements as RESP bulk strings in pop order. tx stays
 // held.
 func listPop(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int) (body []byte, n int, err error) {
+	return listPopInto(x, tx, key, v, l, left, count, nil)
+}
+
+// listPopInto is listPop appending the popped elements to body.
+func listPopInto(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int, body []byte) ([]byte, int, error) {
 	emit := func(e []byte) { body = protocol.AppendBulk(body, e) }
+	var n int
 	if left {
 		n = l.PopLeft(count, emit)
 	} else {
 		n = l.PopRight(count, emit)
 	}
-	return body, n, listSave(x, tx, key, v, false, l, types.AppendOpListPop(nil, left, n))
+	op := types.AppendOpListPop(x.opBuf(), left, n)
+	err := listSave(x, tx, key, v, false, l, op)
+	x.keepOp(op)
+	return body, n, err
 }
 
 // LPOP key [count]
@@ -191,14 +202,18 @@ func listPopCmd(x *Ctx, left bool) {
 		x.Array(0)
 		return
 	}
-	body, n, err := listPop(x, &tx, key, v, l, left, int(min(count, math.MaxInt)))
-	if !keyUnlock(x, &tx, err) {
-		return
-	}
+	// The elements go straight to the reply (an error takes their place).
+	c := int(min(count, math.MaxInt))
+	mark := len(x.Out)
 	if hasCount {
-		x.Array(n)
+		x.Array(min(c, l.Len()))
 	}
-	x.Out = append(x.Out, body...)
+	out, _, err := listPopInto(x, &tx, key, v, l, left, c, x.Out)
+	x.Out = out
+	if err != nil {
+		x.Out = x.Out[:mark]
+	}
+	keyUnlock(x, &tx, err)
 }
 
 // listRead locks key, looks up the list and calls fn with it (nil for a

@@ -67,6 +67,7 @@ type Client struct {
 	ctx  Ctx      // reused by Execute for every command of this client
 	last *Command // the command the previous Execute looked up (loop-only)
 	num  [20]byte // scratch for a number's digits (INCR), loop-only
+	opb  []byte   // scratch for a collection's operation record (Ctx.opBuf), loop-only
 
 	// DeferStats, set by the event loop before c's first command, makes
 	// Execute keep c's INFO counters (commands processed, keyspace hits and
@@ -372,3 +373,23 @@ func (s *Server) Lookup(name []byte) *Command { return lookupFold(s.table, name)
 
 // Table returns the command table (read-only).
 func (s *Server) Table() map[string]*Command { return s.table }
+
+// opMaxKeep is the largest operation-record scratch a client keeps
+// between commands (a larger one, from a command with many or large
+// elements, goes back to the garbage collector).
+const opMaxKeep = 64 << 10
+
+// opBuf returns the client's scratch for building one operation record,
+// empty. The record must be handed to cache.Tx.AppendOp (which copies it
+// into the log) within the same command and not kept; keepOp then returns
+// the possibly grown array for the client's next record. This saves an
+// allocation (and, for large elements, its zeroing) per collection write.
+func (x *Ctx) opBuf() []byte { return x.C.opb[:0] }
+
+// keepOp keeps op's array as the client's scratch unless it is larger
+// than opMaxKeep. op must not be used afterwards.
+func (x *Ctx) keepOp(op []byte) {
+	if cap(op) <= opMaxKeep {
+		x.C.opb = op[:0]
+	}
+}

@@ -135,7 +135,7 @@ func cmdSAdd(x *Ctx) {
 		if s.Add(m) {
 			if !created {
 				if added == 0 {
-					op = types.AppendOpSetAdd(nil)
+					op = types.AppendOpSetAdd(x.opBuf())
 				}
 				op = types.AppendItem(op, m)
 			}
@@ -152,6 +152,7 @@ func cmdSAdd(x *Ctx) {
 		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindSet, Obj: s})
 	} else {
 		err = tx.AppendOp(x.C.DB, key, v, op)
+		x.keepOp(op)
 	}
 	if keyUnlock(x, &tx, err) {
 		x.Int(int64(added))
@@ -257,7 +258,7 @@ func cmdSPop(x *Ctx) {
 		n = int(min(count, int64(s.Len())))
 	}
 	var body []byte
-	op := types.AppendOpSetRemove(nil)
+	op := types.AppendOpSetRemove(x.opBuf())
 	if n == s.Len() && n > 1 { // the whole set, in Redis's order
 		ints := setIntsOrdered(s)
 		s.Pop(hashRand{}, n, func(m string) {
@@ -275,7 +276,9 @@ func cmdSPop(x *Ctx) {
 			body = protocol.AppendBulkString(body, m)
 		})
 	}
-	if !setSaveRemoved(x, &tx, key, v, s, op) {
+	saved := setSaveRemoved(x, &tx, key, v, s, op)
+	x.keepOp(op)
+	if !saved {
 		return
 	}
 	if count > 0 {

@@ -246,7 +246,7 @@ done:
 		z.Add(member, stored)
 		if !created {
 			if op == nil {
-				op = types.AppendOpZAdd(nil)
+				op = types.AppendOpZAdd(x.opBuf())
 			}
 			op = types.AppendZAddItem(op, stored, member)
 		}
@@ -265,6 +265,7 @@ done:
 		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindZSet, Obj: z})
 	} else {
 		err = tx.AppendOp(x.C.DB, key, v, op)
+		x.keepOp(op)
 	}
 	if keyUnlock(x, &tx, err) {
 		if nanErr {

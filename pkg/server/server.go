@@ -56,8 +56,12 @@ type Server struct {
 	loadErr   error           // written before loadDone is closed
 	loadTime  time.Duration   // written before ready is closed
 
-	capMu   sync.Mutex // guards wantCap and applying capacity to the cache
-	wantCap int        // capacity set by CONFIG SET during the load; 0 = none
+	capMu sync.Mutex // guards wantCap and applying capacity to the cache
+	// trigMu serializes handing auto-aof-rewrite-percentage and
+	// auto-aof-rewrite-min-size to trigStore (the store, once open).
+	trigMu    sync.Mutex
+	trigStore *store.Store
+	wantCap   int // capacity set by CONFIG SET during the load; 0 = none
 
 	policy   atomic.Int32 // policyEverySec, policyAlways or policyNo
 	stopSync chan struct{}
@@ -207,6 +211,7 @@ func (s *Server) load(opts Options) {
 		s.failLoad(fmt.Errorf("server: open store in %s: %w", s.dir, err))
 		return
 	}
+	s.applyCompactTrigger(st)
 	c, err := cache.Open(st, cache.Options{
 		Capacity: int(s.cfg.Int("capacity")),
 		MaxBytes: s.cfg.Int("maxmemory"),
@@ -336,8 +341,29 @@ func ZapLevel(redisLevel string) (zapcore.Level, bool) {
 	return zapcore.InfoLevel, false
 }
 
+// applyCompactTrigger hands auto-aof-rewrite-percentage and
+// auto-aof-rewrite-min-size, as they are now, to the store's background
+// compaction (store.SetCompactTrigger), if open: st once it is (load), nil
+// from CONFIG SET.
+func (s *Server) applyCompactTrigger(st *store.Store) {
+	s.trigMu.Lock()
+	defer s.trigMu.Unlock()
+	if st != nil {
+		s.trigStore = st
+	}
+	if s.trigStore != nil {
+		s.trigStore.SetCompactTrigger(s.cfg.Int("auto-aof-rewrite-percentage"), s.cfg.Int("auto-aof-rewrite-min-size"))
+	}
+}
+
 // registerHooks applies CONFIG SET of the directives the server acts on.
 func (s *Server) registerHooks(level *zap.AtomicLevel) {
+	for _, name := range []string{"auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size"} {
+		s.cfg.OnChange(name, func(string) error {
+			s.applyCompactTrigger(nil)
+			return nil
+		})
+	}
 	s.cfg.OnChange("appendfsync", func(v string) error {
 		p, err := parsePolicy(v)
 		if err != nil {
@@ -601,7 +627,14 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		}
 		return nil // loaded: ready is closed too
 	case <-s.done:
-		return ErrStopped
+		// A failed load stops the server: both channels may be closed by
+		// now, and select picks either; the load's error is the answer.
+		select {
+		case <-s.loadDone:
+			return s.loadErr
+		default:
+			return ErrStopped
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}

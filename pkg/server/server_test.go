@@ -140,6 +140,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitReady(t, s) // Start returns once listening; SETs before the load get -LOADING
 	rdb := newClient(t, s.Addr(), 2)
 	want := map[int]map[string]string{}
 	for db := range 3 {

@@ -616,3 +616,93 @@ func TestFormatVersion1(t *testing.T) {
 		t.Fatalf("metadata after Open: %+v %v", m, err)
 	}
 }
+
+// TestSetImage folds through SetImage: the image written in place (or,
+// when it outgrows the place or the store's limits, or the key holds no
+// image of the kind, copied as Set does) is the key's new image with an
+// empty chain, survives a full replay, and leaves a log that Check finds
+// clean.
+func TestSetImage(t *testing.T) {
+	img := func(n int) string { return strings.Repeat("i", n) }
+	cases := []struct {
+		name   string
+		key    string // "c" holds image "old" and ops
+		ops    int    // operations of opLen bytes chained to "c"
+		opLen  int
+		before int // bytes of a string value written after them (where the image lands)
+		n      int // new image length
+	}{
+		{"fits", "c", 1, 3, 0, 20},
+		{"exactly the bound", "c", 1, 3, 0, 26},
+		{"empty", "c", 1, 3, 0, 0},
+		{"longer than the bound", "c", 1, 3, 0, 3000},
+		{"longer, near a segment's end", "c", 1, 3, 3691, 700},
+		{"bound past the segment's end", "c", 30, 100, 3000, 2000},
+		{"bound past a segment", "c", 60, 100, 0, 5000},
+		{"bound past MaxValueSize", "c", 70, 1000, 0, 100},
+		{"no chain", "c", 0, 0, 0, 10},
+		{"new key", "n", 1, 3, 0, 50},
+		{"key of another kind", "s", 1, 3, 10, 50},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := NewMemFS()
+			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10}
+			s := openT(t, "/d", opts)
+			d := s.DB(0)
+			if err := d.Set([]byte("c"), KindList, []byte("old"), 0); err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.ops {
+				appendOpT(t, d, "c", KindList, fmt.Sprintf("%0*d", tc.opLen, i))
+			}
+			if tc.before > 0 {
+				mustSet(t, d, "s", strings.Repeat("s", tc.before), 0)
+			}
+			want := img(tc.n)
+			n, err := d.SetImage([]byte(tc.key), KindList, 77, func(dst []byte) []byte {
+				return append(dst, want...)
+			})
+			if err != nil || n != tc.n {
+				t.Fatalf("SetImage = %d, %v; want %d", n, err, tc.n)
+			}
+			wantChain(t, d, tc.key, KindList, want, nil, 77)
+			appendOpT(t, d, tc.key, KindList, "op2")
+			mustSet(t, d, "after", "value", 0)
+			wantChain(t, d, tc.key, KindList, want, []string{"op2"}, 77)
+			closeT(t, s)
+			if rep := checkT(t, fs, "/d", false); !rep.OK() || len(rep.Problems) > 0 {
+				t.Fatalf("Check: %+v", rep)
+			}
+			s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10, NoSnapshot: true})
+			wantChain(t, s.DB(0), tc.key, KindList, want, []string{"op2"}, 77)
+			wantGet(t, s.DB(0), "after", "value", 0)
+			closeT(t, s)
+		})
+	}
+}
+
+func TestSetImageErrors(t *testing.T) {
+	s := openT(t, "/d", Options{FS: NewMemFS(), SegmentSize: 4096, MaxValueSize: 1000})
+	d := s.DB(0)
+	fill := func(n int) func([]byte) []byte {
+		return func(dst []byte) []byte { return append(dst, strings.Repeat("x", n)...) }
+	}
+	if _, err := d.SetImage([]byte("k"), KindString, 0, fill(5)); !errors.Is(err, ErrBadKind) {
+		t.Fatalf("SetImage of a string: %v, want ErrBadKind", err)
+	}
+	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetImage of 1001 bytes for a new key: %v, want ErrValueTooLarge", err)
+	}
+	if err := d.Set([]byte("k"), KindHash, []byte("img"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetImage of 1001 bytes: %v, want ErrValueTooLarge", err)
+	}
+	wantChain(t, d, "k", KindHash, "img", nil, 0)
+	closeT(t, s)
+	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(5)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SetImage after Close: %v, want ErrClosed", err)
+	}
+}

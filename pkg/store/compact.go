@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,14 +36,18 @@ const (
 // attempt starts over.
 var errCompactAborted = errors.New("store: compaction aborted; will retry")
 
-// moved is an index entry a compaction re-points at the switch.
+// moved is an index entry a compaction re-points at the switch (48 bytes:
+// a compaction of n live records holds n of them).
 type moved struct {
-	db       int    // -1 for the id index
-	hash     uint64 // for a keyed entry
-	id       ID     // for an id entry
+	hash     uint64 // for a keyed entry; the id for an entry of the id index
 	old, new uint64 // locations; new = 0: drop the entry (expired)
-	size     int64
 	img      uint64 // for an operation record of a chain: its image's (old) location; else 0
+	size     uint32 // the record's padded size (maxRecordLen fits)
+	db       int32  // -1 for the id index
+	// slot is where pass 2 found the entry in its table (a hint, checked
+	// at the switch: the table may have changed since); then, at the
+	// switch, where it is (-1: overwritten or deleted meanwhile).
+	slot int64
 }
 
 // compact rewrites every sealed segment (the log before the active
@@ -139,11 +144,37 @@ func (s *Store) compact() (err error) {
 		content[d] = d
 	}
 	next := ndb
-	if err := scan(func(h recHeader, key, value, rec []byte, loc uint64) error {
-		evolve(h, value, &next)
-		return nil
-	}); err != nil {
-		return err
+	// Pass 1 only needs the database operations, and counts the records
+	// that may move (to size the list of moves). It reads the other
+	// records' headers only, without verifying their checksums: pass 2
+	// verifies every record, and pass 1's result is used only if pass 2
+	// succeeds, which means both walked the same, well-formed records.
+	var nValues, nOther int
+	for id := first; id <= k; id++ {
+		if s.closed.Load() {
+			return ErrClosed
+		}
+		data := ss[id].data
+		for off := int64(segHeaderSize); off < int64(len(data)); {
+			if n, kind, ok := peekRecord(data[off:]); ok {
+				if kind.IsValue() {
+					nValues++
+				} else {
+					nOther++
+				}
+				off += n
+				continue
+			}
+			h, _, value, size, st, why := decodeRecord(data[off:])
+			if st == recEnd {
+				break
+			}
+			if st != recOK {
+				return fmt.Errorf("%w: %s offset %d: %s", ErrCorrupt, ss[id].path, off, why)
+			}
+			evolve(h, value, &next)
+			off += size
+		}
 	}
 	dbOf := make(map[int]int, ndb) // class -> database at the end of the prefix
 	for d, c := range content {
@@ -151,9 +182,24 @@ func (s *Store) compact() (err error) {
 	}
 
 	// Pass 2: copy the live records, in log order, into temporary files.
-	out := &compactWriter{s: s, segSize: s.opts.SegmentSize}
+	// A record is live iff its key's slot holds its very location: findLoc
+	// answers that from the table alone (no read of the mapped key).
+	var liveKeys int
+	var liveBytes int64
+	for i := range s.dbs {
+		d := &s.dbs[i]
+		d.mu.RLock()
+		liveKeys += d.t.used
+		liveBytes += d.t.live
+		d.mu.RUnlock()
+	}
+	s.ids.mu.RLock()
+	liveBytes += s.ids.live
+	s.ids.mu.RUnlock()
+	out := &compactWriter{s: s, segSize: s.opts.SegmentSize, left: liveBytes}
 	defer out.cleanup()
-	var moves []moved
+	moves := make([]moved, 0, min(nValues, liveKeys)) // keyed entries (values), log order
+	var others []moved                                // expired entries, chain operations, ids
 	for d := range content {
 		content[d] = d
 	}
@@ -169,24 +215,23 @@ func (s *Store) compact() (err error) {
 			d := &s.dbs[db]
 			hash := d.hash(key)
 			d.mu.RLock()
-			i := d.t.find(*s.segs.Load(), hash, key)
-			live := i >= 0 && d.t.slots[i].loc == loc
+			i := d.t.findLoc(hash, loc)
 			var exp int64
-			if live {
+			if i >= 0 {
 				exp = d.t.slots[i].expireAt
 			}
 			d.mu.RUnlock()
-			size := int64(len(rec))
+			size := uint32(len(rec))
 			switch {
-			case !live:
+			case i < 0:
 			case exp != 0 && exp <= now:
-				moves = append(moves, moved{db: db, hash: hash, old: loc, size: size})
+				others = append(others, moved{db: int32(db), hash: hash, old: loc, size: size, slot: -1})
 			default:
 				nl, err := out.add(rec, recHeader{seq: h.seq, db: uint32(db), kind: h.kind, expireAt: exp}, key, value, h.db != uint32(db) || h.expireAt != exp)
 				if err != nil {
 					return err
 				}
-				moves = append(moves, moved{db: db, hash: hash, old: loc, new: nl, size: size})
+				moves = append(moves, moved{db: int32(db), hash: hash, old: loc, new: nl, size: size, slot: int64(i)})
 			}
 		case h.kind.isChainOp():
 			// Live if it is in the chain of its key's live image; copied
@@ -199,36 +244,32 @@ func (s *Store) compact() (err error) {
 			d := &s.dbs[db]
 			hash := d.hash(key)
 			d.mu.RLock()
-			i := d.t.find(*s.segs.Load(), hash, key)
+			i := d.opSlot(hash, loc)
 			var img uint64
 			var exp int64
-			live := false
 			if i >= 0 {
 				img, exp = d.t.slots[i].loc, d.t.slots[i].expireAt
-				_, j := d.opIndex(img, loc)
-				live = j >= 0
 			}
 			d.mu.RUnlock()
-			if !live || exp != 0 && exp <= now {
+			if i < 0 || exp != 0 && exp <= now {
 				return nil
 			}
 			nl, err := out.add(rec, recHeader{seq: h.seq, db: uint32(db), kind: h.kind}, key, value, h.db != uint32(db))
 			if err != nil {
 				return err
 			}
-			moves = append(moves, moved{db: db, hash: hash, old: loc, new: nl, size: int64(len(rec)), img: img})
+			others = append(others, moved{db: int32(db), hash: hash, old: loc, new: nl, size: uint32(len(rec)), img: img, slot: -1})
 		case h.kind == kindIDPut:
 			id := ID(binary.BigEndian.Uint64(key))
 			s.ids.mu.RLock()
-			i := s.ids.find(id)
-			live := i >= 0 && s.ids.ents[i].loc == loc
+			live := s.ids.findLoc(id, loc) >= 0
 			s.ids.mu.RUnlock()
 			if live {
 				nl, err := out.add(rec, h, key, value, false)
 				if err != nil {
 					return err
 				}
-				moves = append(moves, moved{db: -1, id: id, old: loc, new: nl, size: int64(len(rec))})
+				others = append(others, moved{db: -1, hash: uint64(id), old: loc, new: nl, size: uint32(len(rec)), slot: -1})
 			}
 		default:
 			// Operations only affect older records, all in the prefix and
@@ -249,20 +290,46 @@ func (s *Store) compact() (err error) {
 		return fmt.Errorf("store: compaction needs %d segments for %d", m, k-first+1)
 	}
 	F := k - m + 1 // the outputs take the ids of the last m inputs
-
-	// The switch. No snapshot writer may be reading the old segments;
-	// writers wait (readers too, for the index flip).
+	// Everything that does not need the log to stand still happens before
+	// the switch takes appendMu: the outputs get their ids and names (a
+	// crash before the switch leaves .fix files that Open removes), the
+	// moves are put in table order (the switch then walks each table
+	// forward instead of at random), and the writes liveness was judged
+	// against are made durable (below).
+	// No snapshot writer may be reading the old segments from here on, and
+	// index.toon, which describes the old layout (same ids, other
+	// contents), goes before the switch: install's directory fsync makes
+	// both durable. (If the switch then aborts, the next Open replays the
+	// log instead of loading a snapshot, or the next snapshot comes first.)
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
+	if err := s.fs.Remove(filepath.Join(s.dir, snapName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("store: compaction: remove %s: %w", snapName, err)
+	}
+	if err := out.install(F); err != nil {
+		return err
+	}
+	s.tableOrder(moves)
+	// Liveness was judged against the whole log up to the end of pass 2,
+	// including unsynced writes (an overwrite, a delete): make them
+	// durable before their older versions disappear, or a crash could
+	// lose both. (Writes after pass 2 decided nothing.)
+	s.syncNow()
+	if f := s.failure.Load(); f != nil {
+		return f.ro
+	}
+
+	// The switch: writers wait (readers too, for the index flip).
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
+	writersStalled := time.Now()
 	if s.closed.Load() || s.failure.Load() != nil {
 		return ErrClosed
 	}
 	if s.lastSwapLoc != 0 && locSeg(s.lastSwapLoc) > k {
 		return errCompactAborted // a SWAPDB after the prefix: the databases of the copies are stale
 	}
-	for _, mv := range moves {
+	for _, mv := range others {
 		if mv.new == 0 { // an expired key must still be there, still expired
 			d := &s.dbs[mv.db]
 			j := d.t.findLoc(mv.hash, mv.old)
@@ -271,34 +338,15 @@ func (s *Store) compact() (err error) {
 			}
 		}
 	}
-	// Liveness was judged against the whole log up to now, including
-	// unsynced writes (an overwrite, a delete): make them durable before
-	// their older versions disappear, or a crash could lose both.
-	if g := s.active; g.synced < g.written {
-		if err := s.hooks.sync(g); err != nil {
-			return s.fail(fmt.Errorf("store: sync %s: %w", g.path, err)).ro
-		}
-		s.syncs.Add(1)
-		g.synced = g.written
-	}
-	if err := out.install(F); err != nil {
-		return err
-	}
-	// index.toon describes the old layout (same ids, other contents).
-	if err := s.fs.Remove(filepath.Join(s.dir, snapName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("store: compaction: remove %s: %w", snapName, err)
-	}
-	if err := syncDir(s.fs, s.dir); err != nil {
-		return err
-	}
 	meta := s.metaLocked(false)
 	meta.firstSegment = F
 	meta.segments = meta.segments[:0]
 	for j, sz := range out.sizes {
 		meta.segments = append(meta.segments, metaSegment{F + uint32(j), sz})
 	}
-	for id := k + 1; int(id) < len(ss); id++ {
-		if g := (*s.segs.Load())[id]; g != nil {
+	cur := *s.segs.Load() // segments rotated in since ss was taken included
+	for id := k + 1; int(id) < len(cur); id++ {
+		if g := cur[id]; g != nil {
 			meta.segments = append(meta.segments, metaSegment{id, int64(len(g.data))})
 		}
 	}
@@ -321,100 +369,10 @@ func (s *Store) compact() (err error) {
 		}
 		newSegs[j] = g
 	}
-	// Flip the index and the segment set together: every DB lock, in
-	// order, then the id index's.
-	for i := range s.dbs {
-		s.dbs[i].mu.Lock()
-	}
-	s.ids.mu.Lock()
-	cur := *s.segs.Load()
-	// New locations reuse the ids (F..k) of old ones, so a new location may
-	// equal another record's old one: first drop the expired entries
-	// (deletion moves slots), then find every slot by its old location,
-	// and only then write the new ones.
-	for _, mv := range moves {
-		if mv.new == 0 {
-			d := &s.dbs[mv.db]
-			if j := d.t.findLoc(mv.hash, mv.old); j >= 0 {
-				d.t.deleteAt(j, mv.size+d.chainBytes(mv.old))
-				delete(d.chains, mv.old)
-			}
-		}
-	}
-	// Chains: find every moved operation (by its image's old location) and
-	// every moved image's chain before any location changes.
-	type chainMove struct {
-		c   *chain
-		j   int    // index of the operation in c.ops, or -1 for an image
-		db  int    // for an image: its database
-		old uint64 // for an image: its old location
-		new uint64 // its new location
-	}
-	var cmoves []chainMove
-	for _, mv := range moves {
-		switch {
-		case mv.new == 0 || mv.db < 0:
-		case mv.img != 0:
-			if c, j := s.dbs[mv.db].opIndex(mv.img, mv.old); j >= 0 {
-				cmoves = append(cmoves, chainMove{c: c, j: j, new: makeLoc(F+locSeg(mv.new), locOff(mv.new))})
-			}
-		default:
-			d := &s.dbs[mv.db]
-			if c := d.chains[mv.old]; c != nil && d.t.findLoc(mv.hash, mv.old) >= 0 {
-				cmoves = append(cmoves, chainMove{c: c, j: -1, db: mv.db, old: mv.old, new: makeLoc(F+locSeg(mv.new), locOff(mv.new))})
-			}
-		}
-	}
-	for _, cm := range cmoves {
-		if cm.j < 0 {
-			delete(s.dbs[cm.db].chains, cm.old)
-		}
-	}
-	for _, cm := range cmoves {
-		if cm.j >= 0 {
-			cm.c.ops[cm.j] = cm.new
-		} else {
-			s.dbs[cm.db].chains[cm.new] = cm.c
-		}
-	}
-	slotOf := make([]int, len(moves))
-	for n, mv := range moves {
-		switch {
-		case mv.new == 0 || mv.img != 0:
-			slotOf[n] = -1
-		case mv.db < 0:
-			slotOf[n] = s.ids.findLoc(mv.id, mv.old)
-		default:
-			slotOf[n] = s.dbs[mv.db].t.findLoc(mv.hash, mv.old) // -1: overwritten or deleted meanwhile
-		}
-	}
-	for n, mv := range moves {
-		j := slotOf[n]
-		if j < 0 {
-			continue
-		}
-		nl := makeLoc(F+locSeg(mv.new), locOff(mv.new))
-		if mv.db < 0 {
-			s.ids.ents[j].loc = nl
-		} else {
-			s.dbs[mv.db].t.slots[j].loc = nl
-		}
-	}
-	nss := append(segSet(nil), cur...)
-	var retired []*segment
+	retired, pause := s.flip(moves, others, first, k, F, newSegs)
 	var outBytes int64
-	for id := first; id <= k; id++ {
-		retired = append(retired, nss[id])
-		nss[id] = nil
-	}
-	for j, g := range newSegs {
-		nss[F+uint32(j)] = g
+	for _, g := range newSegs {
 		outBytes += int64(len(g.data))
-	}
-	s.segs.Store(&nss)
-	s.ids.mu.Unlock()
-	for i := len(s.dbs) - 1; i >= 0; i-- {
-		s.dbs[i].mu.Unlock()
 	}
 	s.diskBytes.Add(outBytes - inBytes)
 	s.reclaimed.Add(inBytes - outBytes)
@@ -428,8 +386,216 @@ func (s *Store) compact() (err error) {
 		s.log.Warn("store: could not rewrite metadata after compaction", zap.Error(err))
 	}
 	s.log.Info("store: compacted the log", zap.Uint32("segments_in", k-first+1), zap.Uint32("segments_out", m),
-		zap.Int64("bytes_reclaimed", inBytes-outBytes))
+		zap.Int64("bytes_reclaimed", inBytes-outBytes), zap.Int("records_moved", len(moves)+len(others)),
+		zap.Duration("pause", pause), zap.Duration("write_pause", time.Since(writersStalled)))
 	return nil
+}
+
+// flip re-points the index entries of moves and others at their copies
+// in the outputs (whose ids start at F) and swaps the segment set: newSegs
+// replace segments first..k, which it returns. The caller holds appendMu,
+// so no table, chain or id entry changes meanwhile: the entries are found
+// without database locks (readers go on) and the write locks are held
+// only to write the new locations; it returns how long they were held.
+// moves is in table order (database, then slot), so that both walks go
+// forward through each table instead of at random.
+func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segment) (retired []*segment, pause time.Duration) {
+	lockAll := func() time.Time {
+		for i := range s.dbs {
+			s.dbs[i].mu.Lock()
+		}
+		s.ids.mu.Lock()
+		return time.Now()
+	}
+	unlockAll := func(since time.Time) {
+		pause += time.Since(since)
+		s.ids.mu.Unlock()
+		for i := len(s.dbs) - 1; i >= 0; i-- {
+			s.dbs[i].mu.Unlock()
+		}
+	}
+	newLoc := func(l uint64) uint64 { return makeLoc(F+locSeg(l), locOff(l)) }
+	// Drop the expired entries first: deletion moves slots. Readers may
+	// see them gone before the rest of the flip: that is a state of the
+	// store like any other (the old segments still back every entry).
+	for _, mv := range others {
+		if mv.new == 0 {
+			since := lockAll()
+			for _, mv := range others {
+				if mv.new == 0 {
+					d := &s.dbs[mv.db]
+					if j := d.t.findLoc(mv.hash, mv.old); j >= 0 {
+						d.t.deleteAt(j, int64(mv.size)+d.chainBytes(mv.old))
+						delete(d.chains, mv.old)
+					}
+				}
+			}
+			unlockAll(since)
+			break
+		}
+	}
+	// New locations reuse the ids (F..k) of old ones, so a new location may
+	// equal another record's old one: find every slot by its old location
+	// (pass 2's slot, checked; else a probe) before any is written. A slot
+	// holding the old location is the entry's: locations are unique.
+	for n := range moves {
+		mv := &moves[n]
+		t := s.dbs[mv.db].t
+		if j := mv.slot; j < 0 || j >= int64(len(t.slots)) || t.slots[j].loc != mv.old || t.slots[j].hash != mv.hash {
+			mv.slot = int64(t.findLoc(mv.hash, mv.old)) // -1: overwritten or deleted meanwhile
+		}
+	}
+	// Chains: find every moved operation (by its image's old location) and
+	// every moved image's chain before any location changes.
+	type chainMove struct {
+		c   *chain
+		j   int    // index of the operation in c.ops, or -1 for an image
+		db  int32  // for an image: its database
+		old uint64 // for an image: its old location
+		new uint64 // its new location
+	}
+	var cmoves []chainMove
+	for n := range others {
+		mv := &others[n]
+		switch {
+		case mv.new == 0:
+		case mv.db < 0:
+			mv.slot = int64(s.ids.findLoc(ID(mv.hash), mv.old))
+		case mv.img != 0:
+			if c, j := s.dbs[mv.db].opIndex(mv.img, mv.old); j >= 0 {
+				cmoves = append(cmoves, chainMove{c: c, j: j, new: newLoc(mv.new)})
+			}
+		}
+	}
+	for _, mv := range moves {
+		if d := &s.dbs[mv.db]; mv.slot >= 0 && len(d.chains) > 0 {
+			if c := d.chains[mv.old]; c != nil {
+				cmoves = append(cmoves, chainMove{c: c, j: -1, db: mv.db, old: mv.old, new: newLoc(mv.new)})
+			}
+		}
+	}
+
+	// Write them, and swap the segment set, under every DB lock, in order,
+	// then the id index's.
+	since := lockAll()
+	for _, cm := range cmoves {
+		if cm.j < 0 {
+			delete(s.dbs[cm.db].chains, cm.old)
+		}
+	}
+	for _, cm := range cmoves {
+		if cm.j >= 0 {
+			cm.c.ops[cm.j] = cm.new
+		} else {
+			s.dbs[cm.db].chains[cm.new] = cm.c
+		}
+	}
+	for _, mv := range moves {
+		if mv.slot >= 0 {
+			s.dbs[mv.db].t.slots[mv.slot].loc = newLoc(mv.new)
+		}
+	}
+	for _, mv := range others {
+		if mv.db < 0 && mv.slot >= 0 {
+			s.ids.ents[mv.slot].loc = newLoc(mv.new)
+		}
+	}
+	nss := append(segSet(nil), *s.segs.Load()...)
+	for id := first; id <= k; id++ {
+		retired = append(retired, nss[id])
+		nss[id] = nil
+	}
+	for j, g := range newSegs {
+		nss[F+uint32(j)] = g
+	}
+	s.segs.Store(&nss)
+	unlockAll(since)
+	return retired, pause
+}
+
+// tableOrder puts moves (keyed entries) in table order, closely enough
+// for the switch's walks to stay within a few KiB of each table at a time:
+// by database, then by bucket of at most 2^12 buckets of each table's
+// slots (pass 2's slots, a hint). One in-place pass of American flag
+// sort, no allocation but the bucket counts: O(len(moves)).
+func (s *Store) tableOrder(moves []moved) {
+	const bucketBits = 12
+	shift := make([]int, len(s.dbs))
+	base := make([]int, len(s.dbs)+1) // first bucket of each database
+	for i := range s.dbs {
+		d := &s.dbs[i]
+		d.mu.RLock()
+		n := len(d.t.slots)
+		d.mu.RUnlock()
+		shift[i] = max(0, bits.Len(uint(n-1))-bucketBits)
+		base[i+1] = base[i] + (n-1)>>shift[i] + 1
+	}
+	bucket := func(mv *moved) int {
+		b := base[mv.db]
+		if mv.slot >= 0 {
+			b += int(mv.slot >> shift[mv.db])
+		}
+		return min(b, base[mv.db+1]-1) // a slot of a table since shrunk
+	}
+	next := make([]int, base[len(s.dbs)]+1)
+	for n := range moves {
+		next[bucket(&moves[n])+1]++
+	}
+	for b := 1; b < len(next); b++ {
+		next[b] += next[b-1]
+	}
+	end := append([]int(nil), next[1:]...)
+	for b := range end {
+		// next[b] is the first place of bucket b not yet holding one of its
+		// moves; end[b] the end of its places.
+		for next[b] < end[b] {
+			mv := moves[next[b]]
+			for c := bucket(&mv); c != b; c = bucket(&mv) {
+				moves[next[c]], mv = mv, moves[next[c]]
+				next[c]++
+			}
+			moves[next[b]] = mv
+			next[b]++
+		}
+	}
+}
+
+// peekRecord returns the padded size and kind of the record at the start
+// of b from its header alone (no checksum), and ok, if the header is
+// plausible and the record is not a database operation (SWAPDB, FLUSHDB,
+// FLUSHALL); otherwise the caller decodes it with decodeRecord.
+func peekRecord(b []byte) (size int64, kind Kind, ok bool) {
+	if len(b) < recHeaderSize {
+		return 0, 0, false
+	}
+	n := int64(binary.LittleEndian.Uint32(b[offLength:]))
+	kind = Kind(b[offKind])
+	if n < recHeaderSize || padded(n) > int64(len(b)) || kind == 0 || kind > maxOpKind ||
+		kind == kindSwapDB || kind == kindFlushDB || kind == kindFlushAll {
+		return 0, 0, false
+	}
+	return padded(n), kind, true
+}
+
+// opSlot returns the slot of the key (of hash h) whose chain holds the
+// operation record at loc, or -1. A location is in one chain at most, so
+// no key is read from the mapping. The caller holds a lock of d.
+func (d *DB) opSlot(h, loc uint64) int {
+	if len(d.chains) == 0 {
+		return -1
+	}
+	t := d.t
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		sl := &t.slots[i]
+		if sl.loc == 0 {
+			return -1
+		}
+		if sl.hash == h {
+			if _, j := d.opIndex(sl.loc, loc); j >= 0 {
+				return int(i)
+			}
+		}
+	}
 }
 
 // findLoc returns the slot holding loc for a key of hash h, or -1.
@@ -523,15 +689,55 @@ func (s *Store) compactLoop(stop <-chan struct{}, done chan<- struct{}) {
 	}
 }
 
+// compactTrigger is when the background loop compacts (SetCompactTrigger).
+type compactTrigger struct {
+	ratio   float64 // dead bytes over sealed bytes, as Options.CompactRatio; <= 0: never
+	minSize int64   // log bytes (every segment's) below which it never does
+}
+
+// SetCompactTrigger sets when the background loop compacts, the way
+// Redis's auto-aof-rewrite-percentage and auto-aof-rewrite-min-size start
+// BGREWRITEAOF: when the dead bytes reach percent% of the live ones (the
+// log has grown percent% past what a compaction would leave of it) and the
+// log's segments take at least minSize bytes. percent 0 disables it
+// (Compact still works). percent p is Options.CompactRatio p/(100+p): 100,
+// Redis's default, is DefaultCompactRatio. A larger percent compacts less
+// often, so costs less CPU per write, for more disk: the log stays under
+// about (1+percent/100) times the live bytes, plus a segment. It has no
+// effect on a store opened with a negative CompactRatio (no background
+// loop).
+func (s *Store) SetCompactTrigger(percent, minSize int64) {
+	t := &compactTrigger{minSize: minSize}
+	if percent > 0 {
+		t.ratio = float64(percent) / (100 + float64(percent))
+	}
+	s.trigger.Store(t)
+	if s.compactKick != nil {
+		select { // check now, not at the next tick
+		case s.compactKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // compactDue estimates whether compaction would reclaim enough: dead
 // bytes (sealed segments' bytes minus live bytes, assuming every live
 // record is sealed, which underestimates) at least CompactRatio of the
-// sealed bytes and at least one segment's worth.
+// sealed bytes and at least one segment's worth, and the log at least
+// the trigger's minimum size (SetCompactTrigger).
 func (s *Store) compactDue() bool {
+	ratio, minSize := s.opts.CompactRatio, int64(0)
+	if t := s.trigger.Load(); t != nil {
+		ratio, minSize = t.ratio, t.minSize
+	}
+	if ratio <= 0 {
+		return false
+	}
 	s.appendMu.Lock()
-	sealed := s.diskBytes.Load() - int64(len(s.active.data))
+	total := s.diskBytes.Load()
+	sealed := total - int64(len(s.active.data))
 	s.appendMu.Unlock()
-	if sealed <= 0 {
+	if sealed <= 0 || total < minSize {
 		return false
 	}
 	var live int64
@@ -545,7 +751,7 @@ func (s *Store) compactDue() bool {
 	live += s.ids.live
 	s.ids.mu.RUnlock()
 	dead := sealed - live
-	return dead >= s.opts.SegmentSize && float64(dead) >= s.opts.CompactRatio*float64(sealed)
+	return dead >= s.opts.SegmentSize && float64(dead) >= ratio*float64(sealed)
 }
 
 // Compact runs a compaction now (BGREWRITEAOF): it rewrites the sealed
@@ -567,43 +773,64 @@ func (s *Store) Compact() error {
 }
 
 // compactWriter writes the output of a compaction to temporary files
-// (numbered in order; their segment ids are known only at the end).
+// (numbered in order; their segment ids are known only at the end),
+// through a buffer of at most compactChunk bytes (records larger than that
+// are written directly), not the whole segment in memory.
 type compactWriter struct {
 	s        *Store
 	segSize  int64
+	left     int64    // estimated bytes still to come (live bytes): sizes the buffer
 	files    []string // temporary files, in order
 	fixes    []string // their names once installed
 	sizes    []int64
-	buf      []byte
-	size     int64
-	switched bool // the metadata switch happened: the files are the log's
+	f        File   // the output being written; nil if none
+	off      int64  // its bytes so far (header included)
+	size     int64  // its size
+	buf      []byte // its last bytes, not yet written: offsets off-len(buf)..off
+	switched bool   // the metadata switch happened: the files are the log's
 }
+
+// compactChunk bounds the write buffer of a compaction.
+const compactChunk = 1 << 20
 
 // add appends a record and returns its location as (ordinal << 40 | off).
 // If rewrite, the record is re-encoded from h, key and value (another
 // database or expiry); else rec is copied as is.
 func (w *compactWriter) add(rec []byte, h recHeader, key, value []byte, rewrite bool) (uint64, error) {
 	n := int64(len(rec))
-	if w.buf == nil || int64(len(w.buf))+n > w.size {
-		if err := w.flush(); err != nil {
+	if w.f == nil || w.off+n > w.size {
+		if err := w.next(n); err != nil {
 			return 0, err
 		}
-		w.size = max(w.segSize, segHeaderSize+n)
-		w.buf = append(w.buf[:0], make([]byte, segHeaderSize)...)
 	}
-	off := int64(len(w.buf))
-	w.buf = append(w.buf, rec...)
-	if rewrite {
-		encodeRecord(w.buf[off:], h, key, value)
+	if len(w.buf) > 0 && len(w.buf)+len(rec) > cap(w.buf) {
+		if err := w.write(); err != nil {
+			return 0, err
+		}
 	}
-	return makeLoc(uint32(len(w.files)), off), nil
+	off := w.off
+	if n > compactChunk && !rewrite {
+		if _, err := w.f.WriteAt(rec, off); err != nil {
+			return 0, w.fail(err)
+		}
+	} else {
+		i := len(w.buf)
+		w.buf = append(w.buf, rec...)
+		if rewrite {
+			encodeRecord(w.buf[i:], h, key, value)
+		}
+	}
+	w.off += n
+	w.left -= n
+	return makeLoc(uint32(len(w.files)-1), off), nil
 }
 
-// flush writes the current output segment (id 0 in its header for now) to
-// a temporary file, preallocated and fsynced.
-func (w *compactWriter) flush() error {
-	if w.buf == nil {
-		return nil
+// next closes the current output and starts the next one, with room for a
+// record of n bytes (id 0 in its header for now): a temporary file,
+// preallocated.
+func (w *compactWriter) next(n int64) error {
+	if err := w.close(); err != nil {
+		return err
 	}
 	s := w.s
 	name := filepath.Join(s.dir, fmt.Sprintf("compact-%06d%s", len(w.files), tmpSuffix))
@@ -612,28 +839,60 @@ func (w *compactWriter) flush() error {
 		return fmt.Errorf("store: compaction: %w", err)
 	}
 	w.files = append(w.files, name)
+	w.size = max(w.segSize, segHeaderSize+n)
 	w.sizes = append(w.sizes, w.size)
-	if err = s.hooks.allocate(f, w.size); err == nil {
-		if _, err = f.WriteAt(w.buf, 0); err == nil {
-			err = f.Sync()
-		}
+	w.f = f
+	if err := s.hooks.allocate(f, w.size); err != nil {
+		return w.fail(err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if w.buf == nil {
+		w.buf = make([]byte, 0, min(compactChunk, max(w.left+segHeaderSize, 64<<10)))
 	}
-	if err != nil {
-		return fmt.Errorf("store: compaction: write %s: %w", name, err)
+	var hdr [segHeaderSize]byte
+	w.buf = append(w.buf[:0], hdr[:]...)
+	w.off = segHeaderSize
+	return nil
+}
+
+// write writes the buffered bytes of the current output.
+func (w *compactWriter) write() error {
+	if _, err := w.f.WriteAt(w.buf, w.off-int64(len(w.buf))); err != nil {
+		return w.fail(err)
 	}
 	w.buf = w.buf[:0]
 	return nil
 }
 
-func (w *compactWriter) finish() error {
-	if len(w.buf) > segHeaderSize {
-		return w.flush()
+// close writes the rest of the current output, fsyncs and closes it.
+func (w *compactWriter) close() error {
+	if w.f == nil {
+		return nil
 	}
-	return nil
+	err := w.write()
+	if err == nil {
+		if err = w.f.Sync(); err != nil {
+			err = w.fail(err)
+		}
+	}
+	if w.f != nil {
+		if cerr := w.f.Close(); err == nil && cerr != nil {
+			err = w.fail(cerr)
+		}
+		w.f = nil
+	}
+	return err
 }
+
+// fail closes the current output after err and returns err wrapped.
+func (w *compactWriter) fail(err error) error {
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	return fmt.Errorf("store: compaction: write %s: %w", w.files[len(w.files)-1], err)
+}
+
+func (w *compactWriter) finish() error { return w.close() }
 
 // install gives output j its id F+j (header rewritten, fsynced) and its
 // name data-ID.toon.fix, then fsyncs the directory.
@@ -666,6 +925,10 @@ func (w *compactWriter) install(F uint32) error {
 
 // cleanup removes the temporary files of an unfinished compaction.
 func (w *compactWriter) cleanup() {
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
 	if w.switched {
 		return
 	}

@@ -59,7 +59,11 @@
 // # Crash invariants
 //
 //  1. In the active segment, every byte after the write offset is zero, so
-//     a zero length-and-crc word marks the end of the data.
+//     a zero length-and-crc word marks the end of the data. (The writer
+//     prefaults the pages a window ahead of the write offset with
+//     MADV_POPULATE_WRITE, which maps them writable without changing a
+//     byte: they may reach the disk as zeros a little earlier, nothing
+//     else.)
 //  2. A segment that has a successor is entirely durable: rotation fsyncs it
 //     (whatever the sync policy) before the successor is created. Hence an
 //     invalid record in any segment but the last is corruption, never a
@@ -176,42 +180,60 @@
 //
 //  1. Pass 1 walks the prefix to learn where each database's content is
 //     at its end (SWAPDB moves contents, FLUSHDB and FLUSHALL empty
-//     them). Pass 2 walks it again and copies, in log order, every record
-//     the index still points to, with its current expiry and its database
-//     as of the end of the prefix, keeping its sequence number; into
-//     temporary files, preallocated and fsynced. Each liveness check takes
-//     one database read lock briefly. Records whose current expiry is at or
-//     before Options.Now are left out (and dropped from the index at the
-//     switch); so are deletions, overwritten values and every operation
-//     record: an operation only affects older records, which are all in
-//     the prefix and resolved. Collection operation records are the
-//     exception: they are copied, after their image, if they are still in
-//     the chain of a live key (see Collections).
-//  2. The switch, under snapMu and appendMu (writers wait; an fsync and a
-//     few renames): abort (errCompactAborted, nothing changed, retried
+//     them), reading only the other records' headers (no checksum: pass
+//     2 verifies every record, and pass 1's result is used only if pass 2
+//     succeeds, so both walked the same well-formed records); it also
+//     counts the records that may move, to size the list of moves. Pass 2
+//     walks it again and copies, in log order, every record the index
+//     still points to, with its current expiry and its database as of the
+//     end of the prefix, keeping its sequence number; into temporary
+//     files, preallocated, written through a 1 MiB buffer and fsynced.
+//     Liveness comes from the index alone: a record is live iff its key's
+//     slot holds its very location (table.findLoc, by the key's hash; an
+//     operation record, iff a slot of its key's hash has it in its chain),
+//     so the mapped keys are never re-read. Each check takes one database
+//     read lock briefly. Records whose current expiry is at or before
+//     Options.Now are left out (and dropped from the index at the switch);
+//     so are deletions, overwritten values and every operation record: an
+//     operation only affects older records, which are all in the prefix
+//     and resolved. Collection operation records are the exception: they
+//     are copied, after their image, if they are still in the chain of a
+//     live key (see Collections). Before the switch, without appendMu but
+//     holding snapMu from here on (no snapshot writer may read the old
+//     segments or write index.toon): index.toon is removed (it describes
+//     the old layout under the same ids; if the switch then aborts, Open
+//     replays the log or the next snapshot replaces it), and the
+//     m outputs take the ids of the last m inputs (k-m+1..k, known once
+//     pass 2 is done), so segment ids stay contiguous and in log order:
+//     their headers are written, fsynced, renamed to data-ID.toon.fix, the
+//     directory fsynced (covering the removal too) (a crash now leaves .fix files without a switch:
+//     Open removes them). The active segment is fdatasynced (syncNow):
+//     liveness was judged against writes not yet durable (an overwrite, a
+//     delete), and a crash must not lose both versions; writes after pass
+//     2 decided nothing. The moves are put in table order (tableOrder).
+//  2. The switch, under snapMu and appendMu (writers wait: the metadata
+//     rename, finishSwitch's renames and their fsyncs): abort (errCompactAborted, nothing changed, retried
 //     later) if a SWAPDB was appended after the prefix (the copies'
 //     database numbers would be stale) or an expired key was revived.
-//     fdatasync the active segment: liveness was judged against writes
-//     not yet durable (an overwrite, a delete), and a crash must not lose
-//     both versions. The m outputs take the ids of the last m inputs
-//     (k-m+1..k), so segment ids stay contiguous and in log order: their
-//     headers are written, fsynced, renamed to data-ID.toon.fix, the
-//     directory fsynced. index.toon is removed (it describes the old
-//     layout under the same ids). Then metadata.toon is replaced with
-//     first_segment: k-m+1: that rename is the switch, exactly as for
-//     Check's Fix, and finishSwitch renames the .fix files over the inputs
-//     and removes the inputs below first_segment (Open does the same after
-//     a crash; before the switch Open removes the .fix and temporary
-//     files). The outputs are mapped; then, holding every database lock
-//     and the id index's, the index entries that still point at a copied
-//     record are re-pointed (found by old location and hash; all found
-//     before any is changed, since new locations reuse old ids), and so
-//     are the chains (keyed by image location) and their operations, the
-//     segment set swapped, and metadata rewritten without first_segment.
-//     The flip costs O(live keys in the prefix) with readers blocked, and
-//     the list of moves costs 56 bytes per live record of the prefix
-//     while the compaction runs (a limit at tens of millions of keys: a
-//     later version should compact the prefix in slices).
+//     Then metadata.toon is replaced with first_segment: k-m+1: that
+//     rename is the switch, exactly as for Check's Fix, and finishSwitch
+//     renames the .fix files over the inputs and removes the inputs below
+//     first_segment (Open does the same after a crash; before the switch
+//     Open removes the .fix and temporary files). The outputs are mapped;
+//     then (flip) expired entries are dropped under the write locks, every
+//     index entry that still points at a copied record is found by its old
+//     location (pass 2's slot if it still holds it, else a probe) with
+//     appendMu alone (tables only change under appendMu; readers go on),
+//     all before any is changed since new locations reuse old ids, and so
+//     are the chains (keyed by image location) and their operations; then,
+//     holding every database lock and the id index's, the new locations
+//     are written, walking each table forward, and the segment set
+//     swapped. Then metadata is rewritten without first_segment. Readers
+//     are blocked only for those writes (BenchmarkCompact's pause-us: about
+//     10 ns per moved key); the list of moves costs 48 bytes per live
+//     record of the prefix while the compaction runs (a limit at tens of
+//     millions of keys: a later version should compact the prefix in
+//     slices).
 //  3. A snapshot is written afterwards (Compact, and the background loop).
 //
 // Sequence numbers stay increasing (copies keep theirs, in order, before
@@ -227,7 +249,9 @@
 //
 // The background loop checks once a second whether dead bytes (sealed
 // bytes minus live bytes) reach Options.CompactRatio of the sealed bytes
-// and at least one segment; Compact runs one on demand (BGREWRITEAOF).
+// and at least one segment (SetCompactTrigger replaces the ratio and adds
+// a minimum log size: Redis's auto-aof-rewrite-percentage and -min-size);
+// Compact runs one on demand (BGREWRITEAOF).
 // Stats report Compacting, CompactDone/CompactTotal (bytes of input read),
 // Compactions and Reclaimed. The crash harness runs compactions as one of
 // its operations, with crash images inside them, under Options.Now so

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // table is the index of one logical database: an open-addressing hash table
@@ -44,8 +45,15 @@ type slot struct {
 
 const minTableSize = 8
 
+// hugeTableBytes is the table size from which newTable advises huge pages.
+const hugeTableBytes = 4 << 20
+
 func newTable(size int) *table {
-	return &table{slots: make([]slot, size), mask: uint64(size - 1)}
+	t := &table{slots: make([]slot, size), mask: uint64(size - 1)}
+	if n := uintptr(size) * unsafe.Sizeof(slot{}); n >= hugeTableBytes {
+		adviseHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.slots))), n))
+	}
+	return t
 }
 
 // segSet is a snapshot of the mapped segments, indexed by segment id. It is

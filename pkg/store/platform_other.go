@@ -17,3 +17,9 @@ func errNoFallocate(err error) bool { return errors.Is(err, errUnsupported) }
 // fdatasync falls back to fsync. On systems without a unified buffer cache
 // a shared mapping must be msynced first; the caller does that.
 func fdatasync(f *os.File) error { return f.Sync() }
+
+// adviseHuge does nothing: transparent huge pages are a Linux feature.
+func adviseHuge(b []byte) {}
+
+// populateWrite is unavailable: pages are faulted in as they are written.
+func populateWrite(b []byte) error { return errUnsupported }

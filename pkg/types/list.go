@@ -36,6 +36,24 @@ func (c *chunk) start(i int) int {
 
 func (c *chunk) get(i int) []byte { return c.data[c.start(i):c.ends[i]:c.ends[i]] }
 
+// newChunkAfter returns an empty chunk for a push of an element of b
+// bytes next to cs[i], the end chunk that is full. A list that grows at an
+// end will likely fill the new chunk as it filled the last: its arrays are
+// sized like cs[i]'s from the start (up to the chunk limits), instead of
+// being regrown (and copied, and at the head moved) several times per
+// chunk. The first chunk of a list grows as needed, so that small lists
+// stay small.
+func newChunkAfter(cs []*chunk, i, b int) *chunk {
+	if len(cs) == 0 {
+		return &chunk{}
+	}
+	nb := cs[i]
+	return &chunk{
+		data: make([]byte, 0, max(b, min(len(nb.data), chunkMaxBytes))),
+		ends: make([]uint32, 0, max(1, min(nb.n(), chunkMaxElems))),
+	}
+}
+
 // fits reports whether an element of size b can join c without a split.
 func (c *chunk) fits(b int) bool {
 	return len(c.ends) == 0 || len(c.ends) < chunkMaxElems && len(c.data)+b <= chunkMaxBytes
@@ -179,7 +197,7 @@ func (l *List) PushLeft(vals ...[]byte) {
 	for _, v := range vals {
 		cs := l.chunks()
 		if len(cs) == 0 || !cs[0].fits(len(v)) {
-			l.insertChunk(0, &chunk{})
+			l.insertChunk(0, newChunkAfter(cs, 0, len(v)))
 		}
 		l.cs[l.lo].insert(0, v)
 		l.n++
@@ -191,7 +209,7 @@ func (l *List) PushRight(vals ...[]byte) {
 	for _, v := range vals {
 		cs := l.chunks()
 		if len(cs) == 0 || !cs[len(cs)-1].fits(len(v)) {
-			l.insertChunk(len(cs), &chunk{})
+			l.insertChunk(len(cs), newChunkAfter(cs, len(cs)-1, len(v)))
 		}
 		cs = l.chunks()
 		cs[len(cs)-1].insert(cs[len(cs)-1].n(), v)

@@ -1,0 +1,83 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkLoad is the store's half of a bulk load (redis-cli --pipe of
+// fresh SETs): one op opens an empty store, sets keys fresh keys (16-byte
+// keys as the perf harness writes them) with value-byte values, and closes
+// it. The index grows from empty, segments rotate. Compaction and the
+// snapshot are off; the close is timed too (its final sync). ns/key is the
+// figure to read.
+func BenchmarkLoad(b *testing.B) {
+	for _, c := range []struct{ keys, value int }{
+		{1_000_000, 16},
+		{200_000, 1024},
+	} {
+		b.Run(fmt.Sprintf("keys=%d/value=%d", c.keys, c.value), func(b *testing.B) {
+			keys := make([][]byte, c.keys)
+			for i := range keys {
+				keys[i] = fmt.Appendf(nil, "key:%012d", i)
+			}
+			val := make([]byte, c.value)
+			b.ReportAllocs()
+			b.SetBytes(int64(c.keys * c.value))
+			defer reportCPU(b)()
+			for b.Loop() {
+				s, err := Open(b.TempDir(), Options{Sync: SyncEverySec, CompactRatio: -1, NoSnapshot: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				d := s.DB(0)
+				for _, k := range keys {
+					if err := d.Set(k, KindString, val, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*c.keys), "ns/key")
+		})
+	}
+}
+
+// BenchmarkPut overwrites random existing keys (a warm index: the SET
+// cells of redis-benchmark -r after their first pass) with compaction off,
+// to isolate the append and index update.
+func BenchmarkPut(b *testing.B) {
+	for _, c := range []struct{ keys, value int }{
+		{1_000_000, 16},
+		{100_000, 1024},
+	} {
+		b.Run(fmt.Sprintf("keys=%d/value=%d", c.keys, c.value), func(b *testing.B) {
+			s, err := Open(b.TempDir(), Options{Sync: SyncEverySec, CompactRatio: -1, NoSnapshot: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			d := s.DB(0)
+			keys := make([][]byte, c.keys)
+			val := make([]byte, c.value)
+			for i := range keys {
+				keys[i] = fmt.Appendf(nil, "key:%012d", i)
+				if err := d.Set(keys[i], KindString, val, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(c.value))
+			defer reportCPU(b)()
+			i := 0
+			for b.Loop() {
+				if err := d.Set(keys[i%len(keys)], KindString, val, 0); err != nil {
+					b.Fatal(err)
+				}
+				i += 7919
+			}
+		})
+	}
+}
