@@ -14,3 +14,9 @@ func (c *Cache) Prefetch(db int, keys [][]byte) {
 	}
 	c.s.DB(db).Prefetch(keys)
 }
+
+// PrefetchWorth reports whether Prefetch can pay off in database db: its
+// index is too large to stay in the CPU caches (store.DB.PrefetchWorth).
+func (c *Cache) PrefetchWorth(db int) bool {
+	return db >= 0 && db < c.s.Databases() && c.s.DB(db).PrefetchWorth()
+}

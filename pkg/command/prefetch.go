@@ -37,3 +37,10 @@ func (s *Server) Prefetch(c *Client, keys [][]byte) {
 	}
 	s.Cache.Prefetch(c.DB, keys)
 }
+
+// PrefetchWorth reports whether a Prefetch for c can pay off: its selected
+// database is large enough for lookups to miss the CPU caches
+// (cache.Cache.PrefetchWorth). Callers check it before collecting keys.
+func (s *Server) PrefetchWorth(c *Client) bool {
+	return s.Cache != nil && s.Cache.PrefetchWorth(c.DB)
+}

@@ -66,9 +66,11 @@ type handler struct {
 	held        atomic.Int64 // connections holding replies for a sync (syncWait != 0)
 	requirePass atomic.Bool
 	maxClients  atomic.Int64
-	stopping    atomic.Bool  // no more commands are parsed once set
-	noPrefetch  bool         // tests: batch skips its pre-pass (prefetch)
-	idleTimeout atomic.Int64 // ns; 0 = off
+	stopping    atomic.Bool // no more commands are parsed once set
+	// Tests: batch never runs its pre-pass (prefetch), or runs it
+	// whatever the index size (Server.PrefetchWorth).
+	noPrefetch, prefetchAlways bool
+	idleTimeout                atomic.Int64 // ns; 0 = off
 
 	lastIdleScan time.Time // touched only by OnTick
 
@@ -392,7 +394,13 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			// More input follows this command: warm the keys of the
 			// commands buffered next so their cache misses overlap.
 			if k := h.srv.PrefetchKey(cl, args); k != nil {
-				pf = h.prefetch(st, buf, consumed, k)
+				// Asked once per pre-pass: is the index too large
+				// for the caches? If not, none runs in this batch.
+				if h.prefetchAlways || h.srv.PrefetchWorth(cl) {
+					pf = h.prefetch(st, buf, consumed, k)
+				} else {
+					pf = len(buf)
+				}
 			}
 		}
 		if cl.Killed() {

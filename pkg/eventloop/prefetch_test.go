@@ -86,6 +86,7 @@ func TestPrefetchSameReplies(t *testing.T) {
 	in := prefetchPipeline()
 
 	h := newTestHandler(t, Options{Server: prefetchServer(t)})
+	h.prefetchAlways = true // the database is small
 	f := open(t, h)
 	f.in = append(f.in, in...)
 	drive(t, h, f)
@@ -98,6 +99,7 @@ func TestPrefetchSameReplies(t *testing.T) {
 	}
 
 	h = newTestHandler(t, Options{Server: prefetchServer(t)})
+	h.prefetchAlways = true
 	f = open(t, h)
 	for i := range len(in) {
 		f.in = append(f.in, in[i])
@@ -120,10 +122,26 @@ func TestPrefetchSameReplies(t *testing.T) {
 	}
 }
 
+// TestPrefetchSmallDB checks that a pipeline on a small database (whose
+// index stays in the CPU caches) collects no keys.
+func TestPrefetchSmallDB(t *testing.T) {
+	h := newTestHandler(t, Options{Server: realServer(t)})
+	f := open(t, h)
+	f.in = append(f.in, strings.Repeat(resp("GET", "k"), 10)...)
+	h.OnTraffic(f)
+	if want := strings.Repeat("$-1\r\n", 10); string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
+	}
+	if st := f.ctx.(*connState); cap(st.keys) != 0 {
+		t.Fatalf("keys collected for a small database (cap %d)", cap(st.keys))
+	}
+}
+
 // TestPrefetchAllocs checks that a pipeline of lookups allocates nothing,
 // the pre-pass included.
 func TestPrefetchAllocs(t *testing.T) {
 	h := newTestHandler(t, Options{Server: realServer(t)})
+	h.prefetchAlways = true
 	f := open(t, h)
 	var set, get strings.Builder
 	for i := range 64 {
@@ -148,13 +166,14 @@ func TestPrefetchAllocs(t *testing.T) {
 }
 
 // BenchmarkPipelineGet runs a pipeline of 64 GETs of a small keyspace,
-// whose lines stay cached, with and without the pre-pass: its cost when
-// there is no miss to hide.
+// whose lines stay cached: without the pre-pass, with it forced, and as
+// configured (the index is small, so it is skipped after one
+// Server.PrefetchWorth per batch).
 func BenchmarkPipelineGet(b *testing.B) {
-	for _, pre := range []bool{false, true} {
-		b.Run(fmt.Sprintf("prefetch=%v", pre), func(b *testing.B) {
+	for _, mode := range []string{"off", "forced", "auto"} {
+		b.Run("prefetch="+mode, func(b *testing.B) {
 			h := newTestHandler(b, Options{Server: realServer(b)})
-			h.noPrefetch = !pre
+			h.noPrefetch, h.prefetchAlways = mode == "off", mode == "forced"
 			f := open(b, h)
 			var set, get strings.Builder
 			for i := range 64 {

@@ -5,6 +5,22 @@ package store
 // core keeps in flight (line fill buffers) with room to spare.
 const prefetchGroup = 32
 
+// prefetchMinSlots is the index size from which PrefetchWorth reports that
+// Prefetch pays: 1.5 MiB of slots (24k to 49k keys). A smaller index and
+// its records mostly stay in the CPU caches, where Prefetch's own work
+// (hashing every key twice) is pure cost.
+const prefetchMinSlots = 1 << 16
+
+// PrefetchWorth reports whether the database's index is large enough for
+// Prefetch to pay off, so that a caller can skip collecting keys for it.
+// It is a heuristic and may change as keys come and go.
+func (d *DB) PrefetchWorth() bool {
+	d.mu.RLock()
+	big := len(d.t.slots) >= prefetchMinSlots
+	d.mu.RUnlock()
+	return big
+}
+
 // Prefetch is a hint that keys are about to be looked up (Get, Set, ...) in
 // this database: it brings their index slots and the headers of their
 // records into the CPU caches, so that the lookups that follow hit warm

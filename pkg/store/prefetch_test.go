@@ -52,6 +52,28 @@ func TestPrefetchIsAHint(t *testing.T) {
 	}
 }
 
+// TestPrefetchWorth checks that PrefetchWorth reports false for a small
+// index and true once it has prefetchMinSlots slots.
+func TestPrefetchWorth(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo})
+	d := s.DB(0)
+	if d.PrefetchWorth() {
+		t.Fatal("PrefetchWorth on an empty database")
+	}
+	for i := 0; ; i++ {
+		mustSet(t, d, fmt.Sprintf("k%d", i), "", 0)
+		d.mu.RLock()
+		n := len(d.t.slots)
+		d.mu.RUnlock()
+		if got, want := d.PrefetchWorth(), n >= prefetchMinSlots; got != want {
+			t.Fatalf("%d keys, %d slots: PrefetchWorth = %v, want %v", i+1, n, got, want)
+		}
+		if n >= prefetchMinSlots {
+			break
+		}
+	}
+}
+
 // TestPrefetchNoAlloc checks that Prefetch does not allocate, whatever the
 // number of keys.
 func TestPrefetchNoAlloc(t *testing.T) {
