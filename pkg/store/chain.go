@@ -121,7 +121,8 @@ func (d *DB) chainAdd(img, loc uint64, size int64) int64 {
 		if d.chains == nil {
 			d.chains = make(map[uint64]*chain)
 		}
-		c = &chain{}
+		c = &chain{ops: d.spareOps}
+		d.spareOps = nil
 		d.chains[img] = c
 	}
 	c.ops = append(c.ops, loc)
