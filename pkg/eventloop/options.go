@@ -77,7 +77,7 @@ type Options struct {
 // per processor Go may use, runtime.GOMAXPROCS(0), which is the CPU count
 // unless GOMAXPROCS or a container's CPU limit lowers it. The alternatives
 // measured on a 2-CPU machine with the client on the same cores (one loop,
-// one loop locked to its thread; perf/results/hotpath.md, "netpath") used
+// one loop locked to its thread; perf/results/hotpath.md, "Event loops") used
 // up to ~15% less CPU per request at pipeline 1 but lost up to half the
 // throughput with 500 connections at pipelines 16 and 64, so the default
 // stays one per CPU.
