@@ -68,6 +68,8 @@ type Client struct {
 	last *Command // the command the previous Execute looked up (loop-only)
 	num  [20]byte // scratch for a number's digits (INCR), loop-only
 	opb  []byte   // scratch for a collection's operation record (Ctx.opBuf), loop-only
+	// pfKeys is the scratch of Ctx.prefetchArgs, loop-only.
+	pfKeys [][]byte
 
 	// DeferStats, set by the event loop before c's first command, makes
 	// Execute keep c's INFO counters (commands processed, keyspace hits and

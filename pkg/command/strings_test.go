@@ -1,6 +1,7 @@
 package command
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -641,5 +642,54 @@ func BenchmarkExecute(b *testing.B) {
 			}
 			s.FlushStats(cl)
 		})
+	}
+}
+
+// TestMultiKeyPrefetch: in a database whose index is large enough for
+// Prefetch (Server.PrefetchWorth), multi-key commands warm their keys
+// first (Ctx.prefetchArgs): replies are unchanged, and MGET/MSET/DEL still
+// allocate nothing once the client's scratch has grown.
+func TestMultiKeyPrefetch(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	args := [][]byte{[]byte("MSET")}
+	for i := range 60000 {
+		args = append(args, []byte(fmt.Sprintf("key:%06d", i)), []byte(fmt.Sprint("v", i)))
+		if len(args) > 2000 || i == 59999 {
+			if out := string(s.Execute(cl, args, nil)); out != "+OK\r\n" {
+				t.Fatalf("MSET: %q", out)
+			}
+			args = args[:1]
+		}
+	}
+	if !s.PrefetchWorth(cl) {
+		t.Fatal("PrefetchWorth is false with 60000 keys: the test would not exercise prefetchArgs")
+	}
+	require_Equal(t, do(t, s, cl, "MGET", "key:000001", "nokey", "key:059999", "key:000002", "key:030000"),
+		"*5\r\n$2\r\nv1\r\n$-1\r\n$6\r\nv59999\r\n$2\r\nv2\r\n$6\r\nv30000\r\n")
+	require_Equal(t, do(t, s, cl, "MSET", "key:000001", "a", "new1", "b", "key:000003", "c", "new2", "d"), "+OK\r\n")
+	require_Equal(t, do(t, s, cl, "MGET", "key:000001", "new1", "key:000003", "new2"),
+		"*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n")
+	require_Equal(t, do(t, s, cl, "DEL", "new1", "new2", "nokey", "key:000004"), ":3\r\n")
+	for _, c := range [][][]byte{
+		{[]byte("MGET"), []byte("key:000010"), []byte("key:000011"), []byte("nokey"), []byte("key:050000")},
+		{[]byte("MSET"), []byte("m1"), []byte("a"), []byte("m2"), []byte("b"), []byte("m3"), []byte("c"), []byte("m4"), []byte("d")},
+		{[]byte("DEL"), []byte("gone1"), []byte("gone2"), []byte("gone3"), []byte("gone4")},
+	} {
+		x := &Ctx{S: s, C: cl, Cmd: s.Lookup(c[0]), Args: c, Out: make([]byte, 0, 4096)}
+		x.Cmd.Run(x) // warm up (grows the scratch)
+		allocs := testing.AllocsPerRun(100, func() {
+			x.Out = x.Out[:0]
+			x.Cmd.Run(x)
+		})
+		if x.Out[0] == '-' {
+			t.Fatalf("%s replied %q", c[0], x.Out)
+		}
+		if allocs != 0 {
+			t.Errorf("%s: %v allocs per call, want 0", c[0], allocs)
+		}
+		if cap(cl.pfKeys) == 0 {
+			t.Errorf("%s did not use the prefetch scratch", c[0])
+		}
 	}
 }
