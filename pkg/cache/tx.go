@@ -51,15 +51,7 @@ func (c *Cache) LockKeys(keys [][]byte) Tx {
 // nothing; the Tx must still be Unlocked. step <= 0 counts as 1.
 func (c *Cache) LockArgs(args [][]byte, first, last, step int) Tx {
 	t := c.newTx()
-	if last < 0 {
-		last += len(args)
-	}
-	if last >= len(args) {
-		last = len(args) - 1
-	}
-	if step <= 0 {
-		step = 1
-	}
+	last, step = ArgRange(len(args), last, step)
 	if first > 0 {
 		for i := first; i <= last; i += step {
 			t.mark(c.shardOf(args[i]))
@@ -67,6 +59,16 @@ func (c *Cache) LockArgs(args [][]byte, first, last, step int) Tx {
 	}
 	t.lockMarked()
 	return t
+}
+
+// ArgRange normalizes LockArgs's key positions for n arguments: last < 0
+// counts from the end and is clamped to n-1, step <= 0 counts as 1. The
+// keys are then args[first], args[first+step], ... up to args[last].
+func ArgRange(n, last, step int) (int, int) {
+	if last < 0 {
+		last += n
+	}
+	return min(last, n-1), max(step, 1)
 }
 
 // LockAll locks every shard in ascending order (FLUSHDB, SWAPDB, EXEC).

@@ -46,13 +46,7 @@ const prefetchMinKeys = 4
 // so a multi-key command warms its own keys here. The keys slice is the
 // client's scratch: nothing is allocated once it has grown.
 func (x *Ctx) prefetchArgs(args [][]byte, first, last, step int) {
-	if last < 0 {
-		last += len(args)
-	}
-	if step <= 0 {
-		step = 1
-	}
-	last = min(last, len(args)-1)
+	last, step = cache.ArgRange(len(args), last, step)
 	if first <= 0 || last < first || (last-first)/step+1 < prefetchMinKeys || !x.S.PrefetchWorth(x.C) {
 		return
 	}
