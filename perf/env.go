@@ -48,7 +48,7 @@ func collectEnvironment(tstdBin string, args []string) environment {
 	if bi, err := buildinfo.ReadFile(tstdBin); err == nil {
 		e.GoTstd = bi.GoVersion
 	}
-	e.GOMAXPROCS = fmt.Sprintf("%d (default: the CPU count)", runtime.NumCPU())
+	e.GOMAXPROCS = "not read (no tstd started)" // the launcher reads it from tstd's log
 	if v := os.Getenv("GOMAXPROCS"); v != "" {
 		e.GOMAXPROCS = v + " (from the environment)"
 	}

@@ -204,6 +204,9 @@ func run(o options) error {
 	}
 	h.env.End = time.Now().UTC()
 	h.env.LoadEnd = loadAvg()
+	if p := h.launch.procs; p != "" {
+		h.env.GOMAXPROCS = p
+	}
 
 	mdPath, err := h.save()
 	if err != nil {

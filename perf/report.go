@@ -183,7 +183,7 @@ func (h *harness) report() string {
 	fmt.Fprintf(&b, "- Commit: %s\n", e.Commit)
 	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s RAM, kernel %s; open-file limit %d\n", e.CPUs, e.CPUModel, e.MemTotal, e.Kernel, e.FileLimit)
 	fmt.Fprintf(&b, "- Software: tstd built with %s (harness %s); %s; %s\n", e.GoTstd, e.GoHarness, e.Redis, e.Benchmark)
-	fmt.Fprintf(&b, "- GOMAXPROCS of tstd: %s\n", e.GOMAXPROCS)
+	fmt.Fprintf(&b, "- tstd: %s\n", e.GOMAXPROCS)
 	fmt.Fprintf(&b, "- Load average (1, 5, 15 min): %s at the start, %s at the end", e.LoadStart, e.LoadEnd)
 	if busy(e.LoadStart, e.CPUs) || busy(e.LoadEnd, e.CPUs) {
 		b.WriteString(". **Other jobs shared the machine** (load average near or above the CPU count before or after the run), so absolute figures are low and noisy; the ratios, measured alternately in the same run, are the figures to read")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,9 +57,10 @@ type launcher struct {
 	tstdBin string
 	root    string
 
-	mu   sync.Mutex
-	seq  int              // guarded by mu
-	live map[*server]bool // guarded by mu: started and not yet stopped
+	mu    sync.Mutex
+	seq   int              // guarded by mu
+	procs string           // guarded by mu: tstd's event loops and GOMAXPROCS, from its first start-up log line
+	live  map[*server]bool // guarded by mu: started and not yet stopped
 }
 
 // start starts a fresh server of the given name and waits until it answers
@@ -107,6 +109,9 @@ func (l *launcher) start(name string) (*server, error) {
 	l.mu.Unlock()
 	for i := 0; i < 300; i++ {
 		if reply, err := command(s.addr(), "PING"); err == nil && reply == "+PONG" {
+			if name == nameTstd {
+				l.noteProcs(logf.Name())
+			}
 			return s, nil
 		}
 		select {
@@ -119,6 +124,32 @@ func (l *launcher) start(name string) (*server, error) {
 	}
 	l.stop(s)
 	return nil, fmt.Errorf("%w: %s on port %d", ErrNotStarted, name, port)
+}
+
+// procsRE matches what tstd's start-up line says of its loops and
+// GOMAXPROCS (it sets GOMAXPROCS itself unless the environment does).
+var procsRE = regexp.MustCompile(`"loops": (\d+), "gomaxprocs": (\d+)`)
+
+// noteProcs records, from the first tstd started, how many event loops and
+// processors it runs with, as its log says (it logs the line just after it
+// starts answering: wait up to 5 s for it).
+func (l *launcher) noteProcs(logPath string) {
+	l.mu.Lock()
+	done := l.procs != ""
+	l.mu.Unlock()
+	if done {
+		return
+	}
+	for i := 0; i < 50; i++ {
+		b, _ := os.ReadFile(logPath)
+		if m := procsRE.FindSubmatch(b); m != nil {
+			l.mu.Lock()
+			l.procs = fmt.Sprintf("%s event loop(s), GOMAXPROCS %s (from its start-up log)", m[1], m[2])
+			l.mu.Unlock()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // stop asks the server to exit (SIGTERM), kills it after 60 s, and removes

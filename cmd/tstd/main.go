@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/toonstore/toonstore/pkg/command"
 	"github.com/toonstore/toonstore/pkg/config"
+	"github.com/toonstore/toonstore/pkg/eventloop"
 	"github.com/toonstore/toonstore/pkg/server"
 )
 
@@ -131,6 +133,23 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// sizeLoops returns the number of event loops tstd runs and the GOMAXPROCS
+// it sets (0: leave Go's). flag is --loops (0 or less: the default,
+// eventloop.LoopsFor(procs)), env the GOMAXPROCS environment variable
+// (set: Go's value stands) and procs Go's processor count at start. Each
+// loop gets a processor and no more: an idle processor is what the Go
+// scheduler keeps waking a thread for (perf/results/hotpath.md).
+func sizeLoops(flag int, env string, procs int) (loops, setProcs int) {
+	loops = flag
+	if loops <= 0 {
+		loops = eventloop.LoopsFor(procs)
+	}
+	if env != "" {
+		return loops, 0
+	}
+	return loops, min(loops, procs)
+}
+
 func baseFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "bind", Value: "127.0.0.1:6379", Usage: "listen address host:port (or Redis-style bind addresses)"},
@@ -143,7 +162,7 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-format", Value: "console", Usage: "json or console"},
 		&cli.BoolFlag{Name: "health", Usage: "PING the configured server and exit 0 if it answers (as the health subcommand)"},
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
-		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means one per CPU Go may use (GOMAXPROCS: the CPU count or the container's CPU limit). 1 used up to ~15% less CPU per request at pipeline 1 on 2 CPUs shared with the clients, but lost throughput with many connections (perf/results/hotpath.md)"},
+		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means half the CPUs Go may use (the CPU count or the container's CPU limit), at least one. Unless the GOMAXPROCS environment variable is set, tstd also runs Go with that many processors (GOMAXPROCS = loops, at most the CPU count): on 2 CPUs shared with the clients, one loop on one processor used a third less CPU per request than two (perf/results/hotpath.md)"},
 		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measured worse with one client connection; see perf/results/hotpath.md)"},
 	}
 }
@@ -273,7 +292,11 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 		}
 	}
 
-	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: max(c.Int("loops"), 0), LockOSThread: c.Bool("lock-os-thread")})
+	loops, procs := sizeLoops(c.Int("loops"), os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0))
+	if procs > 0 {
+		runtime.GOMAXPROCS(procs)
+	}
+	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: loops, LockOSThread: c.Bool("lock-os-thread")})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return cli.Exit("tstd: "+err.Error(), 1)
@@ -282,6 +305,7 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 		zap.String("version", command.Version),
 		zap.String("addr", srv.Addr()),
 		zap.Int("loops", srv.Loops()),
+		zap.Int("gomaxprocs", runtime.GOMAXPROCS(0)),
 		zap.String("dir", srv.Dir()),
 		zap.String("appendfsync", cfg.Value("appendfsync")),
 		zap.Int("pid", os.Getpid()))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -427,5 +428,60 @@ func TestBadConfig(t *testing.T) {
 	code, out = runTstd(t, nil, "--version")
 	if code != 0 || !strings.Contains(out, "0.1.0") {
 		t.Fatalf("--version: exit %d, output %q", code, out)
+	}
+}
+
+// TestSizeLoops: the default is half the processors (at least one), an
+// explicit --loops is kept, and GOMAXPROCS follows the loops (capped at the
+// processors) unless the environment sets it.
+func TestSizeLoops(t *testing.T) {
+	tests := []struct {
+		flag       int
+		env        string
+		procs      int
+		loops, set int
+	}{
+		{0, "", 1, 1, 1},
+		{0, "", 2, 1, 1},
+		{0, "", 3, 1, 1},
+		{0, "", 8, 4, 4},
+		{-1, "", 8, 4, 4},
+		{2, "", 2, 2, 2},
+		{4, "", 2, 4, 2},
+		{0, "2", 2, 1, 0},
+		{3, "8", 8, 3, 0},
+	}
+	for _, tc := range tests {
+		loops, set := sizeLoops(tc.flag, tc.env, tc.procs)
+		if loops != tc.loops || set != tc.set {
+			t.Errorf("sizeLoops(%d, %q, %d) = %d, %d; want %d, %d", tc.flag, tc.env, tc.procs, loops, set, tc.loops, tc.set)
+		}
+	}
+}
+
+// TestLoopsAndProcsLogged: the running process uses what sizeLoops says,
+// and says so in its start-up line.
+func TestLoopsAndProcsLogged(t *testing.T) {
+	cpus := runtime.NumCPU()
+	cases := []struct {
+		name  string
+		env   []string
+		args  []string
+		loops int
+		procs int
+	}{
+		{"default", []string{"GOMAXPROCS="}, nil, max(cpus/2, 1), max(cpus/2, 1)},
+		{"explicit loops", []string{"GOMAXPROCS="}, []string{"--loops", "2"}, 2, min(2, cpus)},
+		{"GOMAXPROCS from the environment", []string{"GOMAXPROCS=3"}, nil, 1, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startTstd(t, t.TempDir(), tc.env, tc.args...)
+			out := p.waitLog("tstd listening")
+			want := fmt.Sprintf(`"loops": %d, "gomaxprocs": %d`, tc.loops, tc.procs)
+			if !strings.Contains(out, want) {
+				t.Fatalf("start-up line lacks %s:\n%s", want, out)
+			}
+		})
 	}
 }

@@ -73,15 +73,21 @@ type Options struct {
 	TCPKeepAlive time.Duration
 }
 
-// DefaultLoops is the number of event loops when Options.Loops is 0: one
-// per processor Go may use, runtime.GOMAXPROCS(0), which is the CPU count
-// unless GOMAXPROCS or a container's CPU limit lowers it. The alternatives
-// measured on a 2-CPU machine with the client on the same cores (one loop,
-// one loop locked to its thread; perf/results/hotpath.md, "Event loops") used
-// up to ~15% less CPU per request at pipeline 1 but lost up to half the
-// throughput with 500 connections at pipelines 16 and 64, so the default
-// stays one per CPU.
-func DefaultLoops() int { return max(runtime.GOMAXPROCS(0), 1) }
+// DefaultLoops is the number of event loops when Options.Loops is 0: half
+// the processors Go may use (runtime.GOMAXPROCS(0): the CPU count unless
+// GOMAXPROCS or a container's CPU limit lowers it), at least one. The other
+// half is left to the clients and the kernel's network stack, which on
+// loopback run on the same CPUs. Measured on 2 CPUs with redis-benchmark
+// on the same cores (perf/results/hotpath.md, "One event loop, one
+// processor"): one loop with GOMAXPROCS=1 used 0.98x Redis's CPU per
+// request at pipeline 1 where two loops used 1.47x, and kept or raised
+// throughput at pipelines 16 and 64 with 50 and 500 connections. tstd
+// (cmd/tstd) also sets GOMAXPROCS to the loop count unless the environment
+// sets it: an idle processor is what the Go scheduler keeps waking.
+func DefaultLoops() int { return LoopsFor(runtime.GOMAXPROCS(0)) }
+
+// LoopsFor is DefaultLoops for procs processors.
+func LoopsFor(procs int) int { return max(procs/2, 1) }
 
 func (o *Options) setDefaults() {
 	if o.Logger == nil {

@@ -34,7 +34,7 @@ type Options struct {
 	RequirePass string // requirepass
 
 	// Loops is the number of event loops; 0 means eventloop.DefaultLoops
-	// (one per GOMAXPROCS, normally the CPU count).
+	// (half of GOMAXPROCS, at least one).
 	Loops int
 	// ReusePort gives each loop its own SO_REUSEPORT listener.
 	ReusePort bool

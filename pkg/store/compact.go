@@ -118,6 +118,7 @@ func (s *Store) compact() (err error) {
 			}
 		}
 	}
+	var y yielder
 	scan := func(fn func(h recHeader, key, value, rec []byte, loc uint64) error) error {
 		for id := first; id <= k; id++ {
 			if s.closed.Load() {
@@ -136,6 +137,7 @@ func (s *Store) compact() (err error) {
 					return err
 				}
 				off += size
+				y.add(size)
 			}
 		}
 		return nil
@@ -163,6 +165,7 @@ func (s *Store) compact() (err error) {
 					nOther++
 				}
 				off += n
+				y.add(n)
 				continue
 			}
 			h, _, value, size, st, why := decodeRecord(data[off:])

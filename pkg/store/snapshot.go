@@ -152,6 +152,7 @@ func (w *snapWriter) flush() {
 		w.off += int64(len(w.buf))
 	}
 	w.buf = w.buf[:0]
+	gosched() // a buffer (64 KiB) at a time: see yielder
 }
 
 func (w *snapWriter) room(n int) {
