@@ -60,7 +60,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.fixedN, "n", 0, "fixed -n for every cell instead of -target")
 	fs.IntVar(&o.populate, "populate", 1000000, "keys written before the read tests (key:000000000000...)")
 	fs.IntVar(&o.bulkKeys, "bulk-keys", 0, "SET commands of the bulk load (default 5000000, quick 1000000)")
-	fs.IntVar(&o.bulkRounds, "bulk-rounds", 1, "bulk loads per server, fresh server each")
+	fs.IntVar(&o.bulkRounds, "bulk-rounds", 0, "bulk loads per server, fresh server each (default 3, quick 1: one load varies by 10-20% between runs)")
 	mem := fs.String("mem-keys", "", "key counts after which memory is read (default 1000000,10000000; quick: none, memory is read after the bulk load)")
 	fs.StringVar(&o.outDir, "out", "results", "directory of the report and charts")
 	fs.StringVar(&o.name, "name", "", "base name of the result files (default bench-compare, quick bench-compare-quick)")
@@ -80,6 +80,7 @@ func parseOptions(args []string) (options, error) {
 	}
 	def(&o.rounds, 3, 2)
 	def(&o.bulkKeys, 5000000, 1000000)
+	def(&o.bulkRounds, 3, 1)
 	if o.name == "" {
 		o.name = "bench-compare"
 		if o.quick {

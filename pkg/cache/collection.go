@@ -9,13 +9,23 @@ import (
 )
 
 // FoldFloor is the least number of chained operation bytes at which
-// AppendOp folds a collection's chain into a new image: below it a chain
-// is never folded, above it a chain is folded as soon as it outgrows the
-// image. The bytes of a collection on disk thus stay below about twice
-// its image plus FoldFloor, and a write costs O(size of the change)
-// amortized (a fold of an image of n bytes follows at least n bytes of
-// operations).
-const FoldFloor = 4 << 10
+// AppendOp folds a collection's chain into a new image, and FoldRatio how
+// many times the image's bytes a chain may reach before it is folded: a
+// chain is folded as soon as it outgrows both. The bytes of a collection on
+// disk thus stay below about (1+FoldRatio) times its image plus FoldFloor,
+// a cold read (image plus chain replay) reads at most that, and a write
+// costs O(size of the change) amortized (a fold of an image of n bytes
+// follows at least FoldRatio*n bytes of operations).
+//
+// FoldRatio 4 rather than 1: folds and the compaction of the images they
+// leave dead were a third of the CPU of writes to one big collection; an
+// A/B of redis-benchmark's LPUSH, RPUSH, SADD, HSET, ZADD, LPOP, RPOP,
+// SPOP and ZPOPMIN at pipeline 16 (perf/results/hotpath.md, "Fold ratio")
+// gave 1.21x the operations per CPU-second (8 gave no more).
+const (
+	FoldFloor = 4 << 10
+	FoldRatio = 4
+)
 
 // loadCollection reads a collection key with its chain and decodes it: the
 // image, then each operation applied in order. ok is false if the key is
@@ -133,8 +143,8 @@ func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
 // Tx.Get returned for key in this Tx, whose Obj the caller has already
 // changed in place, and op the matching operation record (pkg/types'
 // AppendOp constructors). The store gets op appended to the key's chain
-// (O(len(op))); when the chain's bytes exceed both the image's and
-// FoldFloor, a fresh image of v.Obj is written instead of the old image and
+// (O(len(op))); when the chain's bytes exceed both FoldRatio times the
+// image's and FoldFloor, a fresh image of v.Obj is written instead of the old image and
 // chain (the fold), with the key's expiry.
 //
 // A change that empties a collection must not come here: the caller
@@ -154,7 +164,7 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		return err
 	}
 	t.c.written(db, key, false)
-	if chain <= FoldFloor || chain <= v.img {
+	if chain <= FoldFloor || chain <= FoldRatio*v.img {
 		return nil
 	}
 	// The new image is encoded straight into the log (no heap copy of

@@ -118,7 +118,7 @@ func TestHashPersistsAcrossReopen(t *testing.T) {
 			}
 		}
 		img, ops := chainOpBytes(t, c, 0, k)
-		if ops > max(FoldFloor, img) {
+		if ops > max(FoldFloor, FoldRatio*img) {
 			t.Fatalf("op %d: chain of %d op bytes over an image of %d", i, ops, img)
 		}
 	}

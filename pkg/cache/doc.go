@@ -48,10 +48,10 @@
 // Tx.Get (which loads it if absent), changes Obj, and passes the matching
 // operation record (pkg/types' AppendOp constructors) to Tx.AppendOp,
 // which appends it to the key's chain in the store: O(size of the change)
-// on disk. When the chain's bytes outgrow both the image and FoldFloor,
-// AppendOp folds: it writes a fresh image of Obj (the store then drops the
-// old image and chain), so a collection's disk bytes stay within about
-// twice its image. If the store refuses an operation, the decoded copy is
+// on disk. When the chain's bytes outgrow both FoldRatio (4) times the
+// image and FoldFloor, AppendOp folds: it writes a fresh image of Obj (the
+// store then drops the old image and chain), so a collection's disk bytes
+// stay within about five times its image. If the store refuses an operation, the decoded copy is
 // dropped and the next read decodes the store's state. A collection is
 // created (and RENAME'd) by Tx.Set, which writes an image of Obj and never
 // keeps Obj itself; a command that empties a collection deletes the key.
