@@ -1,6 +1,9 @@
 package store
 
-import "runtime"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // yieldEvery is how many bytes of background work (compaction's passes,
 // the index snapshot) go between two yields of the processor.
@@ -16,11 +19,15 @@ const yieldEvery = 64 << 10
 // add.
 type yielder struct{ n int64 }
 
-// gosched is runtime.Gosched; tests count the yields.
-var (
-	gosched        = runtime.Gosched
-	defaultGosched = runtime.Gosched
-)
+// yields counts the yields (tests read it; an atomic add per 64 KiB of
+// work costs nothing measurable).
+var yields atomic.Int64
+
+// gosched is runtime.Gosched, counted.
+func gosched() {
+	yields.Add(1)
+	runtime.Gosched()
+}
 
 func (y *yielder) add(n int64) {
 	y.n += n
