@@ -32,15 +32,17 @@ func (s *Server) PrefetchKey(c *Client, args [][]byte) []byte {
 // to live in another database after a SELECT, only wastes the hint. It does
 // not allocate; keys are only read during the call.
 func (s *Server) Prefetch(c *Client, keys [][]byte) {
-	if s.Cache == nil || len(keys) == 0 {
+	cc := s.readyCache() // not s.Cache: the event loops call this during the load
+	if cc == nil || len(keys) == 0 {
 		return
 	}
-	s.Cache.Prefetch(c.DB, keys)
+	cc.Prefetch(c.DB, keys)
 }
 
 // PrefetchWorth reports whether a Prefetch for c can pay off: its selected
 // database is large enough for lookups to miss the CPU caches
 // (cache.Cache.PrefetchWorth). Callers check it before collecting keys.
 func (s *Server) PrefetchWorth(c *Client) bool {
-	return s.Cache != nil && s.Cache.PrefetchWorth(c.DB)
+	cc := s.readyCache() // not s.Cache: the event loops call this during the load
+	return cc != nil && cc.PrefetchWorth(c.DB)
 }

@@ -187,3 +187,55 @@ func infoOf(t *testing.T, c *rawConn, section string) string {
 	}
 	return string(buf[:n])
 }
+
+// TestPipelineAcrossLoadEnd: pipelines sent while the load ends get, for
+// each command, -LOADING or the value, never anything else. The event
+// loop's pipeline pre-pass asks, for every buffered pipeline, whether a
+// prefetch is worth it; that must read the cache only once the load has
+// published it (go test -race caught it reading Server.Cache while
+// FinishLoading wrote it).
+func TestPipelineAcrossLoadEnd(t *testing.T) {
+	dir := t.TempDir()
+	seedDir(t, dir, 10)
+	s, release := startHeld(t, dir, Options{})
+	c := dialRaw(t, s.Addr())
+	const n = 8
+	pipe := strings.Repeat("GET k1\r\n", n)
+	loading := "-" + command.ErrLoading + "\r\n"
+	line := func() string {
+		l, err := c.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return l
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var sawLoading, sawValues bool
+	for round := 0; !sawValues || round < 50; round++ {
+		if round == 5 {
+			go release() // the load ends while pipelines keep coming
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no value after %d pipelines", round)
+		}
+		c.send(pipe)
+		values := 0
+		for range n {
+			switch l := line(); l {
+			case loading:
+				sawLoading = true
+			case "$2\r\n":
+				if v := line(); v != "v1\r\n" {
+					t.Fatalf("GET k1 = %q", v)
+				}
+				values++
+			default:
+				t.Fatalf("round %d: reply %q", round, l)
+			}
+		}
+		sawValues = sawValues || values == n
+	}
+	if !sawLoading {
+		t.Fatal("no -LOADING before the load ended")
+	}
+}
