@@ -31,6 +31,10 @@ test: ## run every test (unit, fuzz seed corpora, integration, differential vs r
 race: ## run the tests under the race detector
 	$(GO) test -count=1 -race -timeout 30m $(PKGS)
 
+.PHONY: race-core
+race-core: ## the race detector on the concurrent packages (store, cache, command, event loops, server): what CI runs after make test
+	$(GO) test -count=1 -race -timeout 20m ./pkg/store ./pkg/cache ./pkg/command ./pkg/eventloop ./pkg/server
+
 .PHONY: lint
 lint: $(BIN)/staticcheck ## go vet + staticcheck
 	$(GO) vet $(PKGS)
