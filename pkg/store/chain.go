@@ -361,22 +361,3 @@ func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []b
 	sealRecord(rec[:size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, n)
 	return s.appendedLocked(g, size), size, n, nil, nil
 }
-
-// sealRecord is encodeRecord2 for a record whose value (vlen bytes) is
-// already in place in dst, which is exactly the record's padded size: it
-// writes the header, the key, the zero padding and the checksum.
-func sealRecord(dst []byte, h recHeader, key []byte, vlen int) {
-	le := binary.LittleEndian
-	n := recHeaderSize + len(key) + vlen
-	le.PutUint32(dst[offLength:], uint32(n))
-	le.PutUint64(dst[offSeq:], h.seq)
-	le.PutUint32(dst[offDB:], h.db)
-	dst[offKind] = byte(h.kind)
-	dst[offKind+1], dst[offKind+2], dst[offKind+3] = 0, 0, 0
-	le.PutUint64(dst[offExpire:], uint64(h.expireAt))
-	le.PutUint32(dst[offKLen:], uint32(len(key)))
-	le.PutUint32(dst[offVLen:], uint32(vlen))
-	copy(dst[recHeaderSize:], key)
-	clear(dst[n:])
-	le.PutUint32(dst[offCRC:], crc32c(dst[offLength:n]))
-}

@@ -111,8 +111,17 @@ func encodeRecord(dst []byte, h recHeader, key, value []byte) {
 // then value (an operation record's link and operation), not copied
 // together first.
 func encodeRecord2(dst []byte, h recHeader, key, pre, value []byte) {
+	copy(dst[recHeaderSize+len(key):], pre)
+	copy(dst[recHeaderSize+len(key)+len(pre):], value)
+	sealRecord(dst, h, key, len(pre)+len(value))
+}
+
+// sealRecord finishes a record whose value (vlen bytes) is already in
+// place in dst, which is at least the record's padded size: it writes the
+// header, the key, the zero padding up to len(dst) and the checksum.
+func sealRecord(dst []byte, h recHeader, key []byte, vlen int) {
 	le := binary.LittleEndian
-	n := recHeaderSize + len(key) + len(pre) + len(value)
+	n := recHeaderSize + len(key) + vlen
 	le.PutUint32(dst[offLength:], uint32(n))
 	le.PutUint64(dst[offSeq:], h.seq)
 	le.PutUint32(dst[offDB:], h.db)
@@ -120,10 +129,8 @@ func encodeRecord2(dst []byte, h recHeader, key, pre, value []byte) {
 	dst[offKind+1], dst[offKind+2], dst[offKind+3] = 0, 0, 0
 	le.PutUint64(dst[offExpire:], uint64(h.expireAt))
 	le.PutUint32(dst[offKLen:], uint32(len(key)))
-	le.PutUint32(dst[offVLen:], uint32(len(pre)+len(value)))
+	le.PutUint32(dst[offVLen:], uint32(vlen))
 	copy(dst[recHeaderSize:], key)
-	copy(dst[recHeaderSize+len(key):], pre)
-	copy(dst[recHeaderSize+len(key)+len(pre):], value)
 	clear(dst[n:])
 	le.PutUint32(dst[offCRC:], crc32c(dst[offLength:n]))
 }
