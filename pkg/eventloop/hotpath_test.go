@@ -94,14 +94,7 @@ func TestHotPathAllocs(t *testing.T) {
 
 func BenchmarkHotPathGetSet(b *testing.B) {
 	h := newTestHandler(b, Options{Server: realServer(b)})
-	f := open(b, h)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(getSetBatch)))
-	for b.Loop() {
-		f.in = append(f.in[:0], getSetBatch...)
-		f.out = f.out[:0]
-		h.OnTraffic(f)
-	}
+	benchTraffic(b, h, open(b, h), getSetBatch)
 }
 
 // countingConn counts the writes of a fakeConn.

@@ -182,14 +182,7 @@ func BenchmarkPipelineGet(b *testing.B) {
 			}
 			f.in = append(f.in, set.String()...)
 			h.OnTraffic(f)
-			req := []byte(get.String())
-			b.ReportAllocs()
-			b.SetBytes(int64(len(req)))
-			for b.Loop() {
-				f.in = append(f.in[:0], req...)
-				f.out = f.out[:0]
-				h.OnTraffic(f)
-			}
+			benchTraffic(b, h, f, []byte(get.String()))
 		})
 	}
 }

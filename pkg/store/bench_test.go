@@ -92,11 +92,15 @@ func BenchmarkSet(b *testing.B) {
 		opts.CompactRatio = -1
 	}
 	s, keys := benchStoreOpts(b, opts)
-	d := s.DB(0)
-	val := make([]byte, 1024)
+	benchOverwrites(b, s.DB(0), keys, make([]byte, 1024))
+}
+
+// benchOverwrites sets one of keys (striding by a prime through them) to
+// val per iteration, reporting allocations, val's bytes and CPU time per
+// operation.
+func benchOverwrites(b *testing.B, d *DB, keys [][]byte, val []byte) {
 	b.ReportAllocs()
-	b.SetBytes(1024)
-	b.ResetTimer()
+	b.SetBytes(int64(len(val)))
 	defer reportCPU(b)()
 	i := 0
 	for b.Loop() {

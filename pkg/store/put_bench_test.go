@@ -68,16 +68,7 @@ func BenchmarkPut(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportAllocs()
-			b.SetBytes(int64(c.value))
-			defer reportCPU(b)()
-			i := 0
-			for b.Loop() {
-				if err := d.Set(keys[i%len(keys)], KindString, val, 0); err != nil {
-					b.Fatal(err)
-				}
-				i += 7919
-			}
+			benchOverwrites(b, d, keys, val)
 		})
 	}
 }
