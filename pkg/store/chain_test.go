@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -560,6 +559,7 @@ func TestFormatVersion1(t *testing.T) {
 	for i := range 20 {
 		mustSet(t, s.DB(i%3), fmt.Sprint("k", i), fmt.Sprint("v", i), int64(i))
 	}
+	v1 := keyedSnapshot(t, s, 1)
 	closeT(t, s)
 	meta, err := readFile(fs, "/d/"+metaName)
 	if err != nil {
@@ -577,31 +577,6 @@ func TestFormatVersion1(t *testing.T) {
 		f.Close()
 	}
 	writeT(metaName, bytes.Replace(meta, []byte("format_version: 2\n"), []byte("format_version: 1\n"), 1))
-	// Rewrite index.toon as version 1: entries without the nops field.
-	snap, err := readFile(fs, "/d/"+snapName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := binary.LittleEndian
-	v1 := append([]byte(nil), snap[:snapHeaderSize]...)
-	le.PutUint32(v1[8:], 1)
-	p := snapHeaderSize
-	for range le.Uint32(snap[12:]) {
-		n := le.Uint64(snap[p:])
-		v1 = append(v1, snap[p:p+8]...)
-		p += 8
-		for range n {
-			klen := int(le.Uint32(snap[p+16:]))
-			if le.Uint32(snap[p+24:]) != 0 {
-				t.Fatal("a chain in a store without collections")
-			}
-			v1 = append(v1, snap[p:p+24]...)
-			v1 = append(v1, snap[p+28:p+28+klen]...)
-			p += 28 + klen
-		}
-	}
-	v1 = append(v1, snap[p:len(snap)-4]...) // the ids
-	v1 = le.AppendUint32(v1, crc32c(v1))
 	writeT(snapName, v1)
 	s = openT(t, "/d", opts)
 	defer closeT(t, s)

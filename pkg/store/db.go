@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"sync"
 )
 
@@ -32,7 +31,7 @@ const maxSpareOps = 1 << 20
 
 func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 
-func (d *DB) hash(key []byte) uint64 { return maphash.Bytes(d.s.seed, key) }
+func (d *DB) hash(key []byte) uint64 { return d.s.hkey.sum(key) }
 
 // Get returns the live entry of key. Expiry is not checked here: the caller
 // owns the clock. For a collection key with operations appended

@@ -134,13 +134,19 @@
 // keys were appended since the last (a snapshot costs one entry per live
 // key: this keeps it at most one per write whatever the value size).
 // Writing one blocks writers only while
-// the tables' locations are copied (16 bytes per key and 8 per chained
+// the tables' slots are copied (24 bytes per key and 8 per chained
 // operation, no record read);
 // then a group sync makes the covered log durable, so a snapshot never
-// covers bytes a crash can lose, and the file (keys included, so loading
-// never touches the records) is streamed to a temporary file, fsynced,
-// renamed over index.toon and the directory fsynced. It ends with a
-// CRC32C of its contents.
+// covers bytes a crash can lose, and the file is streamed to a temporary
+// file, fsynced, renamed over index.toon and the directory fsynced. It
+// ends with a CRC32C of its contents. It holds each key's hash, not the
+// key, with the 32-byte key of the index's hash function (hash.go:
+// wyhash, drawn at random when a store starts without a usable snapshot,
+// adopted from the snapshot otherwise): neither writing nor loading one
+// reads a record or hashes a key. (Until format version 3 snapshots held
+// the keys, hashed at load with a per-process maphash seed; writing one
+// read every live key from the mapping, a random read per key that at
+// 1M keys of 1 KiB cost a second of CPU.)
 //
 // Open loads it if the CRC matches, the database count is the same, every
 // entry lies in the covered log, and the last covered record is on disk

@@ -27,28 +27,41 @@ import (
 //	 40    4 prevCRC   its checksum field
 //	 44    4 reserved  zero
 //	 48    8 nextID
-//	 56      per database: count u64, then count entries
-//	           loc u64 | expireAt i64 | klen u32 | vlen u32 | nops u32 | key |
-//	           nops times: loc u64 | size u32 (padded)
+//	 56   32 hash key  (version 3) the key of the indexes' hash (hash.go)
+//	 88      per database: count u64, live u64 (padded bytes of the live
+//	         records, chains included), then count entries
+//	           hash u64 | loc u64 | expireAt i64 | nops u32 |
+//	           if nops > 0: chain bytes u64 | nops times: loc u64
 //	         (loc is the key's image; the nops records are its chain of
-//	         operations, in order; version 1 had no nops field and no chains)
+//	         operations, in order)
 //	         ids: count u64, then count entries
 //	           id u64 | loc u64 | vlen u32
 //	 end-4 4 crc       CRC32C of everything before
 //
-// Keys are stored (rather than the index's hashes, whose seed is per
-// process) so that loading reads the snapshot sequentially and never
-// touches the records. Open trusts a snapshot only if its CRC matches, its
-// database count is Options.Databases, every location lies in an existing
-// segment before pos, and the record at prevLoc is valid with the stored
-// sequence number and checksum (so a snapshot never describes a log other
-// than the one on disk: a rewritten or cut log fails that test). Anything
-// else: a warning, and a full replay.
+// Versions 1 and 2 (still loaded) had no hash key and stored each key
+// instead of its hash, with its record's key and value lengths (version
+// 2: also the chain, each operation with its size; version 1: no chains):
+//
+//	56      per database: count u64, then count entries
+//	          loc u64 | expireAt i64 | klen u32 | vlen u32 | nops u32 | key |
+//	          nops times: loc u64 | size u32 (padded)
+//
+// Writing one of those read every live record's key from the mapping: at
+// 1M keys of 1 KiB, a second of CPU spent on random reads, a quarter of
+// the CPU of a stream of SETs. Version 3 is written from the index alone.
+//
+// Open trusts a snapshot only if its CRC matches, its database count is
+// Options.Databases, every location lies in an existing segment before
+// pos, and the record at prevLoc is valid with the stored sequence number
+// and checksum (so a snapshot never describes a log other than the one on
+// disk: a rewritten or cut log fails that test). Anything else: a
+// warning, and a full replay.
 const (
 	snapName          = "index.toon"
 	snapMagic         = "TOONIDX1"
-	snapFormatVersion = 2 // 2: chains of operation records; 1 (no chains) is still loaded
-	snapHeaderSize    = 56
+	snapFormatVersion = 3 // 3: hashes; 2: keys and chains; 1: keys (all loaded)
+	snapHeaderSize    = 88
+	snapKeyedHeader   = 56 // the header of versions 1 and 2
 )
 
 // Defaults of the snapshot options.
@@ -59,36 +72,47 @@ const (
 
 // snapEnt is a captured index entry.
 type snapEnt struct {
+	hash     uint64
 	loc      uint64
 	expireAt int64
+}
+
+// snapChain is a captured chain.
+type snapChain struct {
+	ops   []uint64
+	bytes int64
 }
 
 // snapState is the index as of one log position, captured under appendMu.
 type snapState struct {
 	seq, pos, prevLoc uint64
 	nextID            ID
+	hkey              hashKey
 	dbs               [][]snapEnt
-	chains            []map[uint64][]uint64 // per database: image location -> its chain (copies)
+	live              []int64                // per database: the table's live bytes
+	chains            []map[uint64]snapChain // per database: image location -> its chain (copies)
 	ids               []idEnt
 }
 
 // captureLocked copies what a snapshot needs. The caller holds appendMu
 // (which alone may mutate the tables, so they are stable): O(slots) copying
-// of 16 bytes per key, no record is read.
+// of 24 bytes per key, no record is read.
 func (s *Store) captureLocked() *snapState {
-	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, dbs: make([][]snapEnt, len(s.dbs)), chains: make([]map[uint64][]uint64, len(s.dbs))}
+	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, hkey: s.hkey,
+		dbs: make([][]snapEnt, len(s.dbs)), live: make([]int64, len(s.dbs)), chains: make([]map[uint64]snapChain, len(s.dbs))}
 	for i := range s.dbs {
 		t, chains := s.dbs[i].t, s.dbs[i].chains
 		ents := make([]snapEnt, 0, t.used)
 		for _, sl := range t.slots {
 			if sl.loc != 0 {
-				ents = append(ents, snapEnt{sl.loc, sl.expireAt})
+				ents = append(ents, snapEnt{sl.hash, sl.loc, sl.expireAt})
 			}
 		}
+		st.live[i] = t.live
 		if len(chains) > 0 {
-			cp := make(map[uint64][]uint64, len(chains))
+			cp := make(map[uint64]snapChain, len(chains))
 			for img, c := range chains {
-				cp[img] = slices.Clone(c.ops)
+				cp[img] = snapChain{slices.Clone(c.ops), c.bytes}
 			}
 			st.chains[i] = cp
 		}
@@ -104,8 +128,10 @@ func (s *Store) captureLocked() *snapState {
 
 // snapshot writes index.toon for the current state: capture under appendMu,
 // a group sync so that everything it covers is durable, then the file is
-// written (keys read from the mapping without any lock: records before the
-// captured position are immutable) and atomically replaced. Writers are
+// written from the captured slots (the id index's value sizes and the last
+// covered record's checksum are read from the mapping without any lock:
+// records before the captured position are immutable) and atomically
+// replaced. Writers are
 // blocked only for the capture. The caller guarantees the segments stay
 // mapped (Close waits for the snapshot goroutine before unmapping).
 func (s *Store) snapshot() error {
@@ -209,28 +235,23 @@ func (s *Store) writeSnapshot(st *snapState) (err error) {
 	w.u32(prevCRC)
 	w.u32(0)
 	w.u64(uint64(st.nextID))
+	for _, k := range st.hkey {
+		w.u64(k)
+	}
 	for i, ents := range st.dbs {
 		w.u64(uint64(len(ents)))
+		w.u64(uint64(st.live[i]))
 		for _, e := range ents {
-			r := ss.record(e.loc)
-			if r == nil {
-				return fmt.Errorf("index points at a malformed record at segment %d offset %d", locSeg(e.loc), locOff(e.loc))
-			}
-			key := recKey(r)
+			w.u64(e.hash)
 			w.u64(e.loc)
 			w.u64(uint64(e.expireAt))
-			w.u32(uint32(len(key)))
-			w.u32(uint32(len(r) - recHeaderSize - len(key)))
-			ops := st.chains[i][e.loc]
-			w.u32(uint32(len(ops)))
-			w.bytes(key)
-			for _, l := range ops {
-				n := ss.recSize(l)
-				if n == 0 {
-					return fmt.Errorf("a chain points at a malformed record at segment %d offset %d", locSeg(l), locOff(l))
+			c := st.chains[i][e.loc]
+			w.u32(uint32(len(c.ops)))
+			if len(c.ops) > 0 {
+				w.u64(uint64(c.bytes))
+				for _, l := range c.ops {
+					w.u64(l)
 				}
-				w.u64(l)
-				w.u32(uint32(n))
 			}
 		}
 	}
@@ -290,7 +311,7 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 		s.resetIndexes()
 		return 0, fmt.Errorf("%w: %s", errSnapshot, fmt.Sprintf(format, args...))
 	}
-	if size < snapHeaderSize+4 {
+	if size < snapKeyedHeader+4 {
 		return bad("%d bytes, shorter than a header", size)
 	}
 	ld.total += size
@@ -310,8 +331,15 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 	if string(b[:8]) != snapMagic || version < 1 || version > snapFormatVersion {
 		return bad("bad magic or version")
 	}
+	keyed := version < 3 // entries hold keys, not hashes
 	entSize := int64(24)
-	if version >= 2 {
+	switch {
+	case version == 2:
+		entSize = 28
+	case !keyed:
+		if size < snapHeaderSize+4 {
+			return bad("%d bytes, shorter than a header", size)
+		}
 		entSize = 28
 	}
 	if n := le.Uint32(b[12:]); int(n) != len(s.dbs) {
@@ -342,15 +370,31 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 		id, off := locSeg(loc), locOff(loc)
 		return int(id) < len(ss) && ss[id] != nil && off >= segHeaderSize && off+size <= int64(len(ss[id].data)) && (id < pseg || id == pseg && off+size <= poff)
 	}
-	p := int64(snapHeaderSize)
+	p := int64(snapKeyedHeader)
+	if !keyed {
+		// The snapshot's hashes were made with its key: the indexes are
+		// empty, so nothing was hashed with the store's own yet.
+		for i := range s.hkey {
+			s.hkey[i] = le.Uint64(b[p:])
+			p += 8
+		}
+	}
 	end := size - 4
 	need := func(n int64) bool { return p+n <= end }
 	for i := range s.dbs {
-		if !need(8) {
+		hdr := int64(8)
+		if !keyed {
+			hdr = 16
+		}
+		if !need(hdr) {
 			return bad("truncated")
 		}
 		n := le.Uint64(b[p:])
-		p += 8
+		var live int64
+		if !keyed {
+			live = int64(le.Uint64(b[p+8:]))
+		}
+		p += hdr
 		if n > uint64(end-p)/uint64(entSize) {
 			return bad("database %d: %d entries cannot fit", i, n)
 		}
@@ -360,36 +404,61 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 			if !need(entSize) {
 				return bad("truncated")
 			}
-			loc, exp := le.Uint64(b[p:]), int64(le.Uint64(b[p+8:]))
-			klen, vlen := le.Uint32(b[p+16:]), le.Uint32(b[p+20:])
+			var h, loc uint64
+			var exp, rsize int64
 			var nops uint32
-			if version >= 2 {
+			var key []byte
+			if keyed {
+				loc, exp = le.Uint64(b[p:]), int64(le.Uint64(b[p+8:]))
+				klen, vlen := le.Uint32(b[p+16:]), le.Uint32(b[p+20:])
+				if version >= 2 {
+					nops = le.Uint32(b[p+24:])
+				}
+				p += entSize
+				if !need(int64(klen)) {
+					return bad("truncated")
+				}
+				key = b[p : p+int64(klen)]
+				p += int64(klen)
+				_, rsize = recordLen(int(klen), int(vlen))
+			} else {
+				h, loc, exp = le.Uint64(b[p:]), le.Uint64(b[p+8:]), int64(le.Uint64(b[p+16:]))
 				nops = le.Uint32(b[p+24:])
+				p += entSize
+				rsize = recHeaderSize // at least; the database's live bytes are stored
 			}
-			p += entSize
-			if !need(int64(klen)) {
-				return bad("truncated")
-			}
-			key := b[p : p+int64(klen)]
-			p += int64(klen)
-			_, rsize := recordLen(int(klen), int(vlen))
 			if !inLog(loc, rsize) {
 				return bad("database %d: entry at segment %d offset %d outside the covered log", i, locSeg(loc), locOff(loc))
 			}
 			if nops > 0 {
-				if !need(int64(nops) * 12) {
-					return bad("truncated")
-				}
 				c := &chain{ops: make([]uint64, nops)}
+				if keyed {
+					if !need(int64(nops) * 12) {
+						return bad("truncated")
+					}
+				} else {
+					if !need(8 + int64(nops)*8) {
+						return bad("truncated")
+					}
+					c.bytes = int64(le.Uint64(b[p:]))
+					p += 8
+				}
 				prev := loc
 				for j := range c.ops {
-					l, sz := le.Uint64(b[p:]), int64(le.Uint32(b[p+8:]))
-					p += 12
+					l, sz := le.Uint64(b[p:]), int64(recHeaderSize)
+					if keyed {
+						sz = int64(le.Uint32(b[p+8:]))
+						p += 12
+					} else {
+						p += 8
+					}
 					if l <= prev || sz < recHeaderSize || !inLog(l, sz) {
 						return bad("database %d: chain record at segment %d offset %d out of order or outside the covered log", i, locSeg(l), locOff(l))
 					}
 					c.ops[j], prev = l, l
-					c.bytes += sz
+					if keyed {
+						c.bytes += sz
+					}
 				}
 				if chains == nil {
 					chains = make(map[uint64]*chain)
@@ -397,13 +466,20 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 				chains[loc] = c
 				rsize += c.bytes
 			}
-			h := s.dbs[i].hash(key)
+			if keyed {
+				h = s.dbs[i].hash(key)
+				live += rsize
+			}
 			j := h & t.mask
 			for t.slots[j].loc != 0 {
 				j = (j + 1) & t.mask
 			}
-			t.insertAt(int(j), h, loc, exp, rsize)
+			t.insertAt(int(j), h, loc, exp, 0)
 		}
+		if live < 0 {
+			return bad("database %d: negative live bytes", i)
+		}
+		t.live = live
 		s.dbs[i].t, s.dbs[i].chains = t, chains
 		progress(p)
 	}

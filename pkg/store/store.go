@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"path/filepath"
 	"sync"
@@ -27,7 +26,7 @@ type Store struct {
 	dir  string
 	opts Options
 	log  *zap.Logger
-	seed maphash.Seed // per-process hash seed of the indexes (they are rebuilt at Open)
+	hkey hashKey // keys the indexes' hash: random, or the loaded snapshot's (fixed once Open has loaded it)
 	// releasing is set while a releaseOldTable goroutine runs.
 	releasing atomic.Bool
 	fs        FS
@@ -159,7 +158,7 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		dir:    dir,
 		opts:   opts,
 		log:    opts.Logger,
-		seed:   maphash.MakeSeed(),
+		hkey:   newHashKey(),
 		fs:     fs,
 		hooks:  h,
 		lock:   lock,
