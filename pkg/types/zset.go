@@ -3,6 +3,7 @@ package types
 import (
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // zMaxLevel and the level probability 1/4 are Redis's ZSKIPLIST_MAXLEVEL
@@ -16,40 +17,54 @@ type zlevel struct {
 
 // znode is a skip list node. The header node has zMaxLevel levels and no
 // member.
+//
+// Its height levels follow it in the same allocation (newNode allocates a
+// struct of the node and an array of levels), as the levels of Redis's
+// zskiplistNode are a flexible array member: a node of one level (3 in 4
+// are) is 56 bytes, one 64-byte line of its size class, and a step of a
+// search loads the next node's score and its forward pointer from the
+// same line. (A []zlevel field cost a 24-byte header and a dependent load
+// per step, and spread a one-level node over two lines.)
 type znode struct {
-	member   string
 	score    float64
+	member   string
 	backward *znode
-	level    []zlevel
+	height   int
 }
 
-// newNode allocates a node with its levels in the same allocation for the
-// common heights (99.6% of nodes have at most 4 levels).
+// lv returns level i of x, i < x.height (not checked).
+func (x *znode) lv(i int) *zlevel {
+	return (*zlevel)(unsafe.Add(unsafe.Pointer(x), unsafe.Sizeof(znode{})+uintptr(i)*unsafe.Sizeof(zlevel{})))
+}
+
+// newNode allocates a node of lvl levels, its levels in the same
+// allocation (znode). Heights above 4 (0.4% of nodes) and the header's
+// zMaxLevel get an array of zMaxLevel levels.
 func newNode(lvl int, score float64, member string) *znode {
 	var x *znode
-	switch lvl {
-	case 1:
-		p := &struct {
+	switch {
+	case lvl == 1:
+		x = &(&struct {
 			n znode
 			l [1]zlevel
-		}{}
-		p.n.level, x = p.l[:], &p.n
-	case 2:
-		p := &struct {
+		}{}).n
+	case lvl == 2:
+		x = &(&struct {
 			n znode
 			l [2]zlevel
-		}{}
-		p.n.level, x = p.l[:], &p.n
-	case 3, 4:
-		p := &struct {
+		}{}).n
+	case lvl <= 4:
+		x = &(&struct {
 			n znode
 			l [4]zlevel
-		}{}
-		p.n.level, x = p.l[:lvl], &p.n
+		}{}).n
 	default:
-		x = &znode{level: make([]zlevel, lvl)}
+		x = &(&struct {
+			n znode
+			l [zMaxLevel]zlevel
+		}{}).n
 	}
-	x.score, x.member = score, member
+	x.score, x.member, x.height = score, member, lvl
 	return x
 }
 
@@ -92,7 +107,7 @@ type ZSet struct {
 
 func (z *ZSet) init() {
 	if z.head == nil {
-		z.head = &znode{level: make([]zlevel, zMaxLevel)}
+		z.head = newNode(zMaxLevel, 0, "")
 		z.level = 1
 	}
 }
@@ -169,8 +184,8 @@ func (z *ZSet) search(score float64, member string, update *[zMaxLevel]*znode) i
 	x := z.head
 	rank := 0
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && before(f.score, f.member, score, member); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.lv(i).forward; f != nil && before(f.score, f.member, score, member); f = x.lv(i).forward {
+			rank += x.lv(i).span
 			x = f
 		}
 		update[i] = x
@@ -195,15 +210,15 @@ func (z *ZSet) link(score float64, member string, x *znode) *znode {
 		if i != z.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for f := p.level[i].forward; f != nil && before(f.score, f.member, score, member); f = p.level[i].forward {
-			rank[i] += p.level[i].span
+		for f := p.lv(i).forward; f != nil && before(f.score, f.member, score, member); f = p.lv(i).forward {
+			rank[i] += p.lv(i).span
 			p = f
 		}
 		update[i] = p
 	}
 	var lvl int
 	if x != nil {
-		lvl = len(x.level)
+		lvl = int(x.height)
 		x.score, x.backward = score, nil
 	} else {
 		lvl = randomLevel()
@@ -212,7 +227,7 @@ func (z *ZSet) link(score float64, member string, x *znode) *znode {
 		for i := z.level; i < lvl; i++ {
 			rank[i] = 0
 			update[i] = z.head
-			update[i].level[i].span = z.n
+			update[i].lv(i).span = z.n
 		}
 		z.level = lvl
 	}
@@ -220,18 +235,18 @@ func (z *ZSet) link(score float64, member string, x *znode) *znode {
 		x = newNode(lvl, score, member)
 	}
 	for i := 0; i < lvl; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = rank[0] - rank[i] + 1
+		x.lv(i).forward = update[i].lv(i).forward
+		update[i].lv(i).forward = x
+		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
+		update[i].lv(i).span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < z.level; i++ {
-		update[i].level[i].span++
+		update[i].lv(i).span++
 	}
 	if update[0] != z.head {
 		x.backward = update[0]
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.lv(0).forward; f != nil {
 		f.backward = x
 	} else {
 		z.tail = x
@@ -243,19 +258,19 @@ func (z *ZSet) link(score float64, member string, x *znode) *znode {
 // deleteNode unlinks x given update from search: zslDeleteNode.
 func (z *ZSet) deleteNode(x *znode, update *[zMaxLevel]*znode) {
 	for i := 0; i < z.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
+		if update[i].lv(i).forward == x {
+			update[i].lv(i).span += x.lv(i).span - 1
+			update[i].lv(i).forward = x.lv(i).forward
 		} else {
-			update[i].level[i].span--
+			update[i].lv(i).span--
 		}
 	}
-	if f := x.level[0].forward; f != nil {
+	if f := x.lv(0).forward; f != nil {
 		f.backward = x.backward
 	} else {
 		z.tail = x.backward
 	}
-	for z.level > 1 && z.head.level[z.level-1].forward == nil {
+	for z.level > 1 && z.head.lv(z.level-1).forward == nil {
 		z.level--
 	}
 	z.n--
@@ -265,7 +280,7 @@ func (z *ZSet) deleteNode(x *znode, update *[zMaxLevel]*znode) {
 // (zslUpdateScore), and returns the node now holding the member.
 func (z *ZSet) updateScore(x *znode, newScore float64) *znode {
 	if (x.backward == nil || x.backward.score < newScore) &&
-		(x.level[0].forward == nil || x.level[0].forward.score > newScore) {
+		(x.lv(0).forward == nil || x.lv(0).forward.score > newScore) {
 		x.score = newScore
 		return x
 	}
@@ -299,8 +314,8 @@ func (z *ZSet) countWhile(pred func(*znode) bool) int {
 	x := z.head
 	rank := 0
 	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && pred(f); f = x.level[i].forward {
-			rank += x.level[i].span
+		for f := x.lv(i).forward; f != nil && pred(f); f = x.lv(i).forward {
+			rank += x.lv(i).span
 			x = f
 		}
 	}
@@ -314,9 +329,9 @@ func (z *ZSet) byRank(r int) *znode {
 	x := z.head
 	traversed := 0
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= r {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span <= r {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		if traversed == r {
 			return x
@@ -362,7 +377,7 @@ func (z *ZSet) walk(r, cnt int, back bool, fn func(member string, score float64)
 		if back {
 			x = x.backward
 		} else {
-			x = x.level[0].forward
+			x = x.lv(0).forward
 		}
 	}
 }
@@ -372,7 +387,7 @@ func (z *ZSet) All(fn func(member string, score float64) bool) {
 	if z.n == 0 {
 		return
 	}
-	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := z.head.lv(0).forward; x != nil; x = x.lv(0).forward {
 		if !fn(x.member, x.score) {
 			return
 		}
@@ -435,7 +450,7 @@ func (z *ZSet) LexRanks(r LexRange) (first, last int) {
 		return 0, -1
 	}
 	// zslIsInLexRange: the tail must reach min and the head max.
-	if !r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.level[0].forward.member) {
+	if !r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.lv(0).forward.member) {
 		return 0, -1
 	}
 	first = z.countWhile(func(f *znode) bool { return !r.Min.gteMin(f.member) })
@@ -467,7 +482,7 @@ func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, limit int, fn func(m
 // for a zset held as a listpack. O(n): the caller uses it on small zsets.
 func (z *ZSet) LexScanRanks(r LexRange, reverse bool) (first, last int) {
 	if r.Empty() || z.n == 0 ||
-		!r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.level[0].forward.member) {
+		!r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.lv(0).forward.member) {
 		return 0, -1
 	}
 	if reverse {
@@ -484,16 +499,16 @@ func (z *ZSet) LexScanRanks(r LexRange, reverse bool) (first, last int) {
 		}
 		return i + 1, last
 	}
-	x, i := z.head.level[0].forward, 0
+	x, i := z.head.lv(0).forward, 0
 	for x != nil && !r.Min.gteMin(x.member) {
-		x, i = x.level[0].forward, i+1
+		x, i = x.lv(0).forward, i+1
 	}
 	if x == nil || !r.Max.lteMax(x.member) {
 		return 0, -1
 	}
 	first = i
 	for x != nil && r.Max.lteMax(x.member) {
-		x, i = x.level[0].forward, i+1
+		x, i = x.lv(0).forward, i+1
 	}
 	return first, i - 1
 }
@@ -525,7 +540,7 @@ func (z *ZSet) RangeByLexScan(r LexRange, reverse bool, offset, limit int, fn fu
 		if reverse {
 			x = x.backward
 		} else {
-			x = x.level[0].forward
+			x = x.lv(0).forward
 		}
 	}
 }
@@ -542,17 +557,17 @@ func (z *ZSet) RemoveRangeByRank(lo, hi int) int {
 	x := z.head
 	traversed := 0
 	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span < lo+1 {
-			traversed += x.level[i].span
-			x = x.level[i].forward
+		for x.lv(i).forward != nil && traversed+x.lv(i).span < lo+1 {
+			traversed += x.lv(i).span
+			x = x.lv(i).forward
 		}
 		update[i] = x
 	}
 	traversed++
-	x = x.level[0].forward
+	x = x.lv(0).forward
 	removed := 0
 	for x != nil && traversed <= hi+1 {
-		next := x.level[0].forward
+		next := x.lv(0).forward
 		z.deleteNode(x, &update)
 		z.d.remove(z.d.find(x.member))
 		removed++

@@ -72,7 +72,7 @@ func checkSkiplist(t *testing.T, z *ZSet) {
 	rank := map[*znode]int{z.head: 0}
 	var prev *znode
 	i := 0
-	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
+	for x := z.head.lv(0).forward; x != nil; x = x.lv(0).forward {
 		i++
 		rank[x] = i
 		if x.backward != prev {
@@ -88,11 +88,11 @@ func checkSkiplist(t *testing.T, z *ZSet) {
 		t.Fatal("tail is not the last node")
 	}
 	for lvl := 0; lvl < zMaxLevel; lvl++ {
-		for x := z.head; x != nil; x = x.level[lvl].forward {
-			if lvl >= len(x.level) {
+		for x := z.head; x != nil; x = x.lv(lvl).forward {
+			if lvl >= x.height {
 				t.Fatalf("node %q linked at level %d beyond its height", x.member, lvl)
 			}
-			f := x.level[lvl].forward
+			f := x.lv(lvl).forward
 			if lvl >= z.level {
 				if x == z.head && f != nil {
 					t.Fatalf("level %d used beyond z.level %d", lvl, z.level)
@@ -103,8 +103,8 @@ func checkSkiplist(t *testing.T, z *ZSet) {
 			if f != nil {
 				want = rank[f] - rank[x]
 			}
-			if x.level[lvl].span != want {
-				t.Fatalf("span of %q at level %d = %d, want %d", x.member, lvl, x.level[lvl].span, want)
+			if x.lv(lvl).span != want {
+				t.Fatalf("span of %q at level %d = %d, want %d", x.member, lvl, x.lv(lvl).span, want)
 			}
 		}
 	}
