@@ -2,6 +2,8 @@ package types
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 )
@@ -130,5 +132,94 @@ func TestSetDecodeErrors(t *testing.T) {
 		if err := s.Apply(b); !errors.Is(err, ErrCorrupt) || s.Len() != 0 {
 			t.Errorf("%s: Apply(%x) = %v, len %d", name, b, err, s.Len())
 		}
+	}
+}
+
+// TestSetLarge grows sets to thousands of members and shrinks them again
+// (removals and pops compact the tombstones many times, down to zero),
+// checking members, insertion order, Len, Pop and a Scan made while the
+// set changes against a model.
+func TestSetLarge(t *testing.T) {
+	r := newRand(t)
+	var s Set
+	var order []string // the model: members in insertion order
+	present := map[string]bool{}
+	add := func(m string) {
+		if got, want := s.Add([]byte(m)), !present[m]; got != want {
+			t.Fatalf("Add(%q) = %v, want %v", m, got, want)
+		}
+		if !present[m] {
+			present[m] = true
+			order = append(order, m)
+		}
+	}
+	remove := func(m string) {
+		if got := s.Remove([]byte(m)); got != present[m] {
+			t.Fatalf("Remove(%q) = %v, want %v", m, got, present[m])
+		}
+		if present[m] {
+			delete(present, m)
+			order = slices.DeleteFunc(order, func(o string) bool { return o == m })
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		if s.Len() != len(order) {
+			t.Fatalf("%s: Len %d, want %d", when, s.Len(), len(order))
+		}
+		var got []string
+		s.All(func(m string) bool { got = append(got, m); return true })
+		if !slices.Equal(got, order) {
+			t.Fatalf("%s: All differs from the insertion order (%d members, want %d)", when, len(got), len(order))
+		}
+	}
+	for round := range 6 {
+		target := []int{3000, 5000, 2500, 4096, 1024, 6000}[round]
+		for len(order) < target {
+			add(fmt.Sprint("m", r.IntN(3*target)))
+		}
+		check(fmt.Sprint("round ", round, " grown"))
+		// A Scan while members come and go: every member present
+		// throughout is returned exactly once.
+		before := maps.Clone(present)
+		seen := map[string]int{}
+		for cursor := uint64(0); ; {
+			cursor = s.Scan(cursor, 1+r.IntN(200), func(m string) { seen[m]++ })
+			if cursor == 0 {
+				break
+			}
+			for k := r.IntN(40); k > 0; k-- {
+				m := fmt.Sprint("m", r.IntN(3*target))
+				if r.IntN(2) == 0 {
+					add(m)
+				} else {
+					delete(before, m)
+					remove(m)
+				}
+			}
+		}
+		for m := range before {
+			if seen[m] != 1 {
+				t.Fatalf("round %d: %q present throughout the scan, returned %d times", round, m, seen[m])
+			}
+		}
+		// Shrink: down to a few hundred, or to nothing every other round.
+		keep := []int{0, 300}[round%2]
+		for len(order) > keep {
+			if r.IntN(4) == 0 {
+				var popped []string
+				s.Pop(r, 1+r.IntN(50), func(m string) { popped = append(popped, m) })
+				for _, m := range popped {
+					if !present[m] {
+						t.Fatalf("Pop returned %q, not a member", m)
+					}
+					delete(present, m)
+					order = slices.DeleteFunc(order, func(o string) bool { return o == m })
+				}
+				continue
+			}
+			remove(order[r.IntN(len(order))])
+		}
+		check(fmt.Sprint("round ", round, " shrunk"))
 	}
 }
