@@ -11,7 +11,9 @@ import (
 // every snapshot, so that a snapshot holds each key's hash rather than the
 // key: writing one then reads no record, and loading one hashes nothing.
 // (hash/maphash cannot serve here: its seeds cannot be saved, and its
-// output differs between processes.)
+// output differs between processes.) The key is what keeps clients from
+// choosing keys that collide in the index (long probe runs): it never
+// leaves the data directory, whose readers can read every key anyway.
 type hashKey [4]uint64
 
 // newHashKey returns 32 random bytes from the operating system.
