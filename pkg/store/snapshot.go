@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap"
 )
@@ -152,14 +153,30 @@ func (s *Store) snapshot() error {
 
 		return err
 	}
-	if err := s.writeSnapshot(st); err != nil {
+	err := s.writeSnapshot(st)
+	seq, captured := st.seq, st.bytes()
+	st = nil
+	s.releaseGarbage(captured)
+	if err != nil {
 		return err
 	}
 	s.appendMu.Lock()
-	s.snapSeq = st.seq
+	s.snapSeq = seq
 	s.appendMu.Unlock()
 	s.snapshots.Add(1)
 	return nil
+}
+
+// bytes returns about how much memory st holds.
+func (st *snapState) bytes() uintptr {
+	var n uintptr
+	for i, ents := range st.dbs {
+		n += uintptr(cap(ents)) * unsafe.Sizeof(snapEnt{})
+		for _, c := range st.chains[i] {
+			n += uintptr(cap(c.ops)) * 8
+		}
+	}
+	return n + uintptr(cap(st.ids))*unsafe.Sizeof(idEnt{})
 }
 
 // snapWriter streams a file through WriteAt with a running CRC.

@@ -376,3 +376,38 @@ func TestSnapshotVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotReleasesCopy: a snapshot whose copy of the index is at least
+// releaseMinBytes hands it back to the OS when written (releaseGarbage),
+// a smaller one does not.
+func TestSnapshotReleasesCopy(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo, SnapshotLogBytes: -1, SnapshotInterval: -1, CompactRatio: -1})
+	defer closeT(t, s)
+	fillKeys(t, s, 0, 1000) // ~333 keys per database: ~8 KB of copy each
+	old := releaseMinBytes
+	defer func() { releaseMinBytes = old }()
+	for _, tc := range []struct {
+		min  uintptr
+		want uint64
+	}{{1 << 20, 0}, {4 << 10, 1}} {
+		releaseMinBytes = tc.min
+		before := s.releases.Load()
+		s.appendMu.Lock()
+		s.snapSeq = 0 // write one even though nothing changed
+		s.appendMu.Unlock()
+		if err := s.snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.releases.Load()-before < tc.want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // an unexpected release would show by now
+		for s.releasing.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		if got := s.releases.Load() - before; got != tc.want {
+			t.Fatalf("releaseMinBytes %d: %d releases after a snapshot, want %d", tc.min, got, tc.want)
+		}
+	}
+}

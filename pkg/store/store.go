@@ -27,8 +27,10 @@ type Store struct {
 	opts Options
 	log  *zap.Logger
 	hkey hashKey // keys the indexes' hash: random, or the loaded snapshot's (fixed once Open has loaded it)
-	// releasing is set while a releaseOldTable goroutine runs.
+	// releasing is set while a releaseGarbage goroutine runs; releases
+	// counts the ones that finished.
 	releasing atomic.Bool
+	releases  atomic.Uint64
 	fs        FS
 	hooks     *hooks
 	lock      io.Closer // holds the lock on dir/LOCK
