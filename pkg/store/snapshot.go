@@ -71,13 +71,6 @@ const (
 	DefaultSnapshotLogBytes = 256 << 20
 )
 
-// snapEnt is a captured index entry.
-type snapEnt struct {
-	hash     uint64
-	loc      uint64
-	expireAt int64
-}
-
 // snapChain is a captured chain.
 type snapChain struct {
 	ops   []uint64
@@ -89,7 +82,7 @@ type snapState struct {
 	seq, pos, prevLoc uint64
 	nextID            ID
 	hkey              hashKey
-	dbs               [][]snapEnt
+	dbs               [][]slot               // per database: copies of the used slots
 	live              []int64                // per database: the table's live bytes
 	chains            []map[uint64]snapChain // per database: image location -> its chain (copies)
 	ids               []idEnt
@@ -100,13 +93,13 @@ type snapState struct {
 // of 24 bytes per key, no record is read.
 func (s *Store) captureLocked() *snapState {
 	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, hkey: s.hkey,
-		dbs: make([][]snapEnt, len(s.dbs)), live: make([]int64, len(s.dbs)), chains: make([]map[uint64]snapChain, len(s.dbs))}
+		dbs: make([][]slot, len(s.dbs)), live: make([]int64, len(s.dbs)), chains: make([]map[uint64]snapChain, len(s.dbs))}
 	for i := range s.dbs {
 		t, chains := s.dbs[i].t, s.dbs[i].chains
-		ents := make([]snapEnt, 0, t.used)
+		ents := make([]slot, 0, t.used)
 		for _, sl := range t.slots {
 			if sl.loc != 0 {
-				ents = append(ents, snapEnt{sl.hash, sl.loc, sl.expireAt})
+				ents = append(ents, sl)
 			}
 		}
 		st.live[i] = t.live
@@ -171,7 +164,7 @@ func (s *Store) snapshot() error {
 func (st *snapState) bytes() uintptr {
 	var n uintptr
 	for i, ents := range st.dbs {
-		n += uintptr(cap(ents)) * unsafe.Sizeof(snapEnt{})
+		n += uintptr(cap(ents)) * unsafe.Sizeof(slot{})
 		for _, c := range st.chains[i] {
 			n += uintptr(cap(c.ops)) * 8
 		}
