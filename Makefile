@@ -37,8 +37,8 @@ race: ## run the tests under the race detector
 # and race-core leaves them out rather than let them skip.
 RACE_SKIP := ^(TestGetChainAllocs|TestDurabilityEverySecPowerLoss)$$
 
-race-core: ## the race detector on the concurrent packages (store, cache, command, event loops, server): what CI runs after make test
-	$(GO) test -count=1 -race -timeout 20m -skip '$(RACE_SKIP)' ./pkg/store ./pkg/cache ./pkg/command ./pkg/eventloop ./pkg/server
+race-core: ## the race detector (and its unsafe-pointer checks) on the concurrent packages (store, cache, command, event loops, server) and pkg/types: what CI runs after make test
+	$(GO) test -count=1 -race -timeout 20m -skip '$(RACE_SKIP)' ./pkg/store ./pkg/cache ./pkg/command ./pkg/eventloop ./pkg/server ./pkg/types
 
 .PHONY: lint
 lint: $(BIN)/staticcheck ## go vet + staticcheck
