@@ -441,15 +441,15 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 				return bad("database %d: entry at segment %d offset %d outside the covered log", i, locSeg(loc), locOff(loc))
 			}
 			if nops > 0 {
+				opsBytes := int64(nops) * 12 // keyed: loc and size per operation
+				if !keyed {
+					opsBytes = 8 + int64(nops)*8 // chain bytes, then locs
+				}
+				if !need(opsBytes) { // before allocating nops locations
+					return bad("truncated")
+				}
 				c := &chain{ops: make([]uint64, nops)}
-				if keyed {
-					if !need(int64(nops) * 12) {
-						return bad("truncated")
-					}
-				} else {
-					if !need(8 + int64(nops)*8) {
-						return bad("truncated")
-					}
+				if !keyed {
 					c.bytes = int64(le.Uint64(b[p:]))
 					p += 8
 				}

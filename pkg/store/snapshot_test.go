@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -410,4 +411,38 @@ func TestSnapshotReleasesCopy(t *testing.T) {
 			t.Fatalf("releaseMinBytes %d: %d releases after a snapshot, want %d", tc.min, got, tc.want)
 		}
 	}
+}
+
+// TestSnapshotHugeChainCount: a snapshot (checksum intact) whose entry
+// claims 2^32-1 chained operations is refused as truncated before any
+// allocation of that size, and Open replays the log instead.
+func TestSnapshotHugeChainCount(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 4096}
+	s := openT(t, "/d", opts)
+	mustSet(t, s.DB(0), "k", "v", 0)
+	closeT(t, s)
+	snap, err := readFile(fs, "/d/"+snapName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	if le.Uint32(snap[8:]) != 3 || le.Uint64(snap[snapHeaderSize:]) != 1 {
+		t.Fatalf("unexpected snapshot: version %d, %d entries in db 0", le.Uint32(snap[8:]), le.Uint64(snap[snapHeaderSize:]))
+	}
+	le.PutUint32(snap[snapHeaderSize+16+24:], math.MaxUint32) // the entry's nops
+	le.PutUint32(snap[len(snap)-4:], crc32c(snap[:len(snap)-4]))
+	if err := writeFileAtomic(fs, "/d/"+snapName, snap); err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zapcore.WarnLevel)
+	s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, Logger: zap.New(core)})
+	defer closeT(t, s)
+	if s.Stats().LoadedSnapshot {
+		t.Fatal("the snapshot was loaded")
+	}
+	if !strings.Contains(fmt.Sprint(logs.All()), "truncated") {
+		t.Fatalf("no warning saying truncated: %v", logs.All())
+	}
+	wantGet(t, s.DB(0), "k", "v", 0)
 }
