@@ -38,8 +38,8 @@ func (x *znode) lv(i int) *zlevel {
 }
 
 // newNode allocates a node of lvl levels, its levels in the same
-// allocation (znode). Heights above 4 (0.4% of nodes) and the header's
-// zMaxLevel get an array of zMaxLevel levels.
+// allocation (znode), rounded up to 1, 2, 4 or 8 levels; heights above 8
+// (1 node in 65536) and the header get zMaxLevel.
 func newNode(lvl int, score float64, member string) *znode {
 	var x *znode
 	switch {
@@ -57,6 +57,11 @@ func newNode(lvl int, score float64, member string) *znode {
 		x = &(&struct {
 			n znode
 			l [4]zlevel
+		}{}).n
+	case lvl <= 8:
+		x = &(&struct {
+			n znode
+			l [8]zlevel
 		}{}).n
 	default:
 		x = &(&struct {
@@ -218,7 +223,7 @@ func (z *ZSet) link(score float64, member string, x *znode) *znode {
 	}
 	var lvl int
 	if x != nil {
-		lvl = int(x.height)
+		lvl = x.height
 		x.score, x.backward = score, nil
 	} else {
 		lvl = randomLevel()
