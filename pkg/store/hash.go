@@ -6,7 +6,7 @@ import (
 	"math/bits"
 )
 
-// hashKey keys the index's hash of keys (keyHash). It is drawn at random
+// hashKey keys the index's hash of keys (sum). It is drawn at random
 // when a store starts without a usable index snapshot and is saved in
 // every snapshot, so that a snapshot holds each key's hash rather than the
 // key: writing one then reads no record, and loading one hashes nothing.
