@@ -681,3 +681,71 @@ func TestSetImageErrors(t *testing.T) {
 		t.Fatalf("SetImage after Close: %v, want ErrClosed", err)
 	}
 }
+
+// TestLongChain builds chains of thousands of operations interleaved with
+// dead records: read back, moved by compaction (which rewrites the
+// chain's locations), loaded from a snapshot and from a full replay; then
+// a fold drops the chain, whose list the next chain reuses
+// (DB.spareOps), and that reads back too.
+func TestLongChain(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 64 << 10, CompactRatio: -1}
+	s := openT(t, "/d", opts)
+	d := s.DB(0)
+	chainOf := func(key string, n int, tag string) []string {
+		if err := d.Set([]byte(key), KindList, []byte("image-"+tag), 0); err != nil {
+			t.Fatal(err)
+		}
+		ops := make([]string, n)
+		for i := range ops {
+			ops[i] = fmt.Sprintf("%s-op%d", tag, i)
+			appendOpT(t, d, key, KindList, ops[i])
+			// Dead bytes between the operations, so that compaction
+			// moves them.
+			mustSet(t, d, "filler", fmt.Sprint("x", i), 0)
+		}
+		return ops
+	}
+	n := 8315
+	a := chainOf("a", n, "a1")
+	wantChain(t, d, "a", KindList, "image-a1", a, 0)
+	if len(d.chains) != 1 || len(d.chains[d.t.slots[d.t.find(*s.segs.Load(), d.hash([]byte("a")), []byte("a"))].loc].ops) != n {
+		t.Fatal("chain of a not found with its length")
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Compactions == 0 {
+		t.Fatalf("no compaction: %+v", st)
+	}
+	wantChain(t, d, "a", KindList, "image-a1", a, 0)
+	closeT(t, s)
+	s = openT(t, "/d", opts)
+	if !s.Stats().LoadedSnapshot {
+		t.Fatal("snapshot not loaded")
+	}
+	d = s.DB(0)
+	wantChain(t, d, "a", KindList, "image-a1", a, 0)
+	// A fold drops a's chain: its list becomes the spare, and the chain
+	// that starts next takes it.
+	if err := d.Set([]byte("a"), KindList, []byte("folded"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if cap(d.spareOps) < n {
+		t.Fatalf("spare list of capacity %d after dropping a chain of %d operations", cap(d.spareOps), n)
+	}
+	b := chainOf("b", n, "b1")
+	if d.spareOps != nil {
+		t.Fatal("the spare list was not taken by the next chain")
+	}
+	c := chainOf("c", 5, "c1")
+	wantChain(t, d, "a", KindList, "folded", nil, 0)
+	wantChain(t, d, "b", KindList, "image-b1", b, 0)
+	wantChain(t, d, "c", KindList, "image-c1", c, 0)
+	closeT(t, s)
+	s = openT(t, "/d", Options{FS: fs, SegmentSize: 64 << 10, CompactRatio: -1, NoSnapshot: true})
+	defer closeT(t, s)
+	d = s.DB(0)
+	wantChain(t, d, "b", KindList, "image-b1", b, 0)
+	wantChain(t, d, "c", KindList, "image-c1", c, 0)
+}
