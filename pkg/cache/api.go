@@ -33,7 +33,11 @@ type Value struct {
 	// and dropped by Set of a key that is not cached.
 	Hint uint8
 
-	img int64 // collections: bytes of the image the store holds (fold policy)
+	// Collections only, for the fold policy (Tx.AppendOp): img is the
+	// bytes of the image the store holds, live the size a fresh image of
+	// Obj had when last measured (0: not yet), and recheck the chain
+	// bytes below which AppendOp does not measure again.
+	img, live, recheck int64
 }
 
 // Options configure Open. Zero fields take defaults.

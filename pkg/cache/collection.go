@@ -2,29 +2,46 @@ package cache
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/toonstore/toonstore/pkg/store"
 	"github.com/toonstore/toonstore/pkg/types"
 	"go.uber.org/zap"
 )
 
-// FoldFloor is the least number of chained operation bytes at which
-// AppendOp folds a collection's chain into a new image, and FoldRatio how
-// many times the image's bytes a chain may reach before it is folded: a
-// chain is folded as soon as it outgrows both. The bytes of a collection on
-// disk thus stay below about (1+FoldRatio) times its image plus FoldFloor,
-// a cold read (image plus chain replay) reads at most that, and a write
-// costs O(size of the change) amortized (a fold of an image of n bytes
-// follows at least FoldRatio*n bytes of operations).
+// When AppendOp folds a collection's chain of operations into a new image
+// (FoldFloor, FoldRatio, FoldDead). A chain is folded once it outgrows
+// FoldFloor bytes and FoldRatio times the image, and the fold would
+// reclaim at least FoldDead times what it writes: the image plus chain
+// exceed (1+FoldDead) times the size a fresh image would have
+// (Hash.ImageSize and the like). A chain of operations that only added
+// elements is its collection's data: for elements of a few hundred bytes
+// and more it is about as large as the image it would become, and a
+// growing collection of them is not rewritten at all; for small elements
+// the operation records' own bytes are dead weight a fold reclaims (a
+// 16-byte RPUSH takes about 100 bytes of log, its element 17 in an
+// image), and such chains fold at about FoldRatio times the image, as
+// when FoldRatio was the only rule.
+//
+// The measurement is O(n) (the elements' lengths; no bytes are read) and
+// is repeated only after the chain has grown by half the collection's
+// disk bytes, so it costs O(1) per operation byte. A collection's disk
+// bytes thus stay below about (1+FoldRatio) times the larger of its image
+// and its size when last measured, plus FoldFloor; a cold read (image
+// plus chain replay) reads those bytes; a write costs O(size of the
+// change) amortized (a fold of an image of n bytes follows at least
+// FoldRatio*n bytes of operations).
 //
 // FoldRatio 4 rather than 1: folds and the compaction of the images they
 // leave dead were a third of the CPU of writes to one big collection; an
 // A/B of redis-benchmark's LPUSH, RPUSH, SADD, HSET, ZADD, LPOP, RPOP,
 // SPOP and ZPOPMIN at pipeline 16 (perf/results/hotpath.md, "Fold ratio")
-// gave 1.21x the operations per CPU-second (8 gave no more).
+// gave 1.21x the operations per CPU-second (8 gave no more). FoldDead:
+// hotpath.md, "Folds that reclaim".
 const (
 	FoldFloor = 4 << 10
 	FoldRatio = 4
+	FoldDead  = 2
 )
 
 // loadCollection reads a collection key with its chain and decodes it: the
@@ -51,7 +68,21 @@ func (c *Cache) loadCollection(db int, key []byte) (v Value, ok bool, err error)
 // collection is what the decoded collections of pkg/types have in common.
 type collection interface {
 	AppendImage(dst []byte) []byte
+	ImageSize() int
 	Apply(op []byte) error
+}
+
+// foldChecks counts AppendOp's measurements of a collection (tests check
+// that they stay O(log n) for n operations that only add).
+var foldChecks atomic.Int64
+
+// imageSize is the size of a fresh image of obj, a decoded collection
+// (len(appendImage(nil, kind, obj)), without encoding it).
+func imageSize(obj any) int64 {
+	if c, ok := obj.(collection); ok {
+		return int64(c.ImageSize())
+	}
+	return 0
 }
 
 // decodeCollection decodes an image and replays ops on it. The kind is
@@ -143,9 +174,9 @@ func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
 // Tx.Get returned for key in this Tx, whose Obj the caller has already
 // changed in place, and op the matching operation record (pkg/types'
 // AppendOp constructors). The store gets op appended to the key's chain
-// (O(len(op))); when the chain's bytes exceed both FoldRatio times the
-// image's and FoldFloor, a fresh image of v.Obj is written instead of the old image and
-// chain (the fold), with the key's expiry.
+// (O(len(op))); when the fold rule above says so, a fresh image of
+// v.Obj is written instead of the old image and chain (the fold), with
+// the key's expiry.
 //
 // A change that empties a collection must not come here: the caller
 // deletes the key (Tx.Delete), since Redis has no empty collections.
@@ -164,7 +195,21 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		return err
 	}
 	t.c.written(db, key, false)
-	if chain <= FoldFloor || chain <= FoldRatio*v.img {
+	if chain <= FoldFloor || chain <= FoldRatio*v.img || chain < v.recheck {
+		return nil
+	}
+	if c, ok := s.lru.Peek(k); ok && chain < c.recheck {
+		return nil // v is older than an AppendOp earlier in this Tx
+	}
+	foldChecks.Add(1)
+	live := imageSize(v.Obj)
+	if disk := v.img + chain; disk <= (1+FoldDead)*live {
+		// Mostly live operations (a growing collection of large
+		// elements): a fold would rewrite them to reclaim little.
+		// Measure again after the chain has grown by half the disk
+		// bytes.
+		v.live, v.recheck = live, chain+max(FoldFloor, disk/2)
+		s.put(k, v)
 		return nil
 	}
 	// The new image is encoded straight into the log (no heap copy of
@@ -177,7 +222,7 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		t.c.log.Warn("cache: folding a collection", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
 		return nil
 	}
-	v.img = int64(n)
+	v.img, v.live, v.recheck = int64(n), int64(n), 0
 	s.put(k, v) // cached or evicted within this Tx, v is current
 	return nil
 }

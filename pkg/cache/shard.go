@@ -44,7 +44,7 @@ type shard struct {
 }
 
 func entrySize(key string, v *Value) int64 {
-	return int64(len(key)+len(v.Str)) + v.img + entryOverhead
+	return int64(len(key)+len(v.Str)) + max(v.img, v.live) + entryOverhead
 }
 
 func (s *shard) init(capacity int, maxBytes int64) {

@@ -23,13 +23,14 @@ type codec[T any] struct {
 	image  func(T) []byte
 	apply  func(T, []byte) error
 	check  func(*testing.T, T)
+	size   func(T) int // ImageSize
 }
 
 var (
-	hashCodec = codec[*Hash]{DecodeHash, func() *Hash { return new(Hash) }, func(h *Hash) []byte { return h.AppendImage(nil) }, (*Hash).Apply, nil}
-	setCodec  = codec[*Set]{DecodeSet, func() *Set { return new(Set) }, func(s *Set) []byte { return s.AppendImage(nil) }, (*Set).Apply, nil}
-	listCodec = codec[*List]{DecodeList, func() *List { return new(List) }, func(l *List) []byte { return l.AppendImage(nil) }, (*List).Apply, checkChunks}
-	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkSkiplist}
+	hashCodec = codec[*Hash]{DecodeHash, func() *Hash { return new(Hash) }, func(h *Hash) []byte { return h.AppendImage(nil) }, (*Hash).Apply, nil, (*Hash).ImageSize}
+	setCodec  = codec[*Set]{DecodeSet, func() *Set { return new(Set) }, func(s *Set) []byte { return s.AppendImage(nil) }, (*Set).Apply, nil, (*Set).ImageSize}
+	listCodec = codec[*List]{DecodeList, func() *List { return new(List) }, func(l *List) []byte { return l.AppendImage(nil) }, (*List).Apply, checkChunks, (*List).ImageSize}
+	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkSkiplist, (*ZSet).ImageSize}
 )
 
 func fuzzDecode[T any](t *testing.T, c codec[T], image []byte) {
@@ -49,6 +50,9 @@ func roundTrip[T any](t *testing.T, c codec[T], v T) {
 		c.check(t, v)
 	}
 	enc := c.image(v)
+	if n := c.size(v); n != len(enc) {
+		t.Fatalf("ImageSize %d, image of %d bytes", n, len(enc))
+	}
 	v2, err := c.decode(enc)
 	if err != nil {
 		t.Fatalf("re-encoded image does not decode: %v", err)

@@ -137,6 +137,7 @@ func TestHashRandomized(t *testing.T) {
 		requireEqual(t, "All", hashPairs(&h), m.pairs())
 		if step%37 == 0 {
 			img := h.AppendImage(nil)
+			requireEqual(t, "ImageSize", h.ImageSize(), len(img))
 			d, err := DecodeHash(img)
 			requireNoErr(t, err, "DecodeHash")
 			requireEqual(t, "image round trip", hashPairs(d), m.pairs())

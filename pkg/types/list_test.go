@@ -257,6 +257,7 @@ func TestListRandomized(t *testing.T) {
 		requireEqual(t, "All", listElems(&l), m)
 		if step%37 == 0 {
 			img := l.AppendImage(nil)
+			requireEqual(t, "ImageSize", l.ImageSize(), len(img))
 			d, err := DecodeList(img)
 			requireNoErr(t, err, "DecodeList")
 			requireEqual(t, "image round trip", listElems(d), m)

@@ -96,6 +96,7 @@ func TestSetRandomized(t *testing.T) {
 		requireEqual(t, "All", setMembers(&s), slices.Clip(model))
 		if step%37 == 0 {
 			img := s.AppendImage(nil)
+			requireEqual(t, "ImageSize", s.ImageSize(), len(img))
 			d, err := DecodeSet(img)
 			requireNoErr(t, err, "DecodeSet")
 			requireEqual(t, "image round trip", setMembers(d), slices.Clip(model))

@@ -277,6 +277,7 @@ func testZSetRandomized(t *testing.T, lex bool) {
 		checkZSet(t, &z, m)
 		if step%37 == 0 {
 			img := z.AppendImage(nil)
+			requireEqual(t, "ImageSize", z.ImageSize(), len(img))
 			d, err := DecodeZSet(img)
 			requireNoErr(t, err, "DecodeZSet")
 			checkZSet(t, d, m)

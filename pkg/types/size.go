@@ -1,0 +1,75 @@
+package types
+
+// The ImageSize methods return len(x.AppendImage(nil)) without encoding:
+// one pass over the elements' lengths, reading neither the bytes nor, for
+// a sorted set, the skip list (its dict holds every member). pkg/cache
+// uses them to decide whether folding a collection's chain of operations
+// into a new image would reclaim anything: a chain that only added
+// elements is as large as the image it would become.
+
+// uvarintLen is len(binary.AppendUvarint(nil, x)).
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
+}
+
+// stringsLen is the encoded size of a uvarint-length-prefixed string of n
+// bytes.
+func stringsLen(n int) int { return uvarintLen(uint64(n)) + n }
+
+// headerLen is the size of an image's kind and version bytes and its
+// uvarint element count.
+func headerLen(count int) int { return 2 + uvarintLen(uint64(count)) }
+
+// ImageSize returns the size of h's image (AppendImage). O(n).
+func (h *Hash) ImageSize() int {
+	n := headerLen(h.Len())
+	for i := range h.d.ents {
+		if e := &h.d.ents[i]; e.seq&deadBit == 0 {
+			n += stringsLen(len(e.key)) + stringsLen(len(e.val))
+		}
+	}
+	return n
+}
+
+// ImageSize returns the size of s's image (AppendImage). O(n).
+func (s *Set) ImageSize() int {
+	n := headerLen(s.Len())
+	for i := range s.d.ents {
+		if e := &s.d.ents[i]; e.seq&deadBit == 0 {
+			n += stringsLen(len(e.key))
+		}
+	}
+	return n
+}
+
+// ImageSize returns the size of z's image (AppendImage): a score of 8
+// bytes and the member per element. O(n), over the member dict, not the
+// skip list.
+func (z *ZSet) ImageSize() int {
+	n := headerLen(z.n)
+	for i := range z.d.ents {
+		if e := &z.d.ents[i]; e.seq&deadBit == 0 {
+			n += 8 + stringsLen(len(e.key))
+		}
+	}
+	return n
+}
+
+// ImageSize returns the size of l's image (AppendImage). O(n), over the
+// chunks' end offsets.
+func (l *List) ImageSize() int {
+	n := headerLen(l.n)
+	for _, c := range l.chunks() {
+		prev := uint32(0)
+		for _, e := range c.ends {
+			n += stringsLen(int(e - prev))
+			prev = e
+		}
+	}
+	return n
+}
