@@ -49,10 +49,12 @@
 // operation record (pkg/types' AppendOp constructors) to Tx.AppendOp,
 // which appends it to the key's chain in the store: O(size of the change)
 // on disk. When the chain's bytes outgrow both FoldRatio (4) times the
-// image and FoldFloor, AppendOp folds: it writes a fresh image of Obj (the
+// image and FoldFloor, and the fold would reclaim at least FoldDead (2)
+// times what it writes, AppendOp folds: it writes a fresh image of Obj (the
 // store then drops the old image and chain), so a collection's disk bytes
-// stay within about five times its image. If the store refuses an operation, the decoded copy is
-// dropped and the next read decodes the store's state. A collection is
+// stay within about five times the larger of its image and its size. If
+// the store refuses an operation, the decoded copy is dropped and the next
+// read decodes the store's state. A collection is
 // created (and RENAME'd) by Tx.Set, which writes an image of Obj and never
 // keeps Obj itself; a command that empties a collection deletes the key.
 // A miss decodes the image and applies the chain (store GetChain);
