@@ -88,7 +88,9 @@
 // nothing written before it. Any other invalid record, a missing segment, a
 // bad segment header or non-zero bytes after the end of a sealed segment
 // stop Open with an error wrapping ErrCorrupt that names the file and
-// offset.
+// offset. Before it rewrites metadata.toon (whose last_sequence the log
+// must reach after any crash), Open fdatasyncs the last segment: after a
+// kill its records may be in the page cache only.
 //
 // A segment shorter than metadata.toon says (truncated) is ErrCorrupt too,
 // except the last one after an unclean shutdown (a torn tail).

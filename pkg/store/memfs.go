@@ -106,6 +106,36 @@ type CrashOptions struct {
 	DirKeepUnsynced float64
 }
 
+// Kill returns a new MemFS holding what the files hold after the process
+// using fs is killed now: everything it wrote, with what is synced (and
+// would survive a later Crash) as in fs. Locks and the hook are not
+// carried over.
+func (fs *MemFS) Kill() *MemFS {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	nfs := NewMemFS()
+	done := map[*memInode]*memInode{}
+	inode := func(in *memInode) *memInode {
+		ni, ok := done[in]
+		if !ok {
+			ni = &memInode{data: slices.Clone(in.data), synced: slices.Clone(in.synced)}
+			done[in] = ni
+		}
+		return ni
+	}
+	for p, d := range fs.dirs {
+		nd := &memDir{ents: map[string]*memInode{}, synced: map[string]*memInode{}}
+		for n, in := range d.ents {
+			nd.ents[n] = inode(in)
+		}
+		for n, in := range d.synced {
+			nd.synced[n] = inode(in)
+		}
+		nfs.dirs[p] = nd
+	}
+	return nfs
+}
+
 // Crash returns a new MemFS holding what would be on disk after a power
 // loss now (see CrashOptions); fs itself is unchanged and stays usable.
 // Locks and the hook are not carried over.

@@ -194,6 +194,12 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	if err := s.recover(meta, ids); err != nil {
 		return nil, err
 	}
+	// After a kill the last segment's records may be in the page cache
+	// only: make them durable before metadata.toon's last_sequence names
+	// them (TestPowerLossAfterRestart). Sealed segments already are.
+	if err := s.hooks.sync(s.active); err != nil {
+		return nil, fmt.Errorf("store: sync %s: %w", s.active.path, err)
+	}
 	if err := s.writeMeta(false); err != nil {
 		return nil, err
 	}
