@@ -79,6 +79,7 @@ type Store struct {
 	// lastSwapLoc (the location of the newest SWAPDB record, or a bound on
 	// it) is guarded by appendMu.
 	compactMu       sync.Mutex
+	compactSink     uint64 // valueBatch.touch's loads end here (compactMu)
 	compacting      atomic.Bool
 	trigger         atomic.Pointer[compactTrigger] // nil: Options.CompactRatio (SetCompactTrigger)
 	compactProgress atomic.Int64
