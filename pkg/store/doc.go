@@ -200,7 +200,9 @@
 //     slot holds its very location (table.findLoc, by the key's hash; an
 //     operation record, iff a slot of its key's hash has it in its chain),
 //     so the mapped keys are never re-read. Each check takes one database
-//     read lock briefly. Records whose current expiry is at or before
+//     read lock briefly; value records are checked in groups of 32 whose
+//     home slots are loaded first (valueBatch), so that their cache
+//     misses overlap. Records whose current expiry is at or before
 //     Options.Now are left out (and dropped from the index at the switch);
 //     so are deletions, overwritten values and every operation record: an
 //     operation only affects older records, which are all in the prefix
