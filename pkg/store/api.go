@@ -61,6 +61,13 @@ type Options struct {
 	// covered log is found only by Check (or by a read that meets a
 	// malformed record).
 	TrustSnapshot bool
+	// BufferWrites keeps appended records in process memory until
+	// FlushWrites (or Sync, a rotation, Backup or Close) copies them to the
+	// log file, so that a burst of writes costs one pwrite. Readers see a
+	// write as soon as it returns either way; what changes is that a crash
+	// of the process loses the writes since the last flush. Without it
+	// every write is in the file (the page cache) when it returns.
+	BufferWrites bool
 
 	// CompactRatio starts a background compaction when dead bytes (of
 	// records no key points to, deleted, overwritten or expired) reach this

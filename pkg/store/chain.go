@@ -87,7 +87,7 @@ func (d *DB) AppendOp(key []byte, kind Kind, op []byte) (chainBytes int64, err e
 	if s.closed.Load() {
 		return 0, ErrClosed
 	}
-	ss := *s.segs.Load()
+	ss := s.wview()
 	t := d.t
 	i := t.find(ss, h, key)
 	if i < 0 {
@@ -307,7 +307,7 @@ func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, fill func(dst []byt
 // at most 7 bytes of padding over), plus slack for the element count's
 // varint. -1 if key holds no image of kind. The caller holds appendMu.
 func (d *DB) imageBound(h uint64, key []byte, kind Kind) int {
-	ss := *d.s.segs.Load()
+	ss := d.s.wview()
 	i := d.t.find(ss, h, key)
 	if i < 0 {
 		return -1
@@ -341,18 +341,14 @@ func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []b
 		}
 	}
 	g := s.active
-	if end := s.woff + most; (end > s.faulted || g != s.faultSeg) && !s.noPrefault {
-		s.prefault(g, end) // as appendEncoded does
-	}
-	rec := g.data[s.woff : s.woff+most]
+	rec := s.reserveLocked(g, most)
 	vo := recHeaderSize + len(key)
 	dst := rec[vo:vo:min(vo+maxLen, len(rec))]
 	val := fill(dst)
 	if len(val) > 0 && unsafe.SliceData(val) != unsafe.SliceData(dst) {
-		// append reallocated: the image is longer than maxLen. The bytes
-		// beyond the log's end must read as zero (the end of written
-		// data), whatever fill left there.
-		clear(dst[:cap(dst)])
+		// append reallocated: the image is longer than maxLen. Nothing
+		// was appended; the buffer's bytes past the log's end are never
+		// flushed.
 		return 0, 0, 0, val, nil
 	}
 	n = len(val)

@@ -101,7 +101,7 @@ func (d *DB) Set(key []byte, kind Kind, value []byte, expireAt int64) error {
 
 // putIndex points key at the record at loc. The caller holds appendMu.
 func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
-	ss := *d.s.segs.Load()
+	ss := d.s.wview()
 	t := d.t // stable: only holders of appendMu replace or mutate it
 	i, found := t.findOrEmpty(ss, h, key)
 	if found {
@@ -148,7 +148,7 @@ func (d *DB) SetExpire(key []byte, expireAt int64) (bool, error) {
 	if s.closed.Load() {
 		return false, ErrClosed
 	}
-	i := d.t.find(*s.segs.Load(), h, key)
+	i := d.t.find(s.wview(), h, key)
 	if i < 0 {
 		return false, nil
 	}
@@ -174,7 +174,7 @@ func (d *DB) Delete(key []byte) (bool, error) {
 	if s.closed.Load() {
 		return false, ErrClosed
 	}
-	if d.t.find(*s.segs.Load(), h, key) < 0 {
+	if d.t.find(s.wview(), h, key) < 0 {
 		return false, nil
 	}
 	if _, _, err := s.appendLocked(uint32(d.n), kindDelete, 0, key, nil); err != nil {
@@ -187,7 +187,7 @@ func (d *DB) Delete(key []byte) (bool, error) {
 // deleteIndex removes key from the index if present. The caller holds
 // appendMu.
 func (d *DB) deleteIndex(h uint64, key []byte) bool {
-	ss := *d.s.segs.Load()
+	ss := d.s.wview()
 	t := d.t
 	i := t.find(ss, h, key)
 	if i < 0 {
@@ -211,7 +211,7 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 
 // expireIndex sets the expiry of key if present. The caller holds appendMu.
 func (d *DB) expireIndex(h uint64, key []byte, expireAt int64) {
-	i := d.t.find(*d.s.segs.Load(), h, key)
+	i := d.t.find(d.s.wview(), h, key)
 	if i < 0 {
 		return
 	}

@@ -39,8 +39,15 @@
 // such as btrfs or ZFS preallocation does not reserve rewrite space; use
 // ext4 or XFS.)
 //
-// A write copies the record into the mapping at the write offset. Records
-// are 8-byte aligned:
+// A write encodes the record into the write buffer (wbuf.go), in process
+// memory, at the write offset; a flush copies what accumulated to the file
+// with one pwrite (a flush of at most 2 KiB is copied into the mapping
+// instead). Without Options.BufferWrites every write flushes before it
+// returns; with it (the server) records are flushed by FlushWrites, which
+// the server calls before any reply leaves, and by Sync, rotation, Backup
+// and Close. Readers find a record in the mapping below the flushed
+// offset and in the buffer above it; a buffer is never reused, so slices
+// of it stay valid. Records are 8-byte aligned:
 //
 //	crc u32 | length u32 | seq u64 | db u32 | kind u8 | 0 0 0 | expireAt i64 |
 //	klen u32 | vlen u32 | key | value | zero padding to 8
@@ -58,12 +65,10 @@
 //
 // # Crash invariants
 //
-//  1. In the active segment, every byte after the write offset is zero, so
-//     a zero length-and-crc word marks the end of the data. (The writer
-//     prefaults the pages a window ahead of the write offset with
-//     MADV_POPULATE_WRITE, which maps them writable without changing a
-//     byte: they may reach the disk as zeros a little earlier, nothing
-//     else.)
+//  1. In the active segment's file, every byte after the flushed offset
+//     is zero, so a zero length-and-crc word marks the end of the data. A
+//     flush writes whole records, in log order, after the flushed offset;
+//     a crash in the middle of one leaves a prefix of them (a torn tail).
 //  2. A segment that has a successor is entirely durable: rotation fsyncs it
 //     (whatever the sync policy) before the successor is created. Hence an
 //     invalid record in any segment but the last is corruption, never a

@@ -528,6 +528,9 @@ func (h *harness) do(i int) {
 	for j, c := range inside {
 		h.openCheck(c, fmt.Sprintf("op %d (%s), crash %d inside it", i, o.label, j))
 	}
+	if h.opts.BufferWrites && r.IntN(3) == 0 {
+		s.FlushWrites() // as the server does before a reply
+	}
 	syncNow := h.opts.Sync == SyncAlways || r.IntN(10) == 0
 	if syncNow {
 		if err := s.Sync(); err != nil {
@@ -595,16 +598,21 @@ func TestCrashHarness(t *testing.T) {
 		target = 300
 	}
 	for _, pol := range []struct {
-		name string
-		sync SyncPolicy
-	}{{"sync=always", SyncAlways}, {"sync=no", SyncNo}} {
+		name     string
+		sync     SyncPolicy
+		buffered bool
+	}{{"sync=always", SyncAlways, false}, {"sync=no", SyncNo, false}, {"sync=no,buffered", SyncNo, true}} {
+		bufBit := uint64(0)
+		if pol.buffered {
+			bufBit = 1
+		}
 		t.Run(pol.name, func(t *testing.T) {
 			points, ops, snaps, compactions, appends, chained := 0, 0, 0, 0, 0, 0
 			for run := uint64(0); points < target; run++ {
 				h := &harness{
 					t:     t,
-					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync))),
-					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow)},
+					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync)|bufBit<<4)),
+					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow), BufferWrites: pol.buffered},
 					hookP: 0.08,
 				}
 				h.opts.TrustSnapshot = h.r.IntN(2) == 0

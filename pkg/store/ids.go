@@ -147,7 +147,7 @@ func (s *Store) Delete(id ID) error {
 	if _, _, err := s.appendLocked(0, kindIDDelete, 0, k[:], nil); err != nil {
 		return err
 	}
-	s.ids.remove(i, (*s.segs.Load()).recSize(s.ids.ents[i].loc))
+	s.ids.remove(i, s.wview().recSize(s.ids.ents[i].loc))
 	return nil
 }
 

@@ -68,7 +68,19 @@ func (ss segSet) record(loc uint64) []byte {
 	if int(id) >= len(ss) || ss[id] == nil {
 		return nil
 	}
-	b := ss[id].data
+	g := ss[id]
+	if off >= g.filled.Load() {
+		// Not flushed when filled was loaded: in the write buffer, unless
+		// a flush moved it past off since (wbuf.go).
+		if r, ok := g.buffered(off); ok {
+			return r
+		}
+	}
+	return recordAt(g.data, off)
+}
+
+// recordAt is segSet.record within b (a mapping or the write buffer).
+func recordAt(b []byte, off int64) []byte {
 	if off+recHeaderSize > int64(len(b)) {
 		return nil
 	}

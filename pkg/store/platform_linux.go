@@ -53,14 +53,3 @@ func adviseHuge(b []byte) {
 	}
 	_ = unix.Madvise(b[lo:lo+n], unix.MADV_HUGEPAGE)
 }
-
-// populateWrite prefaults b (part of a shared writable mapping) for
-// writing without changing its bytes: MADV_POPULATE_WRITE, Linux 5.14+.
-func populateWrite(b []byte) error {
-	for {
-		err := unix.Madvise(b, unix.MADV_POPULATE_WRITE)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}

@@ -20,6 +20,3 @@ func fdatasync(f *os.File) error { return f.Sync() }
 
 // adviseHuge does nothing: transparent huge pages are a Linux feature.
 func adviseHuge(b []byte) {}
-
-// populateWrite is unavailable: pages are faulted in as they are written.
-func populateWrite(b []byte) error { return errUnsupported }

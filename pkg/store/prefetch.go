@@ -82,7 +82,7 @@ func (d *DB) prefetchGroup(keys [][]byte) uint64 {
 				// The header's first line, and the line where the key
 				// ends and the value starts (a small record's last).
 				id, off := locSeg(s.loc), locOff(s.loc)
-				if int(id) < len(ss) && ss[id] != nil {
+				if int(id) < len(ss) && ss[id] != nil && off < ss[id].filled.Load() {
 					data := ss[id].data
 					end := off + recHeaderSize + int64(len(keys[i]))
 					if end < int64(len(data)) {

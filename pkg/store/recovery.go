@@ -42,7 +42,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 		}
 		ss := segSet{nil, g}
 		s.segs.Store(&ss)
-		s.active, s.woff = g, segHeaderSize
+		s.setActiveLocked(g, segHeaderSize)
 		s.diskBytes.Add(int64(len(g.data)))
 		if meta != nil {
 			s.seq, s.nextID = meta.lastSequence, max(s.nextID, meta.nextID)
@@ -120,7 +120,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 			return err
 		}
 		if last {
-			s.active, s.woff = g, end
+			s.setActiveLocked(g, end)
 		}
 	}
 	ld.done = ld.total

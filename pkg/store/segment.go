@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -64,6 +65,25 @@ type segment struct {
 	// written and synced count records appended to and made durable in this
 	// segment; guarded by Store.appendMu.
 	written, synced uint64
+
+	// filled is the offset below which the mapping holds every record of
+	// the segment: the write offset as of the last flush while the segment
+	// is active, the file's size otherwise. Records at or past it are in
+	// wb, the store's write buffer (set once the segment was active).
+	// writer marks the alias of the active segment that Store.wview hands
+	// the holder of appendMu (filled 0: every read looks at the buffer
+	// first). See wbuf.go.
+	filled atomic.Int64
+	wb     *wbuf
+	writer bool
+}
+
+// newSegment wraps a mapped file; every record of it is in the mapping
+// (filled) until it becomes the active segment.
+func newSegment(id uint32, path string, f File, m Mapping) *segment {
+	g := &segment{id: id, path: path, f: f, m: m, data: m.Bytes()}
+	g.filled.Store(int64(len(g.data)))
+	return g
 }
 
 // segName returns the file name of segment id.
@@ -149,7 +169,7 @@ func createSegment(fs FS, dir string, id uint32, size int64, h *hooks) (_ *segme
 	if err != nil {
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
-	return &segment{id: id, path: path, f: f, m: m, data: m.Bytes()}, nil
+	return newSegment(id, path, f, m), nil
 }
 
 // openSegment opens and maps an existing segment file, read-write if
@@ -177,13 +197,12 @@ func openSegment(fs FS, path string, id uint32, writable bool) (*segment, error)
 		f.Close()
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
-	data := m.Bytes()
-	if err := checkSegHeader(data, id); err != nil {
+	if err := checkSegHeader(m.Bytes(), id); err != nil {
 		m.Unmap()
 		f.Close()
 		return nil, fmt.Errorf("%w: %s offset 0: %v", ErrCorrupt, path, err)
 	}
-	return &segment{id: id, path: path, f: f, m: m, data: data}, nil
+	return newSegment(id, path, f, m), nil
 }
 
 // close unmaps and closes the segment. The caller guarantees no reader

@@ -17,11 +17,12 @@ import (
 // the newest record of every live key. All methods are safe for concurrent
 // use by multiple goroutines.
 //
-// Writers serialize on appendMu: they copy a record into the active
-// segment's mapping at the write offset, then update the index under the
-// database's lock. Readers take only the database's read lock and read the
-// record from the mapping; they never wait for an fsync or for the append
-// mutex. See doc.go for the lock order and the crash invariants.
+// Writers serialize on appendMu: they encode a record into the write
+// buffer at the write offset (wbuf.go; a flush copies it to the active
+// segment's file), then update the index under the database's lock.
+// Readers take only the database's read lock and read the record from the
+// mapping (or copy it from the write buffer if it was not flushed yet);
+// they never wait for an fsync or for the append mutex. See doc.go for the lock order and the crash invariants.
 type Store struct {
 	dir  string
 	opts Options
@@ -53,12 +54,14 @@ type Store struct {
 	seq      uint64     // sequence number of the last record appended
 	lastLoc  uint64     // location of the last record appended (0 if none)
 	nextID   ID         // the id the next Put returns; never reused
-	// faultSeg and faulted: pages of faultSeg below offset faulted were
-	// pre-faulted by prefault (appendMu). noPrefault is set once the kernel
-	// refused MADV_POPULATE_WRITE.
-	faultSeg   *segment
-	faulted    int64
-	noPrefault bool
+	// wb is the write buffer (wbuf.go; appendMu, and wb.mu for readers);
+	// unflushed is set while it holds records not yet in the file. wview*
+	// cache the writers' view of the segments (wview).
+	wb        wbuf
+	unflushed atomic.Bool
+	wviewSS   segSet
+	wviewOf   *segSet
+	wviewAct  *segment
 
 	// Snapshot state (snapshot.go). snapMu serializes snapshot writers;
 	// snapSeq (the sequence number the last snapshot covers), sinceSnap and
@@ -289,6 +292,7 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.closed.Store(true)
+	s.flushLocked()
 	s.appendMu.Unlock()
 
 	if s.stopBG != nil {
@@ -403,11 +407,9 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 		}
 	}
 	g := s.active
-	if end := s.woff + size; (end > s.faulted || g != s.faultSeg) && !s.noPrefault {
-		s.prefault(g, end)
-	}
+	dst := s.reserveLocked(g, size)
 	s.seq++
-	encodeRecord2(g.data[s.woff:s.woff+size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, pre, value)
+	encodeRecord2(dst, recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, pre, value)
 	return s.appendedLocked(g, size), size, nil
 }
 
@@ -421,6 +423,11 @@ func (s *Store) appendedLocked(g *segment, size int64) (loc uint64) {
 	s.lastLoc = loc
 	g.written++
 	s.writes.Add(1)
+	if !s.opts.BufferWrites {
+		s.flushLocked()
+	} else if !s.unflushed.Load() {
+		s.unflushed.Store(true)
+	}
 	if s.snapKick != nil && s.opts.SnapshotLogBytes > 0 {
 		s.sinceSnapRecs++
 		if s.sinceSnap += size; s.sinceSnap >= s.opts.SnapshotLogBytes && s.snapDueLocked() {
@@ -434,35 +441,6 @@ func (s *Store) appendedLocked(g *segment, size int64) (loc uint64) {
 	return loc
 }
 
-// prefaultWindow is how far ahead of the write offset prefault maps the
-// active segment's pages.
-const prefaultWindow = 2 << 20
-
-// prefault makes the pages of g from the write offset to at least end (and
-// up to prefaultWindow beyond) present and writable in the mapping with one
-// madvise(MADV_POPULATE_WRITE) call, instead of one page fault per 4 KiB
-// page as the records are copied in. The bytes are not changed (they stay
-// zero): what reaches the disk, and what recovery reads after a crash, is
-// the same as without it, only the zero pages past the write offset may be
-// written back a window earlier. The caller holds appendMu.
-func (s *Store) prefault(g *segment, end int64) {
-	if g != s.faultSeg {
-		s.faultSeg, s.faulted = g, 0
-	}
-	const page = 4 << 10
-	lo := max(s.faulted, s.woff) &^ (page - 1)
-	hi := min(int64(len(g.data)), (end+prefaultWindow+page-1)&^(page-1))
-	if hi <= lo {
-		s.faulted = hi
-		return
-	}
-	if err := populateWrite(g.data[lo:hi]); err != nil {
-		s.noPrefault = true // older kernel (< 5.14) or a mapping that cannot: fault page by page
-		return
-	}
-	s.faulted = hi
-}
-
 // rotateLocked seals the active segment and starts a new one with room for
 // a record of need bytes (a record larger than SegmentSize gets a segment
 // of its own size). Sealing fsyncs the old segment first whatever the sync
@@ -472,6 +450,7 @@ func (s *Store) prefault(g *segment, end int64) {
 // tries again.
 func (s *Store) rotateLocked(need int64) error {
 	old := s.active
+	s.sealLocked(old)
 	if old.synced < old.written {
 		if err := s.hooks.sync(old); err != nil {
 			return s.fail(fmt.Errorf("store: sync %s: %w", old.path, err)).ro
@@ -490,7 +469,7 @@ func (s *Store) rotateLocked(need int64) error {
 	ss := append(make(segSet, 0, g.id+1), *s.segs.Load()...)
 	ss = append(ss, g)
 	s.segs.Store(&ss)
-	s.active, s.woff = g, segHeaderSize
+	s.setActiveLocked(g, segHeaderSize)
 	s.diskBytes.Add(size)
 	if err := s.writeMeta(false); err != nil {
 		s.log.Warn("store: could not rewrite metadata after rotation", zap.Error(err))

@@ -72,6 +72,7 @@ func (s *Store) syncNow() {
 		return
 	}
 	s.appendMu.Lock()
+	s.flushLocked()
 	g, w := s.active, s.active.written
 	dirty := g.synced < w
 	s.appendMu.Unlock()

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.uber.org/zap"
+)
+
+// The write buffer.
+//
+// Appends encode their records into a write buffer in process memory, not
+// into the mapping, and a flush copies what accumulated to the active
+// segment's file: one pwrite, or, for a flush of at most smallFlush bytes,
+// a copy into the mapping. On Linux the page cache is unified, so the
+// mapping shows what pwrite wrote as soon as it returns; what the file
+// holds after a crash is the same either way.
+//
+// Why not copy every record into the shared writable mapping, as the
+// engine once did: every page of the log then has to be faulted in
+// writable (the filesystem zero-fills it first) and, each time the kernel
+// writes it back, write-protected again, which flushes the TLB of every CPU
+// running the process. On a virtual machine both are hypervisor exits; they
+// were over a third of the server's CPU time under a stream of 1 KiB SETs
+// (perf/results/hotpath.md, "Writing the log with pwrite"). pwrite fills
+// whole pages without a fault and never maps them writable.
+//
+// There is one buffer, reused from its start after every flush (so the
+// bytes a burst writes stay in the CPU's caches and no memory is freshly
+// allocated). Readers find a record (segSet.record) below segment.filled,
+// the flushed offset, in the mapping. Above it the record is in the buffer,
+// and who reads it there depends on the caller:
+//
+//   - A writer (the holder of appendMu) reads it in place: it reads the
+//     segments through Store.wview, whose entry for the active segment is
+//     an alias marked writer, and the buffer cannot change under it.
+//   - Any other reader gets a copy, taken under wbuf.mu (read), unless a
+//     flush got there first. The buffer's start moves (and its bytes are
+//     reused) only under wbuf.mu (write), after the flush stored filled:
+//     so a reader either copies intact bytes or, seeing the new start past
+//     its record, finds it in the mapping. A reader never holds a slice of
+//     the buffer.
+//
+// When records reach the file: with Options.BufferWrites unset, at once
+// (every append flushes); with it set, at FlushWrites (the server calls it
+// before any reply leaves, so no acknowledged write is only in process
+// memory), at Sync, at rotation, Backup and Close. Until then a kill
+// loses them, as it would lose a write still in a socket buffer.
+type wbuf struct {
+	mu   sync.RWMutex // written by the appendMu holder to move base or replace buf; read by copying readers
+	id   uint32       // the segment the buffered records belong to (0: none yet)
+	base int64        // segment offset of buf[0]
+	buf  []byte       // [0, write offset - base) holds records
+}
+
+const (
+	// wbufSize is the size of the write buffer (a record larger than this
+	// gets a buffer of its own size until it is flushed).
+	wbufSize = 1 << 20
+	// smallFlush is the largest flush that is copied into the mapping
+	// rather than written with pwrite: below it the system call costs more
+	// than the page faults the copy may take.
+	smallFlush = 2 << 10
+)
+
+// reserveLocked returns the size bytes of write buffer at the log's end
+// (offset s.woff of the active segment g) for a record to be encoded
+// into. It flushes first when the record does not fit. The caller holds
+// appendMu.
+func (s *Store) reserveLocked(g *segment, size int64) []byte {
+	w := &s.wb
+	if w.id != g.id || s.woff+size > w.base+int64(len(w.buf)) {
+		s.flushLocked() // the buffer starts at s.woff again
+		w.mu.Lock()
+		w.id, w.base = g.id, s.woff
+		if size > int64(len(w.buf)) {
+			w.buf = make([]byte, max(wbufSize, size))
+		}
+		w.mu.Unlock()
+	}
+	return w.buf[s.woff-w.base : s.woff-w.base+size]
+}
+
+// flushLocked copies the buffered records of the active segment to its
+// file and starts the buffer again at the write offset. A failed pwrite
+// falls back to copying into the mapping (the page cache, as a successful
+// one would have) and turns the store read-only, as a failed fsync does:
+// the next fsync reports the device's state. The caller holds appendMu.
+func (s *Store) flushLocked() {
+	g, w := s.active, &s.wb
+	from := g.filled.Load()
+	if w.id != g.id || s.woff <= from {
+		return
+	}
+	p := w.buf[from-w.base : s.woff-w.base]
+	if len(p) <= smallFlush {
+		copy(g.data[from:], p)
+	} else if _, err := g.f.WriteAt(p, from); err != nil {
+		copy(g.data[from:], p)
+		if s.failure.Load() == nil {
+			s.log.Error("store: write failed; the records are in the page cache through the mapping", zap.String("segment", g.path), zap.Error(err))
+		}
+		s.fail(fmt.Errorf("store: write %s: %w", g.path, err))
+	}
+	g.filled.Store(s.woff)
+	w.mu.Lock()
+	w.base = s.woff
+	if len(w.buf) > wbufSize {
+		w.buf = nil // a large record's own buffer; the next append makes a normal one
+	}
+	w.mu.Unlock()
+	s.unflushed.Store(false)
+}
+
+// FlushWrites copies the records appended since the last flush to the
+// log file (the page cache): after it returns they survive a crash of the
+// process, as a write through the mapping would. It is a no-op, one
+// atomic load, when nothing is buffered, and never needed without
+// Options.BufferWrites.
+func (s *Store) FlushWrites() {
+	if !s.unflushed.Load() {
+		return
+	}
+	s.appendMu.Lock()
+	if s.active != nil {
+		s.flushLocked()
+	}
+	s.appendMu.Unlock()
+}
+
+// sealLocked flushes the active segment's buffer before the segment is
+// sealed (rotation); from then on every record of it is in the mapping.
+// The caller holds appendMu.
+func (s *Store) sealLocked(g *segment) {
+	s.flushLocked()
+	g.filled.Store(int64(len(g.data)))
+}
+
+// setActiveLocked makes g, written up to woff, the segment appends go to.
+func (s *Store) setActiveLocked(g *segment, woff int64) {
+	s.active, s.woff = g, woff
+	g.filled.Store(woff)
+	g.wb = &s.wb
+}
+
+// wview returns the segments as a writer (the holder of appendMu) reads
+// them: the active segment's buffered records in place, not copied. Only
+// the holder of appendMu may use it.
+func (s *Store) wview() segSet {
+	cur := s.segs.Load()
+	if s.wviewOf != cur || s.wviewAct != s.active {
+		ss := slices.Clone(*cur)
+		if a := s.active; a != nil && int(a.id) < len(ss) && ss[a.id] == a {
+			ss[a.id] = &segment{id: a.id, path: a.path, data: a.data, wb: a.wb, writer: true}
+		}
+		s.wviewSS, s.wviewOf, s.wviewAct = ss, cur, s.active
+	}
+	return s.wviewSS
+}
+
+// buffered returns the record at off (offset in g, at or past g.filled
+// when loaded) from the write buffer: in place for a writer alias, as a
+// copy for any other reader; nil if a flush moved the buffer past it (the
+// caller reads the mapping then) or off is not a record.
+func (g *segment) buffered(off int64) (r []byte, ok bool) {
+	w := g.wb
+	if w == nil {
+		return nil, false
+	}
+	if g.writer {
+		if w.id != g.id || off < w.base {
+			return nil, false
+		}
+		return recordAt(w.buf, off-w.base), true
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.id != g.id || off < w.base {
+		return nil, false
+	}
+	if r = recordAt(w.buf, off-w.base); r != nil {
+		r = slices.Clone(r)
+	}
+	return r, true
+}

@@ -1,0 +1,266 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// wbufVal is the value the write-buffer tests store under key i (version
+// v): n bytes that name both, so a reader can tell a wrong record from a
+// right one.
+func wbufVal(i, v, n int) []byte {
+	b := bytes.Repeat([]byte{byte(i*7 + v)}, n)
+	copy(b, fmt.Sprintf("%d/%d:", i, v))
+	return b
+}
+
+// TestWriteBufferKeepsZeroTail writes through a real file, in both modes,
+// past several write buffers and segment rotations (with records larger
+// than a buffer among them), and checks crash invariant 1 at the end: every
+// byte of the file after the write offset is zero; with BufferWrites, the
+// bytes not flushed yet are not in the file either. A reopened store, which
+// reads the files, has every key.
+func TestWriteBufferKeepsZeroTail(t *testing.T) {
+	for _, buffered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("buffered=%v", buffered), func(t *testing.T) {
+			dir := t.TempDir()
+			opts := Options{Sync: SyncNo, SegmentSize: 3*wbufSize + 12345, CompactRatio: -1, NoSnapshot: true, BufferWrites: buffered}
+			s := openT(t, dir, opts)
+			const n = 12_000 // about 12 MiB of records: several segments
+			size := func(i int) int {
+				if i%3001 == 0 {
+					return wbufSize + 4321 // a buffer of its own
+				}
+				return 1000
+			}
+			for i := range n {
+				if err := s.DB(0).Set(fmt.Appendf(nil, "k%06d", i), KindString, wbufVal(i, 0, size(i)), 0); err != nil {
+					t.Fatal(err)
+				}
+				if buffered && i%97 == 0 {
+					s.FlushWrites()
+				}
+			}
+			s.appendMu.Lock()
+			g, woff, filled := s.active, s.woff, s.active.filled.Load()
+			if buffered && filled >= woff {
+				t.Errorf("nothing buffered at the end: filled %d, write offset %d", filled, woff)
+			}
+			if !buffered && filled != woff {
+				t.Errorf("write-through left bytes unflushed: filled %d, write offset %d", filled, woff)
+			}
+			if k := lastNonZero(g.data[filled:]); k >= 0 {
+				t.Errorf("non-zero byte at offset %d after the flushed offset %d", filled+int64(k), filled)
+			}
+			s.appendMu.Unlock()
+			if st := s.Stats(); st.Segments < 3 {
+				t.Errorf("%d segments, want rotations", st.Segments)
+			}
+			closeT(t, s)
+
+			s = openT(t, dir, opts)
+			defer closeT(t, s)
+			for i := range n {
+				e, ok, err := s.DB(0).Get(fmt.Appendf(nil, "k%06d", i))
+				if err != nil || !ok || !bytes.Equal(e.Value, wbufVal(i, 0, size(i))) {
+					t.Fatalf("key %d after reopen: ok=%v err=%v", i, ok, err)
+				}
+			}
+		})
+	}
+}
+
+// TestBufferedWritesReachTheFileAtFlush: with BufferWrites, a write is
+// readable at once, is not in the file (a kill loses it) until
+// FlushWrites, Sync or Close puts it there, and is in it (a kill keeps it)
+// after. Without BufferWrites every write is in the file when it returns.
+func TestBufferedWritesReachTheFileAtFlush(t *testing.T) {
+	keysAfterKill := func(t *testing.T, fs *MemFS, opts Options) int {
+		t.Helper()
+		o := opts
+		o.FS = fs.Kill()
+		r := openT(t, "/d", o)
+		defer closeT(t, r)
+		return int(r.Stats().Keys)
+	}
+	set := func(t *testing.T, s *Store, from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if err := s.DB(0).Set(fmt.Appendf(nil, "k%d", i), KindString, wbufVal(i, 0, 100+i%900), 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := from; i < to; i++ {
+			e, ok, err := s.DB(0).Get(fmt.Appendf(nil, "k%d", i))
+			if err != nil || !ok || !bytes.Equal(e.Value, wbufVal(i, 0, 100+i%900)) {
+				t.Fatalf("key %d right after the write: ok=%v err=%v", i, ok, err)
+			}
+		}
+	}
+	opts := Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true}
+
+	t.Run("buffered", func(t *testing.T) {
+		fs := NewMemFS()
+		o := opts
+		o.FS, o.BufferWrites = fs, true
+		s := openT(t, "/d", o)
+		set(t, s, 0, 50) // about 27 KiB: one buffer, no flush
+		if got := keysAfterKill(t, fs, o); got != 0 {
+			t.Errorf("kill before any flush kept %d keys, want 0 (nothing was flushed)", got)
+		}
+		s.FlushWrites()
+		if got := keysAfterKill(t, fs, o); got != 50 {
+			t.Errorf("kill after FlushWrites kept %d keys, want 50", got)
+		}
+		set(t, s, 50, 60)
+		if err := s.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if got := keysAfterKill(t, fs, o); got != 60 {
+			t.Errorf("kill after Sync kept %d keys, want 60", got)
+		}
+		set(t, s, 60, 70)
+		closeT(t, s)
+		s = openT(t, "/d", o)
+		if got := s.Stats().Keys; got != 70 {
+			t.Errorf("reopen after Close: %d keys, want 70", got)
+		}
+		closeT(t, s)
+	})
+	t.Run("write-through", func(t *testing.T) {
+		fs := NewMemFS()
+		o := opts
+		o.FS = fs
+		s := openT(t, "/d", o)
+		defer closeT(t, s)
+		set(t, s, 0, 50)
+		if got := keysAfterKill(t, fs, o); got != 50 {
+			t.Errorf("kill kept %d keys, want all 50", got)
+		}
+	})
+}
+
+// TestWriteBufferConcurrentReaders runs readers against a writer that
+// overwrites keys, flushes at random points, rotates small segments and now
+// and then writes a record larger than a buffer: every read must return the
+// key's own value, of the version just written or an earlier one (never a
+// zero page of the mapping, a torn record or another key's bytes). Run
+// under the race detector it also checks the buffer's publication.
+func TestWriteBufferConcurrentReaders(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo, SegmentSize: 256 << 10, CompactRatio: -1, NoSnapshot: true, BufferWrites: true})
+	defer closeT(t, s)
+	const keys = 200
+	var ver [keys]atomic.Int64 // last version written of each key
+	for i := range keys {
+		ver[i].Store(-1)
+	}
+	var written atomic.Int64 // keys [0, written) exist
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var bad atomic.Value
+	for r := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(r), 9))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := int(written.Load())
+				if n == 0 {
+					continue
+				}
+				i := rnd.IntN(n)
+				key := fmt.Appendf(nil, "k%d", i)
+				e, ok, err := s.DB(0).Get(key)
+				if err != nil || !ok {
+					bad.Store(fmt.Sprintf("key %d: ok=%v err=%v", i, ok, err))
+					return
+				}
+				var gi, gv int
+				if _, err := fmt.Sscanf(string(e.Value), "%d/%d:", &gi, &gv); err != nil || gi != i || int64(gv) > ver[i].Load() ||
+					!bytes.Equal(e.Value, wbufVal(i, gv, len(e.Value))) {
+					bad.Store(fmt.Sprintf("key %d: read %d bytes %q...", i, len(e.Value), e.Value[:min(len(e.Value), 16)]))
+					return
+				}
+			}
+		}()
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for v := 0; v < 4000 && bad.Load() == nil; v++ {
+		i := rnd.IntN(keys)
+		if v < keys {
+			i = v
+		}
+		n := 16 + rnd.IntN(2000)
+		if rnd.IntN(500) == 0 {
+			n = wbufSize + rnd.IntN(1000)
+		}
+		ver[i].Store(int64(v))
+		if err := s.DB(0).Set(fmt.Appendf(nil, "k%d", i), KindString, wbufVal(i, v, n), 0); err != nil {
+			t.Fatal(err)
+		}
+		if v < keys {
+			written.Store(int64(v + 1))
+		}
+		if rnd.IntN(8) == 0 {
+			s.FlushWrites()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if b := bad.Load(); b != nil {
+		t.Fatal(b)
+	}
+	if st := s.Stats(); st.Segments < 4 {
+		t.Errorf("%d segments, want rotations", st.Segments)
+	}
+}
+
+// TestWriteBufferFailedWrite: a pwrite that fails (EIO) leaves the records
+// in the page cache through the mapping, so a kill keeps them, and turns the
+// store read-only, as a failed fsync does; reads keep working.
+func TestWriteBufferFailedWrite(t *testing.T) {
+	fs := NewMemFS()
+	opts := Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, BufferWrites: true, FS: fs}
+	s := openT(t, "/d", opts)
+	defer s.Close()
+	fs.SetHook(func(op, name string) error {
+		if op == "write" && strings.Contains(name, segPrefix) {
+			return syscall.EIO
+		}
+		return nil
+	})
+	for i := range 10 { // 10 KiB: flushed with pwrite
+		if err := s.DB(0).Set(fmt.Appendf(nil, "k%d", i), KindString, wbufVal(i, 0, 1000), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.FlushWrites()
+	if err := s.DB(0).Set([]byte("after"), KindString, []byte("x"), 0); !errors.Is(err, ErrReadOnly) || !errors.Is(err, syscall.EIO) {
+		t.Errorf("write after the failed pwrite: %v, want ErrReadOnly wrapping EIO", err)
+	}
+	for i := range 10 {
+		if e, ok, err := s.DB(0).Get(fmt.Appendf(nil, "k%d", i)); err != nil || !ok || !bytes.Equal(e.Value, wbufVal(i, 0, 1000)) {
+			t.Errorf("read of key %d after the failed pwrite: ok=%v err=%v", i, ok, err)
+		}
+	}
+	fs.SetHook(nil)
+	o := opts
+	o.FS = fs.Kill()
+	r := openT(t, "/d", o)
+	defer closeT(t, r)
+	if got := r.Stats().Keys; got != 10 {
+		t.Errorf("kill after the failed pwrite kept %d keys, want 10", got)
+	}
+}
