@@ -343,6 +343,9 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 		// leave: a client that saw a reply sees it counted.
 		st.client.CountNet(0, uint64(len(st.out)))
 		h.srv.FlushStats(st.client)
+		if h.opts.Flush != nil {
+			h.opts.Flush()
+		}
 		_, err := c.Write(st.out)
 		if cap(st.out) > maxRetainedOut {
 			st.out = nil

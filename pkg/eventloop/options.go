@@ -32,6 +32,12 @@ type Options struct {
 	// write command while SyncAlways is set (see SetSyncAlways). Nil means
 	// no syncing.
 	Sync func() error
+	// Flush, if set, is called on the event loop before a connection's
+	// replies are written: it puts the writes that returned so far where
+	// a crash of the process cannot lose them (the store's FlushWrites),
+	// so that no reply acknowledges a write that is only in process
+	// memory. It must be cheap when there is nothing to flush.
+	Flush func()
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

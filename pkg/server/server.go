@@ -46,9 +46,11 @@ type Server struct {
 	engine *eventloop.Engine
 	// eng is engine for the command hooks, which run on event loops that
 	// may serve a client before Start has assigned engine.
-	eng  atomic.Pointer[eventloop.Engine]
-	dir  string
-	keys int // written by load before ready is closed
+	eng atomic.Pointer[eventloop.Engine]
+	// flushStore is the store once loaded, for the event loops' Flush.
+	flushStore atomic.Pointer[store.Store]
+	dir        string
+	keys       int // written by load before ready is closed
 
 	loadState store.LoadState // progress of the store's Open, for INFO
 	ready     chan struct{}   // closed when the dataset is loaded and served
@@ -142,7 +144,13 @@ func Start(opts Options) (*Server, error) {
 		Server: s.cmd,
 		Logger: log.Named("net"),
 		// Called only after a batch that ran a write, hence after the load.
-		Sync:             func() error { return s.store.Sync() },
+		Sync: func() error { return s.store.Sync() },
+		// Every reply: the store buffers appends (store.Options.BufferWrites).
+		Flush: func() {
+			if st := s.flushStore.Load(); st != nil {
+				st.FlushWrites()
+			}
+		},
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
 		MaxClients:       int(cfg.Int("maxclients")),
@@ -200,12 +208,13 @@ func (s *Server) load(opts Options) {
 	}
 	// The server applies the sync policy itself (package documentation).
 	st, err := store.Open(s.dir, store.Options{
-		Sync:        store.SyncNo,
-		Databases:   int(s.cfg.Int("databases")),
-		SegmentSize: opts.SegmentSize,
-		Logger:      s.log.Named("store"),
-		Load:        &s.loadState,
-		FS:          opts.FS,
+		Sync:         store.SyncNo,
+		BufferWrites: true, // flushed before every reply (eventloop.Options.Flush)
+		Databases:    int(s.cfg.Int("databases")),
+		SegmentSize:  opts.SegmentSize,
+		Logger:       s.log.Named("store"),
+		Load:         &s.loadState,
+		FS:           opts.FS,
 	})
 	if err != nil {
 		s.failLoad(fmt.Errorf("server: open store in %s: %w", s.dir, err))
@@ -224,6 +233,7 @@ func (s *Server) load(opts Options) {
 		return
 	}
 	s.store, s.cache, s.keys = st, c, int(st.Stats().Recovered)
+	s.flushStore.Store(st)
 	s.loadTime = time.Since(start)
 	s.capMu.Lock()
 	s.cmd.FinishLoading(c)
