@@ -224,3 +224,36 @@ func TestDurabilityFailedFsyncOrWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestBufferedWritesWithoutReplyReachTheFile: the store buffers writes
+// until a reply flushes them. A write no reply follows (here active
+// expiry's delete of a key) still reaches the file within about a second
+// under appendfsync no, where no fsync runs: a kill then keeps it. The
+// store itself owns no clock, so the killed image shows the key if the
+// delete is missing.
+func TestBufferedWritesWithoutReplyReachTheFile(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipping under -race: MemFS.Kill copies a segment that a flush may write through its mapping; the non-race run covers it")
+	}
+	fs := store.NewMemFS()
+	dir := t.TempDir()
+	s := startServer(t, Options{Dir: dir, FS: fs, AppendFsync: "no"})
+	c := dialRaw(t, s.Addr())
+	c.send("SET gone v PX 50\r\n")
+	c.expect("+OK\r\n")
+	c.send("SET kept v\r\n")
+	c.expect("+OK\r\n")
+	// No command from here on: a reply would flush the delete itself.
+	time.Sleep(2500 * time.Millisecond)
+	st, err := store.Open(dir, store.Options{FS: fs.Kill(), Sync: store.SyncNo, CompactRatio: -1})
+	if err != nil {
+		t.Fatalf("open the killed image: %v", err)
+	}
+	defer st.Close()
+	if _, ok, err := st.DB(0).Get([]byte("kept")); err != nil || !ok {
+		t.Fatalf("kept after the kill: ok=%v err=%v", ok, err)
+	}
+	if _, ok, err := st.DB(0).Get([]byte("gone")); err != nil || ok {
+		t.Fatalf("the expired key is still in the killed image (ok=%v err=%v): active expiry's delete did not reach the file", ok, err)
+	}
+}
