@@ -17,6 +17,10 @@ import (
 type chain struct {
 	ops   []uint64 // locations of the operation records, in log order (so ascending)
 	bytes int64    // their padded record bytes
+	// lastLoc and lastSeq: the sequence number of the record at lastLoc,
+	// set by AppendOp, so that the next one need not read it (it is valid
+	// while lastLoc is the last of ops; compaction moves the records).
+	lastLoc, lastSeq uint64
 }
 
 // chainBytes returns the padded bytes of the operations chained to the
@@ -39,6 +43,9 @@ func (d *DB) entrySize(ss segSet, loc uint64) int64 {
 func (d *DB) lastSeq(ss segSet, loc uint64) uint64 {
 	if c := d.chains[loc]; c != nil && len(c.ops) > 0 {
 		loc = c.ops[len(c.ops)-1]
+		if loc == c.lastLoc {
+			return c.lastSeq
+		}
 	}
 	r := ss.record(loc)
 	if r == nil {
@@ -107,13 +114,13 @@ func (d *DB) AppendOp(key []byte, kind Kind, op []byte) (chainBytes int64, err e
 	if err != nil {
 		return 0, err
 	}
-	return d.chainAdd(img, loc, size), nil
+	return d.chainAdd(img, loc, size, s.seq), nil
 }
 
 // chainAdd appends the operation record at loc (padded size bytes) to the
 // chain of the image at img and returns the chain's bytes. The caller
 // holds appendMu.
-func (d *DB) chainAdd(img, loc uint64, size int64) int64 {
+func (d *DB) chainAdd(img, loc uint64, size int64, seq uint64) int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.chains[img]
@@ -127,6 +134,7 @@ func (d *DB) chainAdd(img, loc uint64, size int64) int64 {
 	}
 	c.ops = append(c.ops, loc)
 	c.bytes += size
+	c.lastLoc, c.lastSeq = loc, seq
 	d.t.live += size
 	return c.bytes
 }
@@ -209,7 +217,7 @@ func (d *DB) GetChain(key []byte, fn func(image []byte, ops [][]byte)) (kind Kin
 // the record links to the newest record of that chain. Otherwise it is
 // ignored (reported false): that happens only in a log that Check's Fix
 // salvaged, where the record the link names was dropped.
-func (d *DB) applyOp(h uint64, key []byte, kind Kind, value []byte, loc uint64, size int64) bool {
+func (d *DB) applyOp(h uint64, key []byte, kind Kind, value []byte, loc uint64, size int64, seq uint64) bool {
 	ss := *d.s.segs.Load()
 	i := d.t.find(ss, h, key)
 	if i < 0 {
@@ -223,7 +231,7 @@ func (d *DB) applyOp(h uint64, key []byte, kind Kind, value []byte, loc uint64, 
 	if binary.LittleEndian.Uint64(value) != d.lastSeq(ss, img) {
 		return false
 	}
-	d.chainAdd(img, loc, size)
+	d.chainAdd(img, loc, size, seq)
 	return true
 }
 

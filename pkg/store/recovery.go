@@ -278,7 +278,7 @@ func (s *Store) apply(h recHeader, key, value []byte, loc uint64, size int64) er
 		case kindFlushDB:
 			d.flushIndex()
 		case kindOpHash, kindOpList, kindOpSet, kindOpZSet:
-			if !d.applyOp(hash, key, h.kind, value, loc, size) {
+			if !d.applyOp(hash, key, h.kind, value, loc, size, h.seq) {
 				s.log.Warn("store: ignoring an operation record whose chain is broken (its key, image or previous operation is missing)",
 					zap.Int("db", d.n), zap.Uint32("segment", locSeg(loc)), zap.Int64("offset", locOff(loc)))
 			}
