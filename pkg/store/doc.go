@@ -35,7 +35,7 @@
 // format version, segment id, CRC32C), fsynced, renamed into place, and the
 // directory fsynced. It is then mapped read-write. A full disk is therefore
 // ErrNoSpace returned to the writer whose record needed a new segment, and
-// never a SIGBUS on a store into the mapping. (On copy-on-write filesystems
+// never a SIGBUS on a store into the mapping or an ENOSPC from pwrite. (On copy-on-write filesystems
 // such as btrfs or ZFS preallocation does not reserve rewrite space; use
 // ext4 or XFS.)
 //
@@ -398,8 +398,8 @@
 // never (except at rotation and Close). SyncAlways: the caller calls Sync
 // before acknowledging; Sync is a group commit, one fdatasync covering every
 // caller that arrived while the previous one ran (see groupCommit). On
-// Linux fdatasync of the file writes back the pages dirtied through the
-// mapping. A failed fsync (or seal at rotation) puts the store in a
+// Linux fdatasync of the file writes back the pages written by pwrite and
+// those dirtied through the mapping (small flushes) alike. A failed fsync (or seal at rotation) puts the store in a
 // read-only state: every later write returns ErrReadOnly wrapping the
 // cause, reads keep working, Stats.LastSyncError reports it, and Close
 // leaves clean_shutdown false.

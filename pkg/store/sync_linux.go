@@ -1,6 +1,6 @@
 package store
 
-// syncSegment makes every byte written through g's mapping durable: on
-// Linux the page cache is unified, so fdatasync of the file writes back the
-// pages dirtied through the mapping.
+// syncSegment makes every byte written to g durable, by pwrite or through
+// its mapping: on Linux the page cache is unified, so fdatasync of the file
+// writes back the pages dirtied either way.
 func syncSegment(g *segment) error { return g.f.Sync() }

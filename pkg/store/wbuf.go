@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"go.uber.org/zap"
 )
 
 // The write buffer.
@@ -97,11 +95,8 @@ func (s *Store) flushLocked() {
 	if len(p) <= smallFlush {
 		copy(g.data[from:], p)
 	} else if _, err := g.f.WriteAt(p, from); err != nil {
-		copy(g.data[from:], p)
-		if s.failure.Load() == nil {
-			s.log.Error("store: write failed; the records are in the page cache through the mapping", zap.String("segment", g.path), zap.Error(err))
-		}
-		s.fail(fmt.Errorf("store: write %s: %w", g.path, err))
+		copy(g.data[from:], p) // s.fail logs the error
+		s.fail(fmt.Errorf("store: write %s (the records were copied into its mapping instead): %w", g.path, err))
 	}
 	g.filled.Store(s.woff)
 	w.mu.Lock()
