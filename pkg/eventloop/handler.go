@@ -344,7 +344,12 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 		st.client.CountNet(0, uint64(len(st.out)))
 		h.srv.FlushStats(st.client)
 		if h.opts.Flush != nil {
-			h.opts.Flush()
+			if err := h.opts.Flush(); err != nil {
+				h.log.Error("writing the log failed; closing the connection without acknowledging its writes",
+					zap.Uint64("id", st.client.ID), zap.Error(err))
+				st.out = st.out[:0]
+				return gnet.Close, true
+			}
 		}
 		_, err := c.Write(st.out)
 		if cap(st.out) > maxRetainedOut {

@@ -36,8 +36,10 @@ type Options struct {
 	// replies are written: it puts the writes that returned so far where
 	// a crash of the process cannot lose them (the store's FlushWrites),
 	// so that no reply acknowledges a write that is only in process
-	// memory. It must be cheap when there is nothing to flush.
-	Flush func()
+	// memory. It must be cheap when there is nothing to flush. If it fails
+	// the replies are dropped and the connection is closed, as after a
+	// failed appendfsync-always sync.
+	Flush func() error
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

@@ -158,6 +158,7 @@ func TestDurabilityFailedFsyncOrWrite(t *testing.T) {
 	}{
 		{"always", "sync", syscall.EIO, "-MISCONF Errors writing to the AOF file: Input/output error"},
 		{"everysec", "sync", syscall.EIO, "-MISCONF Errors writing to the AOF file: Input/output error"},
+		{"everysec", "write", syscall.EIO, "-MISCONF Errors writing to the AOF file: Input/output error"},
 		{"no", "allocate", syscall.ENOSPC, "-MISCONF Errors writing to the AOF file: No space left on device"},
 	}
 	for _, tc := range tests {
@@ -186,10 +187,14 @@ func TestDurabilityFailedFsyncOrWrite(t *testing.T) {
 			armed.Store(true)
 
 			value := strings.Repeat("x", 4000) // fills a 1 MiB segment in ~260 writes
-			switch tc.policy {
-			case "always":
+			switch {
+			case tc.policy == "always":
 				c.send("SET lost " + value + "\r\n")
 				c.expectClosed() // the reply waited for the fsync, which failed
+				c = dialRaw(t, s.Addr())
+			case tc.failOp == "write":
+				c.send("SET lost " + value + "\r\n")
+				c.expectClosed() // the log write before the reply failed
 				c = dialRaw(t, s.Addr())
 			default:
 				// Writes are acknowledged until the failure (the background

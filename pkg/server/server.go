@@ -146,10 +146,11 @@ func Start(opts Options) (*Server, error) {
 		// Called only after a batch that ran a write, hence after the load.
 		Sync: func() error { return s.store.Sync() },
 		// Every reply: the store buffers appends (store.Options.BufferWrites).
-		Flush: func() {
+		Flush: func() error {
 			if st := s.flushStore.Load(); st != nil {
-				st.FlushWrites()
+				return st.FlushWrites()
 			}
+			return nil
 		},
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
@@ -457,7 +458,7 @@ func (s *Server) syncLoop() {
 		if s.policy.Load() != policyEverySec {
 			// Writes no reply flushed (active expiry's deletes) reach
 			// the file within a second under every policy.
-			s.store.FlushWrites()
+			_ = s.store.FlushWrites() // a failure turns the store read-only; the next write reports it
 			continue
 		}
 		err := s.store.Sync()

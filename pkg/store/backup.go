@@ -85,7 +85,7 @@ func (s *Store) Backup(w io.Writer) (BackupInfo, error) {
 		s.appendMu.Unlock()
 		return BackupInfo{}, ErrClosed
 	}
-	s.flushLocked() // the copy reads the mapping
+	_ = s.flushLocked() // the copy reads the mapping (which has the records even if the write failed)
 	ss := *s.segs.Load()
 	meta := s.metaLocked(true)
 	active, woff := s.active, s.woff

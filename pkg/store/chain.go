@@ -363,5 +363,6 @@ func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []b
 	_, size = recordLen(len(key), n)
 	s.seq++
 	sealRecord(rec[:size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, n)
-	return s.appendedLocked(g, size), size, n, nil, nil
+	loc, err = s.appendedLocked(g, size)
+	return loc, size, n, nil, err
 }

@@ -292,7 +292,7 @@ func (s *Store) Close() error {
 		return ErrClosed
 	}
 	s.closed.Store(true)
-	s.flushLocked()
+	_ = s.flushLocked() // a failure is the store's now: Close returns it
 	s.appendMu.Unlock()
 
 	if s.stopBG != nil {
@@ -410,21 +410,24 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 	dst := s.reserveLocked(g, size)
 	s.seq++
 	encodeRecord2(dst, recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, pre, value)
-	return s.appendedLocked(g, size), size, nil
+	loc, err = s.appendedLocked(g, size)
+	return loc, size, err
 }
 
 // appendedLocked accounts for the record of size bytes just written at the
 // log's end in the active segment g (with sequence number s.seq) and
 // returns its location. Every append path ends here (appendEncoded, and
-// chain.go's appendFilledLocked). The caller holds appendMu.
-func (s *Store) appendedLocked(g *segment, size int64) (loc uint64) {
+// chain.go's appendFilledLocked). Without Options.BufferWrites it flushes
+// the record and returns the error of a failed write. The caller holds
+// appendMu.
+func (s *Store) appendedLocked(g *segment, size int64) (loc uint64, err error) {
 	loc = makeLoc(g.id, s.woff)
 	s.woff += size
 	s.lastLoc = loc
 	g.written++
 	s.writes.Add(1)
 	if !s.opts.BufferWrites {
-		s.flushLocked()
+		err = s.flushLocked()
 	} else if !s.unflushed.Load() {
 		s.unflushed.Store(true)
 	}
@@ -438,7 +441,7 @@ func (s *Store) appendedLocked(g *segment, size int64) (loc uint64) {
 			}
 		}
 	}
-	return loc
+	return loc, err
 }
 
 // rotateLocked seals the active segment and starts a new one with room for

@@ -72,7 +72,7 @@ func (s *Store) syncNow() {
 		return
 	}
 	s.appendMu.Lock()
-	s.flushLocked()
+	_ = s.flushLocked() // a failure is the store's now: Sync returns it
 	g, w := s.active, s.active.written
 	dirty := g.synced < w
 	s.appendMu.Unlock()

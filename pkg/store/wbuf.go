@@ -69,7 +69,7 @@ const (
 func (s *Store) reserveLocked(g *segment, size int64) []byte {
 	w := &s.wb
 	if w.id != g.id || s.woff+size > w.base+int64(len(w.buf)) {
-		s.flushLocked() // the buffer starts at s.woff again
+		_ = s.flushLocked() // a failure is the store's now; the next flush of the writer's batch reports it
 		w.mu.Lock()
 		w.id, w.base = g.id, s.woff
 		if size > int64(len(w.buf)) {
@@ -84,19 +84,21 @@ func (s *Store) reserveLocked(g *segment, size int64) []byte {
 // file and starts the buffer again at the write offset. A failed pwrite
 // falls back to copying into the mapping (the page cache, as a successful
 // one would have) and turns the store read-only, as a failed fsync does:
-// the next fsync reports the device's state. The caller holds appendMu.
-func (s *Store) flushLocked() {
+// the next fsync reports the device's state. It returns that failure
+// (ErrReadOnly wrapping it) when this flush's pwrite failed, so that the
+// writes it carried are not acknowledged. The caller holds appendMu.
+func (s *Store) flushLocked() (err error) {
 	g, w := s.active, &s.wb
 	from := g.filled.Load()
 	if w.id != g.id || s.woff <= from {
-		return
+		return nil
 	}
 	p := w.buf[from-w.base : s.woff-w.base]
 	if len(p) <= smallFlush {
 		copy(g.data[from:], p)
-	} else if _, err := g.f.WriteAt(p, from); err != nil {
+	} else if _, werr := g.f.WriteAt(p, from); werr != nil {
 		copy(g.data[from:], p) // s.fail logs the error
-		s.fail(fmt.Errorf("store: write %s (the records were copied into its mapping instead): %w", g.path, err))
+		err = s.fail(fmt.Errorf("store: write %s (the records were copied into its mapping instead): %w", g.path, werr)).ro
 	}
 	g.filled.Store(s.woff)
 	w.mu.Lock()
@@ -106,29 +108,35 @@ func (s *Store) flushLocked() {
 	}
 	w.mu.Unlock()
 	s.unflushed.Store(false)
+	return err
 }
 
 // FlushWrites copies the records appended since the last flush to the
 // log file (the page cache): after it returns they survive a crash of the
 // process, as a write through the mapping would. It is a no-op, one
 // atomic load, when nothing is buffered, and never needed without
-// Options.BufferWrites.
-func (s *Store) FlushWrites() {
+// Options.BufferWrites. An error (ErrReadOnly wrapping the cause) means
+// this flush's write failed: the records are in the page cache all the
+// same (copied through the mapping), but the device may not have them,
+// and the store is read-only from now on; the writes the flush carried
+// must not be acknowledged.
+func (s *Store) FlushWrites() error {
 	if !s.unflushed.Load() {
-		return
+		return nil
 	}
 	s.appendMu.Lock()
-	if s.active != nil {
-		s.flushLocked()
+	defer s.appendMu.Unlock()
+	if s.active == nil {
+		return nil
 	}
-	s.appendMu.Unlock()
+	return s.flushLocked()
 }
 
 // sealLocked flushes the active segment's buffer before the segment is
 // sealed (rotation); from then on every record of it is in the mapping.
 // The caller holds appendMu.
 func (s *Store) sealLocked(g *segment) {
-	s.flushLocked()
+	_ = s.flushLocked() // a failure is the store's now; the seal's fsync reports it
 	g.filled.Store(int64(len(g.data)))
 }
 

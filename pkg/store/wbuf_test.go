@@ -227,9 +227,11 @@ func TestWriteBufferConcurrentReaders(t *testing.T) {
 	}
 }
 
-// TestWriteBufferFailedWrite: a pwrite that fails (EIO) leaves the records
-// in the page cache through the mapping, so a kill keeps them, and turns the
-// store read-only, as a failed fsync does; reads keep working.
+// TestWriteBufferFailedWrite: a pwrite that fails (EIO) is reported by the
+// flush that met it (so the server does not acknowledge those writes),
+// leaves the records in the page cache through the mapping, so a kill
+// keeps them, and turns the store read-only, as a failed fsync does; reads
+// keep working. Without BufferWrites the write itself returns the error.
 func TestWriteBufferFailedWrite(t *testing.T) {
 	fs := NewMemFS()
 	opts := Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, BufferWrites: true, FS: fs}
@@ -246,7 +248,12 @@ func TestWriteBufferFailedWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.FlushWrites()
+	if err := s.FlushWrites(); !errors.Is(err, ErrReadOnly) || !errors.Is(err, syscall.EIO) {
+		t.Errorf("FlushWrites with a failing pwrite: %v, want ErrReadOnly wrapping EIO", err)
+	}
+	if err := s.FlushWrites(); err != nil {
+		t.Errorf("FlushWrites with nothing left to write: %v", err)
+	}
 	if err := s.DB(0).Set([]byte("after"), KindString, []byte("x"), 0); !errors.Is(err, ErrReadOnly) || !errors.Is(err, syscall.EIO) {
 		t.Errorf("write after the failed pwrite: %v, want ErrReadOnly wrapping EIO", err)
 	}
@@ -262,5 +269,26 @@ func TestWriteBufferFailedWrite(t *testing.T) {
 	defer closeT(t, r)
 	if got := r.Stats().Keys; got != 10 {
 		t.Errorf("kill after the failed pwrite kept %d keys, want 10", got)
+	}
+}
+
+func TestWriteThroughFailedWrite(t *testing.T) {
+	fs := NewMemFS()
+	s := openT(t, "/d", Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, FS: fs})
+	defer s.Close()
+	fs.SetHook(func(op, name string) error {
+		if op == "write" && strings.Contains(name, segPrefix) {
+			return syscall.EIO
+		}
+		return nil
+	})
+	if err := s.DB(0).Set([]byte("small"), KindString, []byte("v"), 0); err != nil {
+		t.Errorf("a small write (copied into the mapping, no pwrite): %v", err)
+	}
+	if err := s.DB(0).Set([]byte("big"), KindString, wbufVal(1, 0, 4000), 0); !errors.Is(err, ErrReadOnly) || !errors.Is(err, syscall.EIO) {
+		t.Errorf("a write whose pwrite fails: %v, want ErrReadOnly wrapping EIO", err)
+	}
+	if e, ok, err := s.DB(0).Get([]byte("small")); err != nil || !ok || string(e.Value) != "v" {
+		t.Errorf("read after the failure: ok=%v err=%v", ok, err)
 	}
 }
