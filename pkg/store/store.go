@@ -469,10 +469,10 @@ func (s *Store) rotateLocked(need int64) error {
 	if err != nil {
 		return err
 	}
+	s.setActiveLocked(g, segHeaderSize) // before readers can see g
 	ss := append(make(segSet, 0, g.id+1), *s.segs.Load()...)
 	ss = append(ss, g)
 	s.segs.Store(&ss)
-	s.setActiveLocked(g, segHeaderSize)
 	s.diskBytes.Add(size)
 	if err := s.writeMeta(false); err != nil {
 		s.log.Warn("store: could not rewrite metadata after rotation", zap.Error(err))
