@@ -213,3 +213,39 @@ func BenchmarkGetChain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendOpFolded appends 16-byte operations to a collection whose
+// chain is folded (a new image set) every n operations, as a collection
+// that keeps growing is: each new chain regrows to n operations. It
+// reports ns per operation, the fold's Set included.
+func BenchmarkAppendOpFolded(b *testing.B) {
+	for _, n := range []int{10_000, 2_000_000} {
+		b.Run(fmt.Sprintf("chain=%d", n), func(b *testing.B) {
+			s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			d := s.DB(0)
+			key := []byte("mylist")
+			img := make([]byte, 64)
+			if err := d.Set(key, KindList, img, 0); err != nil {
+				b.Fatal(err)
+			}
+			op := make([]byte, 16)
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.AppendOp(key, KindList, op); err != nil {
+					b.Fatal(err)
+				}
+				if i++; i == n {
+					i = 0
+					if err := d.Set(key, KindList, img, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

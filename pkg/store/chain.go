@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"unsafe"
 )
 
@@ -15,8 +14,8 @@ import (
 // Mutated only by holders of Store.appendMu and the DB's write lock; read
 // under the DB's read lock.
 type chain struct {
-	ops   []uint64 // locations of the operation records, in log order (so ascending)
-	bytes int64    // their padded record bytes
+	ops   opList // locations of the operation records, in log order (so ascending)
+	bytes int64  // their padded record bytes
 	// lastLoc and lastSeq: the sequence number of the record at lastLoc,
 	// set by AppendOp, so that the next one need not read it (it is valid
 	// while lastLoc is the last of ops; compaction moves the records).
@@ -41,8 +40,8 @@ func (d *DB) entrySize(ss segSet, loc uint64) int64 {
 // lastSeq returns the sequence number of the newest record of the entry
 // at loc (its last operation, else the image itself), 0 if unreadable.
 func (d *DB) lastSeq(ss segSet, loc uint64) uint64 {
-	if c := d.chains[loc]; c != nil && len(c.ops) > 0 {
-		loc = c.ops[len(c.ops)-1]
+	if c := d.chains[loc]; c != nil && c.ops.len() > 0 {
+		loc = c.ops.at(c.ops.len() - 1)
 		if loc == c.lastLoc {
 			return c.lastSeq
 		}
@@ -128,11 +127,10 @@ func (d *DB) chainAdd(img, loc uint64, size int64, seq uint64) int64 {
 		if d.chains == nil {
 			d.chains = make(map[uint64]*chain)
 		}
-		c = &chain{ops: d.spareOps}
-		d.spareOps = nil
+		c = &chain{}
 		d.chains[img] = c
 	}
-	c.ops = append(c.ops, loc)
+	c.ops.push(loc, &d.spareBlocks)
 	c.bytes += size
 	c.lastLoc, c.lastSeq = loc, seq
 	d.t.live += size
@@ -182,13 +180,16 @@ func (d *DB) GetChain(key []byte, fn func(image []byte, ops [][]byte)) (kind Kin
 	r := ss.record(sl.loc)
 	var bad uint64
 	if c := d.chains[sl.loc]; c != nil {
-		for _, l := range c.ops {
-			or := ss.record(l)
-			if or == nil || len(recValue(or)) < opPrefixSize {
-				bad = l
-				break
+	blocks:
+		for _, b := range c.ops.blocks {
+			for _, l := range b {
+				or := ss.record(l)
+				if or == nil || len(recValue(or)) < opPrefixSize {
+					bad = l
+					break blocks
+				}
+				ops = append(ops, recValue(or)[opPrefixSize:])
 			}
-			ops = append(ops, recValue(or)[opPrefixSize:])
 		}
 	}
 	d.mu.RUnlock()
@@ -242,10 +243,7 @@ func (d *DB) opIndex(img, loc uint64) (*chain, int) {
 	if c == nil {
 		return nil, -1
 	}
-	if j, found := slices.BinarySearch(c.ops, loc); found {
-		return c, j
-	}
-	return c, -1
+	return c, c.ops.search(loc)
 }
 
 // SetImage is Set of a collection's new image (a fold) encoded straight
@@ -327,7 +325,7 @@ func (d *DB) imageBound(h uint64, key []byte, kind Kind) int {
 	}
 	n := int64(len(recValue(r))) + 16
 	if c := d.chains[img]; c != nil {
-		n += c.bytes - int64(len(c.ops))*int64(recHeaderSize+len(key)+opPrefixSize)
+		n += c.bytes - int64(c.ops.len())*int64(recHeaderSize+len(key)+opPrefixSize)
 	}
 	return int(n)
 }

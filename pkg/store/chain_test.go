@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // chainOf returns key's image and ops (copied), kind and expiry.
@@ -709,7 +710,7 @@ func TestLongChain(t *testing.T) {
 	n := 8315
 	a := chainOf("a", n, "a1")
 	wantChain(t, d, "a", KindList, "image-a1", a, 0)
-	if len(d.chains) != 1 || len(d.chains[d.t.slots[d.t.find(*s.segs.Load(), d.hash([]byte("a")), []byte("a"))].loc].ops) != n {
+	if len(d.chains) != 1 || d.chains[d.t.slots[d.t.find(*s.segs.Load(), d.hash([]byte("a")), []byte("a"))].loc].ops.len() != n {
 		t.Fatal("chain of a not found with its length")
 	}
 	if err := s.Compact(); err != nil {
@@ -726,17 +727,28 @@ func TestLongChain(t *testing.T) {
 	}
 	d = s.DB(0)
 	wantChain(t, d, "a", KindList, "image-a1", a, 0)
-	// A fold drops a's chain: its list becomes the spare, and the chain
-	// that starts next takes it.
+	// A fold drops a's chain: its full-size blocks (all but the first)
+	// become spares, and the chain that grows next takes them.
 	if err := d.Set([]byte("a"), KindList, []byte("folded"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if cap(d.spareOps) < n {
-		t.Fatalf("spare list of capacity %d after dropping a chain of %d operations", cap(d.spareOps), n)
+	wantBlocks := (n - 1) / opBlock // n spans 1+wantBlocks blocks
+	if len(d.spareBlocks) != wantBlocks {
+		t.Fatalf("%d spare blocks after dropping a chain of %d operations, want %d", len(d.spareBlocks), n, wantBlocks)
+	}
+	spares := map[*uint64]bool{}
+	for _, b := range d.spareBlocks {
+		spares[unsafe.SliceData(b)] = true
 	}
 	b := chainOf("b", n, "b1")
-	if d.spareOps != nil {
-		t.Fatal("the spare list was not taken by the next chain")
+	if len(d.spareBlocks) != 0 {
+		t.Fatalf("%d spare blocks left after a chain as long grew", len(d.spareBlocks))
+	}
+	cb := d.chains[d.t.slots[d.t.find(*s.segs.Load(), d.hash([]byte("b")), []byte("b"))].loc]
+	for j, blk := range cb.ops.blocks[1:] {
+		if !spares[unsafe.SliceData(blk)] {
+			t.Fatalf("block %d of the new chain is not a spare", j+1)
+		}
 	}
 	c := chainOf("c", 5, "c1")
 	wantChain(t, d, "a", KindList, "folded", nil, 0)

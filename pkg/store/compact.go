@@ -518,7 +518,7 @@ func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segme
 	}
 	for _, cm := range cmoves {
 		if cm.j >= 0 {
-			cm.c.ops[cm.j] = cm.new
+			cm.c.ops.set(cm.j, cm.new)
 		} else {
 			s.dbs[cm.db].chains[cm.new] = cm.c
 		}

@@ -18,16 +18,13 @@ type DB struct {
 	// location of the image their slot points at (chain.go); nil when
 	// empty. Mutated like t: by holders of appendMu under mu.
 	chains map[uint64]*chain
-	// spareOps is the emptied operation list of the chain a fold (a new
-	// image of a collection) dropped last, reused by the next chain that
-	// starts: a collection folded over and over rebuilds a chain of about
-	// the same length each time, and regrowing it from nothing was ~10%
-	// of the CPU of LPUSH onto one long list. Guarded by mu.
-	spareOps []uint64
+	// spareBlocks are the blocks of operation lists (oplist.go) that
+	// emptied chains released, for the next chains to grow into: a
+	// collection folded over and over rebuilds a chain of about the same
+	// length each time, and regrowing it in fresh memory was ~10% of the
+	// CPU of LPUSH onto one long list. Guarded by mu.
+	spareBlocks [][]uint64
 }
-
-// maxSpareOps bounds the operation list kept for reuse (8 MiB).
-const maxSpareOps = 1 << 20
 
 func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
 
@@ -111,9 +108,7 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 		t.replaceAt(i, loc, expireAt, size, old)
 		if c := d.chains[prev]; c != nil { // a new image starts an empty chain
 			delete(d.chains, prev)
-			if cap(c.ops) <= maxSpareOps && cap(c.ops) > cap(d.spareOps) {
-				d.spareOps = c.ops[:0]
-			}
+			c.ops.release(&d.spareBlocks)
 		}
 		d.mu.Unlock()
 		return
@@ -197,7 +192,10 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 	old := d.entrySize(ss, prev)
 	d.mu.Lock()
 	t.deleteAt(i, old)
-	delete(d.chains, prev)
+	if c := d.chains[prev]; c != nil {
+		delete(d.chains, prev)
+		c.ops.release(&d.spareBlocks)
+	}
 	d.mu.Unlock()
 	if n := t.shrinkSize(); n > 0 {
 		nt := t.resized(n)
@@ -224,7 +222,7 @@ func (d *DB) expireIndex(h uint64, key []byte, expireAt int64) {
 func (d *DB) flushIndex() {
 	d.mu.Lock()
 	d.t = newTable(minTableSize)
-	d.chains, d.spareOps = nil, nil
+	d.chains, d.spareBlocks = nil, nil
 	d.mu.Unlock()
 }
 

@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 	"unsafe"
 
@@ -106,7 +105,7 @@ func (s *Store) captureLocked() *snapState {
 		if len(chains) > 0 {
 			cp := make(map[uint64]snapChain, len(chains))
 			for img, c := range chains {
-				cp[img] = snapChain{slices.Clone(c.ops), c.bytes}
+				cp[img] = snapChain{c.ops.appendTo(make([]uint64, 0, c.ops.len())), c.bytes}
 			}
 			st.chains[i] = cp
 		}
@@ -448,13 +447,14 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 				if !need(opsBytes) { // before allocating nops locations
 					return bad("truncated")
 				}
-				c := &chain{ops: make([]uint64, nops)}
+				c := &chain{}
+				var spare [][]uint64 // none: the blocks are new
 				if !keyed {
 					c.bytes = int64(le.Uint64(b[p:]))
 					p += 8
 				}
 				prev := loc
-				for j := range c.ops {
+				for range nops {
 					l, sz := le.Uint64(b[p:]), int64(recHeaderSize)
 					if keyed {
 						sz = int64(le.Uint32(b[p+8:]))
@@ -465,7 +465,8 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 					if l <= prev || sz < recHeaderSize || !inLog(l, sz) {
 						return bad("database %d: chain record at segment %d offset %d out of order or outside the covered log", i, locSeg(l), locOff(l))
 					}
-					c.ops[j], prev = l, l
+					c.ops.push(l, &spare)
+					prev = l
 					if keyed {
 						c.bytes += sz
 					}
