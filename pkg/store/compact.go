@@ -187,22 +187,31 @@ func (s *Store) compact() (err error) {
 	// Pass 2: copy the live records, in log order, into temporary files.
 	// A record is live iff its key's slot holds its very location: findLoc
 	// answers that from the table alone (no read of the mapped key).
-	var liveKeys int
+	var liveKeys, liveOthers int
 	var liveBytes int64
 	for i := range s.dbs {
 		d := &s.dbs[i]
 		d.mu.RLock()
 		liveKeys += d.t.used
 		liveBytes += d.t.live
+		for _, c := range d.chains {
+			liveOthers += c.ops.len()
+		}
 		d.mu.RUnlock()
 	}
 	s.ids.mu.RLock()
 	liveBytes += s.ids.live
+	liveOthers += s.ids.n
 	s.ids.mu.RUnlock()
 	out := &compactWriter{s: s, segSize: s.opts.SegmentSize, left: liveBytes}
 	defer out.cleanup()
-	moves := make([]moved, 0, min(nValues, liveKeys)) // keyed entries (values), log order
-	var others []moved                                // expired entries, chain operations, ids
+	moves := hugeSlice[moved](min(nValues, liveKeys)) // keyed entries (values), log order
+	// Expired entries, chain operations, ids. Sized for the live operations
+	// and ids, or the prefix's other records if fewer: grown by append, it
+	// was copied about 5 times over and faulted in fresh memory at each
+	// growth, a fifth of the CPU of compacting a chain of millions of
+	// operations (hotpath.md, "Chain blocks").
+	others := hugeSlice[moved](min(nOther, liveOthers))
 	for d := range content {
 		content[d] = d
 	}
@@ -487,7 +496,16 @@ func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segme
 		old uint64 // for an image: its old location
 		new uint64 // its new location
 	}
-	var cmoves []chainMove
+	nc := 0 // chainMove entries: the moved operations, and the moved images with a chain (at most one per chain)
+	for n := range others {
+		if others[n].img != 0 {
+			nc++
+		}
+	}
+	for i := range s.dbs {
+		nc += len(s.dbs[i].chains)
+	}
+	cmoves := hugeSlice[chainMove](nc)
 	for n := range others {
 		mv := &others[n]
 		switch {

@@ -56,6 +56,20 @@ func newTable(size int) *table {
 	return t
 }
 
+// hugeSlice returns make([]T, 0, n), with huge pages advised for it
+// (adviseHuge) when it takes at least hugeTableBytes. Fresh memory costs a
+// page fault per 4 KiB at its first touch, which on some virtual machines
+// is tens of microseconds: compaction's lists of moved entries (48 bytes
+// per live record) spent more time in those faults than in their work
+// (perf/results/hotpath.md, "Chain blocks").
+func hugeSlice[T any](n int) []T {
+	s := make([]T, 0, n)
+	if b := uintptr(n) * unsafe.Sizeof(*new(T)); b >= hugeTableBytes {
+		adviseHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s[:n]))), b))
+	}
+	return s
+}
+
 // segSet is a snapshot of the mapped segments, indexed by segment id. It is
 // copied on write (Store.segs), so readers use it without a lock.
 type segSet []*segment
