@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 )
 
 const benchKeys = 100_000
@@ -246,6 +247,45 @@ func BenchmarkAppendOpFolded(b *testing.B) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkSetImage folds a collection into an image of 1 MiB or 32 MiB
+// (SetImage, in write-buffer mode as the server runs): the larger one
+// needs a buffer of its own size.
+func BenchmarkSetImage(b *testing.B) {
+	for _, size := range []int{1 << 20, 32 << 20} {
+		b.Run(fmt.Sprintf("image=%dMiB", size>>20), func(b *testing.B) {
+			s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, BufferWrites: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			d := s.DB(0)
+			key := []byte("collection")
+			if err := d.Set(key, KindList, make([]byte, size), 0); err != nil {
+				b.Fatal(err)
+			}
+			var cpu time.Duration
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				cpu0 := processCPU()
+				if _, err := d.SetImage(key, KindList, 0, func(dst []byte) []byte {
+					for len(dst) < size {
+						dst = append(dst, 'x')
+					}
+					return dst
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.FlushWrites(); err != nil {
+					b.Fatal(err)
+				}
+				cpu += processCPU() - cpu0
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -50,6 +50,10 @@ type wbuf struct {
 	id   uint32       // the segment the buffered records belong to (0: none yet)
 	base int64        // segment offset of buf[0]
 	buf  []byte       // [0, write offset - base) holds records
+	// small is the buffer of wbufSize set aside while a larger record has
+	// a buffer of its own: it is back in use after that record's flush,
+	// so the next records do not fault in a fresh megabyte.
+	small []byte
 }
 
 const (
@@ -72,8 +76,19 @@ func (s *Store) reserveLocked(g *segment, size int64) []byte {
 		_ = s.flushLocked() // a failure is the store's now; the next flush of the writer's batch reports it
 		w.mu.Lock()
 		w.id, w.base = g.id, s.woff
-		if size > int64(len(w.buf)) {
-			w.buf = make([]byte, max(wbufSize, size))
+		switch {
+		case size <= int64(len(w.buf)):
+		case size <= wbufSize:
+			w.buf = make([]byte, wbufSize)
+		default:
+			// A large record (a fold's image): a buffer of its size, on
+			// huge pages from 4 MiB (hugeSlice). Its first touch faulted
+			// in 4 KiB at a time was most of the cost of folding a list
+			// of millions of elements (hotpath.md, "Chain blocks").
+			if len(w.buf) == wbufSize {
+				w.small = w.buf
+			}
+			w.buf = hugeSlice[byte](int(size))[:size]
 		}
 		w.mu.Unlock()
 	}
@@ -104,7 +119,7 @@ func (s *Store) flushLocked() (err error) {
 	w.mu.Lock()
 	w.base = s.woff
 	if len(w.buf) > wbufSize {
-		w.buf = nil // a large record's own buffer; the next append makes a normal one
+		w.buf, w.small = w.small, nil // drop a large record's own buffer
 	}
 	w.mu.Unlock()
 	s.unflushed.Store(false)
