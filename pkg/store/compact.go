@@ -756,6 +756,7 @@ func (s *Store) compactLoop(stop <-chan struct{}, done chan<- struct{}) {
 		case <-s.compactKick:
 		}
 		s.reap(false)
+		s.rechunkSealed()
 		if s.failure.Load() != nil || !s.compactDue() {
 			continue
 		}

@@ -3,7 +3,8 @@ package store
 import (
 	"errors"
 	"os"
-
+	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -52,4 +53,48 @@ func adviseHuge(b []byte) {
 		return
 	}
 	_ = unix.Madvise(b[lo:lo+n], unix.MADV_HUGEPAGE)
+}
+
+// hugeFolios reports whether transparent huge pages are available for
+// madvise (THP "always" or "madvise"), read once.
+var hugeFolios = sync.OnceValue(func() bool {
+	b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	return err == nil && !strings.Contains(string(b), "[never]")
+})
+
+// rechunk rebuilds the page cache of f, a sealed segment mapped at m, in
+// 2 MiB folios (rechunk.go): it makes f durable (so that no page of it is
+// dirty), advises huge pages for m, unmaps m's pages and drops f's cached
+// pages, then reads them back through m, 2 MiB at a time: for a huge-page
+// range that reads the file into 2 MiB folios and maps each with one entry.
+// Nothing is lost if a step fails: the file is durable before any page is
+// dropped, and a page not read back is read at its next access. m must
+// stay mapped during the call; it must start on a 2 MiB boundary, else
+// rechunk does nothing.
+func rechunk(f *os.File, m []byte) error {
+	const huge = 2 << 20
+	if len(m) < huge || uintptr(unsafe.Pointer(unsafe.SliceData(m)))%huge != 0 {
+		return nil
+	}
+	if err := fdatasync(f); err != nil {
+		return err
+	}
+	if err := unix.Madvise(m, unix.MADV_HUGEPAGE); err != nil {
+		return err
+	}
+	// 2 MiB at a time, so that a reader finds at most one chunk out of
+	// the page cache (and reads it from the disk) at any moment.
+	for off := 0; off+huge <= len(m); off += huge {
+		c := m[off : off+huge]
+		if err := unix.Madvise(c, unix.MADV_DONTNEED); err != nil {
+			return err
+		}
+		if err := unix.Fadvise(int(f.Fd()), int64(off), huge, unix.FADV_DONTNEED); err != nil {
+			return err
+		}
+		if err := unix.Madvise(c, unix.MADV_POPULATE_READ); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -20,3 +20,9 @@ func fdatasync(f *os.File) error { return f.Sync() }
 
 // adviseHuge does nothing: transparent huge pages are a Linux feature.
 func adviseHuge(b []byte) {}
+
+// hugeFolios: no transparent huge pages.
+func hugeFolios() bool { return false }
+
+// rechunk does nothing: huge folios are a Linux feature.
+func rechunk(f *os.File, m []byte) error { return nil }

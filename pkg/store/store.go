@@ -92,6 +92,11 @@ type Store struct {
 	lastSwapLoc     uint64
 	switchPending   bool // metadata.toon still names a finished switch's first_segment (appendMu)
 	compactKick     chan struct{}
+	// rechunkQ lists the segments sealed since compactLoop last looked,
+	// for it to rebuild their page cache in huge folios (rechunk.go).
+	// Guarded by appendMu; only kept with the background loop.
+	rechunkQ        []uint32
+	rechunks        atomic.Uint64 // segments rechunk rebuilt (tests)
 	stopCompact     chan struct{}
 	compactLoopDone chan struct{}
 	unmapping       atomic.Bool // set by Close before it unmaps: no snapshot may start
@@ -468,6 +473,9 @@ func (s *Store) rotateLocked(need int64) error {
 	g, err := createSegment(s.fs, s.dir, old.id+1, size, s.hooks)
 	if err != nil {
 		return err
+	}
+	if s.compactKick != nil {
+		s.rechunkQ = append(s.rechunkQ, old.id)
 	}
 	s.setActiveLocked(g, segHeaderSize) // before readers can see g
 	ss := append(make(segSet, 0, g.id+1), *s.segs.Load()...)
