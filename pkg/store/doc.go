@@ -200,7 +200,9 @@
 //     walks it again and copies, in log order, every record the index
 //     still points to, with its current expiry and its database as of the
 //     end of the prefix, keeping its sequence number; into temporary
-//     files, preallocated, written through a 1 MiB buffer and fsynced.
+//     files, preallocated, written in whole 2 MiB-aligned chunks (so the
+//     page cache holds them in folios a read maps with one entry; see
+//     compactWriter) and fsynced.
 //     Liveness comes from the index alone: a record is live iff its key's
 //     slot holds its very location (table.findLoc, by the key's hash; an
 //     operation record, iff a slot of its key's hash has it in its chain),
@@ -266,7 +268,9 @@
 // bytes minus live bytes) reach Options.CompactRatio of the sealed bytes
 // and at least one segment (SetCompactTrigger replaces the ratio and adds
 // a minimum log size: Redis's auto-aof-rewrite-percentage and -min-size);
-// Compact runs one on demand (BGREWRITEAOF).
+// Compact runs one on demand (BGREWRITEAOF). The same loop rebuilds the
+// page cache of each segment a rotation sealed in 2 MiB folios, which a
+// read maps with one page-table entry (rechunk.go).
 // Stats report Compacting, CompactDone/CompactTotal (bytes of input read),
 // Compactions and Reclaimed. The crash harness runs compactions as one of
 // its operations, with crash images inside them, under Options.Now so

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Reads of a compacted log: page faults and server CPU of GET rounds on
+# 1M keys of 1 KiB loaded twice and then compacted (BGREWRITEAOF), for
+# perf/results/hotpath.md ("Compaction writes whole 2 MiB chunks").
+#
+#   perf/scripts/compacted_get.sh [ROUNDS]
+#
+# TSTD names the binary (default bin/tstd); the server runs on a free
+# loopback port with a fresh data directory, removed at the end. The load
+# file (1 GB of RESP) is made in that directory. Prints, per round,
+# redis-benchmark's CSV line, the server's minor page faults and its CPU
+# ticks (10 ms), then how much of the mapped log is mapped with huge
+# (PMD) entries.
+set -euo pipefail
+ROUNDS=${1:-3}
+TSTD=${TSTD:-bin/tstd}
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+DIR=$(mktemp -d)
+trap 'kill $SP 2>/dev/null; wait $SP 2>/dev/null; rm -rf "$DIR"' EXIT
+python3 - "$DIR/load.resp" <<'PY'
+import sys
+v = b"v" * 1024
+with open(sys.argv[1], "wb") as f:
+    for i in range(1000000):
+        k = b"key:%012d" % i
+        f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+PY
+"$TSTD" --port "$PORT" --bind 127.0.0.1 --data "$DIR/data" --loglevel warning & SP=$!
+until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.1; done
+redis-cli -p "$PORT" --pipe < "$DIR/load.resp" | tail -1
+redis-cli -p "$PORT" --pipe < "$DIR/load.resp" | tail -1
+rm "$DIR/load.resp"
+redis-cli -p "$PORT" bgrewriteaof >/dev/null
+sleep 1
+while redis-cli -p "$PORT" info persistence | grep -q "aof_rewrite_in_progress:1"; do sleep 0.5; done
+for r in $(seq "$ROUNDS"); do
+	f0=$(awk '{print $10}' /proc/$SP/stat); c0=$(awk '{print $14+$15}' /proc/$SP/stat)
+	redis-benchmark -p "$PORT" -t get -P 16 -c 50 -d 1024 -n 300000 -r 1000000 --csv | tail -1
+	f1=$(awk '{print $10}' /proc/$SP/stat); c1=$(awk '{print $14+$15}' /proc/$SP/stat)
+	echo "round $r: $((f1-f0)) minor faults, $((c1-c0)) CPU ticks"
+done
+awk '/FilePmdMapped/ {s+=$2} END {print "FilePmdMapped:", s, "kB"}' /proc/$SP/smaps
