@@ -61,7 +61,7 @@ func newTable(size int) *table {
 // page fault per 4 KiB at its first touch, which on some virtual machines
 // is tens of microseconds: compaction's lists of moved entries (48 bytes
 // per live record) spent more time in those faults than in their work
-// (perf/results/hotpath.md, "Chain blocks").
+// (perf/results/hotpath.md, "Compaction's lists of moved entries").
 func hugeSlice[T any](n int) []T {
 	s := make([]T, 0, n)
 	if b := uintptr(n) * unsafe.Sizeof(*new(T)); b >= hugeTableBytes {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bufio"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -97,4 +99,34 @@ func rechunk(f *os.File, m []byte) error {
 		}
 	}
 	return nil
+}
+
+// pmdMappedKB returns the FilePmdMapped figure (KiB of the file mapped with
+// huge entries) of the mapping of this process that starts where m does,
+// from /proc/self/smaps; -1 if it finds none.
+func pmdMappedKB(m []byte) int {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	addr := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(m))))
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		field, _, _ := strings.Cut(line, " ")
+		if lo, _, ok := strings.Cut(field, "-"); ok && !strings.HasSuffix(field, ":") {
+			a, err := strconv.ParseUint(lo, 16, 64)
+			in = err == nil && a == addr
+			continue
+		}
+		if in && strings.HasPrefix(line, "FilePmdMapped:") {
+			if kb, err := strconv.Atoi(strings.Fields(line)[1]); err == nil {
+				return kb
+			}
+			return -1
+		}
+	}
+	return -1
 }

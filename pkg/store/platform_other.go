@@ -26,3 +26,6 @@ func hugeFolios() bool { return false }
 
 // rechunk does nothing: huge folios are a Linux feature.
 func rechunk(f *os.File, m []byte) error { return nil }
+
+// pmdMappedKB: no huge mappings.
+func pmdMappedKB(m []byte) int { return -1 }

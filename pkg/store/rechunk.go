@@ -7,11 +7,11 @@ import "go.uber.org/zap"
 // The active segment is written in small pieces (one flush per batch of
 // replies), and Linux keeps what small writes put in the page cache in
 // small folios: a read through the mapping then maps 16 pages (or one
-// small folio) per page fault, one page-table entry per 4 KiB, and on a
-// virtual machine each entry is a hypervisor exit. Reading a log of 1 GB
-// written that way at random cost about 16k faults and over half a second
-// of CPU the first time (perf/results/hotpath.md, "Sealed segments in huge
-// folios"). Written or read in whole aligned 2 MiB chunks instead, the file
+// small folio) per page fault, one page-table entry per 4 KiB. On a
+// virtual machine such a fault costs tens of microseconds: reading 1 GB
+// written that way at random took 16k faults and 0.6 s of CPU the first
+// time in a standalone check (perf/results/hotpath.md, "Sealed segments in
+// huge folios"). Written or read in whole aligned 2 MiB chunks instead, the file
 // sits in 2 MiB folios that one entry maps (compaction writes its outputs
 // so). A sealed segment is never written again, so once it is durable its
 // page cache can be dropped and read back from the disk in 2 MiB folios:
@@ -22,13 +22,21 @@ import "go.uber.org/zap"
 // rechunkSealed rechunks the segments sealed since the last call, under
 // compactMu (so that no compaction retires them meanwhile and Close waits
 // for it). Best effort: a failure is logged and changes nothing a reader
-// can see. Called by compactLoop.
+// can see. After the first segment it checks that the segment is now
+// mapped with huge entries; if not (a filesystem or kernel without large
+// folios in the page cache, such as ext4 before Linux 6.16), the pass
+// would only read segments back in small pages, and it stops for good.
+// Called by compactLoop.
 func (s *Store) rechunkSealed() {
 	s.appendMu.Lock()
 	q := s.rechunkQ
 	s.rechunkQ = nil
 	s.appendMu.Unlock()
-	if len(q) == 0 || !hugeFolios() {
+	if len(q) == 0 || s.noRechunk.Load() {
+		return
+	}
+	if !hugeFolios() {
+		s.noRechunk.Store(true)
 		return
 	}
 	s.compactMu.Lock()
@@ -50,6 +58,10 @@ func (s *Store) rechunkSealed() {
 			s.log.Debug("store: could not rebuild a sealed segment's page cache in huge folios", zap.String("path", g.path), zap.Error(err))
 			continue
 		}
-		s.rechunks.Add(1)
+		if s.rechunks.Add(1) == 1 && pmdMappedKB(g.data) == 0 {
+			s.noRechunk.Store(true)
+			s.log.Info("store: sealed segments stay in small pages: this filesystem does not cache files in huge pages", zap.String("dir", s.dir))
+			return
+		}
 	}
 }

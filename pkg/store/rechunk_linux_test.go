@@ -1,12 +1,10 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,31 +13,33 @@ import (
 	"unsafe"
 )
 
-// pmdMappedKB returns FilePmdMapped of the mapping that starts at addr in
-// /proc/self/smaps (-1 if none does).
-func pmdMappedKB(t *testing.T, addr uintptr) int {
+// writtenMapping writes data to a fresh preallocated file of the OS
+// filesystem in pieces of piece bytes, then maps it (writable): the file
+// and the mapping are closed and unmapped when t ends.
+func writtenMapping(t *testing.T, data []byte, piece int) (File, []byte) {
 	t.Helper()
-	f, err := os.Open("/proc/self/smaps")
+	f, err := OSFS().OpenFile(filepath.Join(t.TempDir(), "seg"), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if lo, _, ok := strings.Cut(strings.Fields(line)[0], "-"); ok && !strings.HasSuffix(strings.Fields(line)[0], ":") {
-			a, err := strconv.ParseUint(lo, 16, 64)
-			in = err == nil && uintptr(a) == addr
-			continue
-		}
-		if in && strings.HasPrefix(line, "FilePmdMapped:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return kb
+	t.Cleanup(func() { f.Close() })
+	if err := f.Allocate(int64(len(data))); err != nil && !errNoFallocate(err) {
+		t.Fatal(err)
+	}
+	for off := 0; off < len(data); off += piece {
+		if _, err := f.WriteAt(data[off:off+piece], int64(off)); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return -1
+	m, err := f.Map(len(data), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Unmap() })
+	return f, m.Bytes()
 }
+
+func mappingAddr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 // pmdFiles reports whether, here, a file written in whole 2 MiB-aligned
 // chunks (as compaction writes) and read through a 2 MiB-aligned mapping is
@@ -48,30 +48,12 @@ func pmdMappedKB(t *testing.T, addr uintptr) int {
 // shmem huge pages off, for one.
 func pmdFiles(t *testing.T) bool {
 	t.Helper()
-	const size = 4 << 20
-	f, err := OSFS().OpenFile(filepath.Join(t.TempDir(), "ref"), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
+	_, b := writtenMapping(t, bytes.Repeat([]byte{1}, 4<<20), 2<<20)
+	var sum int
+	for off := 0; off < len(b); off += 4096 {
+		sum += int(b[off])
 	}
-	defer f.Close()
-	chunk := bytes.Repeat([]byte{1}, 2<<20)
-	for off := 0; off < size; off += len(chunk) {
-		if _, err := f.WriteAt(chunk, int64(off)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := f.Map(size, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unmap()
-	b := m.Bytes()
-	var sum byte
-	for off := 0; off < size; off += 4096 {
-		sum += b[off]
-	}
-	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return sum == size/4096%256 && addr%(2<<20) == 0 && pmdMappedKB(t, addr) > 0
+	return sum == len(b)/4096 && mappingAddr(b)%(2<<20) == 0 && pmdMappedKB(b) > 0
 }
 
 // TestRechunk writes a file in small pieces, maps it and rechunks it: the
@@ -80,40 +62,20 @@ func pmdFiles(t *testing.T) bool {
 // aligned (as ext4 places large mappings), the file must then be mapped
 // with huge entries too.
 func TestRechunk(t *testing.T) {
-	const size = 8 << 20
-	path := filepath.Join(t.TempDir(), "seg")
-	f, err := OSFS().OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Allocate(size); err != nil && !errNoFallocate(err) {
-		t.Fatal(err)
-	}
-	want := make([]byte, size)
+	want := make([]byte, 8<<20)
 	for i := range want {
 		want[i] = byte(i*7 + i>>12)
 	}
-	for off := 0; off < size; off += 16 << 10 {
-		if _, err := f.WriteAt(want[off:off+16<<10], int64(off)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := f.Map(size, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unmap()
-	b := m.Bytes()
-	_ = b[size/2] // map some of it in small pieces first
+	f, b := writtenMapping(t, want, 16<<10)
+	_ = b[len(b)/2] // map some of it in small pieces first
 	if err := rechunk(f.(osFile).File, b); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b, want) {
 		t.Fatal("contents changed")
 	}
-	addr := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	kb := pmdMappedKB(t, addr)
+	addr := mappingAddr(b)
+	kb := pmdMappedKB(b)
 	pmd := pmdFiles(t)
 	t.Logf("huge folios %v, huge file mappings %v, mapping at %#x, FilePmdMapped %d kB", hugeFolios(), pmd, addr, kb)
 	if pmd && addr%(2<<20) == 0 && kb < 2<<10 {
@@ -195,5 +157,53 @@ func TestRechunkUnderLoad(t *testing.T) {
 	defer closeT(t, s)
 	for i := range n {
 		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
+	}
+}
+
+// TestRechunkStopsWithoutEffect runs a store in /dev/shm where tmpfs
+// keeps files in small pages (shmem huge pages "never"): the first
+// rechunk finds no huge mapping, and rechunking stops for good (no later
+// segment is queued or read back). Elsewhere it checks only that the
+// store works there.
+func TestRechunkStopsWithoutEffect(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "toonstore-test-")
+	if err != nil {
+		t.Logf("no /dev/shm (%v): nothing to check", err)
+		return
+	}
+	defer os.RemoveAll(shm)
+	b, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled")
+	smallPages := strings.Contains(string(b), "[never]")
+	s := openT(t, shm, Options{SegmentSize: 4 << 20, Sync: SyncNo})
+	defer closeT(t, s)
+	d := s.DB(0)
+	v := strings.Repeat("v", 1000)
+	waitQueue := func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			s.appendMu.Lock()
+			left := len(s.rechunkQ)
+			s.appendMu.Unlock()
+			if left == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(1500 * time.Millisecond) // the loop's pass over what it took
+	}
+	for i := range 9000 { // two sealed segments
+		mustSet(t, d, fmt.Sprint("k", i), v, 0)
+	}
+	waitQueue()
+	for i := 9000; i < 18000; i++ { // two more
+		mustSet(t, d, fmt.Sprint("k", i), v, 0)
+	}
+	waitQueue()
+	t.Logf("shmem small pages %v, huge folios %v: %d rechunked, off %v", smallPages, hugeFolios(), s.rechunks.Load(), s.noRechunk.Load())
+	if smallPages && hugeFolios() && (s.rechunks.Load() != 1 || !s.noRechunk.Load()) {
+		t.Fatalf("%d segments rechunked, off %v: want 1 and off", s.rechunks.Load(), s.noRechunk.Load())
+	}
+	for i := range 18000 {
+		wantGet(t, d, fmt.Sprint("k", i), v, 0)
 	}
 }

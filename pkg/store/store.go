@@ -97,6 +97,7 @@ type Store struct {
 	// Guarded by appendMu; only kept with the background loop.
 	rechunkQ        []uint32
 	rechunks        atomic.Uint64 // segments rechunk rebuilt (tests)
+	noRechunk       atomic.Bool   // rechunk is off: no huge pages, or it had no effect
 	stopCompact     chan struct{}
 	compactLoopDone chan struct{}
 	unmapping       atomic.Bool // set by Close before it unmaps: no snapshot may start
@@ -474,7 +475,7 @@ func (s *Store) rotateLocked(need int64) error {
 	if err != nil {
 		return err
 	}
-	if s.compactKick != nil {
+	if s.compactKick != nil && !s.noRechunk.Load() {
 		s.rechunkQ = append(s.rechunkQ, old.id)
 	}
 	s.setActiveLocked(g, segHeaderSize) // before readers can see g

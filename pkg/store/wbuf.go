@@ -84,7 +84,8 @@ func (s *Store) reserveLocked(g *segment, size int64) []byte {
 			// A large record (a fold's image): a buffer of its size, on
 			// huge pages from 4 MiB (hugeSlice). Its first touch faulted
 			// in 4 KiB at a time was most of the cost of folding a list
-			// of millions of elements (hotpath.md, "Chain blocks").
+			// of millions of elements (hotpath.md, "Compaction's lists of
+			// moved entries").
 			if len(w.buf) == wbufSize {
 				w.small = w.buf
 			}
