@@ -83,6 +83,21 @@ func TestRechunk(t *testing.T) {
 	}
 }
 
+// waitRechunked waits (at most 10 s) until compactLoop has taken the
+// queue of sealed segments, then for its pass over them.
+func waitRechunked(s *Store) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		s.appendMu.Lock()
+		left := len(s.rechunkQ)
+		s.appendMu.Unlock()
+		if left == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+}
+
 // TestRechunkUnderLoad runs a store with its background loop (which
 // rechunks each segment a rotation seals) while a writer fills several
 // segments and readers check every value they read, then checks them all
@@ -128,17 +143,7 @@ func TestRechunkUnderLoad(t *testing.T) {
 		mustSet(t, d, fmt.Sprint("k", i), val(i), 0)
 		written.Store(int64(i + 1))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.appendMu.Lock()
-		left := len(s.rechunkQ)
-		s.appendMu.Unlock()
-		if left == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(1500 * time.Millisecond) // the loop's pass over the last queue
+	waitRechunked(s)
 	close(stop)
 	wg.Wait()
 	select {
@@ -178,27 +183,14 @@ func TestRechunkStopsWithoutEffect(t *testing.T) {
 	defer closeT(t, s)
 	d := s.DB(0)
 	v := strings.Repeat("v", 1000)
-	waitQueue := func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			s.appendMu.Lock()
-			left := len(s.rechunkQ)
-			s.appendMu.Unlock()
-			if left == 0 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		time.Sleep(1500 * time.Millisecond) // the loop's pass over what it took
-	}
 	for i := range 9000 { // two sealed segments
 		mustSet(t, d, fmt.Sprint("k", i), v, 0)
 	}
-	waitQueue()
+	waitRechunked(s)
 	for i := 9000; i < 18000; i++ { // two more
 		mustSet(t, d, fmt.Sprint("k", i), v, 0)
 	}
-	waitQueue()
+	waitRechunked(s)
 	t.Logf("shmem small pages %v, huge folios %v: %d rechunked, off %v", smallPages, hugeFolios(), s.rechunks.Load(), s.noRechunk.Load())
 	if smallPages && hugeFolios() && (s.rechunks.Load() != 1 || !s.noRechunk.Load()) {
 		t.Fatalf("%d segments rechunked, off %v: want 1 and off", s.rechunks.Load(), s.noRechunk.Load())
