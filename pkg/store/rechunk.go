@@ -10,10 +10,10 @@ import "go.uber.org/zap"
 // small folio) per page fault, one page-table entry per 4 KiB. On a
 // virtual machine such a fault costs tens of microseconds: reading 1 GB
 // written that way at random took 16k faults and 0.6 s of CPU the first
-// time in a standalone check (perf/results/hotpath.md, "Sealed segments in
-// huge folios"). Written or read in whole aligned 2 MiB chunks instead, the file
-// sits in 2 MiB folios that one entry maps (compaction writes its outputs
-// so). A sealed segment is never written again, so once it is durable its
+// time in a standalone check (perf/results/hotpath.md, "Sealed segments
+// in huge folios"). Written or read in whole aligned 2 MiB chunks
+// instead, the file sits in 2 MiB folios that one entry maps (compaction
+// writes its outputs so). A sealed segment is never written again, so once it is durable its
 // page cache can be dropped and read back from the disk in 2 MiB folios:
 // rechunk does that, in the background, for each segment a rotation
 // sealed. The active segment cannot be treated so: small writes into 2 MiB
