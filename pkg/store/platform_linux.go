@@ -104,7 +104,12 @@ func rechunk(f *os.File, m []byte) error {
 // pmdMappedKB returns the FilePmdMapped figure (KiB of the file mapped with
 // huge entries) of the mapping of this process that starts where m does,
 // from /proc/self/smaps; -1 if it finds none.
-func pmdMappedKB(m []byte) int {
+func pmdMappedKB(m []byte) int { return smapsKB(m, "FilePmdMapped:") }
+
+// smapsKB returns the figure of field (e.g. "Rss:") of the mapping of this
+// process that starts where m does, from /proc/self/smaps, in KiB; -1 if
+// it finds none.
+func smapsKB(m []byte, field string) int {
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return -1
@@ -115,13 +120,13 @@ func pmdMappedKB(m []byte) int {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		field, _, _ := strings.Cut(line, " ")
-		if lo, _, ok := strings.Cut(field, "-"); ok && !strings.HasSuffix(field, ":") {
+		head, _, _ := strings.Cut(line, " ")
+		if lo, _, ok := strings.Cut(head, "-"); ok && !strings.HasSuffix(head, ":") {
 			a, err := strconv.ParseUint(lo, 16, 64)
 			in = err == nil && a == addr
 			continue
 		}
-		if in && strings.HasPrefix(line, "FilePmdMapped:") {
+		if in && head == field {
 			if kb, err := strconv.Atoi(strings.Fields(line)[1]); err == nil {
 				return kb
 			}

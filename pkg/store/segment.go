@@ -76,6 +76,29 @@ type segment struct {
 	filled atomic.Int64
 	wb     *wbuf
 	writer bool
+
+	// mapLo and mapHi bound the bytes flushLocked copied into the mapping
+	// since the segment's last sync (mapHi 0: none); guarded by
+	// Store.appendMu. Their pages are dropped from the page tables before
+	// the next fdatasync (dropMapped).
+	mapLo, mapHi int64
+}
+
+// noteMapped records that [from, to) was copied into the mapping. The
+// caller holds appendMu.
+func (g *segment) noteMapped(from, to int64) {
+	if g.mapHi == 0 {
+		g.mapLo = from
+	}
+	g.mapHi = to
+}
+
+// takeMapped returns the range noteMapped recorded and starts a new one.
+// The caller holds appendMu.
+func (g *segment) takeMapped() (lo, hi int64) {
+	lo, hi = g.mapLo, g.mapHi
+	g.mapLo, g.mapHi = 0, 0
+	return lo, hi
 }
 
 // newSegment wraps a mapped file; every record of it is in the mapping

@@ -461,6 +461,8 @@ func (s *Store) rotateLocked(need int64) error {
 	old := s.active
 	s.sealLocked(old)
 	if old.synced < old.written {
+		lo, hi := old.takeMapped()
+		dropMapped(old, lo, hi)
 		if err := s.hooks.sync(old); err != nil {
 			return s.fail(fmt.Errorf("store: sync %s: %w", old.path, err)).ro
 		}

@@ -75,10 +75,12 @@ func (s *Store) syncNow() {
 	_ = s.flushLocked() // a failure is the store's now: Sync returns it
 	g, w := s.active, s.active.written
 	dirty := g.synced < w
+	lo, hi := g.takeMapped()
 	s.appendMu.Unlock()
 	if !dirty {
 		return
 	}
+	dropMapped(g, lo, hi)
 	err := s.hooks.sync(g)
 	s.syncs.Add(1)
 	if err != nil {

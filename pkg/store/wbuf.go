@@ -112,8 +112,10 @@ func (s *Store) flushLocked() (err error) {
 	p := w.buf[from-w.base : s.woff-w.base]
 	if len(p) <= smallFlush {
 		copy(g.data[from:], p)
+		g.noteMapped(from, s.woff)
 	} else if _, werr := g.f.WriteAt(p, from); werr != nil {
 		copy(g.data[from:], p) // s.fail logs the error
+		g.noteMapped(from, s.woff)
 		err = s.fail(fmt.Errorf("store: write %s (the records were copied into its mapping instead): %w", g.path, werr)).ro
 	}
 	g.filled.Store(s.woff)
