@@ -20,6 +20,10 @@ import (
 // idle connection does not pin it.
 const maxRetainedOut = 1 << 20
 
+// maxSpareOut is the largest output buffer the handler keeps as its spare
+// (handler.spareOut) after a connection's batch outgrew maxRetainedOut.
+const maxSpareOut = 8 << 20
+
 // replyMaxClients is Redis's reply to a connection over maxclients.
 const replyMaxClients = "-ERR max number of clients reached\r\n"
 
@@ -29,13 +33,15 @@ const replyMaxClients = "-ERR max number of clients reached\r\n"
 type connState struct {
 	client   *command.Client
 	r        protocol.Reader
-	out      []byte // reply buffer, reused across batches
-	leftover int    // inbound bytes still buffered after the last OnTraffic
-	closing  bool   // replies written; close once they drained
-	closeBy  int64  // Unix ns after which a closing connection is closed anyway
-	parked   bool   // on handler.waiting
-	closed   bool   // OnClose ran
-	syncWait uint64 // appendfsync always: ticket whose sync must settle before out is written
+	out      []byte  // reply buffer, reused across batches
+	leftover int     // inbound bytes still buffered after the last OnTraffic
+	closing  bool    // replies written; close once they drained
+	closeBy  int64   // Unix ns after which a closing connection is closed anyway
+	parked   bool    // on handler.waiting
+	closed   bool    // OnClose ran
+	syncWait uint64  // appendfsync always: ticket whose sync must settle before out is written
+	bigOut   bool    // the last batch's replies outgrew maxRetainedOut
+	outBox   *[]byte // the handler's spare-buffer box while st.out is the spare
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
 	// the one executing, and their keys.
@@ -73,6 +79,17 @@ type handler struct {
 	idleTimeout                atomic.Int64 // ns; 0 = off
 
 	lastIdleScan time.Time // touched only by OnTick
+
+	// spareOut is one output buffer larger than maxRetainedOut, kept
+	// between the batches that need one: a batch whose connection's last
+	// batch outgrew maxRetainedOut starts from it (takeSpareOut), and its
+	// flush gives it back. Pipelined large replies (LRANGE of 100 1 KiB
+	// elements, 16 to a batch) otherwise regrew a fresh buffer of
+	// megabytes by doubling at every batch: a third of the server's CPU
+	// in that run went to growslice, page faults of the fresh memory and
+	// the garbage collection it paid for (perf/results/hotpath.md,
+	// "Large replies").
+	spareOut atomic.Pointer[[]byte]
 
 	eng       gnet.Engine // set in OnBoot, before any other callback
 	ready     chan struct{}
@@ -351,20 +368,38 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 				return gnet.Close, true
 			}
 		}
-		_, err := c.Write(st.out)
-		if cap(st.out) > maxRetainedOut {
-			st.out = nil
-		} else {
-			st.out = st.out[:0]
-		}
+		_, err := c.Write(st.out) // copies what the socket did not take
+		st.bigOut = cap(st.out) > maxRetainedOut
+		h.releaseOut(st)
 		if err != nil || st.closed {
 			return gnet.None, true // gnet closed c inside Write
 		}
+	} else if cap(st.out) > maxRetainedOut {
+		h.releaseOut(st) // the spare, taken by a batch that replied nothing yet
 	}
 	if st.closing {
 		return h.closeWhenDrained(c, st), true
 	}
 	return gnet.None, false
+}
+
+// releaseOut empties st.out after its write: a buffer over maxRetainedOut
+// becomes the handler's spare (up to maxSpareOut) instead of staying with
+// the connection.
+func (h *handler) releaseOut(st *connState) {
+	if cap(st.out) <= maxRetainedOut {
+		st.out = st.out[:0]
+		return
+	}
+	if cap(st.out) <= maxSpareOut {
+		box := st.outBox // reused, so that returning the spare does not allocate
+		if box == nil {
+			box = new([]byte)
+		}
+		*box = st.out[:0]
+		h.spareOut.Store(box)
+	}
+	st.out, st.outBox = nil, nil
 }
 
 // batch parses and executes the commands at the head of buf, appending
@@ -376,6 +411,12 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bool) {
 	cl := st.client
 	out := st.out
+	if st.bigOut && cap(out) <= maxRetainedOut {
+		if b := h.spareOut.Swap(nil); b != nil {
+			out = append(*b, out...)
+			st.outBox = b
+		}
+	}
 	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
 	pf := 0 // buf[:pf] holds the commands the last pre-pass covered
 	for consumed < len(buf) {

@@ -3,6 +3,7 @@ package eventloop
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -484,6 +485,54 @@ func TestOnTrafficAllocs(t *testing.T) {
 	}
 	if want := "+OK\r\n*1\r\n$3\r\nkey\r\n"; string(f.out) != want {
 		t.Fatalf("replies %q, want %q", f.out, want)
+	}
+}
+
+// TestLargeRepliesReuseSpare: a connection whose batches reply more than
+// maxRetainedOut does not keep that buffer, but its next batch starts from
+// the handler's spare, so that a stream of large pipelined replies does not
+// allocate (and regrow) a reply buffer at every batch: a batch allocates
+// what its commands allocate and nothing more, and the replies are intact.
+func TestLargeRepliesReuseSpare(t *testing.T) {
+	h := newTestHandler(t, Options{})
+	f := open(t, h)
+	const each = 300 << 10
+	req := bytes.Repeat([]byte("*2\r\n$4\r\ntbig\r\n$6\r\n307200\r\n"), 6) // 1.8 MB of replies
+	run := func() {
+		f.in = append(f.in[:0], req...)
+		f.out = f.out[:0]
+		h.OnTraffic(f)
+	}
+	run()
+	st := f.ctx.(*connState)
+	if st.out != nil || !st.bigOut || h.spareOut.Load() == nil {
+		t.Fatalf("after a batch of %d bytes: out cap %d, bigOut %v, spare %v", len(f.out), cap(st.out), st.bigOut, h.spareOut.Load() != nil)
+	}
+	batch := testing.AllocsPerRun(20, run)
+	cl := st.client
+	cmd := [][]byte{[]byte("tbig"), []byte("307200")}
+	out := make([]byte, 0, 2<<20)
+	exec := testing.AllocsPerRun(20, func() {
+		out = out[:0]
+		for range 6 {
+			out = h.srv.Execute(cl, cmd, out)
+		}
+	})
+	if batch != exec {
+		t.Fatalf("a batch of large replies allocates %.1f times, executing its commands %.1f: the event loop adds %.1f, want 0",
+			batch, exec, batch-exec)
+	}
+	want := fmt.Sprintf("$%d\r\n%s\r\n", each, bytes.Repeat([]byte{'x'}, each))
+	if string(f.out) != strings.Repeat(want, 6) {
+		t.Fatalf("replies: %d bytes, want %d", len(f.out), 6*len(want))
+	}
+	// A small batch on the same connection borrows the spare and gives it
+	// back; the connection keeps nothing large.
+	f.in = append(f.in[:0], "*2\r\n$5\r\ntecho\r\n$1\r\nk\r\n"...)
+	f.out = f.out[:0]
+	h.OnTraffic(f)
+	if string(f.out) != "*1\r\n$1\r\nk\r\n" || cap(st.out) > maxRetainedOut || h.spareOut.Load() == nil {
+		t.Fatalf("small batch: replies %q, out cap %d, spare kept %v", f.out, cap(st.out), h.spareOut.Load() != nil)
 	}
 }
 
