@@ -24,6 +24,10 @@ const maxRetainedOut = 1 << 20
 // (handler.spareOut) after a connection's batch outgrew maxRetainedOut.
 const maxSpareOut = 8 << 20
 
+// minPooledOut is the smallest output buffer a closing connection hands on
+// to the next connection (handler.outPool).
+const minPooledOut = 16 << 10
+
 // replyMaxClients is Redis's reply to a connection over maxclients.
 const replyMaxClients = "-ERR max number of clients reached\r\n"
 
@@ -42,6 +46,7 @@ type connState struct {
 	syncWait uint64  // appendfsync always: ticket whose sync must settle before out is written
 	bigOut   bool    // the last batch's replies outgrew maxRetainedOut
 	outBox   *[]byte // the handler's spare-buffer box while st.out is the spare
+	writing  bool    // inside Conn.Write of st.out (which may close the connection)
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
 	// the one executing, and their keys.
@@ -90,6 +95,15 @@ type handler struct {
 	// the garbage collection it paid for (perf/results/hotpath.md,
 	// "Large replies").
 	spareOut atomic.Pointer[[]byte]
+	// outPool holds the output buffers (minPooledOut to maxRetainedOut)
+	// of closed connections for new ones (*[]byte). Clients that open
+	// connections for a burst of pipelined requests (redis-benchmark
+	// opens 500 per run) otherwise grow each buffer from nothing, by
+	// doubling into freshly zeroed memory: with 1 KiB GETs at pipeline
+	// 64 over 500 new connections, the zeroing and the page faults of
+	// those buffers were a quarter of the server's CPU (hotpath.md,
+	// "Reply buffers of new connections").
+	outPool sync.Pool
 
 	eng       gnet.Engine // set in OnBoot, before any other callback
 	ready     chan struct{}
@@ -202,6 +216,9 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// takes the client's inbox (command.Client.Deliver).
 	cl.Wake = func() { _ = c.Wake(nil) }
 	st := &connState{client: cl}
+	if b, _ := h.outPool.Get().(*[]byte); b != nil {
+		st.out = (*b)[:0]
+	}
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
 	c.SetContext(st)
 	s.Clients.Add(cl)
@@ -220,6 +237,11 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 		h.held.Add(-1)
 	}
 	h.unpark(st)
+	if c := cap(st.out); c >= minPooledOut && c <= maxRetainedOut && !st.writing {
+		b := st.out[:0]
+		h.outPool.Put(&b)
+	}
+	st.out, st.outBox = nil, nil
 	c.SetContext(nil)
 	h.srv.FlushStats(st.client)
 	h.srv.Disconnected(st.client)
@@ -368,7 +390,9 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 				return gnet.Close, true
 			}
 		}
+		st.writing = true
 		_, err := c.Write(st.out) // copies what the socket did not take
+		st.writing = false
 		st.bigOut = cap(st.out) > maxRetainedOut
 		h.releaseOut(st)
 		if err != nil || st.closed {
