@@ -64,18 +64,21 @@ var hugeFolios = sync.OnceValue(func() bool {
 	return err == nil && !strings.Contains(string(b), "[never]")
 })
 
-// rechunk rebuilds the page cache of f, a sealed segment mapped at m, in
-// 2 MiB folios (rechunk.go): it makes f durable (so that no page of it is
-// dirty), advises huge pages for m, unmaps m's pages and drops f's cached
-// pages, then reads them back through m, 2 MiB at a time: for a huge-page
-// range that reads the file into 2 MiB folios and maps each with one entry.
+// rechunk rebuilds the page cache of f, mapped at m, in 2 MiB folios
+// (rechunk.go), for the whole 2 MiB chunks of m in [lo, hi) (multiples of
+// 2 MiB): it makes f durable (so that no page of those chunks is dirty),
+// advises huge pages for m, then per chunk unmaps its pages, drops them
+// from the page cache and reads them back through m: for a huge-page range
+// that reads the file into a 2 MiB folio and maps it with one entry.
 // Nothing is lost if a step fails: the file is durable before any page is
-// dropped, and a page not read back is read at its next access. m must
-// stay mapped during the call; it must start on a 2 MiB boundary, else
-// rechunk does nothing.
-func rechunk(f *os.File, m []byte) error {
+// dropped, and a page not read back is read at its next access. The
+// chunks must not be written during the call (a page dirtied meanwhile
+// would only stay in the page cache); m must stay mapped and start on a
+// 2 MiB boundary, else rechunk does nothing.
+func rechunk(f *os.File, m []byte, lo, hi int) error {
 	const huge = 2 << 20
-	if len(m) < huge || uintptr(unsafe.Pointer(unsafe.SliceData(m)))%huge != 0 {
+	hi = min(hi, len(m)&^(huge-1))
+	if lo >= hi || uintptr(unsafe.Pointer(unsafe.SliceData(m)))%huge != 0 {
 		return nil
 	}
 	if err := fdatasync(f); err != nil {
@@ -86,7 +89,7 @@ func rechunk(f *os.File, m []byte) error {
 	}
 	// 2 MiB at a time, so that a reader finds at most one chunk out of
 	// the page cache (and reads it from the disk) at any moment.
-	for off := 0; off+huge <= len(m); off += huge {
+	for off := lo; off+huge <= hi; off += huge {
 		c := m[off : off+huge]
 		if err := unix.Madvise(c, unix.MADV_DONTNEED); err != nil {
 			return err

@@ -25,7 +25,7 @@ func adviseHuge(b []byte) {}
 func hugeFolios() bool { return false }
 
 // rechunk does nothing: huge folios are a Linux feature.
-func rechunk(f *os.File, m []byte) error { return nil }
+func rechunk(f *os.File, m []byte, lo, hi int) error { return nil }
 
 // pmdMappedKB: no huge mappings.
 func pmdMappedKB(m []byte) int { return -1 }

@@ -68,7 +68,7 @@ func TestRechunk(t *testing.T) {
 	}
 	f, b := writtenMapping(t, want, 16<<10)
 	_ = b[len(b)/2] // map some of it in small pieces first
-	if err := rechunk(f.(osFile).File, b); err != nil {
+	if err := rechunk(f.(osFile).File, b, 0, len(b)); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b, want) {
@@ -197,5 +197,55 @@ func TestRechunkStopsWithoutEffect(t *testing.T) {
 	}
 	for i := range 18000 {
 		wantGet(t, d, fmt.Sprint("k", i), v, 0)
+	}
+}
+
+// TestRechunkActiveWhenIdle: once the log stops growing, the chunks of the
+// active segment that the write offset has passed are rebuilt too, without
+// a rotation; where files get huge mappings (pmdFiles), they are then
+// mapped with huge entries. Every value reads back, also after a reopen.
+func TestRechunkActiveWhenIdle(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Sync: SyncNo} // one 64 MiB segment
+	s := openT(t, dir, opts)
+	d := s.DB(0)
+	val := func(i int) string { return fmt.Sprintf("%08d-%s", i, strings.Repeat("a", 1000)) }
+	const n = 6000 // about 6 MiB: two whole chunks at least
+	for i := range n {
+		mustSet(t, d, fmt.Sprint("k", i), val(i), 0)
+	}
+	if err := s.FlushWrites(); err != nil {
+		t.Fatal(err)
+	}
+	g := s.active
+	want := g.filled.Load() &^ (rechunkChunk - 1)
+	var got int64
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		s.compactMu.Lock()
+		got = g.rechunked
+		s.compactMu.Unlock()
+		if got >= want || s.noRechunk.Load() {
+			break
+		}
+	}
+	kb, pmd := pmdMappedKB(g.data), pmdFiles(t)
+	t.Logf("huge folios %v, huge file mappings %v: rechunked %d of %d, FilePmdMapped %d kB, off %v", hugeFolios(), pmd, got, want, kb, s.noRechunk.Load())
+	if g != s.active || g.id != 1 {
+		t.Fatalf("segment %d rotated (active %d)", g.id, s.active.id)
+	}
+	if hugeFolios() && got < want && !s.noRechunk.Load() {
+		t.Fatalf("active segment rechunked up to %d, want %d", got, want)
+	}
+	if pmd && mappingAddr(g.data)%(2<<20) == 0 && kb < int(want>>10) {
+		t.Fatalf("FilePmdMapped %d kB after rechunk, want at least %d", kb, want>>10)
+	}
+	for i := range n {
+		wantGet(t, d, fmt.Sprint("k", i), val(i), 0)
+	}
+	closeT(t, s)
+	s = openT(t, dir, opts)
+	defer closeT(t, s)
+	for i := range n {
+		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
 	}
 }

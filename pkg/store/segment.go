@@ -82,6 +82,10 @@ type segment struct {
 	// Store.appendMu. Their pages are dropped from the page tables before
 	// the next fdatasync (dropMapped).
 	mapLo, mapHi int64
+
+	// rechunked is the offset below which the segment's page cache was
+	// rebuilt in 2 MiB folios (rechunk.go); only compactLoop uses it.
+	rechunked int64
 }
 
 // noteMapped records that [from, to) was copied into the mapping. The

@@ -95,9 +95,13 @@ type Store struct {
 	// rechunkQ lists the segments sealed since compactLoop last looked,
 	// for it to rebuild their page cache in huge folios (rechunk.go).
 	// Guarded by appendMu; only kept with the background loop.
-	rechunkQ        []uint32
-	rechunks        atomic.Uint64 // segments rechunk rebuilt (tests)
-	noRechunk       atomic.Bool   // rechunk is off: no huge pages, or it had no effect
+	rechunkQ []uint32
+	rechunks atomic.Uint64 // rechunk calls that rebuilt something (tests)
+	// rechunkSeen and rechunkSeenAt are the active segment and its
+	// flushed offset at the last pass of rechunkSealed (compactLoop only).
+	rechunkSeen     *segment
+	rechunkSeenAt   int64
+	noRechunk       atomic.Bool // rechunk is off: no huge pages, or it had no effect
 	stopCompact     chan struct{}
 	compactLoopDone chan struct{}
 	unmapping       atomic.Bool // set by Close before it unmaps: no snapshot may start
