@@ -87,8 +87,8 @@ type handler struct {
 
 	// spareOut is one output buffer larger than maxRetainedOut, kept
 	// between the batches that need one: a batch whose connection's last
-	// batch outgrew maxRetainedOut starts from it (takeSpareOut), and its
-	// flush gives it back. Pipelined large replies (LRANGE of 100 1 KiB
+	// batch outgrew maxRetainedOut starts from it (batch), and its flush
+	// gives it back (releaseOut). Pipelined large replies (LRANGE of 100 1 KiB
 	// elements, 16 to a batch) otherwise regrew a fresh buffer of
 	// megabytes by doubling at every batch: a third of the server's CPU
 	// in that run went to growslice, page faults of the fresh memory and
