@@ -98,6 +98,21 @@ func waitRechunked(s *Store) {
 	time.Sleep(1500 * time.Millisecond)
 }
 
+// wantKeysAndReopen checks that keys k0..k<n-1> of s hold val(i), then
+// closes s, reopens dir with opts and checks them again.
+func wantKeysAndReopen(t *testing.T, s *Store, dir string, opts Options, n int, val func(int) string) {
+	t.Helper()
+	for i := range n {
+		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
+	}
+	closeT(t, s)
+	s = openT(t, dir, opts)
+	defer closeT(t, s)
+	for i := range n {
+		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
+	}
+}
+
 // TestRechunkUnderLoad runs a store with its background loop (which
 // rechunks each segment a rotation seals) while a writer fills several
 // segments and readers check every value they read, then checks them all
@@ -154,15 +169,7 @@ func TestRechunkUnderLoad(t *testing.T) {
 	if hugeFolios() && s.rechunks.Load() == 0 { // rechunk runs wherever THP is on
 		t.Fatalf("no segment rechunked (%d sealed)", s.active.id-1)
 	}
-	for i := range n {
-		wantGet(t, d, fmt.Sprint("k", i), val(i), 0)
-	}
-	closeT(t, s)
-	s = openT(t, dir, opts)
-	defer closeT(t, s)
-	for i := range n {
-		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
-	}
+	wantKeysAndReopen(t, s, dir, opts, n, val)
 }
 
 // TestRechunkStopsWithoutEffect runs a store in /dev/shm where tmpfs
@@ -239,13 +246,5 @@ func TestRechunkActiveWhenIdle(t *testing.T) {
 	if pmd && mappingAddr(g.data)%(2<<20) == 0 && kb < int(want>>10) {
 		t.Fatalf("FilePmdMapped %d kB after rechunk, want at least %d", kb, want>>10)
 	}
-	for i := range n {
-		wantGet(t, d, fmt.Sprint("k", i), val(i), 0)
-	}
-	closeT(t, s)
-	s = openT(t, dir, opts)
-	defer closeT(t, s)
-	for i := range n {
-		wantGet(t, s.DB(0), fmt.Sprint("k", i), val(i), 0)
-	}
+	wantKeysAndReopen(t, s, dir, opts, n, val)
 }
