@@ -21,9 +21,6 @@ redis-cli -p "$PORT" bgrewriteaof >/dev/null
 sleep 1
 while redis-cli -p "$PORT" info persistence | grep -q "aof_rewrite_in_progress:1"; do sleep 0.5; done
 for r in $(seq "$ROUNDS"); do
-	f0=$(awk '{print $10}' /proc/$SP/stat); c0=$(awk '{print $14+$15}' /proc/$SP/stat)
-	redis-benchmark -p "$PORT" -t get -P 16 -c 50 -d 1024 -n 300000 -r 1000000 --csv | tail -1
-	f1=$(awk '{print $10}' /proc/$SP/stat); c1=$(awk '{print $14+$15}' /proc/$SP/stat)
-	echo "round $r: $((f1-f0)) minor faults, $((c1-c0)) CPU ticks"
+	measured "round $r" -t get -P 16 -c 50 -d 1024 -n 300000 -r 1000000
 done
 awk '/FilePmdMapped/ {s+=$2} END {print "FilePmdMapped:", s, "kB"}' /proc/$SP/smaps

@@ -18,8 +18,5 @@ redis-cli -p "$PORT" --pipe < "$DIR/load.resp" | tail -1
 rm "$DIR/load.resp"
 sleep 2
 for r in $(seq "$RUNS"); do
-	f0=$(awk '{print $10}' /proc/$SP/stat); c0=$(awk '{print $14+$15}' /proc/$SP/stat)
-	redis-benchmark -p "$PORT" -t get -P 64 -c 500 -d 1024 -n 90000 -r 1000000 --csv | tail -1
-	f1=$(awk '{print $10}' /proc/$SP/stat); c1=$(awk '{print $14+$15}' /proc/$SP/stat)
-	echo "run $r: $((f1-f0)) minor faults, $((c1-c0)) CPU ticks"
+	measured "run $r" -t get -P 64 -c 500 -d 1024 -n 90000 -r 1000000
 done
