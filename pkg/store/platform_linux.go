@@ -67,7 +67,7 @@ var hugeFolios = sync.OnceValue(func() bool {
 // rechunk rebuilds the page cache of f, mapped at m, in 2 MiB folios
 // (rechunk.go), for the whole 2 MiB chunks of m in [lo, hi) (multiples of
 // 2 MiB): it makes f durable (so that no page of those chunks is dirty),
-// advises huge pages for m, then per chunk unmaps its pages, drops them
+// advises huge pages for them, then per chunk unmaps its pages, drops them
 // from the page cache and reads them back through m: for a huge-page range
 // that reads the file into a 2 MiB folio and maps it with one entry.
 // Nothing is lost if a step fails: the file is durable before any page is
@@ -84,7 +84,11 @@ func rechunk(f *os.File, m []byte, lo, hi int) error {
 	if err := fdatasync(f); err != nil {
 		return err
 	}
-	if err := unix.Madvise(m, unix.MADV_HUGEPAGE); err != nil {
+	// Only the chunks rebuilt: a fault on a page missing from the page
+	// cache in a huge-page range reads ahead a whole 2 MiB folio, which
+	// the active segment's unwritten tail must not get (small writes into
+	// it would then walk its 512 buffer heads each).
+	if err := unix.Madvise(m[lo:hi], unix.MADV_HUGEPAGE); err != nil {
 		return err
 	}
 	// 2 MiB at a time, so that a reader finds at most one chunk out of

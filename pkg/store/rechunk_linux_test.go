@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -246,5 +247,37 @@ func TestRechunkActiveWhenIdle(t *testing.T) {
 	if pmd && mappingAddr(g.data)%(2<<20) == 0 && kb < int(want>>10) {
 		t.Fatalf("FilePmdMapped %d kB after rechunk, want at least %d", kb, want>>10)
 	}
+	// Only the rebuilt chunks are advised huge pages: the rest of the
+	// segment, where the writes go on, is a mapping of its own without.
+	if hugeFolios() && got >= want && mappingAddr(g.data)%(2<<20) == 0 {
+		head, tail := vmFlags(t, mappingAddr(g.data)), vmFlags(t, mappingAddr(g.data[want:]))
+		t.Logf("VmFlags of the rebuilt part %q, of the rest %q", head, tail)
+		if !strings.Contains(" "+head+" ", " hg ") || tail == "" || strings.Contains(" "+tail+" ", " hg ") {
+			t.Fatalf("rebuilt part VmFlags %q, rest %q: want hg on the rebuilt part only", head, tail)
+		}
+	}
 	wantKeysAndReopen(t, s, dir, opts, n, val)
+}
+
+// vmFlags returns the VmFlags of the mapping of this process that starts
+// at addr, from /proc/self/smaps ("" if none starts there).
+func vmFlags(t *testing.T, addr uintptr) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		head, _, _ := strings.Cut(line, " ")
+		if lo, _, ok := strings.Cut(head, "-"); ok && !strings.HasSuffix(head, ":") {
+			a, err := strconv.ParseUint(lo, 16, 64)
+			in = err == nil && uintptr(a) == addr
+			continue
+		}
+		if in && head == "VmFlags:" {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:"))
+		}
+	}
+	return ""
 }
