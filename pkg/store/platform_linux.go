@@ -117,28 +117,40 @@ func pmdMappedKB(m []byte) int { return smapsKB(m, "FilePmdMapped:") }
 // process that starts where m does, from /proc/self/smaps, in KiB; -1 if
 // it finds none.
 func smapsKB(m []byte, field string) int {
-	f, err := os.Open("/proc/self/smaps")
+	v, ok := smapsField(uintptr(unsafe.Pointer(unsafe.SliceData(m))), field)
+	if !ok {
+		return -1
+	}
+	kb, err := strconv.Atoi(strings.Fields(v)[0])
 	if err != nil {
 		return -1
 	}
+	return kb
+}
+
+// smapsField returns the text after field (e.g. "Rss:", "VmFlags:") in the
+// /proc/self/smaps entry of the mapping that starts at addr, trimmed;
+// false if no mapping starts there or it has no such field.
+func smapsField(addr uintptr, field string) (string, bool) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return "", false
+	}
 	defer f.Close()
-	addr := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(m))))
 	in := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		head, _, _ := strings.Cut(line, " ")
+		head, rest, _ := strings.Cut(line, " ")
 		if lo, _, ok := strings.Cut(head, "-"); ok && !strings.HasSuffix(head, ":") {
 			a, err := strconv.ParseUint(lo, 16, 64)
-			in = err == nil && a == addr
+			in = err == nil && uintptr(a) == addr
 			continue
 		}
 		if in && head == field {
-			if kb, err := strconv.Atoi(strings.Fields(line)[1]); err == nil {
-				return kb
-			}
-			return -1
+			v := strings.TrimSpace(rest)
+			return v, v != ""
 		}
 	}
-	return -1
+	return "", false
 }

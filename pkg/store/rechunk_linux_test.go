@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,24 +259,9 @@ func TestRechunkActiveWhenIdle(t *testing.T) {
 }
 
 // vmFlags returns the VmFlags of the mapping of this process that starts
-// at addr, from /proc/self/smaps ("" if none starts there).
+// at addr ("" if none starts there).
 func vmFlags(t *testing.T, addr uintptr) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := false
-	for _, line := range strings.Split(string(b), "\n") {
-		head, _, _ := strings.Cut(line, " ")
-		if lo, _, ok := strings.Cut(head, "-"); ok && !strings.HasSuffix(head, ":") {
-			a, err := strconv.ParseUint(lo, 16, 64)
-			in = err == nil && uintptr(a) == addr
-			continue
-		}
-		if in && head == "VmFlags:" {
-			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:"))
-		}
-	}
-	return ""
+	v, _ := smapsField(addr, "VmFlags:")
+	return v
 }
