@@ -23,6 +23,20 @@
 //     outbound buffer, so the output buffer is reusable as soon as Write
 //     returns. In steady state nothing on this path allocates.
 //
+// Before any reply leaves, Options.Flush puts the store's buffered records
+// in the page cache (a kill -9 then loses no acknowledged write). With
+// Options.Unflushed, a batch that leaves more than CoalesceOver bytes to
+// flush does not write its replies itself: the connection goes on its
+// loop's held list and loopState.Run, queued with gnet's Execute, runs
+// after the loop's next round of events, flushing once for every
+// connection held and then writing each one's replies. A batch of another
+// connection that leaves anything to flush joins the list while it is
+// held, so no reply can show a write that is not yet flushed. A loop whose
+// last shared flush served a single connection holds only one batch in
+// soloProbe (holding costs that connection a round of latency and saves
+// nothing). OnClose writes the held replies of a connection that closes
+// first (a peer that half-closed after its last commands).
+//
 // # Durability (appendfsync always)
 //
 // When the sync policy is "always" and a batch executed a write command,

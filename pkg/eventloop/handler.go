@@ -1,6 +1,7 @@
 package eventloop
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -37,16 +38,18 @@ const replyMaxClients = "-ERR max number of clients reached\r\n"
 type connState struct {
 	client   *command.Client
 	r        protocol.Reader
-	out      []byte  // reply buffer, reused across batches
-	leftover int     // inbound bytes still buffered after the last OnTraffic
-	closing  bool    // replies written; close once they drained
-	closeBy  int64   // Unix ns after which a closing connection is closed anyway
-	parked   bool    // on handler.waiting
-	closed   bool    // OnClose ran
-	syncWait uint64  // appendfsync always: ticket whose sync must settle before out is written
-	bigOut   bool    // the last batch's replies outgrew maxRetainedOut
-	outBox   *[]byte // the handler's spare-buffer box while st.out is the spare
-	writing  bool    // inside Conn.Write of st.out (which may close the connection)
+	out      []byte     // reply buffer, reused across batches
+	leftover int        // inbound bytes still buffered after the last OnTraffic
+	closing  bool       // replies written; close once they drained
+	closeBy  int64      // Unix ns after which a closing connection is closed anyway
+	parked   bool       // on handler.waiting
+	closed   bool       // OnClose ran
+	syncWait uint64     // appendfsync always: ticket whose sync must settle before out is written
+	bigOut   bool       // the last batch's replies outgrew maxRetainedOut
+	outBox   *[]byte    // the handler's spare-buffer box while st.out is the spare
+	writing  bool       // inside Conn.Write of st.out (which may close the connection)
+	loop     *loopState // the connection's event loop (nil without Options.Unflushed)
+	held     bool       // on loop.held: its replies wait for the loop's shared flush
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
 	// the one executing, and their keys.
@@ -109,10 +112,29 @@ type handler struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
-	mu      sync.Mutex               // guards waiting and wakeBuf
+	mu      sync.Mutex               // guards waiting, wakeBuf and loops
 	waiting map[*connState]gnet.Conn // parked connections, woken by OnTick
 	wakeBuf []gnet.Conn              // scratch for OnTick
+	loops   map[gnet.EventLoop]*loopState
 }
+
+// loopState is what the handler keeps per event loop: the connections
+// whose replies wait for one shared flush of the store (Options.Unflushed).
+// Only the loop's goroutine touches it after OnOpen created it.
+type loopState struct {
+	h     *handler
+	held  []gnet.Conn
+	armed bool // Run is queued on the loop
+	// lastHeld is how many connections the last Run served; while it was
+	// one, holding saves no system call and costs a wake-up of the loop
+	// and a round of latency, so only one chance in soloProbe is taken
+	// (probe counts them), to notice when other connections get busy.
+	lastHeld int
+	probe    uint32
+}
+
+// soloProbe: see loopState.lastHeld.
+const soloProbe = 32
 
 func newHandler(opts Options) *handler {
 	h := &handler{
@@ -121,6 +143,7 @@ func newHandler(opts Options) *handler {
 		log:     opts.Logger,
 		ready:   make(chan struct{}),
 		waiting: make(map[*connState]gnet.Conn),
+		loops:   make(map[gnet.EventLoop]*loopState),
 	}
 	h.syncAlways.Store(opts.SyncAlways)
 	if opts.Sync != nil {
@@ -220,6 +243,9 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		st.out = (*b)[:0]
 	}
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
+	if h.opts.Unflushed != nil && h.opts.Flush != nil {
+		st.loop = h.loopOf(c.EventLoop())
+	}
 	c.SetContext(st)
 	s.Clients.Add(cl)
 	return nil, gnet.None
@@ -231,6 +257,17 @@ func (h *handler) OnClose(c gnet.Conn, _ error) gnet.Action {
 	if st == nil {
 		return gnet.None // rejected in OnOpen
 	}
+	if st.held && len(st.out) > 0 && !st.client.Killed() {
+		// Replies held for the loop's shared flush, of a connection
+		// closing before it ran (the peer half-closed after its last
+		// commands, or the server is stopping): written now, as
+		// they would have been without the hold; gnet sends what the
+		// socket does not take before it closes the descriptor.
+		if _, stop := h.flush(c, st); stop {
+			st.out = st.out[:0]
+		}
+	}
+	st.held = false
 	st.closed = true
 	if st.syncWait != 0 {
 		st.syncWait = 0
@@ -362,6 +399,9 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 			h.held.Add(1)
 			return gnet.None
 		}
+		if !full && !st.closing && h.hold(c, st) {
+			return gnet.None
+		}
 		if act, stop := h.flush(c, st); stop {
 			return act
 		}
@@ -372,6 +412,77 @@ func (h *handler) serve(c gnet.Conn, st *connState) gnet.Action {
 			return gnet.None
 		}
 	}
+}
+
+// loopOf returns the state of event loop el, creating it.
+func (h *handler) loopOf(el gnet.EventLoop) *loopState {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.loops[el]
+	if l == nil {
+		l = &loopState{h: h}
+		h.loops[el] = l
+	}
+	return l
+}
+
+// hold decides whether the replies of the batch just run wait for the
+// loop's shared flush (Options.Unflushed) instead of being written now; if
+// so it puts c on the loop's list, queuing the flush (loopState.Run) with
+// the first connection of a round. Under a pipelined load one event-loop
+// round serves a dozen connections, each leaving a few KiB of records:
+// one flush, one pwrite, serves them all.
+func (h *handler) hold(c gnet.Conn, st *connState) bool {
+	l := st.loop
+	if l == nil || len(st.out) == 0 || h.stopping.Load() {
+		return false
+	}
+	if st.held {
+		return true // already on the list: its flush writes these too
+	}
+	u := h.opts.Unflushed()
+	if u == 0 {
+		return false
+	}
+	if !l.armed {
+		if u <= h.opts.CoalesceOver {
+			return false
+		}
+		if l.lastHeld == 1 {
+			if l.probe++; l.probe%soloProbe != 0 {
+				return false
+			}
+		}
+		if c.EventLoop().Execute(context.Background(), l) != nil {
+			return false // the engine is stopping
+		}
+		l.armed = true
+	}
+	st.held = true
+	l.held = append(l.held, c)
+	return true
+}
+
+// Run is the shared flush of a loop's held replies: gnet runs it on the
+// loop's goroutine, after the events of the round that follows the one
+// that queued it (gnet's Execute wakes the poller, whose wake-up event is
+// handled after the round's other events). The first flush writes the
+// store's records of every held batch; each connection's replies follow.
+func (l *loopState) Run(context.Context) error {
+	l.armed, l.lastHeld = false, len(l.held)
+	for i, c := range l.held {
+		l.held[i] = nil
+		st, _ := c.Context().(*connState)
+		if st == nil || !st.held {
+			continue // closed meanwhile (OnClose wrote its replies)
+		}
+		st.held = false
+		if act, _ := l.h.flush(c, st); act == gnet.Close {
+			_ = c.Close() // the flush failed: no acknowledgement leaves
+		}
+	}
+	l.held = l.held[:0]
+	return nil
 }
 
 // flush writes the pending replies in one write. stop reports that serve

@@ -40,6 +40,20 @@ type Options struct {
 	// the replies are dropped and the connection is closed, as after a
 	// failed appendfsync-always sync.
 	Flush func() error
+	// Unflushed, if set with Flush, returns how many bytes a Flush now
+	// would write (the store's Unflushed). A batch that leaves more than
+	// CoalesceOver bytes to flush does not write its replies at once:
+	// the connection joins its loop's list of held replies, and one Flush
+	// at the end of the loop's next round of events writes the records of
+	// every batch that joined (the store's one pwrite instead of one per
+	// connection), then their replies, in order. While a list is held,
+	// every batch that leaves anything to flush joins it, so no reply
+	// leaves before the writes it may have read are flushed.
+	Unflushed func() int64
+	// CoalesceOver is the flush size from which replies are held for a
+	// shared flush (see Unflushed); the store's SmallFlush, below which
+	// a flush is a copy into memory and costs no system call.
+	CoalesceOver int64
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

@@ -55,10 +55,10 @@ type Store struct {
 	lastLoc  uint64     // location of the last record appended (0 if none)
 	nextID   ID         // the id the next Put returns; never reused
 	// wb is the write buffer (wbuf.go; appendMu, and wb.mu for readers);
-	// unflushed is set while it holds records not yet in the file. wview*
-	// cache the writers' view of the segments (wview).
+	// unflushed is the size of the records it holds that are not yet in
+	// the file. wview* cache the writers' view of the segments (wview).
 	wb        wbuf
-	unflushed atomic.Bool
+	unflushed atomic.Int64
 	wviewSS   segSet
 	wviewOf   *segSet
 	wviewAct  *segment
@@ -438,8 +438,8 @@ func (s *Store) appendedLocked(g *segment, size int64) (loc uint64, err error) {
 	s.writes.Add(1)
 	if !s.opts.BufferWrites {
 		err = s.flushLocked()
-	} else if !s.unflushed.Load() {
-		s.unflushed.Store(true)
+	} else {
+		s.unflushed.Add(size)
 	}
 	if s.snapKick != nil && s.opts.SnapshotLogBytes > 0 {
 		s.sinceSnapRecs++

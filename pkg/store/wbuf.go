@@ -125,7 +125,7 @@ func (s *Store) flushLocked() (err error) {
 		w.buf, w.small = w.small, nil // drop a large record's own buffer
 	}
 	w.mu.Unlock()
-	s.unflushed.Store(false)
+	s.unflushed.Store(0)
 	return err
 }
 
@@ -139,7 +139,7 @@ func (s *Store) flushLocked() (err error) {
 // and the store is read-only from now on; the writes the flush carried
 // must not be acknowledged.
 func (s *Store) FlushWrites() error {
-	if !s.unflushed.Load() {
+	if s.unflushed.Load() == 0 {
 		return nil
 	}
 	s.appendMu.Lock()
@@ -149,6 +149,17 @@ func (s *Store) FlushWrites() error {
 	}
 	return s.flushLocked()
 }
+
+// Unflushed returns the size in bytes of the records appended since the
+// last flush (FlushWrites): 0 when a reply may leave without one. A flush
+// of more than SmallFlush bytes is one pwrite; callers that can wait (the
+// server, within one round of its event loop) gather several batches'
+// records into one. Safe from any goroutine.
+func (s *Store) Unflushed() int64 { return s.unflushed.Load() }
+
+// SmallFlush is the largest flush that is copied into the log's mapping
+// instead of written with a system call (see Unflushed).
+const SmallFlush = smallFlush
 
 // sealLocked flushes the active segment's buffer before the segment is
 // sealed (rotation); from then on every record of it is in the mapping.

@@ -56,6 +56,9 @@ func TestWriteBufferKeepsZeroTail(t *testing.T) {
 			if !buffered && filled != woff {
 				t.Errorf("write-through left bytes unflushed: filled %d, write offset %d", filled, woff)
 			}
+			if u := s.Unflushed(); u != woff-filled {
+				t.Errorf("Unflushed() = %d, want the %d bytes past the flushed offset", u, woff-filled)
+			}
 			if k := lastNonZero(g.data[filled:]); k >= 0 {
 				t.Errorf("non-zero byte at offset %d after the flushed offset %d", filled+int64(k), filled)
 			}
