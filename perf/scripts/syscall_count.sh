@@ -1,14 +1,16 @@
 #!/bin/bash
-# System calls of tstd under one redis-benchmark run: perf stat's counts of
-# the calls on the request path (epoll_pwait, read, write, pwrite64) and of
-# the runtime's (nanosleep, futex), with the server's CPU ticks (10 ms), for
-# perf/results/hotpath.md ("One flush per round").
+# System calls and page faults of tstd under one redis-benchmark run: perf
+# stat's counts of the calls on the request path (epoll_pwait, read, write,
+# pwrite64), of the runtime's (nanosleep, futex), and of page faults, with
+# the server's CPU ticks (10 ms), for perf/results/hotpath.md ("One flush
+# per round", "Reads map 2 MiB at a time").
 #
 #   perf/scripts/syscall_count.sh TESTS PIPELINE N [VALUE_SIZE]
 #
 # TSTD names the binary (default bin/tstd); the server runs on a free
 # loopback port with a fresh data directory, removed at the end;
-# redis-benchmark uses 50 connections. Needs perf and redis-benchmark.
+# redis-benchmark uses 50 connections. PRE=TESTS first runs those tests
+# (same pipeline, N and size), unmeasured. Needs perf and redis-benchmark.
 set -euo pipefail
 T=$1; P=$2; N=$3; D=${4:-16}
 TSTD=${TSTD:-bin/tstd}
@@ -19,9 +21,12 @@ trap 'kill $SP 2>/dev/null || true; wait $SP 2>/dev/null || true; rm -rf "$DATA"
 "$TSTD" --port "$PORT" --bind 127.0.0.1 --data "$DATA" --loglevel warning &
 SP=$!
 for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-EV=
+if [ -n "${PRE:-}" ]; then
+    redis-benchmark -p "$PORT" -t "$PRE" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --csv | tail -n +2
+fi
+EV=page-faults
 for s in epoll_pwait read write pwrite64 nanosleep futex; do EV="$EV,syscalls:sys_enter_$s"; done
-perf stat -e "${EV#,}" -p "$SP" -o "$OUT" &
+perf stat -e "$EV" -p "$SP" -o "$OUT" &
 PR=$!
 sleep 0.2
 c0=$(awk '{print $14+$15}' /proc/$SP/stat)
@@ -29,4 +34,4 @@ redis-benchmark -p "$PORT" -t "$T" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --cs
 c1=$(awk '{print $14+$15}' /proc/$SP/stat)
 kill -INT $PR; wait $PR || true
 echo "server CPU ticks: $((c1-c0))"
-grep syscalls "$OUT" | awk '{print $2, $1}' | sed 's/syscalls:sys_enter_//'
+grep -E 'syscalls|faults' "$OUT" | awk '{print $2, $1}' | sed 's/syscalls:sys_enter_//'

@@ -90,6 +90,7 @@ func (ss segSet) record(loc uint64) []byte {
 			return r
 		}
 	}
+	g.mapFor(off)
 	return recordAt(g.data, off)
 }
 

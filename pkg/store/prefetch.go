@@ -83,6 +83,7 @@ func (d *DB) prefetchGroup(keys [][]byte) uint64 {
 				// ends and the value starts (a small record's last).
 				id, off := locSeg(s.loc), locOff(s.loc)
 				if int(id) < len(ss) && ss[id] != nil && off < ss[id].filled.Load() {
+					ss[id].mapFor(int64(off))
 					data := ss[id].data
 					end := off + recHeaderSize + int64(len(keys[i]))
 					if end < int64(len(data)) {

@@ -86,7 +86,43 @@ type segment struct {
 	// rechunked is the offset below which the segment's page cache was
 	// rebuilt in 2 MiB folios (rechunk.go); only compactLoop uses it.
 	rechunked int64
+
+	// mapped has bit c set once chunk c (the 2 MiB at c<<mapChunkShift)
+	// was mapped into the page tables in one go (mapChunk), or found not
+	// worth it.
+	mapped atomic.Uint64
 }
+
+// mapChunkShift: segment.mapChunk maps 1<<mapChunkShift bytes at a time.
+const mapChunkShift = 21
+
+// mapFor is called before a read of the mapping at off: the first read in
+// a 2 MiB chunk whose records are all in the file maps the whole chunk
+// (mapChunk). Else every 64 KiB read first costs a page fault, which on a
+// virtual machine costs tens of microseconds; records written with pwrite
+// are in the page cache but in no page table until read.
+func (g *segment) mapFor(off int64) {
+	if c := uint(off >> mapChunkShift); c < 64 && g.mapped.Load()&(1<<c) == 0 {
+		g.mapChunk(c)
+	}
+}
+
+// mapChunk maps chunk c of g's mapping if every byte of it is flushed
+// (below filled: no later copy into the mapping writes to it), once.
+func (g *segment) mapChunk(c uint) {
+	lo, hi := int64(c)<<mapChunkShift, int64(c+1)<<mapChunkShift
+	if hi > g.filled.Load() || hi > int64(len(g.data)) {
+		return // the chunk is still being written: read it page by page
+	}
+	if g.mapped.Or(1<<c)&(1<<c) != 0 {
+		return // another reader got there first
+	}
+	mapChunkCalls.Add(1)
+	populateRead(g, lo, hi)
+}
+
+// mapChunkCalls counts mapChunk's mappings (tests read it).
+var mapChunkCalls atomic.Int64
 
 // noteMapped records that [from, to) was copied into the mapping. The
 // caller holds appendMu.

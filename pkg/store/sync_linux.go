@@ -44,3 +44,12 @@ func dropMapped(g *segment, lo, hi int64) {
 	mapDrops.Add(1)
 	_ = unix.Madvise(g.data[lo:hi], unix.MADV_DONTNEED)
 }
+
+// populateRead maps the pages of g that hold [lo, hi), in the page cache,
+// into g's mapping with one MADV_POPULATE_READ (segment.mapChunk). Only
+// mappings of real files are touched. Best effort.
+func populateRead(g *segment, lo, hi int64) {
+	if _, ok := g.m.(osMapping); ok {
+		_ = unix.Madvise(g.data[lo:hi], unix.MADV_POPULATE_READ)
+	}
+}

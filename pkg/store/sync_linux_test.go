@@ -96,3 +96,51 @@ func TestRotationDropsCopiedPages(t *testing.T) {
 	defer closeT(t, s)
 	wantCopied(t, s, n)
 }
+
+// TestReadMapsWholeChunk: records written with pwrite are in the page
+// cache but in no page table; the first read in a fully written 2 MiB
+// chunk maps the whole chunk with one call (segment.mapChunk), later reads
+// in it make none, and a read in the chunk still being written maps only
+// what its page fault maps.
+func TestReadMapsWholeChunk(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{BufferWrites: true, Sync: SyncNo, SegmentSize: 16 << 20})
+	defer closeT(t, s)
+	const n = 5000 // 1056-byte records: about 5.3 MiB, chunks 0 and 1 full, chunk 2 not
+	val := strings.Repeat("v", 1000)
+	for i := range n {
+		mustSet(t, s.DB(0), fmt.Sprintf("key:%06d", i), val, 0)
+		if i%50 == 49 {
+			if err := s.FlushWrites(); err != nil { // about 52 KiB: one pwrite
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.FlushWrites(); err != nil {
+		t.Fatal(err)
+	}
+	g := s.active
+	if g.filled.Load() < 4<<20 || g.filled.Load() >= 6<<20 {
+		t.Fatalf("records end at %d, want within chunk 2", g.filled.Load())
+	}
+	read := func(i int) (calls int64, grewKB int) {
+		t.Helper()
+		c0, kb0 := mapChunkCalls.Load(), mappedKB(t, g)
+		wantGet(t, s.DB(0), fmt.Sprintf("key:%06d", i), val, 0)
+		return mapChunkCalls.Load() - c0, mappedKB(t, g) - kb0
+	}
+	if calls, grew := read(100); calls != 1 || grew < 2000 {
+		t.Errorf("first read in chunk 0: %d mappings, %d KiB newly mapped; want 1 and the whole 2 MiB chunk", calls, grew)
+	}
+	if calls, _ := read(1500); calls != 0 {
+		t.Errorf("second read in chunk 0: %d mappings, want 0", calls)
+	}
+	if calls, grew := read(4990); calls != 0 || grew >= 2000 {
+		t.Errorf("read in chunk 2, still being written: %d mappings, %d KiB newly mapped; want none and a page fault's worth", calls, grew)
+	}
+	if calls, grew := read(3000); calls != 1 || grew < 2000 {
+		t.Errorf("first read in chunk 1: %d mappings, %d KiB newly mapped; want 1 and the whole chunk", calls, grew)
+	}
+	for i := range n {
+		wantGet(t, s.DB(0), fmt.Sprintf("key:%06d", i), val, 0)
+	}
+}
