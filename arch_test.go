@@ -21,13 +21,13 @@ const module = "github.com/toonstore/toonstore/"
 
 // allowed lists, for every package of ours, the packages of ours that its
 // non-test files may import. Arrows point one way:
-// cmd -> server -> eventloop -> command -> cache -> store; protocol, store
-// and glob import nothing of ours.
+// cmd -> server -> eventloop -> command -> cache -> store; protocol and glob
+// import nothing of ours, store and types only internal/hugemem.
 var allowed = map[string][]string{
 	"pkg/protocol":       {},
-	"pkg/store":          {},
+	"pkg/store":          {"internal/hugemem"},
 	"pkg/glob":           {},
-	"pkg/types":          {},
+	"pkg/types":          {"internal/hugemem"},
 	"pkg/config":         {"pkg/glob"},
 	"pkg/cache":          {"pkg/store", "pkg/types"},
 	"pkg/command":        {"pkg/cache", "pkg/store", "pkg/protocol", "pkg/glob", "pkg/types"},
@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"cmd/tstd":           {"pkg/server", "pkg/config", "pkg/store", "pkg/cache", "pkg/protocol", "pkg/command", "pkg/eventloop"},
 	"internal/cmdgen":    {},
 	"internal/redistest": {},
+	"internal/hugemem":   {},
 }
 
 // processWide are calls only cmd/ (and generator mains) may make.

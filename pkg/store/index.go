@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"unsafe"
+
+	"github.com/toonstore/toonstore/internal/hugemem"
 )
 
 // table is the index of one logical database: an open-addressing hash table
@@ -45,30 +46,17 @@ type slot struct {
 
 const minTableSize = 8
 
-// hugeTableBytes is the table size from which newTable advises huge pages.
-const hugeTableBytes = 4 << 20
-
 func newTable(size int) *table {
-	t := &table{slots: make([]slot, size), mask: uint64(size - 1)}
-	if n := uintptr(size) * unsafe.Sizeof(slot{}); n >= hugeTableBytes {
-		adviseHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(t.slots))), n))
-	}
-	return t
+	return &table{slots: hugeSlice[slot](size)[:size], mask: uint64(size - 1)}
 }
 
 // hugeSlice returns make([]T, 0, n), with huge pages advised for it
-// (adviseHuge) when it takes at least hugeTableBytes. Fresh memory costs a
+// when it takes at least hugemem.Threshold bytes. Fresh memory costs a
 // page fault per 4 KiB at its first touch, which on some virtual machines
 // is tens of microseconds: compaction's lists of moved entries (48 bytes
 // per live record) spent more time in those faults than in their work
 // (perf/results/hotpath.md, "Compaction's lists of moved entries").
-func hugeSlice[T any](n int) []T {
-	s := make([]T, 0, n)
-	if b := uintptr(n) * unsafe.Sizeof(*new(T)); b >= hugeTableBytes {
-		adviseHuge(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s[:n]))), b))
-	}
-	return s
-}
+func hugeSlice[T any](n int) []T { return hugemem.Slice[T](n) }
 
 // segSet is a snapshot of the mapped segments, indexed by segment id. It is
 // copied on write (Store.segs), so readers use it without a lock.

@@ -40,23 +40,6 @@ func fdatasync(f *os.File) error {
 	}
 }
 
-// adviseHuge asks the kernel to back b (anonymous memory: a large index
-// table) with transparent huge pages where THP is "madvise" (the common
-// default): a table of tens of MiB then costs a few 2 MiB page faults
-// instead of thousands of 4 KiB ones when it is first written, and its
-// random probes miss the TLB far less. Only the 2 MiB-aligned interior is
-// advised. Best effort: an error (no THP support) changes nothing.
-func adviseHuge(b []byte) {
-	const huge = 2 << 20
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	lo := int((huge - p%huge) % huge) // offset of the first 2 MiB boundary
-	n := (len(b) - lo) &^ (huge - 1)
-	if lo >= len(b) || n <= 0 {
-		return
-	}
-	_ = unix.Madvise(b[lo:lo+n], unix.MADV_HUGEPAGE)
-}
-
 // hugeFolios reports whether transparent huge pages are available for
 // madvise (THP "always" or "madvise"), read once.
 var hugeFolios = sync.OnceValue(func() bool {

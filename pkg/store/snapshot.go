@@ -95,7 +95,10 @@ func (s *Store) captureLocked() *snapState {
 		dbs: make([][]slot, len(s.dbs)), live: make([]int64, len(s.dbs)), chains: make([]map[uint64]snapChain, len(s.dbs))}
 	for i := range s.dbs {
 		t, chains := s.dbs[i].t, s.dbs[i].chains
-		ents := make([]slot, 0, t.used)
+		// On huge pages: 24 bytes per key of fresh memory, faulted in
+		// while writers wait for appendMu (hotpath.md, "Huge pages for
+		// large collections").
+		ents := hugeSlice[slot](t.used)
 		for _, sl := range t.slots {
 			if sl.loc != 0 {
 				ents = append(ents, sl)

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sort"
 	"unsafe"
+
+	"github.com/toonstore/toonstore/internal/hugemem"
 )
 
 // deadBit marks a deleted entry's sequence number.
@@ -100,7 +102,10 @@ func (d *dict[V]) insert(key string, val V) int {
 	}
 	d.next++
 	idx := len(d.ents)
-	d.ents = append(d.ents, dentry[V]{key: key, val: val, seq: d.next})
+	// From hugemem.Threshold bytes the entries grow on huge pages: a
+	// collection of a million elements otherwise faults its doubled
+	// array in 4 KiB at a time, on the event loop.
+	d.ents = append(hugemem.Grow(d.ents, 1), dentry[V]{key: key, val: val, seq: d.next})
 	d.place(d.hash(key), idx)
 	d.live++
 	return idx
@@ -122,7 +127,7 @@ func (d *dict[V]) rebuild(n int) {
 		d.seed = maphash.MakeSeed()
 	}
 	old := d.slots
-	d.slots = make([]uint64, n)
+	d.slots = hugemem.Slice[uint64](n)[:n]
 	if len(old) > 0 {
 		for _, s := range old {
 			if s != 0 {
@@ -191,7 +196,7 @@ func (d *dict[V]) compact() {
 	old := d.slots
 	d.slots = nil
 	if len(old) > 0 || w > 0 {
-		d.slots = make([]uint64, tableSize(w))
+		d.slots = hugemem.Slice[uint64](tableSize(w))[:tableSize(w)]
 		for i := range d.ents {
 			d.place(d.hash(d.ents[i].key), i)
 		}
