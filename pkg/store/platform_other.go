@@ -18,7 +18,6 @@ func errNoFallocate(err error) bool { return errors.Is(err, errUnsupported) }
 // a shared mapping must be msynced first; the caller does that.
 func fdatasync(f *os.File) error { return f.Sync() }
 
-
 // hugeFolios: no transparent huge pages.
 func hugeFolios() bool { return false }
 

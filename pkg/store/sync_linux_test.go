@@ -38,6 +38,17 @@ func wantCopied(t *testing.T, s *Store, n int) {
 	}
 }
 
+// wantCopiedAndReopen checks the n keys writeCopied set, closes s, and
+// checks them again in the store reopened from dir.
+func wantCopiedAndReopen(t *testing.T, s *Store, dir string, n int) {
+	t.Helper()
+	wantCopied(t, s, n)
+	closeT(t, s)
+	s = openT(t, dir, Options{})
+	defer closeT(t, s)
+	wantCopied(t, s, n)
+}
+
 // TestSyncDropsCopiedPages: records copied into the active segment's
 // mapping leave its pages mapped writable, and Sync must take them out of
 // the page tables before fdatasync (dropMapped), so that writeback does
@@ -63,11 +74,7 @@ func TestSyncDropsCopiedPages(t *testing.T) {
 	if mapDrops.Load() == drops {
 		t.Error("Sync made no madvise call")
 	}
-	wantCopied(t, s, n)
-	closeT(t, s)
-	s = openT(t, dir, Options{})
-	defer closeT(t, s)
-	wantCopied(t, s, n)
+	wantCopiedAndReopen(t, s, dir, n)
 }
 
 // TestRotationDropsCopiedPages: sealing a segment syncs it, and its pages
@@ -90,11 +97,7 @@ func TestRotationDropsCopiedPages(t *testing.T) {
 	if sealed < 2 {
 		t.Fatalf("%d sealed segments, want several", sealed)
 	}
-	wantCopied(t, s, n)
-	closeT(t, s)
-	s = openT(t, dir, Options{})
-	defer closeT(t, s)
-	wantCopied(t, s, n)
+	wantCopiedAndReopen(t, s, dir, n)
 }
 
 // TestReadMapsWholeChunk: records written with pwrite are in the page
