@@ -478,7 +478,9 @@ func (l *loopState) Run(context.Context) error {
 		}
 		st.held = false
 		if act, _ := l.h.flush(c, st); act == gnet.Close {
-			_ = c.Close() // the flush failed: no acknowledgement leaves
+			// The store's flush failed (no acknowledgement left), or
+			// the connection closes after these replies (QUIT).
+			_ = c.Close()
 		}
 	}
 	l.held = l.held[:0]

@@ -51,8 +51,8 @@ type Options struct {
 	// leaves before the writes it may have read are flushed.
 	Unflushed func() int64
 	// CoalesceOver is the flush size from which replies are held for a
-	// shared flush (see Unflushed); the store's SmallFlush, below which
-	// a flush is a copy into memory and costs no system call.
+	// shared flush (see Unflushed); tstd uses 256 bytes (pkg/server,
+	// coalesceOver). 0 holds every batch that leaves anything to flush.
 	CoalesceOver int64
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool

@@ -35,7 +35,7 @@ const (
 // once, a page fault per 4 KiB at most; above it one pwrite per round
 // of the loop costs less. Measured with perf/scripts/hotpath_ab.py at 50
 // connections (perf/results/hotpath.md, "One flush per round"): 256
-// bytes beat the store's SmallFlush (2 KiB) at pipeline 16 and lost
+// bytes beat the store's copy limit (2 KiB) at pipeline 16 and lost
 // nothing at pipeline 1; 0 (every write batch) cost 7% at pipeline 1.
 const coalesceOver = 256
 

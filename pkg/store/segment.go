@@ -88,8 +88,9 @@ type segment struct {
 	rechunked int64
 
 	// mapped has bit c set once chunk c (the 2 MiB at c<<mapChunkShift)
-	// was mapped into the page tables in one go (mapChunk), or found not
-	// worth it.
+	// was mapped into the page tables in one go (mapChunk). Chunks past
+	// the 64th (only a segment made for one record over 128 MiB has them)
+	// are left to page faults.
 	mapped atomic.Uint64
 }
 

@@ -97,7 +97,7 @@ func (s *Store) captureLocked() *snapState {
 		t, chains := s.dbs[i].t, s.dbs[i].chains
 		// On huge pages: 24 bytes per key of fresh memory, faulted in
 		// while writers wait for appendMu (hotpath.md, "Huge pages for
-		// large collections").
+		// large collections and the snapshot's copy").
 		ents := hugeSlice[slot](t.used)
 		for _, sl := range t.slots {
 			if sl.loc != 0 {

@@ -152,14 +152,10 @@ func (s *Store) FlushWrites() error {
 
 // Unflushed returns the size in bytes of the records appended since the
 // last flush (FlushWrites): 0 when a reply may leave without one. A flush
-// of more than SmallFlush bytes is one pwrite; callers that can wait (the
-// server, within one round of its event loop) gather several batches'
-// records into one. Safe from any goroutine.
+// of more than smallFlush bytes (2 KiB) is one pwrite; callers that can
+// wait (the server, within one round of its event loop) gather several
+// batches' records into one. Safe from any goroutine.
 func (s *Store) Unflushed() int64 { return s.unflushed.Load() }
-
-// SmallFlush is the largest flush that is copied into the log's mapping
-// instead of written with a system call (see Unflushed).
-const SmallFlush = smallFlush
 
 // sealLocked flushes the active segment's buffer before the segment is
 // sealed (rotation); from then on every record of it is in the mapping.
