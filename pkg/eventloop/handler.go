@@ -520,6 +520,17 @@ func (h *handler) flush(c gnet.Conn, st *connState) (act gnet.Action, stop bool)
 	return gnet.None, false
 }
 
+// takeSpare returns out copied into the handler's spare buffer (spareOut),
+// which st.out then is until releaseOut gives it back; out itself if
+// another batch has the spare.
+func (h *handler) takeSpare(st *connState, out []byte) []byte {
+	if b := h.spareOut.Swap(nil); b != nil {
+		out = append(*b, out...)
+		st.outBox = b
+	}
+	return out
+}
+
 // releaseOut empties st.out after its write: a buffer over maxRetainedOut
 // becomes the handler's spare (up to maxSpareOut) instead of staying with
 // the connection.
@@ -549,10 +560,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	cl := st.client
 	out := st.out
 	if st.bigOut && cap(out) <= maxRetainedOut {
-		if b := h.spareOut.Swap(nil); b != nil {
-			out = append(*b, out...)
-			st.outBox = b
-		}
+		out = h.takeSpare(st, out)
 	}
 	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
 	pf := 0 // buf[:pf] holds the commands the last pre-pass covered
@@ -560,6 +568,13 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if len(out) >= h.opts.OutputLimit {
 			full = true
 			break
+		}
+		if len(out) > maxRetainedOut/2 && st.outBox == nil && cap(out) <= maxRetainedOut {
+			// Replies past half of what a connection keeps, in a batch
+			// that did not start from the spare (a connection's first
+			// large batch: LRANGE of 100 1 KiB elements at pipeline 16
+			// from 50 new connections): the spare instead of regrowing.
+			out = h.takeSpare(st, out)
 		}
 		st.r.Unauthenticated = !cl.Authed && h.requirePass.Load()
 		args, n, err := st.r.Parse(buf[consumed:])

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -525,6 +526,19 @@ func TestLargeRepliesReuseSpare(t *testing.T) {
 	want := fmt.Sprintf("$%d\r\n%s\r\n", each, bytes.Repeat([]byte{'x'}, each))
 	if string(f.out) != strings.Repeat(want, 6) {
 		t.Fatalf("replies: %d bytes, want %d", len(f.out), 6*len(want))
+	}
+	// A new connection's first batch of large replies takes the spare
+	// once its replies pass half of maxRetainedOut, instead of doubling
+	// its own buffer past it.
+	g := open(t, h)
+	g.in = append(g.in[:0], req...)
+	before := h.spareOut.Load()
+	h.OnTraffic(g)
+	if string(g.out) != strings.Repeat(want, 6) {
+		t.Fatalf("new connection: %d bytes of replies, want %d", len(g.out), 6*len(want))
+	}
+	if after := h.spareOut.Load(); after == nil || unsafe.SliceData(*after) != unsafe.SliceData(*before) {
+		t.Fatal("a new connection's first large batch did not run in the spare")
 	}
 	// A small batch on the same connection borrows the spare and gives it
 	// back; the connection keeps nothing large.
