@@ -10,7 +10,10 @@
 // "Huge pages for large collections").
 package hugemem
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // Threshold is the size in bytes from which Slice and Grow advise huge
 // pages; below it a slice spans too few 2 MiB pages to gain.
@@ -35,7 +38,7 @@ func Grow[T any](s []T, need int) []T {
 	}
 	n := 2 * (len(s) + need)
 	if uintptr(n)*unsafe.Sizeof(*new(T)) < Threshold {
-		return append(s[:cap(s)], make([]T, len(s)+need-cap(s))...)[:len(s)]
+		return slices.Grow(s, need)
 	}
 	return append(Slice[T](n), s...)
 }
