@@ -520,3 +520,87 @@ func (z *ZSet) Apply(op []byte) error {
 	}
 	return nil
 }
+
+// ---- Merging ----
+
+// MergeOps reports whether the operation record next, applied right after
+// prev to the same collection, can be written as one record with the same
+// effect, and if so how: the merged record is prev[:keep] followed by tail
+// (tail is built in scratch, whose bytes it may reuse). Applying the merged
+// record is exactly applying prev then next (Hash, Set, List and ZSet
+// Apply), so a log may hold either.
+//
+// Records merge when both have the same kind and opcode and the opcode
+// takes a list of items (HSET, HDEL, SADD, SREM, LPUSH, RPUSH, ZADD, ZREM
+// records: the items are concatenated), when both pop from the same end of
+// a list (the counts add up), or when both remove adjacent rank ranges of
+// a sorted set (ZPOPMIN, ZPOPMAX). Anything else, or a malformed record,
+// does not merge. O(len(next)) and no allocation beyond scratch's growth.
+func MergeOps(scratch, prev, next []byte) (keep int, tail []byte, ok bool) {
+	const hdr = 3 // kind, format version, opcode
+	if len(prev) < hdr || len(next) < hdr || prev[0] != next[0] || prev[1] != formatVersion ||
+		next[1] != formatVersion || prev[2] != next[2] {
+		return 0, nil, false
+	}
+	switch Kind(prev[0]) {
+	case KindHash:
+		if prev[2] == opHashSet || prev[2] == opHashDelete {
+			return len(prev), next[hdr:], true
+		}
+	case KindSet:
+		if prev[2] == opSetAdd || prev[2] == opSetRemove {
+			return len(prev), next[hdr:], true
+		}
+	case KindList:
+		switch prev[2] {
+		case opListPushLeft, opListPushRight:
+			return len(prev), next[hdr:], true
+		case opListPopLeft, opListPopRight:
+			a, ok1 := onlyUvarint(prev[hdr:])
+			b, ok2 := onlyUvarint(next[hdr:])
+			if !ok1 || !ok2 || a+b < a {
+				return 0, nil, false
+			}
+			return hdr, binary.AppendUvarint(scratch[:0], a+b), true
+		}
+	case KindZSet:
+		switch prev[2] {
+		case opZAdd, opZRemove:
+			return len(prev), next[hdr:], true
+		case opZRemoveRanks:
+			lo1, hi1, ok1 := rankRange(prev[hdr:])
+			lo2, hi2, ok2 := rankRange(next[hdr:])
+			if !ok1 || !ok2 {
+				return 0, nil, false
+			}
+			// next's ranks count without prev's hi1-lo1+1 removed ones.
+			var lo, hi uint64
+			switch {
+			case hi2+1 == lo1: // just below prev's range
+				lo, hi = lo2, hi1
+			case lo2 == lo1: // starting where prev's range was
+				lo, hi = lo1, hi2+(hi1-lo1+1)
+			default:
+				return 0, nil, false
+			}
+			return hdr, binary.AppendUvarint(binary.AppendUvarint(scratch[:0], lo), hi), true
+		}
+	}
+	return 0, nil, false
+}
+
+// onlyUvarint decodes b if it is exactly one uvarint.
+func onlyUvarint(b []byte) (uint64, bool) {
+	v, n := binary.Uvarint(b)
+	return v, n > 0 && n == len(b)
+}
+
+// rankRange decodes b if it is exactly two uvarints lo <= hi.
+func rankRange(b []byte) (lo, hi uint64, ok bool) {
+	lo, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	hi, m := binary.Uvarint(b[n:])
+	return lo, hi, m > 0 && n+m == len(b) && lo <= hi && hi < 1<<62
+}
