@@ -116,4 +116,5 @@ type Stats struct {
 	CompactTotal   int64  // bytes of its input
 	Compactions    uint64 // compactions completed since Open
 	Reclaimed      int64  // disk bytes compactions released since Open
+	MergedOps      uint64 // operations AppendOp merged into the record before them since Open (SetOpMerger)
 }

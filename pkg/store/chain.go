@@ -93,6 +93,11 @@ func (d *DB) AppendOp(key []byte, kind Kind, op []byte) (chainBytes int64, err e
 	if s.closed.Load() {
 		return 0, ErrClosed
 	}
+	if s.merger != nil {
+		if n, ok := s.mergeOpLocked(d, h, key, opKind(kind), op); ok {
+			return n, nil
+		}
+	}
 	ss := s.wview()
 	t := d.t
 	i := t.find(ss, h, key)
@@ -113,13 +118,15 @@ func (d *DB) AppendOp(key []byte, kind Kind, op []byte) (chainBytes int64, err e
 	if err != nil {
 		return 0, err
 	}
-	return d.chainAdd(img, loc, size, s.seq), nil
+	n, c := d.chainAdd(img, loc, size, s.seq)
+	s.noteOpen(d, c, h, opKind(kind), loc)
+	return n, nil
 }
 
 // chainAdd appends the operation record at loc (padded size bytes) to the
-// chain of the image at img and returns the chain's bytes. The caller
+// chain of the image at img and returns the chain's bytes and the chain. The caller
 // holds appendMu.
-func (d *DB) chainAdd(img, loc uint64, size int64, seq uint64) int64 {
+func (d *DB) chainAdd(img, loc uint64, size int64, seq uint64) (int64, *chain) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.chains[img]
@@ -134,7 +141,7 @@ func (d *DB) chainAdd(img, loc uint64, size int64, seq uint64) int64 {
 	c.bytes += size
 	c.lastLoc, c.lastSeq = loc, seq
 	d.t.live += size
-	return c.bytes
+	return c.bytes, c
 }
 
 // appendOpLocked is appendLocked for an operation record, whose value is

@@ -361,6 +361,9 @@ func (s *Store) compact() (err error) {
 		return f.ro
 	}
 
+	if s.hooks.beforeSwitch != nil {
+		s.hooks.beforeSwitch()
+	}
 	// The switch: writers wait (readers too, for the index flip).
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
@@ -442,6 +445,7 @@ func (s *Store) compact() (err error) {
 // moves is in table order (database, then slot), so that both walks go
 // forward through each table instead of at random.
 func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segment) (retired []*segment, pause time.Duration) {
+	s.sealOpen() // the switch rewrites chains: the open record's may move
 	lockAll := func() time.Time {
 		for i := range s.dbs {
 			s.dbs[i].mu.Lock()

@@ -301,6 +301,14 @@
 // it sees fit, which starts an empty chain and leaves the old image and
 // operations dead for compaction.
 //
+// With an OpMerger (Store.SetOpMerger) and Options.BufferWrites, an
+// operation whose key's last operation record is still the log's last
+// record, unflushed, is merged into it when the merger says the two
+// combine (merge.go): the record grows in the write buffer, keeping its
+// sequence number and location, and its checksum is written when it
+// closes, before any flush. The format is unchanged; one record simply
+// carries what several commands did.
+//
 // In memory the key's slot keeps pointing at the IMAGE (so Get, Scan,
 // Range, RandomKey, Len, SetExpire, Delete, Flush, FlushAll and SwapDB
 // treat the key as one key of its value kind, with its expiry), and

@@ -13,6 +13,10 @@ type hooks struct {
 	// backupCaptured, if set, runs inside Backup while it holds appendMu,
 	// right after the point in time is taken (tests read the state there).
 	backupCaptured func()
+	// snapshotCaptured, if set, runs in a snapshot right after the state
+	// is captured and appendMu released; beforeSwitch runs in a compaction
+	// right before its switch takes appendMu (tests append there).
+	snapshotCaptured, beforeSwitch func()
 }
 
 func defaultHooks() *hooks {

@@ -91,6 +91,7 @@ type snapState struct {
 // (which alone may mutate the tables, so they are stable): O(slots) copying
 // of 24 bytes per key, no record is read.
 func (s *Store) captureLocked() *snapState {
+	s.sealOpen() // the snapshot covers the log up to here: nothing may grow past it
 	st := &snapState{seq: s.seq, pos: makeLoc(s.active.id, s.woff), prevLoc: s.lastLoc, nextID: s.nextID, hkey: s.hkey,
 		dbs: make([][]slot, len(s.dbs)), live: make([]int64, len(s.dbs)), chains: make([]map[uint64]snapChain, len(s.dbs))}
 	for i := range s.dbs {
@@ -144,6 +145,9 @@ func (s *Store) snapshot() error {
 	st := s.captureLocked()
 	s.resetSnapCountLocked()
 	s.appendMu.Unlock()
+	if s.hooks.snapshotCaptured != nil {
+		s.hooks.snapshotCaptured()
+	}
 	if err := s.groupSync(); err != nil { // rotation synced the older segments
 
 		return err

@@ -62,6 +62,11 @@ type Store struct {
 	wviewSS   segSet
 	wviewOf   *segSet
 	wviewAct  *segment
+	// merger, open and mergeScratch are operation merging's (merge.go),
+	// guarded by appendMu.
+	merger       OpMerger
+	open         openOp
+	mergeScratch []byte
 
 	// Snapshot state (snapshot.go). snapMu serializes snapshot writers;
 	// snapSeq (the sequence number the last snapshot covers), sinceSnap and
@@ -116,6 +121,7 @@ type Store struct {
 	opsPool sync.Pool // *[][]byte buffers of GetChain
 
 	writes     atomic.Uint64
+	mergedOps  atomic.Uint64 // operations merged into the record before them (merge.go)
 	syncs      atomic.Uint64
 	diskBytes  atomic.Int64
 	recovered  int64  // set by Open, then read-only
@@ -523,6 +529,7 @@ func (s *Store) Stats() Stats {
 		CompactTotal:   s.compactTotal.Load(),
 		Compactions:    s.compactions.Load(),
 		Reclaimed:      s.reclaimed.Load(),
+		MergedOps:      s.mergedOps.Load(),
 	}
 	if p := s.segs.Load(); p != nil {
 		for _, g := range *p {

@@ -71,6 +71,7 @@ const (
 // into. It flushes first when the record does not fit. The caller holds
 // appendMu.
 func (s *Store) reserveLocked(g *segment, size int64) []byte {
+	s.sealOpen() // a record after it: no merge may grow it any more
 	w := &s.wb
 	if w.id != g.id || s.woff+size > w.base+int64(len(w.buf)) {
 		_ = s.flushLocked() // a failure is the store's now; the next flush of the writer's batch reports it
@@ -104,6 +105,7 @@ func (s *Store) reserveLocked(g *segment, size int64) []byte {
 // (ErrReadOnly wrapping it) when this flush's pwrite failed, so that the
 // writes it carried are not acknowledged. The caller holds appendMu.
 func (s *Store) flushLocked() (err error) {
+	s.sealOpen()
 	g, w := s.active, &s.wb
 	from := g.filled.Load()
 	if w.id != g.id || s.woff <= from {
