@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/toonstore/toonstore/pkg/store"
+	"github.com/toonstore/toonstore/pkg/types"
 	"go.uber.org/zap"
 )
 
@@ -108,6 +109,9 @@ func Open(s *store.Store, opts Options) (*Cache, error) {
 		}
 	}
 	c.capacity.Store(int64(opts.Capacity))
+	// Every operation record the cache appends is pkg/types': the store
+	// may merge consecutive ones of a key as types.MergeOps says.
+	s.SetOpMerger(types.MergeOps)
 	if !opts.NoActiveExpiry {
 		c.done.Add(1)
 		go c.activeExpiry(time.Second / time.Duration(opts.Hz))
