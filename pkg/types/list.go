@@ -15,42 +15,61 @@ const (
 	chunkMaxBytes = 8 << 10
 )
 
-// chunk holds up to chunkMaxElems elements packed in one byte slice:
-// element i is data[start(i):ends[i]], start(0) = 0, start(i) =
-// ends[i-1]. The packing costs 4 bytes of overhead per element and no
-// pointer per element, so the garbage collector sees one object per
+// chunk holds up to chunkMaxElems elements packed in one byte slice: the
+// element stored at position j is data[start(j):ends[j]], start(0) = 0,
+// start(j) = ends[j-1]. The packing costs 4 bytes of overhead per element
+// and no pointer per element, so the garbage collector sees one object per
 // chunk.
+//
+// A chunk stores its elements first to last, or, when rev is set, last to
+// first: element i is then at position n-1-i. A list that grows at its
+// head (LPUSH) gets reversed chunks there, so that a push appends to the
+// packed bytes instead of moving all of them (up to 8 KB per push). The
+// methods below take element indexes; the p-prefixed ones take positions.
 type chunk struct {
 	data []byte
 	ends []uint32
+	rev  bool
 }
 
 func (c *chunk) n() int { return len(c.ends) }
 
-func (c *chunk) start(i int) int {
-	if i == 0 {
+func (c *chunk) start(j int) int {
+	if j == 0 {
 		return 0
 	}
-	return int(c.ends[i-1])
+	return int(c.ends[j-1])
 }
 
-func (c *chunk) get(i int) []byte { return c.data[c.start(i):c.ends[i]:c.ends[i]] }
+// pos returns the position of element i.
+func (c *chunk) pos(i int) int {
+	if c.rev {
+		return len(c.ends) - 1 - i
+	}
+	return i
+}
+
+func (c *chunk) get(i int) []byte { return c.pget(c.pos(i)) }
+
+func (c *chunk) pget(j int) []byte { return c.data[c.start(j):c.ends[j]:c.ends[j]] }
 
 // newChunkAfter returns an empty chunk for a push of an element of b
-// bytes next to cs[i], the end chunk that is full. A list that grows at an
-// end will likely fill the new chunk as it filled the last: its arrays are
-// sized like cs[i]'s from the start (up to the chunk limits), instead of
-// being regrown (and copied, and at the head moved) several times per
-// chunk. The first chunk of a list grows as needed, so that small lists
-// stay small.
+// bytes next to cs[i], the end chunk that is full (i == 0: a push at the
+// head, which gets a reversed chunk, as does the first chunk of a list
+// made by a push at the head). A list that grows at an end will
+// likely fill the new chunk as it filled the last: its arrays are sized
+// like cs[i]'s from the start (up to the chunk limits), instead of being
+// regrown (and copied) several times per chunk. The first chunk of a list
+// grows as needed, so that small lists stay small.
 func newChunkAfter(cs []*chunk, i, b int) *chunk {
 	if len(cs) == 0 {
-		return &chunk{}
+		return &chunk{rev: i == 0}
 	}
 	nb := cs[i]
 	return &chunk{
 		data: make([]byte, 0, max(b, min(len(nb.data), chunkMaxBytes))),
 		ends: make([]uint32, 0, max(1, min(nb.n(), chunkMaxElems))),
+		rev:  i == 0,
 	}
 }
 
@@ -59,61 +78,122 @@ func (c *chunk) fits(b int) bool {
 	return len(c.ends) == 0 || len(c.ends) < chunkMaxElems && len(c.data)+b <= chunkMaxBytes
 }
 
-// insert puts v before element i (0 <= i <= n). O(chunk).
+// insert puts v before element i (0 <= i <= n). O(chunk), O(1) amortized
+// at the chunk's end in storage order (the tail, or the head of a
+// reversed chunk).
 func (c *chunk) insert(i int, v []byte) {
-	s := c.start(i)
-	if i == len(c.ends) {
+	if c.rev {
+		c.pinsert(len(c.ends)-i, v)
+	} else {
+		c.pinsert(i, v)
+	}
+}
+
+func (c *chunk) pinsert(j int, v []byte) {
+	s := c.start(j)
+	if j == len(c.ends) {
 		c.data = append(c.data, v...)
 		c.ends = append(c.ends, uint32(len(c.data)))
 		return
 	}
 	c.data = slices.Insert(c.data, s, v...)
-	c.ends = slices.Insert(c.ends, i, uint32(s))
-	for j := i; j < len(c.ends); j++ {
-		c.ends[j] += uint32(len(v))
+	c.ends = slices.Insert(c.ends, j, uint32(s))
+	for k := j; k < len(c.ends); k++ {
+		c.ends[k] += uint32(len(v))
 	}
 }
 
 // del removes k elements from i. O(chunk).
 func (c *chunk) del(i, k int) {
+	if c.rev {
+		c.pdel(len(c.ends)-i-k, k)
+	} else {
+		c.pdel(i, k)
+	}
+}
+
+func (c *chunk) pdel(j, k int) {
 	if k == 0 {
 		return
 	}
-	s, e := c.start(i), int(c.ends[i+k-1])
+	s, e := c.start(j), int(c.ends[j+k-1])
 	c.data = slices.Delete(c.data, s, e)
-	c.ends = slices.Delete(c.ends, i, i+k)
-	for j := i; j < len(c.ends); j++ {
-		c.ends[j] -= uint32(e - s)
+	c.ends = slices.Delete(c.ends, j, j+k)
+	for m := j; m < len(c.ends); m++ {
+		c.ends[m] -= uint32(e - s)
 	}
 }
 
 // set replaces element i by v. O(chunk).
 func (c *chunk) set(i int, v []byte) {
-	s, e := c.start(i), int(c.ends[i])
+	j := c.pos(i)
+	s, e := c.start(j), int(c.ends[j])
 	c.data = slices.Replace(c.data, s, e, v...)
 	d := uint32(len(v) - (e - s)) // wraps when shrinking; the sum below wraps back
-	for j := i; j < len(c.ends); j++ {
-		c.ends[j] += d
+	for k := j; k < len(c.ends); k++ {
+		c.ends[k] += d
 	}
 }
 
-// split moves elements [at:] to a new chunk and returns it.
+// split moves elements [at:] to a new chunk, stored in the same order as
+// c's, and returns it.
 func (c *chunk) split(at int) *chunk {
-	s := c.start(at)
+	if !c.rev {
+		return c.psplit(at)
+	}
+	// Elements [at:] are the positions before n-at: the new chunk takes
+	// those and c keeps the rest.
+	nc := c.psplit(len(c.ends) - at)
+	c.data, nc.data = nc.data, c.data
+	c.ends, nc.ends = nc.ends, c.ends
+	nc.rev = true
+	return nc
+}
+
+// psplit moves positions [j:] to a new chunk (not reversed) and returns it.
+func (c *chunk) psplit(j int) *chunk {
+	s := c.start(j)
 	nc := &chunk{
 		data: append([]byte(nil), c.data[s:]...),
-		ends: make([]uint32, len(c.ends)-at),
+		ends: make([]uint32, len(c.ends)-j),
 	}
-	for j := range nc.ends {
-		nc.ends[j] = c.ends[at+j] - uint32(s)
+	for k := range nc.ends {
+		nc.ends[k] = c.ends[j+k] - uint32(s)
 	}
 	c.data = slices.Clip(c.data[:s])
-	c.ends = slices.Clip(c.ends[:at])
+	c.ends = slices.Clip(c.ends[:j])
 	return nc
+}
+
+// forward stores c's elements first to last. O(chunk).
+func (c *chunk) forward() {
+	if !c.rev {
+		return
+	}
+	data := make([]byte, 0, cap(c.data))
+	ends := make([]uint32, 0, cap(c.ends))
+	for j := len(c.ends) - 1; j >= 0; j-- {
+		data = append(data, c.pget(j)...)
+		ends = append(ends, uint32(len(data)))
+	}
+	c.data, c.ends, c.rev = data, ends, false
 }
 
 // appendChunk moves every element of o to the end of c.
 func (c *chunk) appendChunk(o *chunk) {
+	if c.rev && o.rev {
+		// Last to first: o's elements, then c's.
+		base := uint32(len(o.data))
+		data := append(slices.Grow(slices.Clone(o.data), len(c.data)), c.data...)
+		ends := slices.Grow(slices.Clone(o.ends), len(c.ends))
+		for _, e := range c.ends {
+			ends = append(ends, base+e)
+		}
+		c.data, c.ends = data, ends
+		return
+	}
+	c.forward()
+	o.forward()
 	base := uint32(len(c.data))
 	c.data = append(c.data, o.data...)
 	for _, e := range o.ends {
@@ -482,6 +562,7 @@ func (c *chunk) removeEqual(v []byte, limit int, fromTail bool) int {
 	if found == 0 {
 		return 0
 	}
+	c.forward() // the loop below walks positions as element indexes
 	w, wd := 0, 0
 	for i := 0; i < c.n(); i++ {
 		if drop[i] {

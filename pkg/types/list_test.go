@@ -131,6 +131,12 @@ func TestListRandomized(t *testing.T) {
 	var m []string
 	c := &chain{image: l.AppendImage(nil)}
 	idx := func() int { return r.IntN(2*len(m)+6) - len(m) - 3 }
+	revChunks := 0 // chunks stored last to first, summed over the steps
+	defer func() {
+		if revChunks == 0 && !t.Failed() {
+			t.Error("no reversed chunk (pushes at the head) was exercised")
+		}
+	}()
 	for step := 0; step < steps(t); step++ {
 		switch op := r.IntN(100); {
 		case op < 30:
@@ -253,6 +259,9 @@ func TestListRandomized(t *testing.T) {
 			requireEqual(t, "Pos", l.Pos(v, rank, count, maxlen), modelPos(m, string(v), rank, count, maxlen))
 		}
 		checkChunks(t, &l)
+		for _, c := range l.chunks() {
+			revChunks += b2i(c.rev)
+		}
 		requireEqual(t, "Len", l.Len(), len(m))
 		requireEqual(t, "All", listElems(&l), m)
 		if step%37 == 0 {
@@ -383,4 +392,11 @@ func TestListDecodeErrors(t *testing.T) {
 			t.Errorf("%s: DecodeList = %v, want ErrCorrupt", name, err)
 		}
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
