@@ -22,17 +22,23 @@ const (
 // chunk.
 //
 // A chunk stores its elements first to last, or, when rev is set, last to
-// first: element i is then at position n-1-i. A list that grows at its
-// head (LPUSH) gets reversed chunks there, so that a push appends to the
-// packed bytes instead of moving all of them (up to 8 KB per push). The
-// methods below take element indexes; the p-prefixed ones take positions.
+// first. A list that grows at its head (LPUSH) gets reversed chunks there,
+// so that a push appends to the packed bytes instead of moving all of them
+// (up to 8 KB per push). Positions below head hold elements already
+// removed: removing the elements at the start of storage (LPOP from a
+// chunk in order, RPOP from a reversed one) only moves head, so a queue
+// (LPUSH with RPOP, RPUSH with LPOP) moves no bytes either; the chunk's
+// memory goes when it empties. Element i is at position head+i, or, in a
+// reversed chunk, len(ends)-1-i. The methods below take element indexes;
+// the p-prefixed ones take positions.
 type chunk struct {
 	data []byte
 	ends []uint32
+	head int
 	rev  bool
 }
 
-func (c *chunk) n() int { return len(c.ends) }
+func (c *chunk) n() int { return len(c.ends) - c.head }
 
 func (c *chunk) start(j int) int {
 	if j == 0 {
@@ -46,7 +52,7 @@ func (c *chunk) pos(i int) int {
 	if c.rev {
 		return len(c.ends) - 1 - i
 	}
-	return i
+	return c.head + i
 }
 
 func (c *chunk) get(i int) []byte { return c.pget(c.pos(i)) }
@@ -75,7 +81,7 @@ func newChunkAfter(cs []*chunk, i, b int) *chunk {
 
 // fits reports whether an element of size b can join c without a split.
 func (c *chunk) fits(b int) bool {
-	return len(c.ends) == 0 || len(c.ends) < chunkMaxElems && len(c.data)+b <= chunkMaxBytes
+	return c.n() == 0 || len(c.ends) < chunkMaxElems && len(c.data)+b <= chunkMaxBytes
 }
 
 // insert puts v before element i (0 <= i <= n). O(chunk), O(1) amortized
@@ -85,7 +91,7 @@ func (c *chunk) insert(i int, v []byte) {
 	if c.rev {
 		c.pinsert(len(c.ends)-i, v)
 	} else {
-		c.pinsert(i, v)
+		c.pinsert(c.head+i, v)
 	}
 }
 
@@ -103,17 +109,21 @@ func (c *chunk) pinsert(j int, v []byte) {
 	}
 }
 
-// del removes k elements from i. O(chunk).
+// del removes k elements from i. O(chunk), O(1) at the start of storage.
 func (c *chunk) del(i, k int) {
 	if c.rev {
 		c.pdel(len(c.ends)-i-k, k)
 	} else {
-		c.pdel(i, k)
+		c.pdel(c.head+i, k)
 	}
 }
 
 func (c *chunk) pdel(j, k int) {
 	if k == 0 {
+		return
+	}
+	if j == c.head {
+		c.head += k
 		return
 	}
 	s, e := c.start(j), int(c.ends[j+k-1])
@@ -139,18 +149,20 @@ func (c *chunk) set(i int, v []byte) {
 // c's, and returns it.
 func (c *chunk) split(at int) *chunk {
 	if !c.rev {
-		return c.psplit(at)
+		return c.psplit(c.head + at)
 	}
-	// Elements [at:] are the positions before n-at: the new chunk takes
-	// those and c keeps the rest.
+	// Elements [at:] are the positions before len(ends)-at: the new chunk
+	// takes those (and head) and c keeps the rest.
 	nc := c.psplit(len(c.ends) - at)
 	c.data, nc.data = nc.data, c.data
 	c.ends, nc.ends = nc.ends, c.ends
+	c.head, nc.head = nc.head, c.head
 	nc.rev = true
 	return nc
 }
 
-// psplit moves positions [j:] to a new chunk (not reversed) and returns it.
+// psplit moves positions [j:], j >= head, to a new chunk (not reversed)
+// and returns it.
 func (c *chunk) psplit(j int) *chunk {
 	s := c.start(j)
 	nc := &chunk{
@@ -165,31 +177,34 @@ func (c *chunk) psplit(j int) *chunk {
 	return nc
 }
 
-// forward stores c's elements first to last. O(chunk).
+// forward stores c's elements first to last from position 0 (head 0).
+// O(chunk).
 func (c *chunk) forward() {
-	if !c.rev {
+	if !c.rev && c.head == 0 {
 		return
 	}
 	data := make([]byte, 0, cap(c.data))
 	ends := make([]uint32, 0, cap(c.ends))
-	for j := len(c.ends) - 1; j >= 0; j-- {
-		data = append(data, c.pget(j)...)
+	for i := range c.n() {
+		data = append(data, c.get(i)...)
 		ends = append(ends, uint32(len(data)))
 	}
-	c.data, c.ends, c.rev = data, ends, false
+	c.data, c.ends, c.head, c.rev = data, ends, 0, false
 }
 
 // appendChunk moves every element of o to the end of c.
 func (c *chunk) appendChunk(o *chunk) {
 	if c.rev && o.rev {
 		// Last to first: o's elements, then c's.
-		base := uint32(len(o.data))
-		data := append(slices.Grow(slices.Clone(o.data), len(c.data)), c.data...)
-		ends := slices.Grow(slices.Clone(o.ends), len(c.ends))
-		for _, e := range c.ends {
-			ends = append(ends, base+e)
+		data := make([]byte, 0, len(o.data)+len(c.data))
+		ends := make([]uint32, 0, o.n()+c.n())
+		for _, x := range []*chunk{o, c} {
+			for j := x.head; j < len(x.ends); j++ {
+				data = append(data, x.pget(j)...)
+				ends = append(ends, uint32(len(data)))
+			}
 		}
-		c.data, c.ends = data, ends
+		c.data, c.ends, c.head = data, ends, 0
 		return
 	}
 	c.forward()

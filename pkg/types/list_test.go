@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 func listElems(l *List) []string {
@@ -399,4 +400,84 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestListQueueMovesNoBytes checks that a list used as a queue (RPUSH
+// with LPOP, LPUSH with RPOP) removes elements at the start of a chunk's
+// storage without moving the others: the chunk's bytes stay where they
+// are and only its head moves.
+func TestListQueueMovesNoBytes(t *testing.T) {
+	for _, left := range []bool{false, true} {
+		var l List
+		var want []string
+		for i := range 100 {
+			v := fmt.Sprintf("v%03d", i)
+			if left {
+				l.PushLeft([]byte(v))
+				want = append([]string{v}, want...)
+			} else {
+				l.PushRight([]byte(v))
+				want = append(want, v)
+			}
+		}
+		if len(l.chunks()) != 1 {
+			t.Fatalf("left %v: 100 small elements in %d chunks, want 1", left, len(l.chunks()))
+		}
+		c := l.chunks()[0]
+		data, size := unsafe.SliceData(c.data), len(c.data)
+		for range 30 { // pop from the end the pushes did not grow
+			if left {
+				l.PopRight(1, nil)
+				want = want[:len(want)-1]
+			} else {
+				l.PopLeft(1, nil)
+				want = want[1:]
+			}
+		}
+		requireEqual(t, "elements", listElems(&l), want)
+		checkChunks(t, &l)
+		if unsafe.SliceData(c.data) != data || len(c.data) != size || c.head != 30 {
+			t.Fatalf("left %v: 30 pops moved the chunk's bytes (len %d -> %d, head %d)", left, size, len(c.data), c.head)
+		}
+	}
+}
+
+// TestChunkAppend merges chunks of every storage order, with removed
+// elements at the start of storage, and checks the elements and order.
+func TestChunkAppend(t *testing.T) {
+	build := func(rev bool, prefix string) (*chunk, []string) {
+		c := &chunk{rev: rev}
+		var want []string
+		for i := range 6 {
+			v := fmt.Sprintf("%s%d", prefix, i)
+			c.insert(c.n(), []byte(v))
+			want = append(want, v)
+		}
+		// Remove two elements at the start of storage: the first ones
+		// of a chunk in order, the last ones of a reversed chunk.
+		if rev {
+			c.del(c.n()-2, 2)
+			want = want[:len(want)-2]
+		} else {
+			c.del(0, 2)
+			want = want[2:]
+		}
+		if c.head != 2 {
+			t.Fatalf("rev %v: head %d after removing two elements at the start of storage, want 2", rev, c.head)
+		}
+		return c, want
+	}
+	for _, crev := range []bool{false, true} {
+		for _, orev := range []bool{false, true} {
+			c, want := build(crev, "c")
+			o, wo := build(orev, "o")
+			c.appendChunk(o)
+			want = append(want, wo...)
+			var got []string
+			for i := range c.n() {
+				got = append(got, string(c.get(i)))
+			}
+			requireEqual(t, fmt.Sprintf("rev %v + rev %v", crev, orev), got, want)
+		}
+	}
 }

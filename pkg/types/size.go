@@ -65,10 +65,8 @@ func (z *ZSet) ImageSize() int {
 func (l *List) ImageSize() int {
 	n := headerLen(l.n)
 	for _, c := range l.chunks() {
-		prev := uint32(0)
-		for _, e := range c.ends {
-			n += stringsLen(int(e - prev))
-			prev = e
+		for j := c.head; j < len(c.ends); j++ { // the live positions
+			n += stringsLen(int(c.ends[j]) - c.start(j))
 		}
 	}
 	return n
