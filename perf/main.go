@@ -14,7 +14,7 @@
 //
 // Usage (from the repository root): make bench-compare [QUICK=1], or
 //
-//	cd perf && go run . -tstd ../bin/tstd [-quick] [-rounds 3] [-target 0.5]
+//	cd perf && go run . -tstd ../bin/tstd [-quick] [-rounds 5] [-target 0.5]
 //
 // perf/README.md explains the report. The engine comparison lives in
 // ./engines.
@@ -55,7 +55,7 @@ func parseOptions(args []string) (options, error) {
 	fs := flag.NewFlagSet("perf", flag.ContinueOnError)
 	fs.StringVar(&o.tstdBin, "tstd", "../bin/tstd", "path of the tstd binary (make build)")
 	fs.BoolVar(&o.quick, "quick", os.Getenv("QUICK") == "1", "small matrix, under 3 minutes (also QUICK=1)")
-	fs.IntVar(&o.rounds, "rounds", 0, "alternated rounds per cell (default 3, quick 2)")
+	fs.IntVar(&o.rounds, "rounds", 0, "alternated rounds per cell (default 5, quick 2)")
 	fs.Float64Var(&o.target, "target", 0.5, "seconds of work per redis-benchmark run, sizes -n per cell")
 	fs.IntVar(&o.fixedN, "n", 0, "fixed -n for every cell instead of -target")
 	fs.IntVar(&o.populate, "populate", 1000000, "keys written before the read tests (key:000000000000...)")
@@ -78,7 +78,7 @@ func parseOptions(args []string) (options, error) {
 			}
 		}
 	}
-	def(&o.rounds, 3, 2)
+	def(&o.rounds, 5, 2)
 	def(&o.bulkKeys, 5000000, 1000000)
 	def(&o.bulkRounds, 3, 1)
 	if o.name == "" {

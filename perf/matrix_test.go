@@ -174,7 +174,7 @@ func TestParseOptions(t *testing.T) {
 		wantErr bool
 	}{
 		{"full defaults", nil, func(o options) bool {
-			return o.rounds == 3 && o.bulkKeys == 5000000 && len(o.memKeys) == 2 && o.memKeys[1] == 10000000 && o.name == "bench-compare"
+			return o.rounds == 5 && o.bulkKeys == 5000000 && len(o.memKeys) == 2 && o.memKeys[1] == 10000000 && o.name == "bench-compare"
 		}, false},
 		{"quick defaults", []string{"-quick"}, func(o options) bool {
 			return o.rounds == 2 && o.bulkKeys == 1000000 && len(o.memKeys) == 0 && o.name == "bench-compare-quick"
