@@ -233,6 +233,12 @@ func TestAppendOpMergeConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 3000
+	// Dead records in sealed segments before the merges start, so that
+	// the compactions below (the writer's own, every 500 operations) have
+	// work whatever the scheduling.
+	for range 100 {
+		mustSet(t, d, "filler", strings.Repeat("f", 2000), 0)
+	}
 	var done atomic.Bool
 	var wg sync.WaitGroup
 	fail := make(chan string, 4)
@@ -278,6 +284,11 @@ func TestAppendOpMergeConcurrent(t *testing.T) {
 		appendOpT(t, d, "c", KindList, fmt.Sprintf("+%04d", i))
 		if i%97 == 0 {
 			flushT(t, s)
+		}
+		if i%500 == 0 {
+			if err := s.Compact(); err != nil && !errors.Is(err, errCompactAborted) {
+				t.Fatalf("Compact: %v", err)
+			}
 		}
 	}
 	done.Store(true)
