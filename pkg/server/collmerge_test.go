@@ -3,10 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -32,10 +28,7 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 	}
 	s := start()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIdentity: true})
-	var list []string
-	set := map[string]bool{}
-	hash := map[string]string{}
-	zset := map[string]float64{}
+	m := newCollModel()
 	pipe := func(what string, fill func(p redis.Pipeliner)) []redis.Cmder {
 		t.Helper()
 		p := c.Pipeline()
@@ -52,14 +45,14 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 			for i := range n {
 				v := fmt.Sprintf("l%d-%d", round, i)
 				p.LPush(ctx, "list", v)
-				list = append([]string{v}, list...)
+				m.list = append([]string{v}, m.list...)
 			}
 		})
 		pipe("RPUSH", func(p redis.Pipeliner) {
 			for i := range n {
 				v := fmt.Sprintf("r%d-%d", round, i)
 				p.RPush(ctx, "list", v, v+"'")
-				list = append(list, v, v+"'")
+				m.list = append(m.list, v, v+"'")
 			}
 		})
 		pipe("LPOP", func(p redis.Pipeliner) {
@@ -68,25 +61,25 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 			}
 			p.LPopCount(ctx, "list", 2)
 		})
-		list = list[n/3+2:]
+		m.list = m.list[n/3+2:]
 		pipe("RPOP", func(p redis.Pipeliner) {
 			for range n / 3 {
 				p.RPop(ctx, "list")
 			}
 		})
-		list = list[:len(list)-n/3]
+		m.list = m.list[:len(m.list)-n/3]
 		pipe("SADD", func(p redis.Pipeliner) {
 			for i := range n {
-				m := fmt.Sprintf("s%d", (round*n+i)%400)
-				p.SAdd(ctx, "set", m)
-				set[m] = true
+				mem := fmt.Sprintf("s%d", (round*n+i)%400)
+				p.SAdd(ctx, "set", mem)
+				m.set[mem] = true
 			}
 		})
 		pipe("SREM", func(p redis.Pipeliner) {
 			for i := range n / 5 {
-				m := fmt.Sprintf("s%d", (round*7+i*3)%400)
-				p.SRem(ctx, "set", m)
-				delete(set, m)
+				mem := fmt.Sprintf("s%d", (round*7+i*3)%400)
+				p.SRem(ctx, "set", mem)
+				delete(m.set, mem)
 			}
 		})
 		for _, cmd := range pipe("SPOP", func(p redis.Pipeliner) {
@@ -94,29 +87,29 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 				p.SPop(ctx, "set")
 			}
 		}) {
-			if m, err := cmd.(*redis.StringCmd).Result(); err == nil {
-				delete(set, m)
+			if mem, err := cmd.(*redis.StringCmd).Result(); err == nil {
+				delete(m.set, mem)
 			}
 		}
 		pipe("HSET", func(p redis.Pipeliner) {
 			for i := range n {
 				f, v := fmt.Sprintf("f%d", (round*n+i)%300), fmt.Sprintf("v%d-%d", round, i)
 				p.HSet(ctx, "hash", f, v)
-				hash[f] = v
+				m.hash[f] = v
 			}
 		})
 		pipe("HDEL", func(p redis.Pipeliner) {
 			for i := range n / 5 {
 				f := fmt.Sprintf("f%d", (round*11+i*7)%300)
 				p.HDel(ctx, "hash", f)
-				delete(hash, f)
+				delete(m.hash, f)
 			}
 		})
 		pipe("ZADD", func(p redis.Pipeliner) {
 			for i := range n {
-				m, sc := fmt.Sprintf("z%d", (round*n+i)%350), float64((round*31+i*17)%97)
-				p.ZAdd(ctx, "zset", redis.Z{Score: sc, Member: m})
-				zset[m] = sc
+				mem, sc := fmt.Sprintf("z%d", (round*n+i)%350), float64((round*31+i*17)%97)
+				p.ZAdd(ctx, "zset", redis.Z{Score: sc, Member: mem})
+				m.zset[mem] = sc
 			}
 		})
 		for _, cmd := range pipe("ZPOPMIN, ZPOPMAX", func(p redis.Pipeliner) {
@@ -132,68 +125,24 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, z := range zs {
-				m := z.Member.(string)
-				if zset[m] != z.Score {
-					t.Fatalf("popped %s with score %v, the model has %v", m, z.Score, zset[m])
+				mem := z.Member.(string)
+				if m.zset[mem] != z.Score {
+					t.Fatalf("popped %s with score %v, the model has %v", mem, z.Score, m.zset[mem])
 				}
-				delete(zset, m)
+				delete(m.zset, mem)
 			}
 		}
 		pipe("ZREM", func(p redis.Pipeliner) {
 			for i := range n / 10 {
-				m := fmt.Sprintf("z%d", (round*13+i*5)%350)
-				p.ZRem(ctx, "zset", m)
-				delete(zset, m)
+				mem := fmt.Sprintf("z%d", (round*13+i*5)%350)
+				p.ZRem(ctx, "zset", mem)
+				delete(m.zset, mem)
 			}
 		})
 	}
 	if merged := s.store.Stats().MergedOps; merged < 6*n {
 		t.Fatalf("the store merged %d operations; pipelines on one key should merge most of theirs", merged)
 	}
-	check := func(when string, c *redis.Client) {
-		t.Helper()
-		if l, err := c.LRange(ctx, "list", 0, -1).Result(); err != nil || !slices.Equal(l, list) {
-			t.Fatalf("%s: LRANGE: %d elements (want %d), %v", when, len(l), len(list), err)
-		}
-		if h, err := c.HGetAll(ctx, "hash").Result(); err != nil || !maps.Equal(h, hash) {
-			t.Fatalf("%s: HGETALL: %d fields (want %d), %v", when, len(h), len(hash), err)
-		}
-		m, err := c.SMembers(ctx, "set").Result()
-		if err != nil || len(m) != len(set) {
-			t.Fatalf("%s: SMEMBERS: %d members (want %d), %v", when, len(m), len(set), err)
-		}
-		for _, x := range m {
-			if !set[x] {
-				t.Fatalf("%s: SMEMBERS has %q, removed or never added", when, x)
-			}
-		}
-		z, err := c.ZRangeWithScores(ctx, "zset", 0, -1).Result()
-		if err != nil || len(z) != len(zset) {
-			t.Fatalf("%s: ZRANGE: %d members (want %d), %v", when, len(z), len(zset), err)
-		}
-		for _, e := range z {
-			if sc, ok := zset[e.Member.(string)]; !ok || sc != e.Score {
-				t.Fatalf("%s: ZRANGE has %v %v, the model %v %v", when, e.Member, e.Score, sc, ok)
-			}
-		}
-	}
-	check("live", c)
-	_ = c.Close()
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, replay := range []bool{false, true} {
-		if replay {
-			if err := os.Remove(filepath.Join(dir, "index.toon")); err != nil {
-				t.Fatal(err)
-			}
-		}
-		s := start()
-		c := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIdentity: true})
-		check(fmt.Sprintf("after a restart (replay %v)", replay), c)
-		_ = c.Close()
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	m.check(t, c, "live")
+	m.checkAcrossRestarts(t, dir, s, c, start)
 }
