@@ -21,15 +21,7 @@ func TestCollectionFoldsAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	m := newCollModel()
 
-	start := func() *Server {
-		t.Helper()
-		s, err := Start(Options{Addr: "127.0.0.1:0", Dir: dir, Loops: 2})
-		if err != nil {
-			t.Fatalf("Start: %v", err)
-		}
-		waitReady(t, s)
-		return s
-	}
+	start := starter(t, dir, 2)
 	s := start()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIdentity: true})
 	pad := strings.Repeat("v", 200)

@@ -17,15 +17,7 @@ import (
 func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
-	start := func() *Server {
-		t.Helper()
-		s, err := Start(Options{Addr: "127.0.0.1:0", Dir: dir, Loops: 1})
-		if err != nil {
-			t.Fatalf("Start: %v", err)
-		}
-		waitReady(t, s)
-		return s
-	}
+	start := starter(t, dir, 1)
 	s := start()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DisableIdentity: true})
 	m := newCollModel()

@@ -56,6 +56,20 @@ func (m *collModel) check(t *testing.T, c *redis.Client, when string) {
 	}
 }
 
+// starter returns a function that starts a server over dir with loops
+// event loops and waits until it is ready, for tests that restart it.
+func starter(t *testing.T, dir string, loops int) func() *Server {
+	return func() *Server {
+		t.Helper()
+		s, err := Start(Options{Addr: "127.0.0.1:0", Dir: dir, Loops: loops})
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		waitReady(t, s)
+		return s
+	}
+}
+
 // checkAcrossRestarts closes s (and c), then starts a server on dir twice
 // with start and checks m on each: after a clean restart (index
 // snapshot), then after one that replays the whole log (index.toon
