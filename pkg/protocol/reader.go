@@ -126,6 +126,11 @@ func (r *Reader) Parse(buf []byte) (args [][]byte, n int, err error) {
 		return nil, 0, nil
 	}
 	if r.state == stateStart {
+		if buf[0] == '*' {
+			if args, n, ok := r.parseComplete(buf); ok {
+				return args, n, nil
+			}
+		}
 		r.scan, r.nul = 0, false
 		if buf[0] == '*' {
 			r.state = stateCount
@@ -358,6 +363,69 @@ func (r *Reader) parseMultibulk(buf []byte) ([][]byte, int, error) {
 	}
 	r.args = args
 	return args, r.pos, nil
+}
+
+// completeMaxArgs is the most arguments parseComplete takes; a longer
+// request goes through parseMultibulk.
+const completeMaxArgs = 16
+
+// parseComplete parses, in one pass, a multibulk request that buf holds
+// whole, of at most completeMaxArgs arguments, whose header lines are
+// plain: digits as Redis writes them (no sign, no leading zero, at most
+// nine), each line ending in CRLF. That is every request a client library
+// sends in a pipeline. It leaves the Reader's resumable state untouched;
+// ok false means: take the general path (parseMultibulk), which handles
+// everything else, a partial request or an error, as Redis does. When ok,
+// the result is the one parseMultibulk would return (FuzzParse compares
+// requests parsed whole, which come here, with the same bytes split at
+// random, which do not).
+func (r *Reader) parseComplete(buf []byte) (args [][]byte, n int, ok bool) {
+	if r.maxInline() < 16 {
+		return nil, 0, false // a header line could be too long for the limit
+	}
+	count, p, ok := plainInt(buf, 1)
+	if !ok || count == 0 || count > completeMaxArgs || int64(count) > r.maxArgs() ||
+		count > unauthMaxArgs && r.Unauthenticated {
+		return nil, 0, false
+	}
+	maxBulk := r.maxBulkLen()
+	args = r.args[:0]
+	if cap(args) > keepCap {
+		args = nil
+	}
+	for range count {
+		if p >= len(buf) || buf[p] != '$' {
+			return nil, 0, false
+		}
+		l, q, ok := plainInt(buf, p+1)
+		if !ok || int64(l) > maxBulk || l > unauthMaxBulkLen && r.Unauthenticated || q+l+2 > len(buf) {
+			return nil, 0, false
+		}
+		// As in parseMultibulk (and Redis), the two bytes after a bulk
+		// are skipped, not checked.
+		args = append(args, buf[q:q+l:q+l])
+		p = q + l + 2
+	}
+	r.args = args
+	return args, p, true
+}
+
+// plainInt reads a non-negative number at buf[i:] written with one to
+// nine digits and no leading zero, followed by CRLF, and returns it and
+// the index after the CRLF.
+func plainInt(buf []byte, i int) (v, next int, ok bool) {
+	j := i
+	for ; j < len(buf) && j-i < 10; j++ {
+		c := buf[j] - '0'
+		if c > 9 {
+			break
+		}
+		v = v*10 + int(c)
+	}
+	if j == i || j-i > 9 || j+1 >= len(buf) || buf[j] != '\r' || buf[j+1] != '\n' || buf[i] == '0' && j-i > 1 {
+		return 0, 0, false
+	}
+	return v, j + 2, true
 }
 
 // ParseInt is Redis's string2ll, which parses both the lengths of the

@@ -511,3 +511,44 @@ func TestParseRandomStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCompleteMatchesGeneral checks the one-pass path for whole
+// requests (parseComplete) against the general one on the inputs where
+// they could part: each input parsed whole (the one-pass path when it
+// applies) must give what the same bytes fed one at a time give (always
+// the general path), for Readers with the default, tiny and
+// unauthenticated limits.
+func TestParseCompleteMatchesGeneral(t *testing.T) {
+	args := func(n int) string {
+		s := "*" + strconv.Itoa(n) + "\r\n"
+		for range n {
+			s += "$1\r\na\r\n"
+		}
+		return s
+	}
+	inputs := []string{
+		"*1\r\n$4\r\nPING\r\n",
+		"*2\r\n$3\r\nGET\r\n$0\r\n\r\n",
+		"*1\r\n$01\r\nx\r\n",      // leading zero in a bulk length
+		"*01\r\n$1\r\nx\r\n",      // and in the count
+		"*1\r\n$-1\r\n",           // a negative length
+		"*0\r\n*1\r\n$1\r\nx\r\n", // an empty request first
+		"*1\r\n$1\r\nxYZ*1\r\n",   // the two bytes after a bulk are not checked
+		"*2\r\n$1\r\nx\r\n:1\r\n", // not a bulk
+		"*1\r\n$1234\r\n" + strings.Repeat("b", 1234) + "\r\n",
+		"*1\r\n$16385\r\n" + strings.Repeat("b", 16385) + "\r\n", // over the unauthenticated bulk limit
+		args(10), args(11), args(16), args(17), // around the unauthenticated and one-pass argument limits
+	}
+	readers := []Reader{{}, {MaxInline: 3}, {MaxArgs: 5}, {MaxInline: 7, MaxBulkLen: 9, MaxArgs: 5}, {Unauthenticated: true}}
+	for _, in := range inputs {
+		for _, limits := range readers {
+			r := limits
+			whole := parseWhole(t, &r, []byte(in))
+			r = limits
+			split := feed(t, &r, []byte(in), byteByByte([]byte(in)))
+			if !equalOutcome(whole, split) {
+				t.Errorf("limits %+v, %.40q:\nwhole %v\nsplit %v", limits, in, whole, split)
+			}
+		}
+	}
+}
