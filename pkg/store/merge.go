@@ -37,15 +37,14 @@ type OpMerger func(scratch, prev, next []byte) (keep int, tail []byte, ok bool)
 const mergeMaxRecord = 64 << 10
 
 // openOp is the operation record merges may still grow: the last record
-// appended, in the write buffer. The zero value is none. Guarded by
-// appendMu.
+// appended, in the write buffer, so it ends at the log's end (Store.woff).
+// The zero value is none. Guarded by appendMu.
 type openOp struct {
 	d     *DB
 	c     *chain // its chain (the record is the chain's last operation)
 	hash  uint64 // of its key
 	kind  Kind   // its record kind (an operation kind)
 	off   int64  // its offset in the active segment
-	end   int64  // its padded end: the log's end while it is open
 	dirty bool   // grown since its checksum was computed
 }
 
@@ -72,7 +71,7 @@ func (s *Store) noteOpen(d *DB, c *chain, h uint64, kind Kind, loc uint64) {
 	if s.merger == nil || !s.opts.BufferWrites || c == nil {
 		return
 	}
-	s.open = openOp{d: d, c: c, hash: h, kind: kind, off: locOff(loc), end: s.woff}
+	s.open = openOp{d: d, c: c, hash: h, kind: kind, off: locOff(loc)}
 }
 
 // sealOpen closes the open operation record: it writes the checksum of a
@@ -84,7 +83,7 @@ func (s *Store) sealOpen() {
 	}
 	if o.dirty {
 		w := &s.wb
-		rec := w.buf[o.off-w.base : o.end-w.base]
+		rec := w.buf[o.off-w.base : s.woff-w.base] // it ends the log
 		n := binary.LittleEndian.Uint32(rec[offLength:])
 		w.mu.Lock() // copying readers may be reading it
 		binary.LittleEndian.PutUint32(rec[offCRC:], crc32c(rec[offLength:n]))
@@ -107,7 +106,7 @@ func (s *Store) mergeOpLocked(d *DB, h uint64, key []byte, kind Kind, op []byte)
 	if o.d != d || o.hash != h || o.kind != kind || s.failure.Load() != nil {
 		return 0, false
 	}
-	rec := w.buf[o.off-w.base : o.end-w.base]
+	rec := w.buf[o.off-w.base : s.woff-w.base]
 	le := binary.LittleEndian
 	n := int(le.Uint32(rec[offLength:]))
 	klen := int(le.Uint32(rec[offKLen:]))
@@ -136,7 +135,6 @@ func (s *Store) mergeOpLocked(d *DB, h uint64, key []byte, kind Kind, op []byte)
 	o.dirty = true
 	delta := size - old
 	s.woff += delta
-	o.end = s.woff
 	s.active.written++
 	s.writes.Add(1)
 	s.mergedOps.Add(1)
