@@ -52,10 +52,25 @@ type connState struct {
 	held     bool       // on loop.held: its replies wait for the loop's shared flush
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
-	// the one executing, and their keys.
-	pre  protocol.Reader
-	keys [][]byte
+	// the one executing, and their keys; parsed holds the commands it
+	// parsed (shared by the connections of one event loop, whose batches
+	// never interleave).
+	pre    protocol.Reader
+	keys   [][]byte
+	parsed *preParsed
 }
+
+// preParsed is what a pre-pass of prefetch parsed, so that batch does not
+// parse those commands again: cmds[i] is the i-th complete multibulk
+// request after the pre-pass's start, in order, n its length in bytes and
+// its arguments args[a:a+nargs] (a the sum of the nargs before it). The
+// arguments are slices of the input buffer, valid while the batch runs.
+type preParsed struct {
+	cmds []preCmd
+	args [][]byte
+}
+
+type preCmd struct{ n, nargs int }
 
 // Prefetch limits: how many commands one pre-pass looks ahead, and the
 // largest argument count of a command it parses (a larger one ends the
@@ -131,6 +146,8 @@ type loopState struct {
 	// (probe counts them), to notice when other connections get busy.
 	lastHeld int
 	probe    uint32
+
+	pre preParsed // connState.parsed of the loop's connections
 }
 
 // soloProbe: see loopState.lastHeld.
@@ -243,8 +260,10 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		st.out = (*b)[:0]
 	}
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
+	l := h.loopOf(c.EventLoop())
+	st.parsed = &l.pre
 	if h.opts.Unflushed != nil && h.opts.Flush != nil {
-		st.loop = h.loopOf(c.EventLoop())
+		st.loop = l
 	}
 	c.SetContext(st)
 	s.Clients.Add(cl)
@@ -564,6 +583,9 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	}
 	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
 	pf := 0 // buf[:pf] holds the commands the last pre-pass covered
+	// The commands the last pre-pass parsed, from buf[consumed:] on, are
+	// st.parsed.cmds[pc:] (none before the first pre-pass).
+	pc, pa, pn := 0, 0, 0
 	for consumed < len(buf) {
 		if len(out) >= h.opts.OutputLimit {
 			full = true
@@ -577,15 +599,28 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			out = h.takeSpare(st, out)
 		}
 		st.r.Unauthenticated = !cl.Authed && h.requirePass.Load()
-		args, n, err := st.r.Parse(buf[consumed:])
-		if err != nil {
-			out = protocol.AppendError(out, "ERR "+err.Error())
-			st.closing = true
-			consumed = len(buf)
-			break
-		}
-		if n == 0 {
-			break
+		var args [][]byte
+		var n int
+		if pc < pn && !st.r.Unauthenticated {
+			// Parsed by the pre-pass, with the limits st.r applies to
+			// an authenticated client, from the same bytes.
+			c := st.parsed.cmds[pc]
+			args, n = st.parsed.args[pa:pa+c.nargs:pa+c.nargs], c.n
+			pc++
+			pa += c.nargs
+		} else {
+			pn = 0
+			var err error
+			args, n, err = st.r.Parse(buf[consumed:])
+			if err != nil {
+				out = protocol.AppendError(out, "ERR "+err.Error())
+				st.closing = true
+				consumed = len(buf)
+				break
+			}
+			if n == 0 {
+				break
+			}
 		}
 		consumed += n
 		if len(args) == 0 {
@@ -599,6 +634,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 				// for the caches? If not, none runs in this batch.
 				if h.prefetchAlways || h.srv.PrefetchWorth(cl) {
 					pf = h.prefetch(st, buf, consumed, k)
+					pc, pa, pn = 0, 0, len(st.parsed.cmds)
 				} else {
 					pf = len(buf)
 				}
@@ -636,6 +672,11 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			break
 		}
 	}
+	if pf > 0 {
+		// Do not pin the input buffer (an earlier pre-pass of the batch
+		// may have kept more arguments than the last).
+		clear(st.parsed.args[:cap(st.parsed.args)])
+	}
 	st.out = out
 	return consumed, full, wrote
 }
@@ -644,20 +685,31 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 // the command just parsed, which ends at buf[from]; prefetch parses the
 // complete commands buffered after it (up to prefetchCmds, with a reader of
 // its own: the executing command's arguments stay valid) and hands their
-// keys with key to Server.Prefetch, a hint that changes no result. It
+// keys with key to Server.Prefetch, a hint that changes no result. The
+// multibulk requests it parsed, up to the first inline one, stay in
+// st.parsed, where batch takes them instead of parsing them again. It
 // returns the offset after which batch should run the next pre-pass: the
 // end of the last command covered if it stopped early (the command limit,
 // or a command it does not parse), else len(buf).
 func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte) int {
 	r := &st.pre
-	r.MaxBulkLen, r.MaxArgs = st.r.MaxBulkLen, prefetchMaxArgs
+	r.MaxBulkLen, r.MaxInline, r.MaxArgs = st.r.MaxBulkLen, st.r.MaxInline, prefetchMaxArgs
+	if st.r.MaxArgs > 0 {
+		r.MaxArgs = min(r.MaxArgs, st.r.MaxArgs)
+	}
 	keys := append(st.keys[:0], key)
+	pp := st.parsed
+	pp.cmds, pp.args = pp.cmds[:0], pp.args[:0]
 	end, next := from, len(buf)
+	keep := true // every request parsed so far is in pp
 	for cmds := 1; end < len(buf); {
 		if cmds == prefetchCmds {
 			next = end
 			break
 		}
+		// An inline request's arguments may live in r's scratch, which
+		// the next Parse reuses: pp stops before the first one.
+		keep = keep && buf[end] == '*'
 		args, n, err := r.Parse(buf[end:])
 		if err != nil {
 			next = end // too many arguments, or malformed: batch decides
@@ -667,6 +719,10 @@ func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte) int 
 			break // incomplete: nothing more in this batch
 		}
 		end += n
+		if keep {
+			pp.cmds = append(pp.cmds, preCmd{n, len(args)})
+			pp.args = append(pp.args, args...)
+		}
 		if len(args) == 0 {
 			continue
 		}

@@ -30,9 +30,10 @@ type fakeConn struct {
 	woken   int
 }
 
-func (f *fakeConn) Context() any         { return f.ctx }
-func (f *fakeConn) SetContext(v any)     { f.ctx = v }
-func (f *fakeConn) InboundBuffered() int { return len(f.in) }
+func (f *fakeConn) Context() any              { return f.ctx }
+func (f *fakeConn) EventLoop() gnet.EventLoop { return nil } // one loop for all
+func (f *fakeConn) SetContext(v any)          { f.ctx = v }
+func (f *fakeConn) InboundBuffered() int      { return len(f.in) }
 func (f *fakeConn) OutboundBuffered() int {
 	return f.pending
 }

@@ -30,6 +30,9 @@ func prefetchPipeline() string {
 	for i := range 100 {
 		b.WriteString(resp("SET", fmt.Sprintf("key:%d", i), fmt.Sprintf("v%d", i)))
 		b.WriteString(resp("GET", fmt.Sprintf("key:%d", (i*7)%130)))
+		if i%30 == 29 {
+			b.WriteString("*0\r\n") // an empty request, which Redis skips
+		}
 	}
 	for _, c := range [][]string{
 		{"INCR", "n"}, {"INCR", "n"}, {"INCR", "key:1"}, {"GET", "n"},
@@ -47,7 +50,11 @@ func prefetchPipeline() string {
 	} {
 		b.WriteString(resp(c...))
 	}
-	b.WriteString("GET key:7\r\nSET \"key 8\" 'quoted'\r\nGET \"key 8\"\r\n\r\nGET key:9\r\n")
+	// An inline request's arguments with escapes are built in the reader's
+	// scratch: the next such request's overwrite them (once the ECHO has
+	// grown it).
+	b.WriteString("ECHO \"\\x30123456789abcdefghijklmnopqrstuvwxyz\"\r\nGET key:7\r\n" +
+		"SET \"k\\x65y 8\" 'quoted'\r\nGET \"\\x61bcde\"\r\nGET \"key 8\"\r\n\r\nGET key:9\r\n")
 	return b.String()
 }
 
@@ -94,8 +101,9 @@ func TestPrefetchSameReplies(t *testing.T) {
 		t.Fatalf("left %q unconsumed", f.in[:min(len(f.in), 100)])
 	}
 	whole := string(f.out)
-	if st := f.ctx.(*connState); cap(st.keys) < 2 {
-		t.Fatalf("the whole pipeline prefetched nothing (keys cap %d)", cap(st.keys))
+	if st := f.ctx.(*connState); cap(st.keys) < 2 || cap(st.parsed.cmds) < 2 {
+		t.Fatalf("the whole pipeline prefetched nothing (keys cap %d, commands kept cap %d)",
+			cap(st.keys), cap(st.parsed.cmds))
 	}
 
 	h = newTestHandler(t, Options{Server: prefetchServer(t)})
@@ -119,6 +127,55 @@ func TestPrefetchSameReplies(t *testing.T) {
 		if !strings.Contains(whole, want) {
 			t.Errorf("replies lack %q", want)
 		}
+	}
+}
+
+// passConfig is a server configuration with a requirepass.
+type passConfig struct{ command.Config }
+
+func (passConfig) Value(name string) string {
+	if name == "requirepass" {
+		return "pw"
+	}
+	return ""
+}
+
+// TestPrefetchParsedUnauthenticated checks that the commands the pre-pass
+// parsed are parsed again once a command of the batch deauthenticates the
+// client (RESET): the request after it has 11 elements, which the limits
+// for a client that has not authenticated refuse, as redis-server does.
+func TestPrefetchParsedUnauthenticated(t *testing.T) {
+	s := realServer(t)
+	s.Config = passConfig{}
+	h := newTestHandler(t, Options{Server: s, RequirePass: true})
+	h.prefetchAlways = true
+	f := open(t, h)
+	in := resp("AUTH", "pw") + strings.Repeat(resp("GET", "k"), 5) + resp("RESET") +
+		resp("MGET", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j") + resp("GET", "k")
+	f.in = append(f.in, in...)
+	drive(t, h, f)
+	want := "+OK\r\n" + strings.Repeat("$-1\r\n", 5) + "+RESET\r\n" +
+		"-ERR Protocol error: unauthenticated multibulk length\r\n"
+	if string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
+	}
+	if st := f.ctx.(*connState); cap(st.parsed.cmds) == 0 {
+		t.Fatal("the pre-pass parsed nothing")
+	}
+}
+
+// TestPrefetchParsedLimits checks that the pre-pass applies the
+// connection reader's own limits to the commands it parses for batch: with
+// at most two elements per request, the SET after two GETs is refused.
+func TestPrefetchParsedLimits(t *testing.T) {
+	h := newTestHandler(t, Options{Server: realServer(t)})
+	h.prefetchAlways = true
+	f := open(t, h)
+	f.ctx.(*connState).r.MaxArgs = 2
+	f.in = append(f.in, resp("GET", "k")+resp("GET", "k")+resp("SET", "k", "v")...)
+	drive(t, h, f)
+	if want := "$-1\r\n$-1\r\n-ERR Protocol error: invalid multibulk length\r\n"; string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
 	}
 }
 
