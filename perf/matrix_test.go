@@ -64,8 +64,8 @@ func TestRequests(t *testing.T) {
 		target float64
 		want   int
 	}{
-		{"pipeline 1", cell{"get", 16, 1, 50}, 1, 25000},
-		{"rounded up to a thousand", cell{"get", 16, 1, 50}, 0.5001, 13000},
+		{"pipeline 1", cell{"get", 16, 1, 50}, 1, 95000},
+		{"rounded up to a thousand", cell{"get", 16, 1, 50}, 0.5001, 48000},
 		{"every connection fills a pipeline", cell{"set", 16, 64, 500}, 0.01, 32000},
 		{"at least a thousand", cell{"lrange_100", 1024, 1, 50}, 0.1, 1000},
 	}
