@@ -584,8 +584,9 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	checkWrite := h.opts.Sync != nil && h.syncAlways.Load()
 	pf := 0 // buf[:pf] holds the commands the last pre-pass covered
 	// The commands the last pre-pass parsed, from buf[consumed:] on, are
-	// st.parsed.cmds[pc:] (none before the first pre-pass).
-	pc, pa, pn := 0, 0, 0
+	// st.parsed.cmds[pc:] (none before the first pre-pass); the pre-passes
+	// of this batch kept at most kept arguments.
+	pc, pa, pn, kept := 0, 0, 0, 0
 	for consumed < len(buf) {
 		if len(out) >= h.opts.OutputLimit {
 			full = true
@@ -635,6 +636,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 				if h.prefetchAlways || h.srv.PrefetchWorth(cl) {
 					pf = h.prefetch(st, buf, consumed, k)
 					pc, pa, pn = 0, 0, len(st.parsed.cmds)
+					kept = max(kept, len(st.parsed.args))
 				} else {
 					pf = len(buf)
 				}
@@ -672,11 +674,9 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 			break
 		}
 	}
-	if pf > 0 {
-		// Do not pin the input buffer (an earlier pre-pass of the batch
-		// may have kept more arguments than the last).
-		clear(st.parsed.args[:cap(st.parsed.args)])
-	}
+	// Do not pin the input buffer: every batch leaves st.parsed.args
+	// cleared up to its capacity.
+	clear(st.parsed.args[:kept])
 	st.out = out
 	return consumed, full, wrote
 }

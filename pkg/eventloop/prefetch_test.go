@@ -2,6 +2,7 @@ package eventloop
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +105,9 @@ func TestPrefetchSameReplies(t *testing.T) {
 	if st := f.ctx.(*connState); cap(st.keys) < 2 || cap(st.parsed.cmds) < 2 {
 		t.Fatalf("the whole pipeline prefetched nothing (keys cap %d, commands kept cap %d)",
 			cap(st.keys), cap(st.parsed.cmds))
+	}
+	if st := f.ctx.(*connState); slices.ContainsFunc(st.parsed.args[:cap(st.parsed.args)], func(b []byte) bool { return b != nil }) {
+		t.Fatal("the arguments the pre-pass kept still point into the input buffer")
 	}
 
 	h = newTestHandler(t, Options{Server: prefetchServer(t)})
