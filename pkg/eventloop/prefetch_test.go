@@ -166,6 +166,16 @@ func TestPrefetchParsedUnauthenticated(t *testing.T) {
 	if st := f.ctx.(*connState); cap(st.parsed.cmds) == 0 {
 		t.Fatal("the pre-pass parsed nothing")
 	}
+
+	// Authenticated again in the same pipeline: the commands after the
+	// AUTH are parsed afresh, in order.
+	f = open(t, h)
+	f.in = append(f.in, resp("AUTH", "pw")+resp("GET", "k")+resp("RESET")+resp("AUTH", "pw")+
+		resp("ECHO", "a")+resp("ECHO", "b")...)
+	drive(t, h, f)
+	if want := "+OK\r\n$-1\r\n+RESET\r\n+OK\r\n$1\r\na\r\n$1\r\nb\r\n"; string(f.out) != want {
+		t.Fatalf("replies %q, want %q", f.out, want)
+	}
 }
 
 // TestPrefetchParsedLimits checks that the pre-pass applies the
