@@ -194,3 +194,21 @@ func TestParseOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadLine checks that only the load average before the run flags
+// other work: the run's own processes raise the one after it.
+func TestLoadLine(t *testing.T) {
+	for _, tc := range []struct {
+		start, end string
+		flagged    bool
+	}{
+		{"0.20 0.97 1.33", "2.28 1.89 1.69", false},
+		{"1.00 0.50 0.20", "2.28 1.89 1.69", true},
+		{"0.99 0.50 0.20", "0.10 0.10 0.10", false},
+	} {
+		l := loadLine(tc.start, tc.end, 2)
+		if got := strings.Contains(l, "Other jobs"); got != tc.flagged || !strings.Contains(l, tc.start) || !strings.Contains(l, tc.end) {
+			t.Errorf("loadLine(%q, %q, 2) = %q, want flagged %v", tc.start, tc.end, l, tc.flagged)
+		}
+	}
+}

@@ -184,11 +184,7 @@ func (h *harness) report() string {
 	fmt.Fprintf(&b, "- Machine: %d CPUs (%s), %s RAM, kernel %s; open-file limit %d\n", e.CPUs, e.CPUModel, e.MemTotal, e.Kernel, e.FileLimit)
 	fmt.Fprintf(&b, "- Software: tstd built with %s (harness %s); %s; %s\n", e.GoTstd, e.GoHarness, e.Redis, e.Benchmark)
 	fmt.Fprintf(&b, "- tstd: %s\n", e.GOMAXPROCS)
-	fmt.Fprintf(&b, "- Load average (1, 5, 15 min): %s at the start, %s at the end", e.LoadStart, e.LoadEnd)
-	if busy(e.LoadStart, e.CPUs) || busy(e.LoadEnd, e.CPUs) {
-		b.WriteString(". **Other jobs shared the machine** (load average near or above the CPU count before or after the run), so absolute figures are low and noisy; the ratios, measured alternately in the same run, are the figures to read")
-	}
-	b.WriteString("\n")
+	b.WriteString(loadLine(e.LoadStart, e.LoadEnd, e.CPUs))
 	if h.o.note != "" {
 		fmt.Fprintf(&b, "- Note: %s\n", h.o.note)
 	}
@@ -228,6 +224,18 @@ func (h *harness) report() string {
 		fmt.Fprintf(&b, "- %s: %.0f s\n", p.Name, p.Seconds)
 	}
 	return b.String()
+}
+
+// loadLine is the report's line on the load average. Only the reading
+// taken before the run tells of other work: by the end, the 1-minute
+// figure counts the run's own client and servers, which keep both cores
+// busy.
+func loadLine(start, end string, cpus int) string {
+	l := fmt.Sprintf("- Load average (1, 5, 15 min): %s at the start, %s at the end (the run's own client and servers included)", start, end)
+	if busy(start, cpus) {
+		l += ". **Other jobs were using the machine** when the run started (load average at or above half the CPU count), so absolute figures may be low and noisy; the ratios, measured alternately in the same run, are the figures to read"
+	}
+	return l + "\n"
 }
 
 // busy reports whether a /proc/loadavg triple's 1-minute figure is at
