@@ -23,9 +23,10 @@ run: build ## build and start tstd on $(ADDR) with $(DATA)
 	./$(BIN)/tstd --bind $(ADDR) --data $(DATA)
 
 .PHONY: test
-test: ## run every test (unit, fuzz seed corpora, integration, differential vs redis-server, e2e)
+test: ## run every test (unit, fuzz seed corpora, integration, differential vs redis-server, e2e, the perf harness)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	cd perf && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 .PHONY: race
 race: ## run the tests under the race detector
