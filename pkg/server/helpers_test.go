@@ -3,8 +3,11 @@ package server
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +102,31 @@ func (c *rawConn) expectClosed() {
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		c.t.Fatalf("connection still open")
 	}
+}
+
+// peerSocketOpen reports whether the server's end of the loopback
+// connection c still belongs to a process: its /proc/net/tcp entry (local
+// address c's remote one, remote address c's local one) has an inode. A
+// socket its process closed is gone from the table, or an orphan (inode
+// 0) while the kernel still sends what it had queued. The test process
+// holds both ends, so the entry is visible.
+func peerSocketOpen(t testing.TB, c net.Conn) bool {
+	t.Helper()
+	hexAddr := func(a net.Addr) string {
+		ta := a.(*net.TCPAddr)
+		ip := ta.IP.To4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ta.Port)
+	}
+	local, remote := hexAddr(c.RemoteAddr()), hexAddr(c.LocalAddr())
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatalf("peer socket: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == local && f[2] == remote {
+			return f[9] != "0"
+		}
+	}
+	return false
 }
