@@ -6,22 +6,45 @@ package command
 // nil for anything else (unknown commands, commands without keys). It is
 // a pure function of the command table and args: it runs nothing, checks
 // no permission and counts nothing, so the caller may apply it to commands
-// buffered ahead of the one executing. The result aliases args.
-func (s *Server) PrefetchKey(c *Client, args [][]byte) []byte {
+// buffered ahead of the one executing. The result aliases args. value
+// reports whether the command reads the key's value (see overwrites).
+func (s *Server) PrefetchKey(c *Client, args [][]byte) (key []byte, value bool) {
 	if len(args) < 2 {
-		return nil
+		return nil, false
 	}
 	cmd := c.last // as Execute: a pipeline mostly repeats one command
 	if cmd == nil || !nameIs(args[0], cmd.Name) {
 		if cmd = s.Lookup(args[0]); cmd == nil {
-			return nil
+			return nil, false
 		}
 	}
 	if cmd.First < 1 || cmd.Subcommands != nil || cmd.Flags&FlagMovableKeys != 0 ||
 		(cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity || cmd.First >= len(args) {
-		return nil
+		return nil, false
 	}
-	return args[cmd.First]
+	return args[cmd.First], !overwrites(cmd, args)
+}
+
+// overwrites reports whether cmd replaces or deletes the keys of args
+// without reading their values: SET (without its GET option), SETEX,
+// PSETEX, MSET, DEL, UNLINK. Their lookups need the index and its copy of
+// the keys only, not the records (store.DB.Prefetch).
+func overwrites(cmd *Command, args [][]byte) bool {
+	if cmd == nil {
+		return false
+	}
+	switch cmd.Name {
+	case "set":
+		for _, a := range args[min(3, len(args)):] {
+			if nameIs(a, "get") {
+				return false
+			}
+		}
+		return true
+	case "setex", "psetex", "mset", "del", "unlink":
+		return true
+	}
+	return false
 }
 
 // Prefetch is a hint that c is about to run commands on keys (from
@@ -31,12 +54,16 @@ func (s *Server) PrefetchKey(c *Client, args [][]byte) []byte {
 // nothing a command can observe: a key that turns out not to be used, or
 // to live in another database after a SELECT, only wastes the hint. It does
 // not allocate; keys are only read during the call.
-func (s *Server) Prefetch(c *Client, keys [][]byte) {
+//
+// values asks for the keys' records too, not only their index entries:
+// false when every command the keys come from overwrites them
+// (overwrites).
+func (s *Server) Prefetch(c *Client, keys [][]byte, values bool) {
 	cc := s.readyCache() // not s.Cache: the event loops call this during the load
 	if cc == nil || len(keys) == 0 {
 		return
 	}
-	cc.Prefetch(c.DB, keys)
+	cc.Prefetch(c.DB, keys, values)
 }
 
 // PrefetchWorth reports whether a Prefetch for c can pay off: its selected

@@ -31,12 +31,6 @@ func (d *DB) chainBytes(loc uint64) int64 {
 	return 0
 }
 
-// entrySize returns the padded bytes of the entry at loc: its image and
-// its chain. The caller holds appendMu or a lock of d.
-func (d *DB) entrySize(ss segSet, loc uint64) int64 {
-	return ss.recSize(loc) + d.chainBytes(loc)
-}
-
 // lastSeq returns the sequence number of the newest record of the entry
 // at loc (its last operation, else the image itself), 0 if unreadable.
 func (d *DB) lastSeq(ss segSet, loc uint64) uint64 {
@@ -100,7 +94,7 @@ func (d *DB) AppendOp(key []byte, kind Kind, op []byte) (chainBytes int64, err e
 	}
 	ss := s.wview()
 	t := d.t
-	i := t.find(ss, h, key)
+	i := t.findRec(ss, h, key)
 	if i < 0 {
 		return 0, ErrNotFound
 	}
@@ -177,7 +171,7 @@ func (d *DB) GetChain(key []byte, fn func(image []byte, ops [][]byte)) (kind Kin
 		return 0, 0, false, ErrClosed
 	}
 	ss := *d.s.segs.Load()
-	i := d.t.find(ss, h, key)
+	i := d.t.findRec(ss, h, key)
 	if i < 0 {
 		d.mu.RUnlock()
 		d.s.opsPool.Put(bp)
@@ -227,7 +221,7 @@ func (d *DB) GetChain(key []byte, fn func(image []byte, ops [][]byte)) (kind Kin
 // salvaged, where the record the link names was dropped.
 func (d *DB) applyOp(h uint64, key []byte, kind Kind, value []byte, loc uint64, size int64, seq uint64) bool {
 	ss := *d.s.segs.Load()
-	i := d.t.find(ss, h, key)
+	i := d.t.findRec(ss, h, key)
 	if i < 0 {
 		return false
 	}
@@ -321,7 +315,7 @@ func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, fill func(dst []byt
 // varint. -1 if key holds no image of kind. The caller holds appendMu.
 func (d *DB) imageBound(h uint64, key []byte, kind Kind) int {
 	ss := d.s.wview()
-	i := d.t.find(ss, h, key)
+	i := d.t.findRec(ss, h, key)
 	if i < 0 {
 		return -1
 	}

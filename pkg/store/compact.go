@@ -487,7 +487,7 @@ func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segme
 	for n := range moves {
 		mv := &moves[n]
 		t := s.dbs[mv.db].t
-		if j := mv.slot; j < 0 || j >= int64(len(t.slots)) || t.slots[j].loc != mv.old || t.slots[j].hash != mv.hash {
+		if j := mv.slot; j < 0 || j >= int64(len(t.slots)) || t.slots[j].loc != mv.old || t.slots[j].hash != uint32(mv.hash) {
 			mv.slot = int64(t.findLoc(mv.hash, mv.old)) // -1: overwritten or deleted meanwhile
 		}
 	}
@@ -645,7 +645,7 @@ func (d *DB) opSlot(h, loc uint64) int {
 		if sl.loc == 0 {
 			return -1
 		}
-		if sl.hash == h {
+		if sl.hash == uint32(h) {
 			if _, j := d.opIndex(sl.loc, loc); j >= 0 {
 				return int(i)
 			}
@@ -680,7 +680,7 @@ func (b *valueBatch) touch(s *Store) uint64 {
 		d.mu.RLock()
 		slots, mask := d.t.slots, d.t.mask
 		for ; i < b.n && b.v[i].db == d.n; i++ {
-			sink += slots[b.v[i].hash&mask].hash
+			sink += uint64(slots[b.v[i].hash&mask].hash)
 		}
 		d.mu.RUnlock()
 	}
@@ -694,7 +694,7 @@ func (t *table) findLoc(h, loc uint64) int {
 		if s.loc == 0 {
 			return -1
 		}
-		if s.loc == loc && s.hash == h {
+		if s.loc == loc && s.hash == uint32(h) {
 			return int(i)
 		}
 	}

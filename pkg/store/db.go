@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"unsafe"
 )
 
 // DB is one logical database of a Store: a view on the table that holds
@@ -46,7 +47,7 @@ func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
 	}
 	ss := *d.s.segs.Load()
 	t := d.t
-	i := t.find(ss, h, key)
+	i := t.findRec(ss, h, key)
 	if i < 0 {
 		d.mu.RUnlock()
 		return Entry{}, false, nil
@@ -103,14 +104,23 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 	i, found := t.findOrEmpty(ss, h, key)
 	if found {
 		prev := t.slots[i].loc
-		old := d.entrySize(ss, prev)
+		old := t.imageSize(ss, i) + d.chainBytes(prev)
+		var keys []byte
+		if t.slots[i].kref == noKey { // a key loaded from a snapshot: give it an entry
+			keys = t.keys.room(key)
+		}
+		oldKeys := cap(t.keys.b)
 		d.mu.Lock()
-		t.replaceAt(i, loc, expireAt, size, old)
+		if keys != nil {
+			t.keys.b = keys
+		}
+		t.replaceAt(i, key, loc, expireAt, size, old)
 		if c := d.chains[prev]; c != nil { // a new image starts an empty chain
 			delete(d.chains, prev)
 			c.ops.release(&d.spareBlocks)
 		}
 		d.mu.Unlock()
+		d.arenaGrew(oldKeys, keys)
 		return
 	}
 	grew := false
@@ -120,12 +130,25 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 		i, _ = t.findOrEmpty(ss, h, key)
 		grew = true
 	}
+	oldKeys := cap(t.keys.b)
+	keys := t.keys.room(key) // a larger arena is also built outside the lock
 	d.mu.Lock()
 	d.t = t
-	t.insertAt(i, h, loc, expireAt, size)
+	t.keys.b = keys
+	t.insertAt(i, h, key, loc, expireAt, size)
 	d.mu.Unlock()
 	if grew {
 		d.s.releaseOldTable(len(t.slots))
+	}
+	d.arenaGrew(oldKeys, keys)
+}
+
+// arenaGrew hands the old array of a key arena that room reallocated
+// (capacity oldCap before, keys after) back to the OS, as for a replaced
+// table.
+func (d *DB) arenaGrew(oldCap int, keys []byte) {
+	if keys != nil && cap(keys) != oldCap {
+		d.s.releaseGarbage(uintptr(oldCap))
 	}
 }
 
@@ -189,7 +212,7 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 		return false
 	}
 	prev := t.slots[i].loc
-	old := d.entrySize(ss, prev)
+	old := t.imageSize(ss, i) + d.chainBytes(prev)
 	d.mu.Lock()
 	t.deleteAt(i, old)
 	if c := d.chains[prev]; c != nil {
@@ -197,12 +220,26 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 		c.ops.release(&d.spareBlocks)
 	}
 	d.mu.Unlock()
+	var nt *table
 	if n := t.shrinkSize(); n > 0 {
-		nt := t.resized(n)
+		nt = t.resized(n)
+	}
+	cur := t
+	if nt != nil {
+		cur = nt
+	}
+	if cur.keys.worthRebuilding() {
+		nt = cur.withKeys() // half the arena is entries of deleted keys
+	}
+	if nt != nil {
 		d.mu.Lock()
 		d.t = nt
 		d.mu.Unlock()
-		d.s.releaseOldTable(len(t.slots))
+		n := uintptr(len(t.slots)) * unsafe.Sizeof(slot{})
+		if unsafe.SliceData(nt.keys.b) != unsafe.SliceData(t.keys.b) {
+			n += uintptr(cap(t.keys.b)) // rebuilt, not shared
+		}
+		d.s.releaseGarbage(n)
 	}
 	return true
 }

@@ -352,16 +352,28 @@
 //
 // # Index
 //
-// One open-addressing table per database (index.go): 24-byte slots {hash,
-// location, expireAt}, linear probing, backward-shift deletion, doubled at
-// 3/4 load and halved below 1/8. There is no Go pointer per key, so the
-// garbage collector ignores the index at any size; keys are confirmed by
-// reading them from the mapped record. Memory: 24 bytes per slot, so 32 to
-// 64 bytes per key depending on where the key count sits between resizes
-// (48.0 bytes per key at 2^20 keys, 40.3 at 10M), and nothing else on the
-// Go heap per key. Measured by TestIndexBytesPerKey: HeapAlloc growth after
-// GC while inserting 2^20 keys, 47.9 bytes per key. Expired keys stay
-// until deleted: the store has no clock; the cache layer owns expiry.
+// One open-addressing table per database (index.go): 24-byte slots {low
+// 32 bits of the hash, arena reference, location, expireAt}, linear
+// probing, backward-shift deletion, doubled at 3/4 load and halved below
+// 1/8. There is no Go pointer per key, so the garbage collector ignores the
+// index at any size. Each table has a key arena (keys.go): one pointer-free
+// byte slice on huge pages holding, per key written through Set, a copy of
+// the key and its record's padded size. Writes (Set, Delete, SetExpire)
+// confirm a key and learn the size of the record they replace from the
+// arena; reads (Get, GetChain) confirm it from the record they read anyway.
+// Before the arena a SET of a 1 KiB value into 1M keys spent 35% of its
+// CPU touching the old record (a TLB miss and a page walk in a mapping of
+// gigabytes); see perf/results/hotpath.md, "Keys in memory for writes".
+// Keys longer than 255 bytes, and keys loaded from a snapshot until their
+// next Set, have no entry and are confirmed from the record. Deleted keys'
+// entries are garbage until it is half the arena (and 1 MiB), when the
+// arena is copied without them. Memory: 24 bytes per slot, so 32 to 64
+// bytes per key depending on where the key count sits between resizes
+// (48.0 bytes per key at 2^20 keys, 40.3 at 10M), plus 5 bytes and the key
+// in the arena (an array up to twice that after a growth), and nothing
+// else on the Go heap per key. TestIndexBytesPerKey measures it (HeapAlloc
+// growth after GC while inserting 2^20 keys). Expired keys stay until
+// deleted: the store has no clock; the cache layer owns expiry.
 //
 // SCAN walks home buckets in Redis's reverse-binary cursor order; the visit
 // of cursor c returns every key whose home bucket (hash & mask) is c, found

@@ -178,6 +178,7 @@ func dumpStore(t *testing.T, s *Store) *mstate {
 	m := newMState(s.Databases())
 	for i := range m.dbs {
 		d := s.DB(i)
+		checkKeys(t, d)
 		var keys []string
 		d.Range(func(key []byte, kind Kind, expireAt int64) bool {
 			keys = append(keys, string(key))

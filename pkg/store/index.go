@@ -11,12 +11,18 @@ import (
 // table is the index of one logical database: an open-addressing hash table
 // with linear probing over a power-of-two slice of fixed-size slots.
 //
-// A slot holds no Go pointer: the key is not stored, only its 64-bit hash
-// and the location of its newest record, and a lookup confirms a hash match
-// by comparing the key bytes in the mapped record. The garbage collector
-// therefore never scans the index (a []slot is a pointer-free allocation),
-// whatever the number of keys, and a key costs 24 bytes per slot, divided
-// by the load factor (kept between 3/8 and 3/4 while growing).
+// A slot holds no Go pointer: the low 32 bits of its key's hash, the
+// location of its newest record, and a reference into the table's key
+// arena (keys.go), where a copy of the key lets a lookup confirm a hash
+// match without reading the record (a slot without an arena entry compares
+// the key bytes in the mapped record). The garbage collector therefore
+// never scans the index (a []slot and the arena are pointer-free
+// allocations), whatever the number of keys, and a key costs 24 bytes per
+// slot, divided by the load factor (kept between 3/8 and 3/4 while
+// growing), plus its arena entry (5 bytes and the key).
+//
+// The home slot of a key is hash & mask, which the stored 32 bits give
+// exactly while the table has at most 2^32 slots (maxTableSize).
 //
 // Invariants:
 //   - slots[i].loc == 0 means empty; every other slot is a live key.
@@ -31,6 +37,7 @@ import (
 // mutates it then) and may build a resized copy without blocking readers.
 type table struct {
 	slots   []slot
+	keys    keyArena
 	mask    uint64
 	used    int   // live keys
 	expires int   // live keys with expireAt != 0
@@ -39,10 +46,15 @@ type table struct {
 
 // slot is one index entry; 24 bytes, no pointers.
 type slot struct {
-	hash     uint64
+	hash     uint32 // the low 32 bits of the key's hash
+	kref     uint32 // offset of the key's entry in the table's arena, or noKey
 	loc      uint64 // makeLoc(segment id, offset) of the newest record; 0 = empty
 	expireAt int64  // absolute Unix ms, 0 = none (an expire record changes it in place)
 }
+
+// maxTableSize is the most slots a table may have: the home slot of a key
+// is then within the 32 bits of its hash that a slot keeps.
+const maxTableSize = 1 << 32
 
 const minTableSize = 8
 
@@ -114,14 +126,30 @@ func (ss segSet) recSize(loc uint64) int64 {
 	return padded(int64(len(r)))
 }
 
-// find returns the slot index of key (with hash h), or -1.
+// find returns the slot index of key (with hash h), or -1. It confirms a
+// key from the arena where it can: for callers that do not read the record.
 func (t *table) find(ss segSet, h uint64, key []byte) int {
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
 		if s.loc == 0 {
 			return -1
 		}
-		if s.hash == h {
+		if s.hash == uint32(h) && t.keyIs(ss, s, key) {
+			return int(i)
+		}
+	}
+}
+
+// findRec is find for a caller that reads the record next (Get, ...): it
+// confirms the key from the record, which that read brings into the
+// caches anyway, and so costs no access to the arena.
+func (t *table) findRec(ss segSet, h uint64, key []byte) int {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := &t.slots[i]
+		if s.loc == 0 {
+			return -1
+		}
+		if s.hash == uint32(h) {
 			if r := ss.record(s.loc); r != nil && bytes.Equal(recKey(r), key) {
 				return int(i)
 			}
@@ -137,10 +165,8 @@ func (t *table) findOrEmpty(ss segSet, h uint64, key []byte) (i int, found bool)
 		if s.loc == 0 {
 			return int(j), false
 		}
-		if s.hash == h {
-			if r := ss.record(s.loc); r != nil && bytes.Equal(recKey(r), key) {
-				return int(j), true
-			}
+		if s.hash == uint32(h) && t.keyIs(ss, s, key) {
+			return int(j), true
 		}
 	}
 }
@@ -162,15 +188,17 @@ func (t *table) shrinkSize() int {
 }
 
 // resized returns a copy of t with size slots (a power of two holding
-// t.used at under 3/4 load). Keys are unique, so no key is compared.
+// t.used at under 3/4 load). Keys are unique, so no key is compared. The
+// copy shares t's arena: only the table installed in its place (t is
+// dropped) appends to it.
 func (t *table) resized(size int) *table {
-	nt := newTable(size)
-	nt.used, nt.expires, nt.live = t.used, t.expires, t.live
+	nt := newTable(min(size, maxTableSize))
+	nt.used, nt.expires, nt.live, nt.keys = t.used, t.expires, t.live, t.keys
 	for _, s := range t.slots {
 		if s.loc == 0 {
 			continue
 		}
-		j := s.hash & nt.mask
+		j := uint64(s.hash) & nt.mask
 		for nt.slots[j].loc != 0 {
 			j = (j + 1) & nt.mask
 		}
@@ -179,9 +207,15 @@ func (t *table) resized(size int) *table {
 	return nt
 }
 
-// insertAt puts a new key in empty slot i (from findOrEmpty).
-func (t *table) insertAt(i int, h, loc uint64, expireAt int64, size int64) {
-	t.slots[i] = slot{hash: h, loc: loc, expireAt: expireAt}
+// insertAt puts a new key in empty slot i (from findOrEmpty), with an
+// arena entry for key if the arena has room for it (keyArena.room); a nil
+// key gives no entry.
+func (t *table) insertAt(i int, h uint64, key []byte, loc uint64, expireAt int64, size int64) {
+	ref := noKey
+	if key != nil {
+		ref = t.keys.add(key, size)
+	}
+	t.slots[i] = slot{hash: uint32(h), kref: ref, loc: loc, expireAt: expireAt}
 	t.used++
 	if expireAt != 0 {
 		t.expires++
@@ -189,13 +223,20 @@ func (t *table) insertAt(i int, h, loc uint64, expireAt int64, size int64) {
 	t.live += size
 }
 
-// replaceAt points existing slot i at a new record; oldSize is the padded
-// size of the record it replaces.
-func (t *table) replaceAt(i int, loc uint64, expireAt int64, size, oldSize int64) {
+// replaceAt points existing slot i at a new record of size padded
+// bytes; oldSize is what the entry it replaces counted (its record and
+// chain). key, if not nil, gives the slot an arena entry if it has none
+// and the arena has room.
+func (t *table) replaceAt(i int, key []byte, loc uint64, expireAt int64, size, oldSize int64) {
 	s := &t.slots[i]
 	t.setExpireAt(i, expireAt)
 	s.loc = loc
 	t.live += size - oldSize
+	if s.kref != noKey {
+		t.keys.setSize(s.kref, size)
+	} else if key != nil {
+		s.kref = t.keys.add(key, size)
+	}
 }
 
 // setExpireAt changes the expiry of slot i.
@@ -219,13 +260,14 @@ func (t *table) deleteAt(i int, oldSize int64) {
 	}
 	t.used--
 	t.live -= oldSize
+	t.keys.drop(t.slots[i].kref)
 	hole := uint64(i)
 	for j := (hole + 1) & t.mask; ; j = (j + 1) & t.mask {
 		s := t.slots[j]
 		if s.loc == 0 {
 			break
 		}
-		home := s.hash & t.mask
+		home := uint64(s.hash) & t.mask
 		// s may move to hole iff its home is not cyclically in (hole, j].
 		if (j-home)&t.mask >= (j-hole)&t.mask {
 			t.slots[hole] = s
@@ -243,7 +285,7 @@ func (t *table) scanBucket(c uint64, fn func(s *slot)) {
 		if s.loc == 0 {
 			return
 		}
-		if s.hash&t.mask == c {
+		if uint64(s.hash)&t.mask == c {
 			fn(s)
 		}
 		if (j+1)&t.mask == c { // full circle (cannot happen below 3/4 load)

@@ -17,9 +17,9 @@ func checkTable(t *testing.T, tb *table) {
 			continue
 		}
 		used++
-		for j := s.hash & tb.mask; j != uint64(i); j = (j + 1) & tb.mask {
+		for j := uint64(s.hash) & tb.mask; j != uint64(i); j = (j + 1) & tb.mask {
 			if tb.slots[j].loc == 0 {
-				t.Fatalf("slot %d (home %d) is cut off by empty slot %d", i, s.hash&tb.mask, j)
+				t.Fatalf("slot %d (home %d) is cut off by empty slot %d", i, uint64(s.hash)&tb.mask, j)
 			}
 		}
 	}
@@ -49,6 +49,7 @@ func TestIndexInsertDeleteInvariant(t *testing.T) {
 		}
 		if i%1000 == 0 {
 			checkTable(t, d.t)
+			checkKeys(t, d)
 		}
 	}
 	checkTable(t, d.t)
@@ -158,8 +159,53 @@ func TestIndexBytesPerKey(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perKey := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
 	slotBytes := float64(len(d.t.slots)*24) / n
-	t.Logf("%d keys: %d slots, index %.1f B/key, heap growth %.1f B/key", n, len(d.t.slots), slotBytes, perKey)
-	if perKey > 80 {
-		t.Fatalf("heap grows %.1f bytes per key, want at most 80", perKey)
+	arenaBytes := float64(cap(d.t.keys.b)) / n
+	t.Logf("%d keys: %d slots, index %.1f B/key, key arena %.1f B/key (%d used), heap growth %.1f B/key",
+		n, len(d.t.slots), slotBytes, arenaBytes, len(d.t.keys.b), perKey)
+	if len(d.t.keys.b) != n*entLen(len(key)) || d.t.keys.garbage != 0 {
+		t.Fatalf("key arena of %d bytes (%d garbage), want %d entries of %d", len(d.t.keys.b), d.t.keys.garbage, n, entLen(len(key)))
+	}
+	// The slots and the arena's array (up to twice its length after a
+	// growth), and nothing else: no per-key allocation.
+	if perKey > slotBytes+arenaBytes+8 {
+		t.Fatalf("heap grows %.1f bytes per key, want at most %.1f", perKey, slotBytes+arenaBytes+8)
+	}
+}
+
+// checkKeys verifies d's key arena against the log: every entry a slot
+// refers to holds the key of the slot's record and, if known, its padded
+// size; the entries referred to and the garbage add up to the arena; and
+// the table's live bytes are its records' and chains' sizes.
+func checkKeys(t *testing.T, d *DB) {
+	t.Helper()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	tb, ss := d.t, *d.s.segs.Load()
+	refd, live := 0, int64(0)
+	for i, s := range tb.slots {
+		if s.loc == 0 {
+			continue
+		}
+		r := ss.record(s.loc)
+		if r == nil {
+			t.Fatalf("db %d slot %d: no record at %x", d.n, i, s.loc)
+		}
+		live += padded(int64(len(r))) + d.chainBytes(s.loc)
+		if s.kref == noKey {
+			continue
+		}
+		if k := tb.keys.key(s.kref); string(k) != string(recKey(r)) {
+			t.Fatalf("db %d slot %d: arena key %q, record key %q", d.n, i, k, recKey(r))
+		}
+		if n := tb.keys.size(s.kref); n != 0 && n != padded(int64(len(r))) {
+			t.Fatalf("db %d key %q: arena size %d, record %d", d.n, recKey(r), n, padded(int64(len(r))))
+		}
+		refd += entLen(len(recKey(r)))
+	}
+	if refd+tb.keys.garbage != len(tb.keys.b) {
+		t.Fatalf("db %d: arena of %d bytes, %d referred to, %d garbage", d.n, len(tb.keys.b), refd, tb.keys.garbage)
+	}
+	if live != tb.live {
+		t.Fatalf("db %d: live bytes %d, records and chains %d", d.n, tb.live, live)
 	}
 }

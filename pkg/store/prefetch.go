@@ -25,11 +25,14 @@ func (d *DB) PrefetchWorth() bool {
 // this database: it brings their index slots and the headers of their
 // records into the CPU caches, so that the lookups that follow hit warm
 // lines. A lookup in a large index costs two dependent cache (and TLB)
-// misses, the home slot and then the record that confirms the key; one
-// lookup cannot overlap them, but Prefetch touches the home slots of all
-// keys first (independent loads the CPU keeps in flight together), then
-// the records of the slots whose hash matches, so a pipeline of n lookups
-// pays about two miss latencies instead of 2n.
+// misses, the home slot and then the record (or, for a write, the arena
+// entry) that confirms the key; one lookup cannot overlap them, but
+// Prefetch touches the home slots of all keys first (independent loads the
+// CPU keeps in flight together), then the records or entries of the slots
+// whose hash matches, so a pipeline of n lookups pays about two miss
+// latencies instead of 2n. values says that some of the keys are about to
+// be read: their records are touched; without it a key with an arena entry
+// costs no touch of the log.
 //
 // Prefetch changes nothing and reports nothing about the keys: its result
 // is an opaque value derived from the bytes it read, returned only so that
@@ -38,18 +41,18 @@ func (d *DB) PrefetchWorth() bool {
 // after Close returns at once. keys are only read, during the call.
 //
 //go:noinline
-func (d *DB) Prefetch(keys [][]byte) uint64 {
+func (d *DB) Prefetch(keys [][]byte, values bool) uint64 {
 	var sink uint64
 	for len(keys) > 0 {
 		n := min(len(keys), prefetchGroup)
-		sink += d.prefetchGroup(keys[:n])
+		sink += d.prefetchGroup(keys[:n], values)
 		keys = keys[n:]
 	}
 	return sink
 }
 
 // prefetchGroup is Prefetch for at most prefetchGroup keys.
-func (d *DB) prefetchGroup(keys [][]byte) uint64 {
+func (d *DB) prefetchGroup(keys [][]byte, values bool) uint64 {
 	var hs [prefetchGroup]uint64
 	hs2 := hs[:len(keys)]
 	for i, k := range keys {
@@ -66,10 +69,12 @@ func (d *DB) prefetchGroup(keys [][]byte) uint64 {
 	// Pass 1: the home slots. Each load is independent of the others and
 	// the loop has no branch on loaded data, so the misses overlap.
 	for _, h := range hs2 {
-		sink += slots[h&mask].hash
+		sink += uint64(slots[h&mask].hash)
 	}
-	// Pass 2: the first record in each probe run whose hash matches (the
-	// slots are cached now): one byte of its header, independent loads
+	// Pass 2: for the first slot in each probe run whose hash matches
+	// (the slots are cached now), one byte of its record's header if
+	// values (a read confirms its key from the record: findRec) or the
+	// key has no arena entry, else its arena entry: independent loads
 	// again. A collision with another key's hash only wastes the touch.
 	ss := *d.s.segs.Load()
 	for i, h := range hs2 {
@@ -78,7 +83,11 @@ func (d *DB) prefetchGroup(keys [][]byte) uint64 {
 			if s.loc == 0 {
 				break
 			}
-			if s.hash == h {
+			if s.hash == uint32(h) {
+				if s.kref != noKey && !values {
+					sink += uint64(t.keys.b[s.kref+arenaEntHead-1])
+					break
+				}
 				// The header's first line, and the line where the key
 				// ends and the value starts (a small record's last).
 				id, off := locSeg(s.loc), locOff(s.loc)

@@ -27,10 +27,14 @@ import (
 //	 40    4 prevCRC   its checksum field
 //	 44    4 reserved  zero
 //	 48    8 nextID
-//	 56   32 hash key  (version 3) the key of the indexes' hash (hash.go)
+//	 56   32 hash key  (versions 3, 4) the key of the indexes' hash (hash.go)
 //	 88      per database: count u64, live u64 (padded bytes of the live
 //	         records, chains included), then count entries
 //	           hash u64 | loc u64 | expireAt i64 | nops u32 |
+//	         (hash: its low 32 bits, which the index keeps, in version 4;
+//	         the whole hash in version 3, which loads the same way; the
+//	         number changed so that a binary that compares whole hashes
+//	         does not trust a version 4 file)
 //	           if nops > 0: chain bytes u64 | nops times: loc u64
 //	         (loc is the key's image; the nops records are its chain of
 //	         operations, in order)
@@ -59,7 +63,7 @@ import (
 const (
 	snapName          = "index.toon"
 	snapMagic         = "TOONIDX1"
-	snapFormatVersion = 3 // 3: hashes; 2: keys and chains; 1: keys (all loaded)
+	snapFormatVersion = 4 // 4: low 32 bits of the hashes; 3: hashes; 2: keys and chains; 1: keys (all loaded)
 	snapHeaderSize    = 88
 	snapKeyedHeader   = 56 // the header of versions 1 and 2
 )
@@ -258,7 +262,7 @@ func (s *Store) writeSnapshot(st *snapState) (err error) {
 		w.u64(uint64(len(ents)))
 		w.u64(uint64(st.live[i]))
 		for _, e := range ents {
-			w.u64(e.hash)
+			w.u64(uint64(e.hash))
 			w.u64(e.loc)
 			w.u64(uint64(e.expireAt))
 			c := st.chains[i][e.loc]
@@ -492,7 +496,7 @@ func (s *Store) loadSnapshot(ld *loading) (pos uint64, err error) {
 			for t.slots[j].loc != 0 {
 				j = (j + 1) & t.mask
 			}
-			t.insertAt(int(j), h, loc, exp, 0)
+			t.insertAt(int(j), h, nil, loc, exp, 0)
 		}
 		if live < 0 {
 			return bad("database %d: negative live bytes", i)

@@ -427,7 +427,7 @@ func TestSnapshotHugeChainCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	le := binary.LittleEndian
-	if le.Uint32(snap[8:]) != 3 || le.Uint64(snap[snapHeaderSize:]) != 1 {
+	if le.Uint32(snap[8:]) != snapFormatVersion || le.Uint64(snap[snapHeaderSize:]) != 1 {
 		t.Fatalf("unexpected snapshot: version %d, %d entries in db 0", le.Uint32(snap[8:]), le.Uint64(snap[snapHeaderSize:]))
 	}
 	le.PutUint32(snap[snapHeaderSize+16+24:], math.MaxUint32) // the entry's nops
