@@ -8,11 +8,11 @@ package cache
 // only read during the call. Decoded values in the LRU are not consulted:
 // a key whose value is cached costs a wasted index probe, cheaper than
 // taking its shard lock to find out.
-func (c *Cache) Prefetch(db int, keys [][]byte, values bool) {
+func (c *Cache) Prefetch(db int, keys [][]byte, reads, writes bool) {
 	if db < 0 || db >= c.s.Databases() || len(keys) == 0 {
 		return
 	}
-	c.s.DB(db).Prefetch(keys, values)
+	c.s.DB(db).Prefetch(keys, reads, writes)
 }
 
 // PrefetchWorth reports whether Prefetch can pay off in database db: its

@@ -54,7 +54,7 @@ func (x *Ctx) prefetchArgs(args [][]byte, first, last, step int) {
 	for i := first; i <= last; i += step {
 		keys = append(keys, args[i])
 	}
-	x.S.Prefetch(x.C, keys, !overwrites(x.Cmd, args))
+	x.S.Prefetch(x.C, keys, !overwrites(x.Cmd, args), x.Cmd != nil && x.Cmd.Flags&FlagWrite != 0)
 	clear(keys) // do not pin the input buffer
 	x.C.pfKeys = keys[:0]
 }

@@ -6,23 +6,24 @@ package command
 // nil for anything else (unknown commands, commands without keys). It is
 // a pure function of the command table and args: it runs nothing, checks
 // no permission and counts nothing, so the caller may apply it to commands
-// buffered ahead of the one executing. The result aliases args. value
-// reports whether the command reads the key's value (see overwrites).
-func (s *Server) PrefetchKey(c *Client, args [][]byte) (key []byte, value bool) {
+// buffered ahead of the one executing. The result aliases args. reads
+// reports whether the command reads the key's value (all but those that
+// overwrite it: overwrites), writes whether it may write the key.
+func (s *Server) PrefetchKey(c *Client, args [][]byte) (key []byte, reads, writes bool) {
 	if len(args) < 2 {
-		return nil, false
+		return nil, false, false
 	}
 	cmd := c.last // as Execute: a pipeline mostly repeats one command
 	if cmd == nil || !nameIs(args[0], cmd.Name) {
 		if cmd = s.Lookup(args[0]); cmd == nil {
-			return nil, false
+			return nil, false, false
 		}
 	}
 	if cmd.First < 1 || cmd.Subcommands != nil || cmd.Flags&FlagMovableKeys != 0 ||
 		(cmd.Arity > 0 && len(args) != cmd.Arity) || len(args) < -cmd.Arity || cmd.First >= len(args) {
-		return nil, false
+		return nil, false, false
 	}
-	return args[cmd.First], !overwrites(cmd, args)
+	return args[cmd.First], !overwrites(cmd, args), cmd.Flags&FlagWrite != 0
 }
 
 // overwrites reports whether cmd replaces or deletes the keys of args
@@ -55,15 +56,15 @@ func overwrites(cmd *Command, args [][]byte) bool {
 // to live in another database after a SELECT, only wastes the hint. It does
 // not allocate; keys are only read during the call.
 //
-// values asks for the keys' records too, not only their index entries:
-// false when every command the keys come from overwrites them
-// (overwrites).
-func (s *Server) Prefetch(c *Client, keys [][]byte, values bool) {
+// reads and writes say how the commands use the keys (PrefetchKey): the
+// records of keys about to be read, the index's copies of keys about to
+// be written (store.DB.Prefetch).
+func (s *Server) Prefetch(c *Client, keys [][]byte, reads, writes bool) {
 	cc := s.readyCache() // not s.Cache: the event loops call this during the load
 	if cc == nil || len(keys) == 0 {
 		return
 	}
-	cc.Prefetch(c.DB, keys, values)
+	cc.Prefetch(c.DB, keys, reads, writes)
 }
 
 // PrefetchWorth reports whether a Prefetch for c can pay off: its selected

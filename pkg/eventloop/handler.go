@@ -630,11 +630,11 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated && !h.noPrefetch {
 			// More input follows this command: warm the keys of the
 			// commands buffered next so their cache misses overlap.
-			if k, v := h.srv.PrefetchKey(cl, args); k != nil {
+			if k, rd, wr := h.srv.PrefetchKey(cl, args); k != nil {
 				// Asked once per pre-pass: is the index too large
 				// for the caches? If not, none runs in this batch.
 				if h.prefetchAlways || h.srv.PrefetchWorth(cl) {
-					pf = h.prefetch(st, buf, consumed, k, v)
+					pf = h.prefetch(st, buf, consumed, k, rd, wr)
 					pc, pa, pn = 0, 0, len(st.parsed.cmds)
 					kept = max(kept, len(st.parsed.args))
 				} else {
@@ -691,7 +691,7 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 // returns the offset after which batch should run the next pre-pass: the
 // end of the last command covered if it stopped early (the command limit,
 // or a command it does not parse), else len(buf).
-func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte, values bool) int {
+func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte, reads, writes bool) int {
 	r := &st.pre
 	r.MaxBulkLen, r.MaxInline, r.MaxArgs = st.r.MaxBulkLen, st.r.MaxInline, prefetchMaxArgs
 	if st.r.MaxArgs > 0 {
@@ -727,14 +727,14 @@ func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte, valu
 			continue
 		}
 		cmds++
-		if k, v := h.srv.PrefetchKey(st.client, args); k != nil {
+		if k, rd, wr := h.srv.PrefetchKey(st.client, args); k != nil {
 			keys = append(keys, k)
-			values = values || v
+			reads, writes = reads || rd, writes || wr
 		}
 	}
 	r.Reset()
 	if len(keys) > 1 {
-		h.srv.Prefetch(st.client, keys, values)
+		h.srv.Prefetch(st.client, keys, reads, writes)
 	}
 	clear(keys) // do not pin the input buffer
 	st.keys = keys[:0]

@@ -30,9 +30,10 @@ func (d *DB) PrefetchWorth() bool {
 // Prefetch touches the home slots of all keys first (independent loads the
 // CPU keeps in flight together), then the records or entries of the slots
 // whose hash matches, so a pipeline of n lookups pays about two miss
-// latencies instead of 2n. values says that some of the keys are about to
-// be read: their records are touched; without it a key with an arena entry
-// costs no touch of the log.
+// latencies instead of 2n. reads says that some of the keys are about to
+// be read (their records are touched), writes that some are about to be
+// written (their arena entries are touched); a key without an arena entry
+// has its record touched either way.
 //
 // Prefetch changes nothing and reports nothing about the keys: its result
 // is an opaque value derived from the bytes it read, returned only so that
@@ -41,18 +42,18 @@ func (d *DB) PrefetchWorth() bool {
 // after Close returns at once. keys are only read, during the call.
 //
 //go:noinline
-func (d *DB) Prefetch(keys [][]byte, values bool) uint64 {
+func (d *DB) Prefetch(keys [][]byte, reads, writes bool) uint64 {
 	var sink uint64
 	for len(keys) > 0 {
 		n := min(len(keys), prefetchGroup)
-		sink += d.prefetchGroup(keys[:n], values)
+		sink += d.prefetchGroup(keys[:n], reads, writes)
 		keys = keys[n:]
 	}
 	return sink
 }
 
 // prefetchGroup is Prefetch for at most prefetchGroup keys.
-func (d *DB) prefetchGroup(keys [][]byte, values bool) uint64 {
+func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 	var hs [prefetchGroup]uint64
 	hs2 := hs[:len(keys)]
 	for i, k := range keys {
@@ -72,10 +73,11 @@ func (d *DB) prefetchGroup(keys [][]byte, values bool) uint64 {
 		sink += uint64(slots[h&mask].hash)
 	}
 	// Pass 2: for the first slot in each probe run whose hash matches
-	// (the slots are cached now), one byte of its record's header if
-	// values (a read confirms its key from the record: findRec) or the
-	// key has no arena entry, else its arena entry: independent loads
-	// again. A collision with another key's hash only wastes the touch.
+	// (the slots are cached now), its arena entry if writes (a write
+	// confirms its key there: find), and one byte of its record's header
+	// if reads (a read confirms its key from the record: findRec) or the
+	// key has no entry: independent loads again. A collision with another
+	// key's hash only wastes the touch.
 	ss := *d.s.segs.Load()
 	for i, h := range hs2 {
 		for j := h & mask; ; j = (j + 1) & mask {
@@ -84,9 +86,13 @@ func (d *DB) prefetchGroup(keys [][]byte, values bool) uint64 {
 				break
 			}
 			if s.hash == uint32(h) {
-				if s.kref != noKey && !values {
-					sink += uint64(t.keys.b[s.kref+arenaEntHead-1])
-					break
+				if s.kref != noKey {
+					if writes {
+						sink += uint64(t.keys.b[s.kref+arenaEntHead-1])
+					}
+					if !reads {
+						break
+					}
 				}
 				// The header's first line, and the line where the key
 				// ends and the value starts (a small record's last).

@@ -32,7 +32,7 @@ func TestPrefetchIsAHint(t *testing.T) {
 	}
 	keys = append(keys, nil, []byte{}, keys[5], keys[5])
 	for _, n := range []int{0, 1, 2, prefetchGroup - 1, prefetchGroup, prefetchGroup + 1, 200, len(keys)} {
-		d.Prefetch(keys[:n], n%2 == 0)
+		d.Prefetch(keys[:n], n%2 == 0, n%3 != 0)
 		for _, k := range keys {
 			if v, ok := want[string(k)]; ok {
 				i := 0
@@ -43,11 +43,11 @@ func TestPrefetchIsAHint(t *testing.T) {
 			}
 		}
 	}
-	if got := s.DB(1).Prefetch(keys, true); got != 0 {
+	if got := s.DB(1).Prefetch(keys, true, true); got != 0 {
 		t.Errorf("Prefetch on an empty database read %d, want nothing", got)
 	}
 	closeT(t, s)
-	if got := d.Prefetch(keys, true); got != 0 {
+	if got := d.Prefetch(keys, true, true); got != 0 {
 		t.Errorf("Prefetch after Close = %d, want 0", got)
 	}
 }
@@ -86,7 +86,7 @@ func TestPrefetchNoAlloc(t *testing.T) {
 			mustSet(t, d, string(keys[i]), "v", 0)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { d.Prefetch(keys, true); d.Prefetch(keys, false) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { d.Prefetch(keys, true, true); d.Prefetch(keys, false, true) }); n != 0 {
 		t.Errorf("Prefetch allocates %v times per call, want 0", n)
 	}
 }
@@ -123,8 +123,9 @@ func TestPrefetchConcurrent(t *testing.T) {
 		case <-done:
 			return
 		default:
-			d.Prefetch(keys, true)
-			d.Prefetch(keys, false)
+			d.Prefetch(keys, true, false)
+			d.Prefetch(keys, false, true)
+			d.Prefetch(keys, true, true)
 		}
 	}
 }
@@ -162,7 +163,7 @@ func BenchmarkGetBatch(b *testing.B) {
 				i := lookups & (len(order) - 1)
 				batch := order[i:min(i+group, len(order))]
 				if group > 1 {
-					d.Prefetch(batch, true)
+					d.Prefetch(batch, true, false)
 				}
 				for _, k := range batch {
 					if _, ok, _ := d.Get(k); !ok {
