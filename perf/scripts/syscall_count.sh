@@ -1,7 +1,8 @@
 #!/bin/bash
 # System calls and page faults of tstd under one redis-benchmark run: perf
 # stat's counts of the calls on the request path (epoll_pwait, read, write,
-# pwrite64), of the runtime's (nanosleep, futex), and of page faults, with
+# pwrite64), of the runtime's (nanosleep, futex), of madvise (the log's
+# chunks mapped for reads), and of page faults, with
 # the server's CPU ticks (10 ms), for perf/results/hotpath.md ("One flush
 # per round", "Reads map 2 MiB at a time").
 #
@@ -9,8 +10,10 @@
 #
 # TSTD names the binary (default bin/tstd); the server runs on a free
 # loopback port with a fresh data directory, removed at the end;
-# redis-benchmark uses 50 connections. PRE=TESTS first runs those tests
-# (same pipeline, N and size), unmeasured. Needs perf and redis-benchmark.
+# redis-benchmark uses 50 connections. POPULATE=FILE first loads FILE
+# (RESP, e.g. 1M `SET key:%012d <value>`) with redis-cli --pipe;
+# PRE=TESTS then runs those tests (same pipeline, N and size); neither is
+# measured. Needs perf, redis-benchmark and redis-cli.
 set -euo pipefail
 T=$1; P=$2; N=$3; D=${4:-16}
 TSTD=${TSTD:-bin/tstd}
@@ -21,11 +24,14 @@ trap 'kill $SP 2>/dev/null || true; wait $SP 2>/dev/null || true; rm -rf "$DATA"
 "$TSTD" --port "$PORT" --bind 127.0.0.1 --data "$DATA" --loglevel warning &
 SP=$!
 for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+if [ -n "${POPULATE:-}" ]; then
+    redis-cli -p "$PORT" --pipe < "$POPULATE" | tail -n 1
+fi
 if [ -n "${PRE:-}" ]; then
     redis-benchmark -p "$PORT" -t "$PRE" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --csv | tail -n +2
 fi
 EV=page-faults
-for s in epoll_pwait read write pwrite64 nanosleep futex; do EV="$EV,syscalls:sys_enter_$s"; done
+for s in epoll_pwait read write pwrite64 nanosleep futex madvise; do EV="$EV,syscalls:sys_enter_$s"; done
 perf stat -e "$EV" -p "$SP" -o "$OUT" &
 PR=$!
 sleep 0.2
