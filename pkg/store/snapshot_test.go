@@ -316,11 +316,70 @@ func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
 	return le.AppendUint32(b, crc32c(b))
 }
 
+// hashedSnapshotV3 returns s's index as an index.toon of version 3, byte
+// for byte as the releases that wrote it did: the layout of version 4,
+// with each key's whole 64-bit hash (read from its record here). s must
+// be quiescent.
+func hashedSnapshotV3(t *testing.T, s *Store) []byte {
+	t.Helper()
+	s.appendMu.Lock()
+	st := s.captureLocked()
+	s.appendMu.Unlock()
+	ss := *s.segs.Load()
+	le := binary.LittleEndian
+	b := []byte(snapMagic)
+	b = le.AppendUint32(b, 3)
+	b = le.AppendUint32(b, uint32(len(st.dbs)))
+	b = le.AppendUint64(b, st.seq)
+	b = le.AppendUint64(b, st.pos)
+	b = le.AppendUint64(b, st.prevLoc)
+	var prevCRC uint32
+	if r := ss.record(st.prevLoc); r != nil {
+		prevCRC = le.Uint32(r[offCRC:])
+	}
+	b = le.AppendUint32(b, prevCRC)
+	b = le.AppendUint32(b, 0)
+	b = le.AppendUint64(b, uint64(st.nextID))
+	for _, k := range st.hkey {
+		b = le.AppendUint64(b, k)
+	}
+	for i, ents := range st.dbs {
+		b = le.AppendUint64(b, uint64(len(ents)))
+		b = le.AppendUint64(b, uint64(st.live[i]))
+		for _, e := range ents {
+			h := s.dbs[i].hash(recKey(ss.record(e.loc)))
+			if uint32(h) != e.hash || h>>32 == 0 {
+				t.Fatalf("slot hash %x, key hash %x", e.hash, h)
+			}
+			b = le.AppendUint64(b, h)
+			b = le.AppendUint64(b, e.loc)
+			b = le.AppendUint64(b, uint64(e.expireAt))
+			c := st.chains[i][e.loc]
+			b = le.AppendUint32(b, uint32(len(c.ops)))
+			if len(c.ops) > 0 {
+				b = le.AppendUint64(b, uint64(c.bytes))
+				for _, l := range c.ops {
+					b = le.AppendUint64(b, l)
+				}
+			}
+		}
+	}
+	b = le.AppendUint64(b, uint64(len(st.ids)))
+	for _, e := range st.ids {
+		b = le.AppendUint64(b, uint64(e.id))
+		b = le.AppendUint64(b, e.loc)
+		b = le.AppendUint32(b, uint32(len(recValue(ss.record(e.loc)))))
+	}
+	return le.AppendUint32(b, crc32c(b))
+}
+
 // TestSnapshotVersions: a snapshot of every version loads to the state a
 // full replay gives (keys, values, expiries, chains, ids, live bytes). The
-// keyed versions are hashed with the store's own key; version 3 brings its key.
+// keyed versions are hashed with the store's own key; versions 3 and 4
+// bring their key (version 3 with whole 64-bit hashes, 4 with their low
+// 32 bits).
 func TestSnapshotVersions(t *testing.T) {
-	for _, version := range []uint32{1, 2, snapFormatVersion} {
+	for _, version := range []uint32{1, 2, 3, snapFormatVersion} {
 		t.Run(fmt.Sprint("version=", version), func(t *testing.T) {
 			fs := NewMemFS()
 			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, Databases: 3}
@@ -347,8 +406,11 @@ func TestSnapshotVersions(t *testing.T) {
 			}
 			want, wantStats := dumpStore(t, s), s.Stats()
 			var snap []byte
-			if version < 3 {
+			switch version {
+			case 1, 2:
 				snap = keyedSnapshot(t, s, version)
+			case 3:
+				snap = hashedSnapshotV3(t, s)
 			}
 			closeT(t, s)
 			if snap != nil {
@@ -371,9 +433,13 @@ func TestSnapshotVersions(t *testing.T) {
 			// Writes after the load find the loaded keys (same hash).
 			mustSet(t, s.DB(1), "k1", "again", 0)
 			wantGet(t, s.DB(1), "k1", "again", 0)
-			if s.DB(1).Len() != len(want.dbs[1]) {
-				t.Fatalf("db 1 has %d keys after overwriting a loaded one, want %d", s.DB(1).Len(), len(want.dbs[1]))
+			if ok, err := s.DB(1).Delete([]byte("k4")); !ok || err != nil {
+				t.Fatalf("Delete of a loaded key = %v, %v", ok, err)
 			}
+			if s.DB(1).Len() != len(want.dbs[1])-1 {
+				t.Fatalf("db 1 has %d keys after overwriting a loaded one and deleting another, want %d", s.DB(1).Len(), len(want.dbs[1])-1)
+			}
+			checkKeys(t, s.DB(1))
 		})
 	}
 }
