@@ -259,12 +259,10 @@ func TestNoSnapshot(t *testing.T) {
 	}
 }
 
-// keyedSnapshot returns s's index as an index.toon of version 1 or 2, which
-// stored keys rather than hashes, byte for byte as the releases that wrote
-// those versions did (version 1 has no chains: s must have none). s must
-// be quiescent.
-func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
-	t.Helper()
+// snapshotHead captures s's index (s must be quiescent) and returns it,
+// the segments, and the header that every version of index.toon starts
+// with (magic to nextID), as version, for tests that write old versions.
+func snapshotHead(s *Store, version uint32) (*snapState, segSet, []byte) {
 	s.appendMu.Lock()
 	st := s.captureLocked()
 	s.appendMu.Unlock()
@@ -282,7 +280,30 @@ func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
 	}
 	b = le.AppendUint32(b, prevCRC)
 	b = le.AppendUint32(b, 0)
-	b = le.AppendUint64(b, uint64(st.nextID))
+	return st, ss, le.AppendUint64(b, uint64(st.nextID))
+}
+
+// snapshotTail appends the id index and the checksum, as every version
+// ends.
+func snapshotTail(st *snapState, ss segSet, b []byte) []byte {
+	le := binary.LittleEndian
+	b = le.AppendUint64(b, uint64(len(st.ids)))
+	for _, e := range st.ids {
+		b = le.AppendUint64(b, uint64(e.id))
+		b = le.AppendUint64(b, e.loc)
+		b = le.AppendUint32(b, uint32(len(recValue(ss.record(e.loc)))))
+	}
+	return le.AppendUint32(b, crc32c(b))
+}
+
+// keyedSnapshot returns s's index as an index.toon of version 1 or 2, which
+// stored keys rather than hashes, byte for byte as the releases that wrote
+// those versions did (version 1 has no chains: s must have none). s must
+// be quiescent.
+func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
+	t.Helper()
+	st, ss, b := snapshotHead(s, version)
+	le := binary.LittleEndian
 	for i, ents := range st.dbs {
 		b = le.AppendUint64(b, uint64(len(ents)))
 		for _, e := range ents {
@@ -307,13 +328,7 @@ func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
 			}
 		}
 	}
-	b = le.AppendUint64(b, uint64(len(st.ids)))
-	for _, e := range st.ids {
-		b = le.AppendUint64(b, uint64(e.id))
-		b = le.AppendUint64(b, e.loc)
-		b = le.AppendUint32(b, uint32(len(recValue(ss.record(e.loc)))))
-	}
-	return le.AppendUint32(b, crc32c(b))
+	return snapshotTail(st, ss, b)
 }
 
 // hashedSnapshotV3 returns s's index as an index.toon of version 3, byte
@@ -322,24 +337,8 @@ func keyedSnapshot(t *testing.T, s *Store, version uint32) []byte {
 // be quiescent.
 func hashedSnapshotV3(t *testing.T, s *Store) []byte {
 	t.Helper()
-	s.appendMu.Lock()
-	st := s.captureLocked()
-	s.appendMu.Unlock()
-	ss := *s.segs.Load()
+	st, ss, b := snapshotHead(s, 3)
 	le := binary.LittleEndian
-	b := []byte(snapMagic)
-	b = le.AppendUint32(b, 3)
-	b = le.AppendUint32(b, uint32(len(st.dbs)))
-	b = le.AppendUint64(b, st.seq)
-	b = le.AppendUint64(b, st.pos)
-	b = le.AppendUint64(b, st.prevLoc)
-	var prevCRC uint32
-	if r := ss.record(st.prevLoc); r != nil {
-		prevCRC = le.Uint32(r[offCRC:])
-	}
-	b = le.AppendUint32(b, prevCRC)
-	b = le.AppendUint32(b, 0)
-	b = le.AppendUint64(b, uint64(st.nextID))
 	for _, k := range st.hkey {
 		b = le.AppendUint64(b, k)
 	}
@@ -364,13 +363,7 @@ func hashedSnapshotV3(t *testing.T, s *Store) []byte {
 			}
 		}
 	}
-	b = le.AppendUint64(b, uint64(len(st.ids)))
-	for _, e := range st.ids {
-		b = le.AppendUint64(b, uint64(e.id))
-		b = le.AppendUint64(b, e.loc)
-		b = le.AppendUint32(b, uint32(len(recValue(ss.record(e.loc)))))
-	}
-	return le.AppendUint32(b, crc32c(b))
+	return snapshotTail(st, ss, b)
 }
 
 // TestSnapshotVersions: a snapshot of every version loads to the state a
