@@ -61,10 +61,16 @@ func (a *keyArena) setSize(ref uint32, size int64) {
 	binary.LittleEndian.PutUint32(a.b[ref:], uint32(size))
 }
 
-// fits reports whether an entry for key can be added to a whose backing
-// array has room (see room).
+// takes reports whether key may have an entry in a: not too long, and
+// the arena stays addressable by a 32-bit offset.
+func (a *keyArena) takes(key []byte) bool {
+	return len(key) <= maxArenaKey && len(a.b)+entLen(len(key)) <= maxArena
+}
+
+// fits reports whether an entry for key can be added to a without a new
+// backing array (see room).
 func (a *keyArena) fits(key []byte) bool {
-	return len(key) <= maxArenaKey && len(a.b)+entLen(len(key)) <= maxArena && cap(a.b)-len(a.b) >= entLen(len(key))
+	return a.takes(key) && cap(a.b)-len(a.b) >= entLen(len(key))
 }
 
 // room returns a's bytes with space for an entry of key appended, in a
@@ -72,7 +78,7 @@ func (a *keyArena) fits(key []byte) bool {
 // but not the table's lock: readers may read the current array meanwhile
 // (the copy only reads it), and the result is installed under the lock.
 func (a *keyArena) room(key []byte) []byte {
-	if len(key) > maxArenaKey || len(a.b)+entLen(len(key)) > maxArena {
+	if !a.takes(key) {
 		return a.b
 	}
 	return hugemem.Grow(a.b, entLen(len(key)))
