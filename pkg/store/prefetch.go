@@ -1,5 +1,7 @@
 package store
 
+import "unsafe"
+
 // prefetchGroup is how many keys Prefetch handles per pass: the hashes live
 // in a stack array of this size, and it is about as many cache misses as a
 // core keeps in flight (line fill buffers) with room to spare.
@@ -27,16 +29,16 @@ func (d *DB) PrefetchWorth() bool {
 // lines. A lookup in a large index costs two dependent cache (and TLB)
 // misses, the home slot and then the record (or, for a write, the arena
 // entry) that confirms the key; one lookup cannot overlap them, but
-// Prefetch touches the home slots of all keys first (independent loads the
-// CPU keeps in flight together), then the records or entries of the slots
-// whose hash matches, so a pipeline of n lookups pays about two miss
-// latencies instead of 2n. reads says that some of the keys are about to
+// Prefetch asks for the home slots of all keys first (prefetch
+// instructions, which the CPU keeps in flight together), then for the
+// records or entries of the slots whose hash matches, so a pipeline of n
+// lookups pays about two miss latencies instead of 2n. reads says that some of the keys are about to
 // be read (their records are touched), writes that some are about to be
 // written (their arena entries are touched); a key without an arena entry
 // has its record touched either way.
 //
 // Prefetch changes nothing and reports nothing about the keys: its result
-// is an opaque value derived from the bytes it read, returned only so that
+// is an opaque value derived from the slots it read, returned only so that
 // the compiler cannot discard those reads; callers ignore it. It takes the
 // database's read lock once per group of keys, does not allocate, and
 // after Close returns at once. keys are only read, during the call.
@@ -67,17 +69,19 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 	}
 	t := d.t
 	slots, mask := t.slots, t.mask
-	// Pass 1: the home slots. Each load is independent of the others and
-	// the loop has no branch on loaded data, so the misses overlap.
+	// Pass 1: the home slots, with prefetch instructions: each retires at
+	// once, so all of the group's misses are in flight together (a plain
+	// load that misses holds up retirement, and the reorder buffer fills
+	// after a handful of them).
 	for _, h := range hs2 {
-		sink += uint64(slots[h&mask].hash)
+		prefetchLine(uintptr(unsafe.Pointer(&slots[h&mask])))
 	}
 	// Pass 2: for the first slot in each probe run whose hash matches
-	// (the slots are cached now), its arena entry if writes (a write
-	// confirms its key there: find), and one byte of its record's header
-	// if reads (a read confirms its key from the record: findRec) or the
-	// key has no entry: independent loads again. A collision with another
-	// key's hash only wastes the touch.
+	// (these loads wait for pass 1's lines, which arrive together), its
+	// arena entry if writes (a write confirms its key there: find), and its
+	// record's header if reads (a read confirms its key from the record:
+	// findRec) or the key has no entry: prefetched again. A collision with
+	// another key's hash only wastes the prefetch.
 	ss := *d.s.segs.Load()
 	for i, h := range hs2 {
 		for j := h & mask; ; j = (j + 1) & mask {
@@ -86,9 +90,10 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 				break
 			}
 			if s.hash == uint32(h) {
+				sink += uint64(s.kref)
 				if s.kref != noKey {
 					if writes {
-						sink += uint64(t.keys.b[s.kref+arenaEntHead-1])
+						prefetchLine(uintptr(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
 					}
 					if !reads {
 						break
@@ -102,7 +107,8 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 					data := ss[id].data
 					end := off + recHeaderSize + int64(len(keys[i]))
 					if end < int64(len(data)) {
-						sink += uint64(data[off]) + uint64(data[end])
+						prefetchLine(uintptr(unsafe.Pointer(&data[off])))
+						prefetchLine(uintptr(unsafe.Pointer(&data[end])))
 					}
 				}
 				break
