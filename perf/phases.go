@@ -43,8 +43,12 @@ func (r *results) rawCSV() string {
 	for _, c := range r.cells {
 		for _, name := range serverNames() {
 			for i, s := range r.samples[c][name] {
+				round := s.Round
+				if round == 0 {
+					round = i + 1
+				}
 				fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%s,%d,%.2f,%.3f,%.3f,%.2f,%.3f\n", c.Test, c.Size, c.Pipeline, c.Clients,
-					r.requests[c], name, i+1, s.RPS, s.P50, s.P99, s.CPU, s.Wall)
+					r.requests[c], name, round, s.RPS, s.P50, s.P99, s.CPU, s.Wall)
 			}
 		}
 	}
@@ -103,6 +107,7 @@ func (h *harness) runMatrix(tmp string) error {
 							h.logf("FAILED: %v", err)
 							continue
 						}
+						s.Round = round + 1
 						h.res.add(c, name, n, s)
 						line = append(line, fmt.Sprintf("%s %.0f", name, s.RPS))
 					}

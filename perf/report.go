@@ -256,20 +256,24 @@ func (h *harness) writeMatrix(b *strings.Builder) {
 		"in an order rotated by round and test. Before the tests of each value size, %d keys `key:000000000000`... with values of that size "+
 		"are loaded into every server with redis-cli --pipe and checked with DBSIZE and STRLEN, so GET reads existing keys. "+
 		"Figures are medians over the rounds; ratios are tstd's median over the other's (above 1.00x: tstd ahead). "+
+		"The by-round column is the range of tstd's throughput over Redis's within each round, whose runs follow one another: "+
+		"on a shared machine single runs of either server stray far from the median. "+
 		"ops/CPU-s is requests per second of server CPU time (utime+stime of the server process from /proc/PID/stat, read before and after each run; "+
 		"for lrange_100 the share of the LPUSH run redis-benchmark makes first is taken out in proportion to wall time). "+
 		"Every sample is in [%s-raw.csv](%s-raw.csv).\n\n", h.o.rounds, h.o.populate, h.o.name, h.o.name)
-	b.WriteString("| test | value | conns | pipeline | -n | tstd ops/s | Redis ops/s | Redis+AOF ops/s | tstd/Redis | tstd/Redis+AOF | p50 ms tstd / Redis / AOF | p99 ms tstd / Redis / AOF | ops/CPU-s tstd / Redis / AOF | CPU efficiency tstd/Redis |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| test | value | conns | pipeline | -n | tstd ops/s | Redis ops/s | Redis+AOF ops/s | tstd/Redis | by round | tstd/Redis+AOF | p50 ms tstd / Redis / AOF | p99 ms tstd / Redis / AOF | ops/CPU-s tstd / Redis / AOF | CPU efficiency tstd/Redis |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.cells {
 		s := map[string]summary{}
 		for _, n := range serverNames() {
 			s[n] = r.summary(c, n)
 		}
-		fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		lo, hi := roundRatios(r.samples[c][nameTstd], r.samples[c][nameRedis])
+		fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s-%s | %s | %s | %s | %s | %s |\n",
 			c.Test, sizeLabel(c.Size), c.Clients, c.Pipeline, r.requests[c],
 			fmtRate(s[nameTstd].RPS), fmtRate(s[nameRedis].RPS), fmtRate(s[nameRedisAOF].RPS),
-			fmtRatio(ratio(s[nameTstd].RPS, s[nameRedis].RPS)), fmtRatio(ratio(s[nameTstd].RPS, s[nameRedisAOF].RPS)),
+			fmtRatio(ratio(s[nameTstd].RPS, s[nameRedis].RPS)), fmtRatio(lo), fmtRatio(hi),
+			fmtRatio(ratio(s[nameTstd].RPS, s[nameRedisAOF].RPS)),
 			triple(func(n string) string { return fmtMs(s[n].P50) }),
 			triple(func(n string) string { return fmtMs(s[n].P99) }),
 			triple(func(n string) string { return fmtRate(s[n].OpsPerCPU) }),

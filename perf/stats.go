@@ -12,6 +12,7 @@ type sample struct {
 	Ops      float64 // requests sent
 	CPU      float64 // server CPU seconds (utime+stime) spent on the run
 	Wall     float64 // wall seconds of the redis-benchmark process
+	Round    int     // the round of the matrix it belongs to (0 outside it)
 }
 
 // opsPerCPU returns the sample's requests per server-CPU-second, or NaN
@@ -69,6 +70,33 @@ func summarize(ss []sample) summary {
 		P99:       pick(func(s sample) float64 { return s.P99 }),
 		OpsPerCPU: pick(sample.opsPerCPU),
 	}
+}
+
+// roundRatios returns the smallest and largest ratio a.RPS/b.RPS over the
+// rounds that have a sample in both a and b: the samples of one round ran
+// back to back, so each such ratio compares the servers under the same
+// conditions, and their range shows how far a single round can stray
+// from the ratio of the medians. NaNs when no round is in both.
+func roundRatios(a, b []sample) (lo, hi float64) {
+	lo, hi = math.NaN(), math.NaN()
+	for _, x := range a {
+		for _, y := range b {
+			if x.Round != y.Round {
+				continue
+			}
+			r := ratio(x.RPS, y.RPS)
+			if math.IsNaN(r) {
+				continue
+			}
+			if math.IsNaN(lo) || r < lo {
+				lo = r
+			}
+			if math.IsNaN(hi) || r > hi {
+				hi = r
+			}
+		}
+	}
+	return lo, hi
 }
 
 // ratio returns a/b, or NaN when either is NaN or b is zero.

@@ -67,6 +67,20 @@ func TestRatio(t *testing.T) {
 	}
 }
 
+func TestRoundRatios(t *testing.T) {
+	a := []sample{{Round: 1, RPS: 100}, {Round: 2, RPS: 300}, {Round: 4, RPS: 50}}
+	b := []sample{{Round: 2, RPS: 100}, {Round: 1, RPS: 200}, {Round: 3, RPS: 10}, {Round: 4, RPS: 0}}
+	// Round 1: 0.5, round 2: 3; round 3 has no tstd sample, round 4's
+	// Redis figure is zero (no ratio).
+	lo, hi := roundRatios(a, b)
+	if lo != 0.5 || hi != 3 {
+		t.Errorf("roundRatios = %v-%v, want 0.5-3", lo, hi)
+	}
+	if lo, hi := roundRatios(a, []sample{{Round: 9, RPS: 1}}); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("no common round: %v-%v, want NaN", lo, hi)
+	}
+}
+
 func TestRotation(t *testing.T) {
 	names := []string{"a", "b", "c"}
 	pos := map[string]map[int]bool{}
