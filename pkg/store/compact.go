@@ -399,7 +399,9 @@ func (s *Store) compact() (err error) {
 		return s.fail(fmt.Errorf("store: compaction switch: %w", err)).ro
 	}
 	out.switched = true
-	if err := finishSwitch(s.fs, s.dir, meta, s.log); err != nil {
+	// The renames finishSwitch does here are this compaction's own, not
+	// the recovery of an interrupted one: no log line per output segment.
+	if err := finishSwitch(s.fs, s.dir, meta, zap.NewNop()); err != nil {
 		return s.fail(err).ro
 	}
 	newSegs := make([]*segment, m)
