@@ -30,16 +30,17 @@ func (d *DB) PrefetchWorth() bool {
 // misses, the home slot and then the record (or, for a write, the arena
 // entry) that confirms the key; one lookup cannot overlap them, but
 // Prefetch asks for the home slots of all keys first (prefetch
-// instructions, which the CPU keeps in flight together), then for the
-// records or entries of the slots whose hash matches, so a pipeline of n
-// lookups pays about two miss latencies instead of 2n. reads says that some of the keys are about to
-// be read (their records are touched), writes that some are about to be
-// written (their arena entries are touched); a key without an arena entry
-// has its record touched either way.
+// instructions, which the CPU keeps in flight together; loads on
+// architectures without prefetchLine's instruction), then for the records
+// or entries of the slots whose hash matches, so a pipeline of n lookups
+// pays about two miss latencies instead of 2n. reads says that some of the
+// keys are about to be read (their records are fetched), writes that some
+// are about to be written (their arena entries are fetched); a key without
+// an arena entry has its record fetched either way.
 //
 // Prefetch changes nothing and reports nothing about the keys: its result
-// is an opaque value derived from the slots it read, returned only so that
-// the compiler cannot discard those reads; callers ignore it. It takes the
+// is an opaque value derived from what it read, returned only so that the
+// compiler cannot discard those reads; callers ignore it. It takes the
 // database's read lock once per group of keys, does not allocate, and
 // after Close returns at once. keys are only read, during the call.
 //
@@ -74,7 +75,7 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 	// load that misses holds up retirement, and the reorder buffer fills
 	// after a handful of them).
 	for _, h := range hs2 {
-		prefetchLine(uintptr(unsafe.Pointer(&slots[h&mask])))
+		sink += uint64(prefetchLine(unsafe.Pointer(&slots[h&mask])))
 	}
 	// Pass 2: for the first slot in each probe run whose hash matches
 	// (these loads wait for pass 1's lines, which arrive together), its
@@ -93,7 +94,7 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 				sink += uint64(s.kref)
 				if s.kref != noKey {
 					if writes {
-						prefetchLine(uintptr(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
+						sink += uint64(prefetchLine(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
 					}
 					if !reads {
 						break
@@ -107,8 +108,8 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 					data := ss[id].data
 					end := off + recHeaderSize + int64(len(keys[i]))
 					if end < int64(len(data)) {
-						prefetchLine(uintptr(unsafe.Pointer(&data[off])))
-						prefetchLine(uintptr(unsafe.Pointer(&data[end])))
+						sink += uint64(prefetchLine(unsafe.Pointer(&data[off])))
+						sink += uint64(prefetchLine(unsafe.Pointer(&data[end])))
 					}
 				}
 				break

@@ -1,8 +1,10 @@
 package store
 
-// prefetchLine asks the CPU to bring the cache line at addr into its caches
-// without waiting for it (PREFETCHT0). It never faults: an address that is
-// not mapped is ignored.
+import "unsafe"
+
+// prefetchLine asks the CPU to bring the cache line at p into its caches
+// without waiting for it (PREFETCHT0), and returns 0. It never faults: an
+// address that is not mapped is ignored.
 //
 //go:noescape
-func prefetchLine(addr uintptr)
+func prefetchLine(p unsafe.Pointer) byte

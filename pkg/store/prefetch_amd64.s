@@ -1,7 +1,8 @@
 #include "textflag.h"
 
-// func prefetchLine(addr uintptr)
-TEXT ·prefetchLine(SB), NOSPLIT|NOFRAME, $0-8
-	MOVQ addr+0(FP), AX
+// func prefetchLine(p unsafe.Pointer) byte
+TEXT ·prefetchLine(SB), NOSPLIT|NOFRAME, $0-9
+	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
+	MOVB $0, ret+8(FP)
 	RET
