@@ -16,14 +16,9 @@
 # for 1 KiB). Needs redis-benchmark, redis-cli and bc.
 set -euo pipefail
 D=$1; shift
-TSTD=${TSTD:-bin/tstd}
 LOG=${LOG:-/tmp/section_replay.log}
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DATA=$(mktemp -d)
-"$TSTD" --port "$PORT" --bind 127.0.0.1 --data "$DATA" --loglevel verbose >"$LOG" 2>&1 &
-SP=$!
-trap 'kill $SP 2>/dev/null || true; wait $SP 2>/dev/null || true; rm -rf "$DATA"' EXIT
-for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+. "$(dirname "$0")/tstd_lib.sh"
+start_tstd verbose "$LOG"
 for f in "$@"; do redis-cli -p "$PORT" --pipe <"$f" | tail -n 1; done
 T0=$(date +%s.%N)
 for P in 1 16; do

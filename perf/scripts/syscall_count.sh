@@ -16,14 +16,10 @@
 # measured. Needs perf, redis-benchmark and redis-cli.
 set -euo pipefail
 T=$1; P=$2; N=$3; D=${4:-16}
-TSTD=${TSTD:-bin/tstd}
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DATA=$(mktemp -d)
 OUT=$(mktemp)
-trap 'kill $SP 2>/dev/null || true; wait $SP 2>/dev/null || true; rm -rf "$DATA" "$OUT"' EXIT
-"$TSTD" --port "$PORT" --bind 127.0.0.1 --data "$DATA" --loglevel warning &
-SP=$!
-for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+CLEANUP=$OUT
+. "$(dirname "$0")/tstd_lib.sh"
+start_tstd warning
 if [ -n "${POPULATE:-}" ]; then
     redis-cli -p "$PORT" --pipe < "$POPULATE" | tail -n 1
 fi

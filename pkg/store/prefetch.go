@@ -91,7 +91,6 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 				break
 			}
 			if s.hash == uint32(h) {
-				sink += uint64(s.kref)
 				if s.kref != noKey {
 					if writes {
 						sink += uint64(prefetchLine(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
