@@ -3,6 +3,7 @@ package cache
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/toonstore/toonstore/pkg/store"
 	"github.com/toonstore/toonstore/pkg/types"
@@ -68,6 +69,7 @@ func (c *Cache) loadCollection(db int, key []byte) (v Value, ok bool, err error)
 // collection is what the decoded collections of pkg/types have in common.
 type collection interface {
 	AppendImage(dst []byte) []byte
+	AppendImageTo(dst []byte, spill types.Spill) []byte
 	ImageSize() int
 	Apply(op []byte) error
 }
@@ -118,8 +120,9 @@ func decodeCollection(image []byte, ops [][]byte) (any, error) {
 
 // appendImage encodes a collection object of kind; a nil obj stands for
 // an empty collection of kind. It panics on an object that does not match
-// kind: a caller bug.
-func appendImage(dst []byte, kind store.Kind, obj any) []byte {
+// kind: a caller bug. A non-nil spill takes the image in pieces
+// (types.Spill).
+func appendImage(dst []byte, kind store.Kind, obj any, spill types.Spill) []byte {
 	if obj == nil {
 		switch kind {
 		case store.KindHash:
@@ -146,13 +149,13 @@ func appendImage(dst []byte, kind store.Kind, obj any) []byte {
 	if !ok {
 		panic(fmt.Sprintf("cache: a %T is not a collection of kind %d", obj, kind))
 	}
-	return obj.(collection).AppendImage(dst)
+	return obj.(collection).AppendImageTo(dst, spill)
 }
 
 // setCollection is Set for a collection Value: it writes a fresh image
 // of v.Obj and, if key is cached, caches a copy decoded from that image.
 func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
-	image := appendImage(nil, v.Kind, v.Obj)
+	image := appendImage(nil, v.Kind, v.Obj, nil)
 	if err := t.c.s.DB(db).Set(key, v.Kind, image, v.ExpireAt); err != nil {
 		return err
 	}
@@ -212,17 +215,23 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		s.put(k, v)
 		return nil
 	}
-	// The new image is encoded straight into the log (no heap copy of
-	// it: for a collection of hundreds of MB the buffer's allocation,
-	// zeroing and copy were about half of the fold).
-	n, err := d.SetImage(key, v.Kind, v.ExpireAt, func(dst []byte) []byte {
-		return appendImage(dst, v.Kind, v.Obj)
+	// The new image, of the size just measured, is encoded straight into
+	// the log, a large one in pieces (store.DB.SetImage): no heap copy of
+	// it, which for a collection of hundreds of MB was the larger part of
+	// the fold.
+	start := time.Now()
+	err = d.SetImage(key, v.Kind, v.ExpireAt, int(live), func(dst []byte, spill func([]byte) []byte) []byte {
+		return appendImage(dst, v.Kind, v.Obj, spill)
 	})
 	if err != nil {
 		t.c.log.Warn("cache: folding a collection", zap.Int("db", db), zap.ByteString("key", key), zap.Error(err))
 		return nil
 	}
-	v.img, v.live, v.recheck = int64(n), int64(n), 0
+	if ce := t.c.log.Check(zap.DebugLevel, "cache: folded a collection"); ce != nil {
+		ce.Write(zap.Int("db", db), zap.ByteString("key", key), zap.Int64("image_bytes", live),
+			zap.Int64("chain_bytes", chain), zap.Duration("took", time.Since(start)))
+	}
+	v.img, v.live, v.recheck = live, live, 0
 	s.put(k, v) // cached or evicted within this Tx, v is current
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/toonstore/toonstore/pkg/store"
 	"github.com/toonstore/toonstore/pkg/types"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // hashOp applies one HSET (del false) or HDEL of field to the hash key
@@ -190,6 +192,46 @@ func TestFoldOnlyReclaims(t *testing.T) {
 	}
 	if folds < 5 {
 		t.Fatalf("a hash of 20000 small fields was folded %d times", folds)
+	}
+}
+
+// TestFoldLargeImage: the fold of a hash whose image exceeds the store's
+// 1 MiB write buffer (streamed to the log in pieces) leaves an image of
+// the live size, is logged at debug level with its sizes, and reads back
+// after a restart.
+func TestFoldLargeImage(t *testing.T) {
+	dir := t.TempDir()
+	core, logs := observer.New(zap.DebugLevel)
+	c := openTest(t, dir, Options{NoActiveExpiry: true, Logger: zap.New(core)})
+	k := []byte("h")
+	const n = 1500 // fields of 1000 bytes: an image of about 1.5 MB
+	field := func(i int) []byte { return fmt.Appendf(nil, "f%04d", i) }
+	vals := [2][]byte{bytes.Repeat([]byte{'x'}, 1000), bytes.Repeat([]byte{'y'}, 1000)}
+	want := map[string]string{}
+	var folds []observer.LoggedEntry
+	for i := 0; i < 10*n && len(folds) == 0; i++ {
+		v := vals[i/n%2]
+		hashOp(t, c, 0, k, false, field(i%n), v)
+		want[string(field(i%n))] = string(v)
+		folds = logs.FilterMessage("cache: folded a collection").All()
+	}
+	if len(folds) == 0 {
+		t.Fatal("overwrites never folded the hash")
+	}
+	f := folds[0].ContextMap()
+	live := liveSize(t, c, 0, k)
+	if img, _ := chainOpBytes(t, c, 0, k); f["image_bytes"] != int64(img) || img != live || img <= 1<<20 {
+		t.Fatalf("fold logged %v; the image is %d bytes (live %d), want one over 1 MiB", f, img, live)
+	}
+	if f["key"] != "h" || f["chain_bytes"].(int64) <= 0 {
+		t.Fatalf("fold logged %v", f)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = openTest(t, dir, Options{NoActiveExpiry: true})
+	if got := hashMap(t, c, 0, k); !maps.Equal(got, want) {
+		t.Fatalf("after reopen: %d fields, want %d", len(got), len(want))
 	}
 }
 

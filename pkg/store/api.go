@@ -84,6 +84,11 @@ type Options struct {
 	// Load, if set, reports the progress of Open (see LoadState). Options
 	// stays comparable: no func fields.
 	Load *LoadState
+
+	// imageChunk: DB.SetImage streams an image whose record is larger
+	// than this, in pieces of about half of it; 0 means wbufSize (tests
+	// lower it).
+	imageChunk int
 }
 
 // Entry is what the index and the log know of a live key. Value aliases the

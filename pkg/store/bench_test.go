@@ -251,11 +251,14 @@ func BenchmarkAppendOpFolded(b *testing.B) {
 	}
 }
 
-// BenchmarkSetImage folds a collection into an image of 1 MiB or 32 MiB
-// (SetImage, in write-buffer mode as the server runs): the larger one
-// needs a buffer of its own size.
+// BenchmarkSetImage folds a collection into an image of 1 MiB, 32 MiB or
+// 256 MiB (SetImage, in write-buffer mode as the server runs), encoded as
+// pkg/types encodes a list of 1 KiB elements: appended one by one, handed
+// to spill once they fill half the buffer. The 1 MiB image goes through
+// the write buffer, the larger ones are streamed to the file.
 func BenchmarkSetImage(b *testing.B) {
-	for _, size := range []int{1 << 20, 32 << 20} {
+	elem := make([]byte, 1024)
+	for _, size := range []int{1 << 20, 32 << 20, 256 << 20} {
 		b.Run(fmt.Sprintf("image=%dMiB", size>>20), func(b *testing.B) {
 			s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, BufferWrites: true})
 			if err != nil {
@@ -264,20 +267,24 @@ func BenchmarkSetImage(b *testing.B) {
 			defer s.Close()
 			d := s.DB(0)
 			key := []byte("collection")
-			if err := d.Set(key, KindList, make([]byte, size), 0); err != nil {
+			if err := d.Set(key, KindList, []byte("old"), 0); err != nil {
 				b.Fatal(err)
+			}
+			fill := func(dst []byte, spill func([]byte) []byte) []byte {
+				for n := 0; n < size; n += len(elem) {
+					dst = append(dst, elem...)
+					if spill != nil && len(dst) >= cap(dst)/2 {
+						dst = spill(dst)
+					}
+				}
+				return dst
 			}
 			var cpu time.Duration
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
 				cpu0 := processCPU()
-				if _, err := d.SetImage(key, KindList, 0, func(dst []byte) []byte {
-					for len(dst) < size {
-						dst = append(dst, 'x')
-					}
-					return dst
-				}); err != nil {
+				if err := d.SetImage(key, KindList, 0, size, fill); err != nil {
 					b.Fatal(err)
 				}
 				if err := s.FlushWrites(); err != nil {

@@ -247,121 +247,77 @@ func (d *DB) opIndex(img, loc uint64) (*chain, int) {
 	return c, c.ops.search(loc)
 }
 
-// SetImage is Set of a collection's new image (a fold) encoded straight
-// into the log: fill appends the image to dst, an empty slice over the
-// record's place in the active segment, and returns the result. Writing in
-// place spares the fold a heap buffer of the image's size (its allocation,
-// zeroing and a second copy), which for a collection of hundreds of MB was
-// about half of the fold's cost.
-//
-// The place is sized from key's current entry, an image of kind and its
-// chain: the image's bytes plus the operations' (an operation never grows
-// the collection's image by more than its own encoding, as pkg/types
-// encodes them). If key holds no image of kind, or the new image is longer
-// after all (append reallocated), the image fill returned is written as Set
-// would (the bytes written in place are cleared first).
+// SetImage is Set of a collection's new image (a fold) of exactly n bytes,
+// which fill encodes straight into the log: it appends the image to dst
+// and returns the result. An image whose record takes up to imageChunk
+// bytes (1 MiB) is encoded into the write buffer, as any record is (spill
+// is nil then). A larger one is streamed: fill gets an empty buffer of imageChunk bytes
+// and hands its pieces to spill (types.Spill: spill writes them to the
+// log file and returns the buffer emptied), and the record's header is
+// written last, once the checksum is known. A fold of a collection of
+// hundreds of MB thus takes no heap buffer of the image's size: that
+// buffer's first touch (the kernel zeroing fresh pages) was half of the
+// fold's time, and the buffer itself as large as the collection
+// (perf/results/hotpath.md, "Folds streamed to the log").
 //
 // fill runs with the store's append lock held, so it must not call the
-// store, and must only append to dst (it may not keep dst).
+// store, and must only append to dst (it may not keep dst or a slice it
+// spilled).
 //
-// It returns the image's length. kind must be a collection kind (else
-// ErrBadKind); other errors are Set's. On error nothing is written and the
-// key is unchanged.
-func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, fill func(dst []byte) []byte) (int, error) {
+// kind must be a collection kind (else ErrBadKind); an image that is not n
+// bytes is ErrImageSize (a caller bug: nothing is written, the bytes a
+// stream wrote are cleared); other errors are Set's. On error the key is
+// unchanged.
+func (d *DB) SetImage(key []byte, kind Kind, expireAt int64, n int, fill func(dst []byte, spill func([]byte) []byte) []byte) error {
 	if !kind.IsCollection() {
-		return 0, fmt.Errorf("%w: %d is not a collection kind", ErrBadKind, kind)
+		return fmt.Errorf("%w: %d is not a collection kind", ErrBadKind, kind)
 	}
 	s := d.s
+	if n < 0 || int64(n) > s.opts.MaxValueSize {
+		return fmt.Errorf("%w: %d bytes (max %d)", ErrValueTooLarge, n, s.opts.MaxValueSize)
+	}
 	if err := s.checkSizes(key, nil); err != nil {
-		return 0, err
+		return err
+	}
+	_, size := recordLen(len(key), n)
+	if size > maxRecordLen {
+		return ErrValueTooLarge
 	}
 	h := d.hash(key)
 	s.appendMu.Lock()
-	if s.closed.Load() {
-		s.appendMu.Unlock()
-		return 0, ErrClosed
-	}
-	maxLen := d.imageBound(h, key, kind)
-	if _, size := recordLen(len(key), maxLen); maxLen < 0 || int64(maxLen) > s.opts.MaxValueSize || size > maxRecordLen {
-		s.appendMu.Unlock()
-		img := fill(nil)
-		if err := d.Set(key, kind, img, expireAt); err != nil {
-			return 0, err
-		}
-		return len(img), nil
-	}
 	defer s.appendMu.Unlock()
-	loc, size, n, img, err := s.appendFilledLocked(uint32(d.n), kind, expireAt, key, maxLen, fill)
-	if err != nil {
-		return 0, err
+	if s.closed.Load() {
+		return ErrClosed
 	}
-	if img != nil { // did not fit in place
-		if err := s.checkSizes(key, img); err != nil {
-			return 0, err
+	if f := s.failure.Load(); f != nil {
+		return f.ro
+	}
+	if s.woff+size > int64(len(s.active.data)) {
+		if err := s.rotateLocked(size); err != nil {
+			return err
 		}
-		if loc, size, err = s.appendLocked(uint32(d.n), kind, expireAt, key, img); err != nil {
-			return 0, err
+	}
+	hd := recHeader{db: uint32(d.n), kind: kind, expireAt: expireAt}
+	var loc uint64
+	var err error
+	if size <= int64(s.opts.imageChunk) {
+		g := s.active
+		rec := s.reserveLocked(g, size)
+		vo := recHeaderSize + len(key)
+		dst := rec[vo : vo : vo+n]
+		if val := fill(dst, nil); len(val) != n || n > 0 && unsafe.SliceData(val) != unsafe.SliceData(dst) {
+			return fmt.Errorf("%w: %d bytes, not %d", ErrImageSize, len(val), n)
 		}
-		n = len(img)
+		s.seq++
+		hd.seq = s.seq
+		sealRecord(rec[:size], hd, key, n)
+		loc, err = s.appendedLocked(g, size)
+	} else {
+		loc, err = s.streamLocked(hd, key, n, size, fill)
+	}
+	if err != nil {
+		return err
 	}
 	d.putIndex(h, key, loc, expireAt, size)
-	return n, nil
-}
-
-// imageBound returns a bound on the image of key folded with its chain,
-// if key holds an image of kind: the image's bytes plus its operations'
-// (each chained record's padded size less its header, key and link, so
-// at most 7 bytes of padding over), plus slack for the element count's
-// varint. -1 if key holds no image of kind. The caller holds appendMu.
-func (d *DB) imageBound(h uint64, key []byte, kind Kind) int {
-	ss := d.s.wview()
-	i := d.t.findRec(ss, h, key)
-	if i < 0 {
-		return -1
-	}
-	img := d.t.slots[i].loc
-	r := ss.record(img)
-	if r == nil || Kind(r[offKind]) != kind {
-		return -1
-	}
-	n := int64(len(recValue(r))) + 16
-	if c := d.chains[img]; c != nil {
-		n += c.bytes - int64(c.ops.len())*int64(recHeaderSize+len(key)+opPrefixSize)
-	}
-	return int(n)
-}
-
-// appendFilledLocked is appendEncoded for a value that fill writes in
-// place, at most maxLen bytes. If fill's result did not fit (it is not the
-// slice handed to fill), nothing is appended, the place is cleared again
-// and img is that result, for the caller to append as usual. The caller
-// holds appendMu, has checked closed and that a record of maxLen bytes of
-// value is acceptable.
-func (s *Store) appendFilledLocked(db uint32, kind Kind, expireAt int64, key []byte, maxLen int, fill func(dst []byte) []byte) (loc uint64, size int64, n int, img []byte, err error) {
-	if f := s.failure.Load(); f != nil {
-		return 0, 0, 0, nil, f.ro
-	}
-	_, most := recordLen(len(key), maxLen)
-	if s.woff+most > int64(len(s.active.data)) {
-		if err := s.rotateLocked(most); err != nil {
-			return 0, 0, 0, nil, err
-		}
-	}
-	g := s.active
-	rec := s.reserveLocked(g, most)
-	vo := recHeaderSize + len(key)
-	dst := rec[vo:vo:min(vo+maxLen, len(rec))]
-	val := fill(dst)
-	if len(val) > 0 && unsafe.SliceData(val) != unsafe.SliceData(dst) {
-		// append reallocated: the image is longer than maxLen. Nothing
-		// was appended; the buffer's bytes past the log's end are never
-		// flushed.
-		return 0, 0, 0, val, nil
-	}
-	n = len(val)
-	_, size = recordLen(len(key), n)
-	s.seq++
-	sealRecord(rec[:size], recHeader{seq: s.seq, db: db, kind: kind, expireAt: expireAt}, key, n)
-	loc, err = s.appendedLocked(g, size)
-	return loc, size, n, nil, err
+	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -593,94 +595,249 @@ func TestFormatVersion1(t *testing.T) {
 	}
 }
 
-// TestSetImage folds through SetImage: the image written in place (or,
-// when it outgrows the place or the store's limits, or the key holds no
-// image of the kind, copied as Set does) is the key's new image with an
-// empty chain, survives a full replay, and leaves a log that Check finds
-// clean.
+// imageFill returns a SetImage fill that appends img step bytes at a
+// time and, like pkg/types' encoders, hands its output to spill once it
+// fills half the buffer.
+func imageFill(img string, step int) func(dst []byte, spill func([]byte) []byte) []byte {
+	return func(dst []byte, spill func([]byte) []byte) []byte {
+		for i := 0; i < len(img); i += step {
+			dst = append(dst, img[i:min(i+step, len(img))]...)
+			if spill != nil && len(dst) >= cap(dst)/2 {
+				dst = spill(dst)
+			}
+		}
+		return dst
+	}
+}
+
+// TestSetImage folds through SetImage: the image, written through the
+// write buffer or (over imageChunk bytes) streamed to the file in pieces,
+// is the key's new image with an empty chain, survives a full replay, and
+// leaves a log that Check finds clean.
 func TestSetImage(t *testing.T) {
-	img := func(n int) string { return strings.Repeat("i", n) }
 	cases := []struct {
 		name   string
-		key    string // "c" holds image "old" and ops
+		key    string // "c" holds image "old" and ops; "s" a string
 		ops    int    // operations of opLen bytes chained to "c"
 		opLen  int
 		before int // bytes of a string value written after them (where the image lands)
 		n      int // new image length
+		step   int // bytes fill appends at a time
 	}{
-		{"fits", "c", 1, 3, 0, 20},
-		{"exactly the bound", "c", 1, 3, 0, 26},
-		{"empty", "c", 1, 3, 0, 0},
-		{"longer than the bound", "c", 1, 3, 0, 3000},
-		{"longer, near a segment's end", "c", 1, 3, 3691, 700},
-		{"bound past the segment's end", "c", 30, 100, 3000, 2000},
-		{"bound past a segment", "c", 60, 100, 0, 5000},
-		{"bound past MaxValueSize", "c", 70, 1000, 0, 100},
-		{"no chain", "c", 0, 0, 0, 10},
-		{"new key", "n", 1, 3, 0, 50},
-		{"key of another kind", "s", 1, 3, 10, 50},
+		{"small", "c", 1, 3, 0, 20, 3},
+		{"empty", "c", 1, 3, 0, 0, 1},
+		{"a record of imageChunk bytes", "c", 1, 3, 0, 87, 5},
+		{"streamed, one byte over", "c", 1, 3, 0, 88, 5},
+		{"streamed, many pieces", "c", 3, 100, 0, 3000, 7},
+		{"streamed, elements larger than the buffer", "c", 3, 100, 0, 2000, 300},
+		{"streamed, near a segment's end", "c", 1, 3, 3691, 700, 9},
+		{"streamed, past a segment", "c", 60, 100, 0, 5000, 11},
+		{"streamed, no chain", "c", 0, 0, 0, 100, 4},
+		{"streamed, new key", "n", 1, 3, 0, 500, 13},
+		{"streamed, over a string", "s", 1, 3, 10, 500, 13},
+		{"small, new key", "n", 1, 3, 0, 50, 8},
 	}
 	for _, tc := range cases {
+		for _, buffered := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/buffered=%v", tc.name, buffered), func(t *testing.T) {
+				fs := NewMemFS()
+				opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10, BufferWrites: buffered, imageChunk: 128}
+				s := openT(t, "/d", opts)
+				d := s.DB(0)
+				if err := d.Set([]byte("c"), KindList, []byte("old"), 0); err != nil {
+					t.Fatal(err)
+				}
+				for i := range tc.ops {
+					appendOpT(t, d, "c", KindList, fmt.Sprintf("%0*d", tc.opLen, i))
+				}
+				if tc.before > 0 {
+					mustSet(t, d, "s", strings.Repeat("s", tc.before), 0)
+				}
+				want := string(randBytes(rand.New(rand.NewPCG(uint64(tc.n), 1)), tc.n))
+				if err := d.SetImage([]byte(tc.key), KindList, 77, tc.n, imageFill(want, tc.step)); err != nil {
+					t.Fatalf("SetImage: %v", err)
+				}
+				wantChain(t, d, tc.key, KindList, want, nil, 77)
+				if _, size := recordLen(len(tc.key), tc.n); size > 128 && s.Unflushed() != 0 {
+					t.Fatalf("Unflushed = %d after a streamed image", s.Unflushed())
+				}
+				appendOpT(t, d, tc.key, KindList, "op2")
+				mustSet(t, d, "after", "value", 0)
+				wantChain(t, d, tc.key, KindList, want, []string{"op2"}, 77)
+				if got := s.Unflushed(); !buffered && got != 0 {
+					t.Fatalf("Unflushed = %d without buffered writes", got)
+				}
+				if err := s.FlushWrites(); err != nil {
+					t.Fatal(err)
+				}
+				if got := s.Unflushed(); got != 0 {
+					t.Fatalf("Unflushed = %d after FlushWrites", got)
+				}
+				closeT(t, s)
+				if rep := checkT(t, fs, "/d", false); !rep.OK() || len(rep.Problems) > 0 {
+					t.Fatalf("Check: %+v", rep)
+				}
+				opts.NoSnapshot = true
+				s = openT(t, "/d", opts)
+				wantChain(t, s.DB(0), tc.key, KindList, want, []string{"op2"}, 77)
+				wantGet(t, s.DB(0), "after", "value", 0)
+				closeT(t, s)
+			})
+		}
+	}
+}
+
+// TestSetImageErrors: bad kinds and sizes are refused, and an image that
+// is not the size announced writes nothing, through the buffer or
+// streamed: the key keeps its image and chain, and the log stays clean
+// (a stream's bytes past the log's end are cleared, else a clean reopen
+// would find non-zero bytes after the data).
+func TestSetImageErrors(t *testing.T) {
+	s := openT(t, "/d", Options{FS: NewMemFS(), SegmentSize: 4096, MaxValueSize: 1000})
+	d := s.DB(0)
+	fill := func(n int) func([]byte, func([]byte) []byte) []byte { return imageFill(strings.Repeat("x", n), 1) }
+	if err := d.SetImage([]byte("k"), KindString, 0, 5, fill(5)); !errors.Is(err, ErrBadKind) {
+		t.Fatalf("SetImage of a string: %v, want ErrBadKind", err)
+	}
+	if err := d.SetImage([]byte("k"), KindHash, 0, 1001, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetImage of 1001 bytes: %v, want ErrValueTooLarge", err)
+	}
+	if err := d.SetImage([]byte("k"), KindHash, 0, -1, fill(0)); !errors.Is(err, ErrValueTooLarge) {
+		t.Fatalf("SetImage of -1 bytes: %v, want ErrValueTooLarge", err)
+	}
+	closeT(t, s)
+	if err := d.SetImage([]byte("k"), KindHash, 0, 5, fill(5)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SetImage after Close: %v, want ErrClosed", err)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		n, fill int
+	}{
+		{"buffered, short", 40, 39},
+		{"buffered, long", 40, 41},
+		{"streamed, short", 900, 899},
+		{"streamed, long", 900, 901},
+		{"streamed, far too long", 900, 3000},
+		{"streamed, empty", 900, 0},
+		{"streamed, long past the segment's end", 900, 8000},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := NewMemFS()
-			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10}
+			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, imageChunk: 128}
 			s := openT(t, "/d", opts)
 			d := s.DB(0)
-			if err := d.Set([]byte("c"), KindList, []byte("old"), 0); err != nil {
+			if err := d.Set([]byte("c"), KindHash, []byte("img"), 0); err != nil {
 				t.Fatal(err)
 			}
-			for i := range tc.ops {
-				appendOpT(t, d, "c", KindList, fmt.Sprintf("%0*d", tc.opLen, i))
+			appendOpT(t, d, "c", KindHash, "op1")
+			if err := d.SetImage([]byte("c"), KindHash, 0, tc.n, imageFill(strings.Repeat("y", tc.fill), 3)); !errors.Is(err, ErrImageSize) {
+				t.Fatalf("SetImage of %d bytes announced as %d: %v, want ErrImageSize", tc.fill, tc.n, err)
 			}
-			if tc.before > 0 {
-				mustSet(t, d, "s", strings.Repeat("s", tc.before), 0)
+			wantChain(t, d, "c", KindHash, "img", []string{"op1"}, 0)
+			names, err := fs.List("/d")
+			if err != nil {
+				t.Fatal(err)
 			}
-			want := img(tc.n)
-			n, err := d.SetImage([]byte(tc.key), KindList, 77, func(dst []byte) []byte {
-				return append(dst, want...)
-			})
-			if err != nil || n != tc.n {
-				t.Fatalf("SetImage = %d, %v; want %d", n, err, tc.n)
+			for _, name := range names {
+				if f, err := fs.OpenFile("/d/"+name, os.O_RDONLY, 0); err == nil {
+					if size, _ := f.Size(); strings.HasSuffix(name, segSuffix) && size > opts.SegmentSize {
+						t.Fatalf("%s grew to %d bytes (segments are %d)", name, size, opts.SegmentSize)
+					}
+					f.Close()
+				}
 			}
-			wantChain(t, d, tc.key, KindList, want, nil, 77)
-			appendOpT(t, d, tc.key, KindList, "op2")
+			appendOpT(t, d, "c", KindHash, "op2")
 			mustSet(t, d, "after", "value", 0)
-			wantChain(t, d, tc.key, KindList, want, []string{"op2"}, 77)
 			closeT(t, s)
 			if rep := checkT(t, fs, "/d", false); !rep.OK() || len(rep.Problems) > 0 {
 				t.Fatalf("Check: %+v", rep)
 			}
-			s = openT(t, "/d", Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, MaxValueSize: 64 << 10, NoSnapshot: true})
-			wantChain(t, s.DB(0), tc.key, KindList, want, []string{"op2"}, 77)
+			s = openT(t, "/d", opts)
+			wantChain(t, s.DB(0), "c", KindHash, "img", []string{"op1", "op2"}, 0)
 			wantGet(t, s.DB(0), "after", "value", 0)
 			closeT(t, s)
 		})
 	}
 }
 
-func TestSetImageErrors(t *testing.T) {
-	s := openT(t, "/d", Options{FS: NewMemFS(), SegmentSize: 4096, MaxValueSize: 1000})
-	d := s.DB(0)
-	fill := func(n int) func([]byte) []byte {
-		return func(dst []byte) []byte { return append(dst, strings.Repeat("x", n)...) }
+// TestSetImageStreamFaults: a write failing in the middle of a streamed
+// image turns the store read-only (as a failed flush does) and the image
+// still reaches the file through the mapping; a kill in the middle of one
+// leaves the key as it was, the partial bytes cut as a torn tail.
+func TestSetImageStreamFaults(t *testing.T) {
+	const n = 1000
+	img := strings.Repeat("z", n)
+	setup := func(t *testing.T) (*MemFS, Options, *Store) {
+		fs := NewMemFS()
+		opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, imageChunk: 64}
+		s := openT(t, "/d", opts)
+		d := s.DB(0)
+		if err := d.Set([]byte("c"), KindSet, []byte("img"), 0); err != nil {
+			t.Fatal(err)
+		}
+		appendOpT(t, d, "c", KindSet, "op1")
+		return fs, opts, s
 	}
-	if _, err := d.SetImage([]byte("k"), KindString, 0, fill(5)); !errors.Is(err, ErrBadKind) {
-		t.Fatalf("SetImage of a string: %v, want ErrBadKind", err)
-	}
-	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
-		t.Fatalf("SetImage of 1001 bytes for a new key: %v, want ErrValueTooLarge", err)
-	}
-	if err := d.Set([]byte("k"), KindHash, []byte("img"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(1001)); !errors.Is(err, ErrValueTooLarge) {
-		t.Fatalf("SetImage of 1001 bytes: %v, want ErrValueTooLarge", err)
-	}
-	wantChain(t, d, "k", KindHash, "img", nil, 0)
-	closeT(t, s)
-	if _, err := d.SetImage([]byte("k"), KindHash, 0, fill(5)); !errors.Is(err, ErrClosed) {
-		t.Fatalf("SetImage after Close: %v, want ErrClosed", err)
-	}
+	t.Run("write error", func(t *testing.T) {
+		fs, opts, s := setup(t)
+		writes := 0
+		fs.SetHook(func(op, name string) error {
+			if op == "write" {
+				if writes++; writes == 4 {
+					return syscall.EIO
+				}
+			}
+			return nil
+		})
+		err := s.DB(0).SetImage([]byte("c"), KindSet, 0, n, imageFill(img, 10))
+		fs.SetHook(nil)
+		if !errors.Is(err, ErrReadOnly) || !errors.Is(err, syscall.EIO) {
+			t.Fatalf("SetImage with a failing write: %v, want ErrReadOnly wrapping EIO", err)
+		}
+		if err := s.DB(0).Set([]byte("x"), KindString, []byte("v"), 0); !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("Set after the failure: %v, want ErrReadOnly", err)
+		}
+		_ = s.Close()
+		s = openT(t, "/d", opts)
+		wantChain(t, s.DB(0), "c", KindSet, img, nil, 0)
+		closeT(t, s)
+	})
+	t.Run("kill", func(t *testing.T) {
+		fs, opts, s := setup(t)
+		var killed []*MemFS
+		fs.SetHook(func(op, name string) error {
+			if op == "write" {
+				killed = append(killed, fs.Kill())
+			}
+			return nil
+		})
+		if err := s.DB(0).SetImage([]byte("c"), KindSet, 0, n, imageFill(img, 10)); err != nil {
+			t.Fatal(err)
+		}
+		fs.SetHook(nil)
+		closeT(t, s)
+		// Each kill is taken right before a write of the stream: before
+		// its first piece, ..., before its header.
+		if len(killed) < 10 {
+			t.Fatalf("%d writes in the stream, want many pieces", len(killed))
+		}
+		for i, k := range killed {
+			s := openT(t, "/d", Options{FS: k, SegmentSize: 4096, CompactRatio: -1, NoSnapshot: true})
+			wantChain(t, s.DB(0), "c", KindSet, "img", []string{"op1"}, 0)
+			if i > 0 && s.Stats().TruncatedTail == 0 {
+				t.Fatalf("kill %d: recovery cut no torn tail, though pieces of the image were written", i)
+			}
+			appendOpT(t, s.DB(0), "c", KindSet, "op2")
+			closeT(t, s)
+			s = openT(t, "/d", Options{FS: k, SegmentSize: 4096, CompactRatio: -1, NoSnapshot: true})
+			wantChain(t, s.DB(0), "c", KindSet, "img", []string{"op1", "op2"}, 0)
+			closeT(t, s)
+		}
+		s = openT(t, "/d", opts)
+		wantChain(t, s.DB(0), "c", KindSet, img, nil, 0)
+		closeT(t, s)
+	})
 }
 
 // TestLongChain builds chains of thousands of operations interleaved with

@@ -160,7 +160,7 @@ func BenchmarkCompactDeadOps(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if _, err := d.SetImage(key, KindList, 0, func(dst []byte) []byte { return append(dst, make([]byte, 64)...) }); err != nil {
+		if err := d.SetImage(key, KindList, 0, 64, func(dst []byte, _ func([]byte) []byte) []byte { return append(dst, make([]byte, 64)...) }); err != nil {
 			b.Fatal(err)
 		}
 		s.appendMu.Lock()

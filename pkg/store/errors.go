@@ -24,6 +24,10 @@ var ErrBadKind = errors.New("store: invalid value kind")
 // another kind than the operation's (a string, or another collection).
 var ErrWrongKind = errors.New("store: operation against a key holding the wrong kind of value")
 
+// ErrImageSize is returned by DB.SetImage when the image its fill wrote
+// is not the size it was told: a caller bug, which writes nothing.
+var ErrImageSize = errors.New("store: image of another size than announced")
+
 // Errors of backups (backup.go).
 var (
 	// ErrBadBackup: Restore or VerifyBackup was given a file that is not a

@@ -417,6 +417,13 @@ func (h *harness) do(i int) {
 	h.pending = h.pending[:0]
 	s := h.s
 	switch p := r.IntN(100); {
+	case p < 6:
+		// A fold: a collection's new image, streamed to the file in pieces
+		// when over imageChunk (256 here), so crash images are taken
+		// between its writes.
+		v := val()
+		o = hop{kind: KindHash + Kind(r.IntN(4)), db: db, key: key, val: v, exp: exp(), label: "set image"}
+		err = s.DB(db).SetImage([]byte(o.key), o.kind, o.exp, len(v), imageFill(v, 1+r.IntN(50)))
 	case p < 38:
 		o = hop{kind: Kind(1 + r.IntN(5)), db: db, key: key, val: val(), exp: exp(), label: "set"}
 		err = s.DB(db).Set([]byte(o.key), o.kind, []byte(o.val), o.exp)
@@ -613,7 +620,7 @@ func TestCrashHarness(t *testing.T) {
 				h := &harness{
 					t:     t,
 					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync)|bufBit<<4)),
-					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow), BufferWrites: pol.buffered},
+					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow), BufferWrites: pol.buffered, imageChunk: 256},
 					hookP: 0.08,
 				}
 				h.opts.TrustSnapshot = h.r.IntN(2) == 0

@@ -32,6 +32,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SegmentSize == 0 {
 		o.SegmentSize = DefaultSegmentSize
 	}
+	if o.imageChunk == 0 {
+		o.imageChunk = wbufSize
+	}
 	if o.MaxValueSize == 0 {
 		o.MaxValueSize = DefaultMaxValueSize
 	}

@@ -120,6 +120,14 @@ func encodeRecord2(dst []byte, h recHeader, key, pre, value []byte) {
 // place in dst, which is at least the record's padded size: it writes the
 // header, the key, the zero padding up to len(dst) and the checksum.
 func sealRecord(dst []byte, h recHeader, key []byte, vlen int) {
+	n := putHead(dst, h, key, vlen)
+	clear(dst[n:])
+	binary.LittleEndian.PutUint32(dst[offCRC:], crc32c(dst[offLength:n]))
+}
+
+// putHead writes a record's header (all but the checksum) and key into
+// dst and returns the record's unpadded length.
+func putHead(dst []byte, h recHeader, key []byte, vlen int) int {
 	le := binary.LittleEndian
 	n := recHeaderSize + len(key) + vlen
 	le.PutUint32(dst[offLength:], uint32(n))
@@ -131,8 +139,7 @@ func sealRecord(dst []byte, h recHeader, key []byte, vlen int) {
 	le.PutUint32(dst[offKLen:], uint32(len(key)))
 	le.PutUint32(dst[offVLen:], uint32(vlen))
 	copy(dst[recHeaderSize:], key)
-	clear(dst[n:])
-	le.PutUint32(dst[offCRC:], crc32c(dst[offLength:n]))
+	return n
 }
 
 // decodeStatus is the outcome of decodeRecord.

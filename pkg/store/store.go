@@ -432,8 +432,8 @@ func (s *Store) appendEncoded(db uint32, kind Kind, expireAt int64, key, pre, va
 
 // appendedLocked accounts for the record of size bytes just written at the
 // log's end in the active segment g (with sequence number s.seq) and
-// returns its location. Every append path ends here (appendEncoded, and
-// chain.go's appendFilledLocked). Without Options.BufferWrites it flushes
+// returns its location. Every append path ends here (appendEncoded,
+// DB.SetImage, streamLocked). Without Options.BufferWrites it flushes
 // the record and returns the error of a failed write. The caller holds
 // appendMu.
 func (s *Store) appendedLocked(g *segment, size int64) (loc uint64, err error) {

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"sync"
 )
@@ -82,7 +84,8 @@ func (s *Store) reserveLocked(g *segment, size int64) []byte {
 		case size <= wbufSize:
 			w.buf = make([]byte, wbufSize)
 		default:
-			// A large record (a fold's image): a buffer of its size, on
+			// A large record (a large SET's value; a fold's image is
+			// streamed instead, streamLocked): a buffer of its size, on
 			// huge pages from 4 MiB (hugeSlice). Its first touch faulted
 			// in 4 KiB at a time was most of the cost of folding a list
 			// of millions of elements (hotpath.md, "Compaction's lists of
@@ -213,4 +216,92 @@ func (g *segment) buffered(off int64) (r []byte, ok bool) {
 		r = slices.Clone(r)
 	}
 	return r, true
+}
+
+// streamLocked appends a record of n value bytes that fill encodes in
+// pieces (DB.SetImage's records over imageChunk bytes): each piece is
+// written to the file at its place as fill spills it, the checksum
+// accumulated on the way, and the header (with the checksum) last; the
+// padding is already zero, as everything past woff is. Until the header
+// is written the bytes at the log's end
+// start with a zero length, so neither a reader nor recovery takes them
+// for a record; recovery clears such bytes as a torn tail. The record
+// bypasses the write buffer, whose contents are flushed first (appends
+// stay in log order) and whose memory serves as fill's buffer. size is
+// the record's padded size, which fits in the active segment; the caller
+// holds appendMu. If fill's image is not n bytes, the bytes written are
+// cleared and the result is ErrImageSize. A failed write is handled as
+// flushLocked does: the piece is copied into the mapping and the store
+// turns read-only; the record is completed and its location returned
+// with the error.
+func (s *Store) streamLocked(h recHeader, key []byte, n int, size int64, fill func(dst []byte, spill func([]byte) []byte) []byte) (loc uint64, err error) {
+	if err := s.flushLocked(); err != nil {
+		return 0, err
+	}
+	g, w := s.active, &s.wb
+	buf := w.buf // nothing is buffered past the flush: free to reuse
+	if len(buf) < s.opts.imageChunk {
+		buf = make([]byte, s.opts.imageChunk)
+	}
+	buf = buf[:0:s.opts.imageChunk]
+	s.seq++
+	h.seq = s.seq
+	head := make([]byte, recHeaderSize+len(key))
+	putHead(head, h, key, n)
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	crc := crc32.Update(0, tab, head[offLength:])
+	start := s.woff + int64(len(head))
+	end := start + int64(n)
+	pos := start
+	var werr error // the first failed write
+	put := func(p []byte, at int64) {
+		if werr == nil {
+			if _, e := g.f.WriteAt(p, at); e != nil {
+				werr = e
+			}
+		}
+		if werr != nil { // as flushLocked: the page cache gets it through the mapping
+			copy(g.data[at:], p)
+			g.noteMapped(at, at+int64(len(p)))
+		}
+	}
+	long := false
+	spill := func(p []byte) []byte {
+		if long || pos+int64(len(p)) > end {
+			long = true
+		} else {
+			crc = crc32.Update(crc, tab, p)
+			put(p, pos)
+			pos += int64(len(p))
+		}
+		return buf
+	}
+	spill(fill(buf, spill))
+	if long || pos != end {
+		// Not the size announced: clear what was written (the log past
+		// woff must stay zero).
+		clear(buf[:cap(buf)])
+		for at := start; at < pos; {
+			k := min(pos-at, int64(cap(buf)))
+			put(buf[:k], at)
+			at += k
+		}
+		err = fmt.Errorf("%w: %d bytes or more, not %d", ErrImageSize, pos-start, n)
+		if werr != nil {
+			err = s.fail(fmt.Errorf("store: write %s (copied into its mapping instead): %w", g.path, werr)).ro
+		}
+		return 0, err
+	}
+	binary.LittleEndian.PutUint32(head[offCRC:], crc)
+	put(head, s.woff)
+	g.filled.Store(s.woff + size)
+	w.mu.Lock()
+	w.id, w.base = g.id, s.woff+size
+	w.mu.Unlock()
+	loc, err = s.appendedLocked(g, size)
+	s.unflushed.Store(0) // appendedLocked counted the record as buffered
+	if werr != nil {
+		err = s.fail(fmt.Errorf("store: write %s (the image was copied into its mapping instead): %w", g.path, werr)).ro
+	}
+	return loc, err
 }

@@ -50,15 +50,37 @@ func AppendItem(dst, b []byte) []byte { return appendBytes(dst, b) }
 // AppendItemString is AppendItem for a string.
 func AppendItemString(dst []byte, s string) []byte { return appendString(dst, s) }
 
+// Spill takes the part of an image encoded so far (AppendImageTo) and
+// returns the slice to go on appending to, usually the same buffer
+// emptied: the image is the concatenation of every slice handed to spill,
+// in order, and the slice AppendImageTo returns. An encoder calls it after
+// an element once its output fills half its capacity, so a caller that
+// passes a buffer of b bytes gets pieces of about b/2 bytes and more (an
+// element larger than the buffer makes append grow it). A nil Spill makes
+// AppendImageTo AppendImage.
+type Spill func(dst []byte) []byte
+
+// maybe hands dst to spill if it fills half its capacity.
+func (spill Spill) maybe(dst []byte) []byte {
+	if spill != nil && len(dst) >= cap(dst)/2 {
+		return spill(dst)
+	}
+	return dst
+}
+
 // ---- Hash ----
 
 // AppendImage appends h's image: kind, version, uvarint count, then each
 // field and value as uvarint length + bytes, in insertion order.
-func (h *Hash) AppendImage(dst []byte) []byte {
+func (h *Hash) AppendImage(dst []byte) []byte { return h.AppendImageTo(dst, nil) }
+
+// AppendImageTo is AppendImage that hands the image over in pieces
+// (spill, above).
+func (h *Hash) AppendImageTo(dst []byte, spill Spill) []byte {
 	dst = appendHeader(dst, KindHash)
 	dst = binary.AppendUvarint(dst, uint64(h.Len()))
 	h.All(func(f, v string) bool {
-		dst = appendString(appendString(dst, f), v)
+		dst = spill.maybe(appendString(appendString(dst, f), v))
 		return true
 	})
 	return dst
@@ -164,11 +186,15 @@ func (r *reader) items() ([]span, error) {
 
 // AppendImage appends s's image: kind, version, uvarint count, then each
 // member as uvarint length + bytes, in insertion order.
-func (s *Set) AppendImage(dst []byte) []byte {
+func (s *Set) AppendImage(dst []byte) []byte { return s.AppendImageTo(dst, nil) }
+
+// AppendImageTo is AppendImage that hands the image over in pieces
+// (Spill).
+func (s *Set) AppendImageTo(dst []byte, spill Spill) []byte {
 	dst = appendHeader(dst, KindSet)
 	dst = binary.AppendUvarint(dst, uint64(s.Len()))
 	s.All(func(m string) bool {
-		dst = appendString(dst, m)
+		dst = spill.maybe(appendString(dst, m))
 		return true
 	})
 	return dst
@@ -248,11 +274,15 @@ func (s *Set) Apply(op []byte) error {
 
 // AppendImage appends l's image: kind, version, uvarint count, then each
 // element as uvarint length + bytes, head first.
-func (l *List) AppendImage(dst []byte) []byte {
+func (l *List) AppendImage(dst []byte) []byte { return l.AppendImageTo(dst, nil) }
+
+// AppendImageTo is AppendImage that hands the image over in pieces
+// (Spill).
+func (l *List) AppendImageTo(dst []byte, spill Spill) []byte {
 	dst = appendHeader(dst, KindList)
 	dst = binary.AppendUvarint(dst, uint64(l.n))
 	l.All(func(e []byte) bool {
-		dst = appendBytes(dst, e)
+		dst = spill.maybe(appendBytes(dst, e))
 		return true
 	})
 	return dst
@@ -405,11 +435,15 @@ func (l *List) Apply(op []byte) error {
 // AppendImage appends z's image: kind, version, uvarint count, then each
 // member in score order as score (IEEE 754 bits, 8 bytes little endian)
 // and uvarint length + member bytes.
-func (z *ZSet) AppendImage(dst []byte) []byte {
+func (z *ZSet) AppendImage(dst []byte) []byte { return z.AppendImageTo(dst, nil) }
+
+// AppendImageTo is AppendImage that hands the image over in pieces
+// (Spill).
+func (z *ZSet) AppendImageTo(dst []byte, spill Spill) []byte {
 	dst = appendHeader(dst, KindZSet)
 	dst = binary.AppendUvarint(dst, uint64(z.n))
 	z.All(func(m string, s float64) bool {
-		dst = appendString(appendFloat(dst, s), m)
+		dst = spill.maybe(appendString(appendFloat(dst, s), m))
 		return true
 	})
 	return dst

@@ -23,14 +23,15 @@ type codec[T any] struct {
 	image  func(T) []byte
 	apply  func(T, []byte) error
 	check  func(*testing.T, T)
-	size   func(T) int // ImageSize
+	size   func(T) int                   // ImageSize
+	to     func(T, []byte, Spill) []byte // AppendImageTo
 }
 
 var (
-	hashCodec = codec[*Hash]{DecodeHash, func() *Hash { return new(Hash) }, func(h *Hash) []byte { return h.AppendImage(nil) }, (*Hash).Apply, nil, (*Hash).ImageSize}
-	setCodec  = codec[*Set]{DecodeSet, func() *Set { return new(Set) }, func(s *Set) []byte { return s.AppendImage(nil) }, (*Set).Apply, nil, (*Set).ImageSize}
-	listCodec = codec[*List]{DecodeList, func() *List { return new(List) }, func(l *List) []byte { return l.AppendImage(nil) }, (*List).Apply, checkChunks, (*List).ImageSize}
-	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkSkiplist, (*ZSet).ImageSize}
+	hashCodec = codec[*Hash]{DecodeHash, func() *Hash { return new(Hash) }, func(h *Hash) []byte { return h.AppendImage(nil) }, (*Hash).Apply, nil, (*Hash).ImageSize, (*Hash).AppendImageTo}
+	setCodec  = codec[*Set]{DecodeSet, func() *Set { return new(Set) }, func(s *Set) []byte { return s.AppendImage(nil) }, (*Set).Apply, nil, (*Set).ImageSize, (*Set).AppendImageTo}
+	listCodec = codec[*List]{DecodeList, func() *List { return new(List) }, func(l *List) []byte { return l.AppendImage(nil) }, (*List).Apply, checkChunks, (*List).ImageSize, (*List).AppendImageTo}
+	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkSkiplist, (*ZSet).ImageSize, (*ZSet).AppendImageTo}
 )
 
 func fuzzDecode[T any](t *testing.T, c codec[T], image []byte) {
@@ -52,6 +53,27 @@ func roundTrip[T any](t *testing.T, c codec[T], v T) {
 	enc := c.image(v)
 	if n := c.size(v); n != len(enc) {
 		t.Fatalf("ImageSize %d, image of %d bytes", n, len(enc))
+	}
+	// In pieces (AppendImageTo), into buffers smaller and larger than
+	// the elements: the pieces make up the same image.
+	for _, bufSize := range []int{1, 8, 64, 4096} {
+		var got []byte
+		spills := 0
+		spill := func(p []byte) []byte {
+			spills++
+			if len(p) < bufSize/2 {
+				t.Fatalf("a piece of %d bytes from a buffer of %d", len(p), bufSize)
+			}
+			got = append(got, p...)
+			return make([]byte, 0, bufSize)
+		}
+		got = append(got, c.to(v, make([]byte, 0, bufSize), spill)...)
+		if !bytes.Equal(got, enc) {
+			t.Fatalf("image in pieces of buffers of %d bytes differs:\n%x\n%x", bufSize, got, enc)
+		}
+		if bufSize == 1 && len(enc) > 3 && spills == 0 { // 3: an empty collection's image
+			t.Fatalf("%d bytes of elements, not one handed to spill", len(enc)-3)
+		}
 	}
 	v2, err := c.decode(enc)
 	if err != nil {
