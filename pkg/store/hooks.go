@@ -10,6 +10,9 @@ type hooks struct {
 	allocate func(f File, size int64) error
 	// sync makes the data of a segment durable.
 	sync func(g *segment) error
+	// writeback starts writing [lo, hi) of a segment's file to the disk
+	// (writebackLoop; tests record the ranges).
+	writeback func(g *segment, lo, hi int64)
 	// backupCaptured, if set, runs inside Backup while it holds appendMu,
 	// right after the point in time is taken (tests read the state there).
 	backupCaptured func()
@@ -20,7 +23,7 @@ type hooks struct {
 }
 
 func defaultHooks() *hooks {
-	return &hooks{allocate: preallocate, sync: syncSegment}
+	return &hooks{allocate: preallocate, sync: syncSegment, writeback: startWriteback}
 }
 
 // preallocate reserves size bytes for f with fallocate, or by writing zeros

@@ -82,6 +82,9 @@ type segment struct {
 	// Store.appendMu. Their pages are dropped from the page tables before
 	// the next fdatasync (dropMapped).
 	mapLo, mapHi int64
+	// kicked is the offset up to which writeback of the file was started
+	// (flushLocked's kicks; appendMu).
+	kicked int64
 
 	// rechunked is the offset below which the segment's page cache was
 	// rebuilt in 2 MiB folios (rechunk.go); only compactLoop uses it.

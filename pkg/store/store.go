@@ -130,8 +130,13 @@ type Store struct {
 	loadedSnap bool   // Open loaded index.toon; then read-only
 	truncated  int64  // set by Open, then read-only
 
-	stopBG chan struct{} // closed by Close to stop the everysec syncer
-	bgDone chan struct{} // closed by the everysec syncer when it exits
+	// kickQ carries flushLocked's writeback kicks to writebackLoop, which
+	// stops when stopWB is closed and then closes wbDone.
+	kickQ          chan kick
+	stopWB, wbDone chan struct{}
+	kicks          atomic.Int64  // writebacks started (tests)
+	stopBG         chan struct{} // closed by Close to stop the everysec syncer
+	bgDone         chan struct{} // closed by the everysec syncer when it exits
 }
 
 // failure is a sticky write or sync error.
@@ -227,6 +232,9 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
 		go s.syncLoop(s.stopBG, s.bgDone)
 	}
+	s.kickQ = make(chan kick, 4)
+	s.stopWB, s.wbDone = make(chan struct{}), make(chan struct{})
+	go s.writebackLoop(s.stopWB, s.wbDone)
 	if opts.CompactRatio > 0 {
 		s.compactKick = make(chan struct{}, 1)
 		s.stopCompact, s.compactLoopDone = make(chan struct{}), make(chan struct{})
@@ -314,6 +322,10 @@ func (s *Store) Close() error {
 	if s.stopBG != nil {
 		close(s.stopBG)
 		<-s.bgDone
+	}
+	if s.stopWB != nil {
+		close(s.stopWB)
+		<-s.wbDone
 	}
 	if s.stopSnap != nil {
 		close(s.stopSnap)

@@ -108,3 +108,53 @@ func (s *Store) syncLoop(stop <-chan struct{}, done chan<- struct{}) {
 		}
 	}
 }
+
+// kickBytes: once this many bytes have been written to the active
+// segment's file since the last kick, flushLocked asks the syncer to start
+// their writeback (kick).
+const kickBytes = 8 << 20
+
+// kick is a range of a segment whose writeback writebackLoop starts, and
+// the range of its mapping that flushLocked wrote through since the last
+// sync or kick, which writebackLoop first takes out of the page tables
+// (dropMapped, for the reason the syncs do).
+type kick struct {
+	g            *segment
+	lo, hi       int64
+	mapLo, mapHi int64
+}
+
+// writebackLoop starts the writeback of the ranges flushLocked kicks
+// (kickLocked) until stop is closed.
+func (s *Store) writebackLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-stop:
+			return
+		case k := <-s.kickQ:
+			dropMapped(k.g, k.mapLo, k.mapHi)
+			s.hooks.writeback(k.g, k.lo, k.hi)
+			s.kicks.Add(1)
+		}
+	}
+}
+
+// kickLocked hands the bytes written to g's file since its last kick to
+// writebackLoop once they reach kickBytes, so that the disk gets them in
+// the background and the fdatasync that seals g at rotation (on the
+// writer's path) finds little left to write. With the queue full it does
+// nothing (the next flush tries again). The caller holds appendMu.
+func (s *Store) kickLocked(g *segment, end int64) {
+	if s.kickQ == nil || end-g.kicked < kickBytes {
+		return
+	}
+	k := kick{g: g, lo: g.kicked, hi: end}
+	k.mapLo, k.mapHi = g.takeMapped()
+	select {
+	case s.kickQ <- k:
+		g.kicked = end
+	default:
+		g.noteMapped(k.mapLo, k.mapHi) // give the range back
+	}
+}

@@ -53,3 +53,13 @@ func populateRead(g *segment, lo, hi int64) {
 		_ = unix.Madvise(g.data[lo:hi], unix.MADV_POPULATE_READ)
 	}
 }
+
+// startWriteback starts writing [lo, hi) of g's file to the disk without
+// waiting for it (sync_file_range SYNC_FILE_RANGE_WRITE): no durability
+// guarantee, only less left for the next fdatasync. Best effort: errors
+// (and files not from the OS) are ignored.
+func startWriteback(g *segment, lo, hi int64) {
+	if f, ok := g.f.(osFile); ok {
+		_ = unix.SyncFileRange(int(f.Fd()), lo, hi-lo, unix.SYNC_FILE_RANGE_WRITE)
+	}
+}

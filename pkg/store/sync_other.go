@@ -17,3 +17,6 @@ func dropMapped(g *segment, lo, hi int64) {}
 // populateRead does nothing: the page-fault cost it avoids is measured on
 // Linux only (sync_linux.go).
 func populateRead(g *segment, lo, hi int64) {}
+
+// startWriteback does nothing: sync_file_range is Linux's.
+func startWriteback(g *segment, lo, hi int64) {}

@@ -124,6 +124,7 @@ func (s *Store) flushLocked() (err error) {
 		err = s.fail(fmt.Errorf("store: write %s (the records were copied into its mapping instead): %w", g.path, werr)).ro
 	}
 	g.filled.Store(s.woff)
+	s.kickLocked(g, s.woff)
 	w.mu.Lock()
 	w.base = s.woff
 	if len(w.buf) > wbufSize {
@@ -295,6 +296,7 @@ func (s *Store) streamLocked(h recHeader, key []byte, n int, size int64, fill fu
 	binary.LittleEndian.PutUint32(head[offCRC:], crc)
 	put(head, s.woff)
 	g.filled.Store(s.woff + size)
+	s.kickLocked(g, s.woff+size)
 	w.mu.Lock()
 	w.id, w.base = g.id, s.woff+size
 	w.mu.Unlock()
