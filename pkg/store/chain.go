@@ -251,10 +251,10 @@ func (d *DB) opIndex(img, loc uint64) (*chain, int) {
 // which fill encodes straight into the log: it appends the image to dst
 // and returns the result. An image whose record takes up to imageChunk
 // bytes (1 MiB) is encoded into the write buffer, as any record is (spill
-// is nil then). A larger one is streamed: fill gets an empty buffer of imageChunk bytes
-// and hands its pieces to spill (types.Spill: spill writes them to the
-// log file and returns the buffer emptied), and the record's header is
-// written last, once the checksum is known. A fold of a collection of
+// is nil then). A larger one is streamed: fill gets an empty buffer of
+// imageChunk bytes and hands its pieces to spill (types.Spill: spill
+// writes them to the log file and returns the buffer emptied), and the
+// record's header is written last, once the checksum is known. A fold of a collection of
 // hundreds of MB thus takes no heap buffer of the image's size: that
 // buffer's first touch (the kernel zeroing fresh pages) was half of the
 // fold's time, and the buffer itself as large as the collection

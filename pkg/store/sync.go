@@ -110,8 +110,8 @@ func (s *Store) syncLoop(stop <-chan struct{}, done chan<- struct{}) {
 }
 
 // kickBytes: once this many bytes have been written to the active
-// segment's file since the last kick, flushLocked asks the syncer to start
-// their writeback (kick).
+// segment's file since the last kick, flushLocked has writebackLoop start
+// their writeback (kickLocked).
 const kickBytes = 8 << 20
 
 // kick is a range of a segment whose writeback writebackLoop starts, and

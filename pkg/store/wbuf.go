@@ -224,9 +224,9 @@ func (g *segment) buffered(off int64) (r []byte, ok bool) {
 // written to the file at its place as fill spills it, the checksum
 // accumulated on the way, and the header (with the checksum) last; the
 // padding is already zero, as everything past woff is. Until the header
-// is written the bytes at the log's end
-// start with a zero length, so neither a reader nor recovery takes them
-// for a record; recovery clears such bytes as a torn tail. The record
+// is written the bytes at the log's end start with a zero length, so
+// neither a reader nor recovery takes them for a record; recovery clears
+// such bytes as a torn tail. The record
 // bypasses the write buffer, whose contents are flushed first (appends
 // stay in log order) and whose memory serves as fill's buffer. size is
 // the record's padded size, which fits in the active segment; the caller
