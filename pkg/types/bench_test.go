@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // Benchmarks at n = 1k and 1M elements: per-operation cost must stay
@@ -130,6 +131,29 @@ func BenchmarkHash(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkHashGrowth grows a hash from empty to 1M fields, as HSET of
+// new fields does, and reports the longest single Set (worst-ms) and how
+// many took over 2 ms (stalls): the doublings of the slot table and of
+// the entries are O(n) each, paid by the insert that triggers them.
+func BenchmarkHashGrowth(b *testing.B) {
+	ks := keys(1_000_000)
+	var worst time.Duration
+	stalls := 0
+	for b.Loop() {
+		var h Hash
+		for _, k := range ks {
+			t0 := time.Now()
+			h.Set(k, k)
+			if d := time.Since(t0); d > 2*time.Millisecond {
+				stalls++
+				worst = max(worst, d)
+			}
+		}
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+	b.ReportMetric(float64(stalls)/float64(b.N), "stalls")
 }
 
 func BenchmarkSet(b *testing.B) {
