@@ -5,8 +5,9 @@
 # (e.g. 1M `SET key:%012d <16 B>` then the same keys with 1 KiB values, as
 # the full run does), then runs the matrix's 50-connection tests at
 # pipelines 1 and 16 for ROUNDS rounds in the matrix's order, and prints
-# per run: seconds since the load, throughput, max latency (ms), tstd's
-# CPU ticks (10 ms) and CPU microseconds per request. tstd's log (level
+# per run: the UTC time it ended (to match with the log's lines), seconds
+# since the load, throughput, max latency (ms), tstd's CPU ticks (10 ms)
+# and CPU microseconds per request. tstd's log (level
 # verbose: compactions, rechunks) is left in $LOG.
 #
 #   perf/scripts/section_replay.sh SIZE FILE...
@@ -30,8 +31,8 @@ for P in 1 16; do
       out=$(redis-benchmark -p "$PORT" -t "$t" -P "$P" -c 50 -d "$D" -n "$n" -r 1000000 --csv | tail -n 1)
       c1=$(awk '{print $14+$15}' /proc/$SP/stat)
       rps=$(echo "$out" | cut -d, -f2 | tr -d '"'); mx=$(echo "$out" | cut -d, -f8 | tr -d '"')
-      printf "%7.1f P%-2s r%d %-10s rps=%-10s max=%-9s ticks=%d us/op=%.1f\n" \
-        "$(echo "$(date +%s.%N) - $T0" | bc)" "$P" "$r" "$t" "$rps" "$mx" $((c1 - c0)) \
+      printf "%s %7.1f P%-2s r%d %-10s rps=%-10s max=%-9s ticks=%d us/op=%.1f\n" \
+        "$(date -u +%T.%3N)" "$(echo "$(date +%s.%N) - $T0" | bc)" "$P" "$r" "$t" "$rps" "$mx" $((c1 - c0)) \
         "$(echo "($c1 - $c0) * 10000 / $n" | bc -l)"
       sleep 0.7 # the other two servers' turns in the full run
     done
