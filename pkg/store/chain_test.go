@@ -687,6 +687,21 @@ func TestSetImage(t *testing.T) {
 	}
 }
 
+// chainedStore opens a store on a fresh MemFS (4 KiB segments, no
+// compaction, SetImage streaming records over imageChunk bytes) whose key
+// "c" holds image "img" of kind with one operation, "op1".
+func chainedStore(t *testing.T, kind Kind, imageChunk int) (*MemFS, Options, *Store) {
+	t.Helper()
+	fs := NewMemFS()
+	opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, imageChunk: imageChunk}
+	s := openT(t, "/d", opts)
+	if err := s.DB(0).Set([]byte("c"), kind, []byte("img"), 0); err != nil {
+		t.Fatal(err)
+	}
+	appendOpT(t, s.DB(0), "c", kind, "op1")
+	return fs, opts, s
+}
+
 // TestSetImageErrors: bad kinds and sizes are refused, and an image that
 // is not the size announced writes nothing, through the buffer or
 // streamed: the key keeps its image and chain, and the log stays clean
@@ -723,14 +738,8 @@ func TestSetImageErrors(t *testing.T) {
 		{"streamed, long past the segment's end", 900, 8000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := NewMemFS()
-			opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, imageChunk: 128}
-			s := openT(t, "/d", opts)
+			fs, opts, s := chainedStore(t, KindHash, 128)
 			d := s.DB(0)
-			if err := d.Set([]byte("c"), KindHash, []byte("img"), 0); err != nil {
-				t.Fatal(err)
-			}
-			appendOpT(t, d, "c", KindHash, "op1")
 			if err := d.SetImage([]byte("c"), KindHash, 0, tc.n, imageFill(strings.Repeat("y", tc.fill), 3)); !errors.Is(err, ErrImageSize) {
 				t.Fatalf("SetImage of %d bytes announced as %d: %v, want ErrImageSize", tc.fill, tc.n, err)
 			}
@@ -768,19 +777,8 @@ func TestSetImageErrors(t *testing.T) {
 func TestSetImageStreamFaults(t *testing.T) {
 	const n = 1000
 	img := strings.Repeat("z", n)
-	setup := func(t *testing.T) (*MemFS, Options, *Store) {
-		fs := NewMemFS()
-		opts := Options{FS: fs, SegmentSize: 4096, CompactRatio: -1, imageChunk: 64}
-		s := openT(t, "/d", opts)
-		d := s.DB(0)
-		if err := d.Set([]byte("c"), KindSet, []byte("img"), 0); err != nil {
-			t.Fatal(err)
-		}
-		appendOpT(t, d, "c", KindSet, "op1")
-		return fs, opts, s
-	}
 	t.Run("write error", func(t *testing.T) {
-		fs, opts, s := setup(t)
+		fs, opts, s := chainedStore(t, KindSet, 64)
 		writes := 0
 		fs.SetHook(func(op, name string) error {
 			if op == "write" {
@@ -804,7 +802,7 @@ func TestSetImageStreamFaults(t *testing.T) {
 		closeT(t, s)
 	})
 	t.Run("kill", func(t *testing.T) {
-		fs, opts, s := setup(t)
+		fs, opts, s := chainedStore(t, KindSet, 64)
 		var killed []*MemFS
 		fs.SetHook(func(op, name string) error {
 			if op == "write" {
