@@ -11,23 +11,45 @@ import (
 // deadBit marks a deleted entry's sequence number.
 const deadBit = 1 << 63
 
-// dentry is one element of a dict. Entries sit in ents in insertion
-// order, so their seq (masked) ascends along the slice.
+// Entries are stored in blocks of blockLen: growing the dict allocates a
+// block, never copies the entries (the first block alone grows by
+// doubling, up to blockLen, so that a small dict stays small). A block
+// takes 96-160 KiB. (Blocks of 3-5 MiB, advised for huge pages, made
+// lookups in a dict of 1M no faster, and their allocations stalled
+// inserts for up to 15-33 ms.)
+const (
+	blockShift = 12
+	blockLen   = 1 << blockShift
+)
+
+// While a table doubles, each insert or remove moves up to rehashStep
+// entries into the new one. The new table has room for about as many
+// inserts as the dict has live entries, and there are at most twice as
+// many entries (tombstones included) plus 16, so a step of 4 would end
+// the move in time; 8 ends it well before. Tables below rehashMin slots
+// are rebuilt at once.
+const (
+	rehashStep = 8
+	rehashMin  = 64
+)
+
+// dentry is one element of a dict. Entries are kept in insertion order,
+// so their seq (masked) ascends along the index.
 type dentry[V any] struct {
 	key string
 	val V
 	seq uint64 // insertion sequence number (from 1); deadBit set once deleted
 }
 
-// dict is the map under Hash, Set and ZSet: an insertion-ordered slice of
-// entries plus an open-addressing index of 8-byte slots, linear probing
-// with backward-shift deletion.
+// dict is the map under Hash, Set and ZSet: insertion-ordered entries
+// (in blocks of blockLen) plus an open-addressing index of 8-byte slots,
+// linear probing with backward-shift deletion.
 //
-// Deleted entries stay in ents as tombstones (their seq keeps its place,
-// so binary search by seq still works) until they outnumber the live
-// ones, when compact squeezes them out in O(n), keeping the order: that
-// cost is amortized over the at least n/2 deletions that caused it.
-// Because compaction keeps the order of seqs, a Scan cursor (a seq) stays
+// Deleted entries stay as tombstones (their seq keeps its place, so
+// binary search by seq still works) until they outnumber the live ones,
+// when compact squeezes them out in O(n), keeping the order: that cost is
+// amortized over the at least n/2 deletions that caused it. Because
+// compaction keeps the order of seqs, a Scan cursor (a seq) stays
 // meaningful across any mutation: every element present for a whole scan
 // is returned exactly once.
 //
@@ -35,13 +57,51 @@ type dentry[V any] struct {
 // 32-bit hash: its low bits place the slot, all 32 bits filter key
 // comparisons. The table holds at most 3/4 of its slots.
 //
+// Growth never stops the caller for O(n), as Redis's dict does not: the
+// entries grow by blocks, and a full table doubles incrementally. The
+// old table stays as it was (removes still delete from it), the new one
+// starts with no entry, and each mutation places the next rehashStep
+// entries of those that existed (below mark) in the new table, in index
+// order; entries inserted meanwhile go to the new table only. So entry i
+// is in the new table if i < moved or i >= mark, and in the old one if
+// i < mark; a lookup tries the new table, then the old.
+//
 // The zero dict is empty and ready to use.
 type dict[V any] struct {
-	seed  maphash.Seed
-	ents  []dentry[V]
-	slots []uint64
-	live  int
-	next  uint64 // seq of the next insertion, minus one
+	seed   maphash.Seed
+	blocks [][]dentry[V]
+	n      int // entries, tombstones included
+	slots  []uint64
+	live   int
+	next   uint64 // seq of the next insertion, minus one
+
+	old   []uint64 // the table being replaced; nil when not rehashing
+	moved int      // entries below it are placed in slots
+	mark  int      // n when the rehash started
+}
+
+// at returns entry i, 0 <= i < d.n.
+func (d *dict[V]) at(i int) *dentry[V] {
+	return &d.blocks[i>>blockShift][i&(blockLen-1)]
+}
+
+// push appends e and returns its index.
+func (d *dict[V]) push(e dentry[V]) int {
+	i := d.n
+	if b := i >> blockShift; b == len(d.blocks) {
+		if b == 0 {
+			d.blocks = append(d.blocks, make([]dentry[V], 0, 4))
+		} else {
+			d.blocks = append(d.blocks, make([]dentry[V], 0, blockLen))
+		}
+	}
+	b := &d.blocks[i>>blockShift]
+	if len(*b) == cap(*b) { // only the first block grows: by doubling, to blockLen
+		*b = append(make([]dentry[V], 0, min(2*cap(*b), blockLen)), *b...)
+	}
+	*b = append(*b, e)
+	d.n++
+	return i
 }
 
 // bstr views b as a string for lookups only: the string must not outlive
@@ -55,39 +115,56 @@ func (d *dict[V]) hash(key string) uint32 {
 	return uint32(maphash.String(d.seed, key))
 }
 
-// find returns the index in ents of key, or -1.
+// find returns the index of key, or -1.
 func (d *dict[V]) find(key string) int {
 	if d.live == 0 {
 		return -1
 	}
 	h := d.hash(key)
-	mask := uint32(len(d.slots) - 1)
+	if i := d.probe(d.slots, h, key); i >= 0 || d.old == nil {
+		return i
+	}
+	return d.probe(d.old, h, key)
+}
+
+// probe returns the index of key (hash h) in table t, or -1.
+func (d *dict[V]) probe(t []uint64, h uint32, key string) int {
+	mask := uint32(len(t) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		s := d.slots[i]
+		s := t[i]
 		if s == 0 {
 			return -1
 		}
 		if uint32(s>>32) == h {
-			if idx := int(uint32(s)) - 1; d.ents[idx].key == key {
+			if idx := int(uint32(s)) - 1; d.at(idx).key == key {
 				return idx
 			}
 		}
 	}
 }
 
-// findSlot returns the slot position holding entry idx, whose key is key.
-func (d *dict[V]) findSlot(key string, idx int) uint32 {
+// unslot removes entry idx, whose key is key, from table t by backward
+// shift: later slots of the probe run move into the hole when their home
+// slot does not lie cyclically in (hole, j].
+func (d *dict[V]) unslot(t []uint64, key string, idx int) {
 	h := d.hash(key)
-	mask := uint32(len(d.slots) - 1)
+	mask := uint32(len(t) - 1)
 	want := uint64(h)<<32 | uint64(idx+1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		if d.slots[i] == want {
-			return i
-		}
-		if d.slots[i] == 0 {
+	i := h & mask
+	for t[i] != want {
+		if t[i] == 0 {
 			panic("types: dict entry missing from its index")
 		}
+		i = (i + 1) & mask
 	}
+	for j := (i + 1) & mask; t[j] != 0; j = (j + 1) & mask {
+		home := uint32(t[j]>>32) & mask
+		if (j-home)&mask >= (j-i)&mask {
+			t[i] = t[j]
+			i = j
+		}
+	}
+	t[i] = 0
 }
 
 // insert adds key, which must not be present, and returns its index. The
@@ -97,49 +174,69 @@ func (d *dict[V]) insert(key string, val V) int {
 		d.seed = maphash.MakeSeed()
 		d.slots = make([]uint64, 8)
 	}
+	if d.old != nil {
+		d.rehash(rehashStep)
+	}
 	if (d.live+1)*4 > len(d.slots)*3 {
-		d.rebuild(len(d.slots) * 2)
+		d.grow()
 	}
 	d.next++
-	idx := len(d.ents)
-	// From hugemem.Threshold bytes the entries grow on huge pages: a
-	// collection of a million elements otherwise faults its doubled
-	// array in 4 KiB at a time, on the event loop.
-	d.ents = append(hugemem.Grow(d.ents, 1), dentry[V]{key: key, val: val, seq: d.next})
-	d.place(d.hash(key), idx)
+	idx := d.push(dentry[V]{key: key, val: val, seq: d.next})
+	place(d.slots, d.hash(key), idx)
 	d.live++
 	return idx
 }
 
-func (d *dict[V]) place(h uint32, idx int) {
-	mask := uint32(len(d.slots) - 1)
+func place(t []uint64, h uint32, idx int) {
+	mask := uint32(len(t) - 1)
 	i := h & mask
-	for d.slots[i] != 0 {
+	for t[i] != 0 {
 		i = (i + 1) & mask
 	}
-	d.slots[i] = uint64(h)<<32 | uint64(idx+1)
+	t[i] = uint64(h)<<32 | uint64(idx+1)
 }
 
-// rebuild makes a table of n slots (a power of two) holding every live
-// entry.
-func (d *dict[V]) rebuild(n int) {
-	if d.slots == nil {
-		d.seed = maphash.MakeSeed()
+// grow doubles the table: at once while it is small, else by starting a
+// rehash (finishing the last one first, should it still run).
+func (d *dict[V]) grow() {
+	if d.old != nil {
+		d.rehash(d.mark)
 	}
-	old := d.slots
-	d.slots = hugemem.Slice[uint64](n)[:n]
-	if len(old) > 0 {
+	n := 2 * len(d.slots)
+	if len(d.slots) < rehashMin {
+		old := d.slots
+		d.slots = make([]uint64, n)
 		for _, s := range old {
 			if s != 0 {
-				d.place(uint32(s>>32), int(uint32(s))-1)
+				place(d.slots, uint32(s>>32), int(uint32(s))-1)
 			}
 		}
 		return
 	}
-	for i := range d.ents {
-		if d.ents[i].seq&deadBit == 0 {
-			d.place(d.hash(d.ents[i].key), i)
+	d.old, d.moved, d.mark = d.slots, 0, d.n
+	d.slots = hugemem.Slice[uint64](n)[:n]
+}
+
+// rehash moves up to k more entries into the new table, and drops the
+// old table when every entry is moved.
+func (d *dict[V]) rehash(k int) {
+	for end := min(d.moved+k, d.mark); d.moved < end; d.moved++ {
+		if e := d.at(d.moved); e.seq&deadBit == 0 {
+			place(d.slots, d.hash(e.key), d.moved)
 		}
+	}
+	if d.moved == d.mark {
+		d.old = nil
+	}
+}
+
+// reserve readies an empty dict for n insertions without growth.
+func (d *dict[V]) reserve(n int) {
+	d.seed = maphash.MakeSeed()
+	d.slots = hugemem.Slice[uint64](tableSize(n))[:tableSize(n)]
+	d.blocks = make([][]dentry[V], 0, (n+blockLen-1)>>blockShift)
+	if n > 0 {
+		d.blocks = append(d.blocks, make([]dentry[V], 0, min(n, blockLen)))
 	}
 }
 
@@ -152,53 +249,61 @@ func tableSize(n int) int {
 	return s
 }
 
-// remove deletes entry idx: its slot is freed by backward shift and the
-// entry becomes a tombstone, its key and value cleared so that they can
-// be collected. It may compact, which renumbers entries.
+// remove deletes entry idx: it leaves the index, and the entry becomes a
+// tombstone, its key and value cleared so that they can be collected. It
+// may compact, which renumbers entries.
 func (d *dict[V]) remove(idx int) {
-	e := &d.ents[idx]
-	mask := uint32(len(d.slots) - 1)
-	i := d.findSlot(e.key, idx)
-	// Backward shift: move later entries of the probe run into the hole
-	// when their home slot does not lie cyclically in (hole, j].
-	for j := (i + 1) & mask; d.slots[j] != 0; j = (j + 1) & mask {
-		home := uint32(d.slots[j]>>32) & mask
-		if (j-home)&mask >= (j-i)&mask {
-			d.slots[i] = d.slots[j]
-			i = j
-		}
+	e := d.at(idx)
+	if d.old != nil && idx < d.mark {
+		d.unslot(d.old, e.key, idx)
 	}
-	d.slots[i] = 0
+	if d.old == nil || idx < d.moved || idx >= d.mark {
+		d.unslot(d.slots, e.key, idx)
+	}
 	var zero V
 	e.key, e.val = "", zero
 	e.seq |= deadBit
 	d.live--
-	if dead := len(d.ents) - d.live; dead > d.live && dead > 16 || d.live == 0 {
+	if dead := d.n - d.live; dead > d.live && dead > 16 || d.live == 0 {
 		d.compact()
+	} else if d.old != nil {
+		d.rehash(rehashStep)
 	}
 }
 
 // compact removes the tombstones, keeping the order, and rebuilds the
-// table for the live entries. O(number of entries).
+// table for the live entries (ending any rehash). O(number of entries).
 func (d *dict[V]) compact() {
 	w := 0
-	for i := range d.ents {
-		if d.ents[i].seq&deadBit == 0 {
-			d.ents[w] = d.ents[i]
+	for i := 0; i < d.n; i++ {
+		if e := d.at(i); e.seq&deadBit == 0 {
+			if w != i {
+				*d.at(w) = *e
+			}
 			w++
 		}
 	}
-	clear(d.ents[w:])
-	d.ents = d.ents[:w]
-	if cap(d.ents) > 4*w+16 {
-		d.ents = append([]dentry[V](nil), d.ents...)
+	for i := w; i < d.n; i++ {
+		*d.at(i) = dentry[V]{}
 	}
-	old := d.slots
+	nb := (w + blockLen - 1) >> blockShift
+	clear(d.blocks[nb:])
+	d.blocks = d.blocks[:nb]
+	if nb > 0 {
+		last := &d.blocks[nb-1]
+		*last = (*last)[:w-(nb-1)<<blockShift]
+		if nb == 1 && cap(*last) > 4*w+16 {
+			*last = append([]dentry[V](nil), *last...)
+		}
+	}
+	d.n = w
+	d.old = nil
+	had := len(d.slots) > 0
 	d.slots = nil
-	if len(old) > 0 || w > 0 {
+	if had || w > 0 {
 		d.slots = hugemem.Slice[uint64](tableSize(w))[:tableSize(w)]
-		for i := range d.ents {
-			d.place(d.hash(d.ents[i].key), i)
+		for i := 0; i < w; i++ {
+			place(d.slots, d.hash(d.at(i).key), i)
 		}
 	}
 }
@@ -210,39 +315,52 @@ func (d *dict[V]) scan(cursor uint64, count int, fn func(e *dentry[V])) uint64 {
 	if count < 1 {
 		count = 1
 	}
-	i := sort.Search(len(d.ents), func(i int) bool { return d.ents[i].seq&^deadBit >= cursor })
-	for ; i < len(d.ents) && count > 0; i++ {
-		if d.ents[i].seq&deadBit == 0 {
-			fn(&d.ents[i])
+	i := sort.Search(d.n, func(i int) bool { return d.at(i).seq&^deadBit >= cursor })
+	for ; i < d.n && count > 0; i++ {
+		if e := d.at(i); e.seq&deadBit == 0 {
+			fn(e)
 			count--
 		}
 	}
-	if i == len(d.ents) {
+	if i == d.n {
 		return 0
 	}
-	return d.ents[i].seq &^ deadBit
+	return d.at(i).seq &^ deadBit
 }
 
 // each calls fn for every live entry in insertion order until fn returns
 // false. fn must not mutate the dict.
 func (d *dict[V]) each(fn func(e *dentry[V]) bool) {
-	for i := range d.ents {
-		if d.ents[i].seq&deadBit == 0 && !fn(&d.ents[i]) {
-			return
+	for _, b := range d.blocks {
+		for i := range b {
+			if b[i].seq&deadBit == 0 && !fn(&b[i]) {
+				return
+			}
 		}
 	}
 }
 
 // random returns the index of a uniformly random live entry; the dict
-// must not be empty. Tombstones are at most half of ents (plus 16), so
-// the expected number of draws is below 2 for large dicts.
+// must not be empty. Tombstones are at most half of the entries (plus
+// 16), so the expected number of draws is below 2 for large dicts.
 func (d *dict[V]) random(r Rand) int {
 	for {
-		i := r.IntN(len(d.ents))
-		if d.ents[i].seq&deadBit == 0 {
+		i := r.IntN(d.n)
+		if d.at(i).seq&deadBit == 0 {
 			return i
 		}
 	}
+}
+
+// liveIndexes returns the indexes of the live entries, in order.
+func (d *dict[V]) liveIndexes() []int {
+	out := make([]int, 0, d.live)
+	for i := 0; i < d.n; i++ {
+		if d.at(i).seq&deadBit == 0 {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // randomIndexes returns entry indexes following Redis's HRANDFIELD,
@@ -262,21 +380,10 @@ func (d *dict[V]) randomIndexes(r Rand, count int) []int {
 		}
 		return out
 	case count >= d.live:
-		out := make([]int, 0, d.live)
-		for i := range d.ents {
-			if d.ents[i].seq&deadBit == 0 {
-				out = append(out, i)
-			}
-		}
-		return out
+		return d.liveIndexes()
 	case count*3 > d.live:
 		// Many of the elements: partial Fisher-Yates over all of them.
-		all := make([]int, 0, d.live)
-		for i := range d.ents {
-			if d.ents[i].seq&deadBit == 0 {
-				all = append(all, i)
-			}
-		}
+		all := d.liveIndexes()
 		for i := 0; i < count; i++ {
 			j := i + r.IntN(len(all)-i)
 			all[i], all[j] = all[j], all[i]

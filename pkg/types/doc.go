@@ -12,12 +12,14 @@
 //
 // n is the number of elements, k the number an operation touches.
 //
-// Hash (field -> value) and Set (members) share a dict: an insertion-
-// ordered slice of entries {key, value, seq} and an open-addressing index
-// of 8-byte slots (linear probing, backward-shift deletion, at most 3/4
-// full), keyed by hash/maphash with a per-dict seed. Deleted entries stay
-// as tombstones until they outnumber the live ones; compaction keeps the
-// order.
+// Hash (field -> value) and Set (members) share a dict: insertion-
+// ordered entries {key, value, seq} in blocks of 4,096 and an
+// open-addressing index of 8-byte slots (linear probing, backward-shift
+// deletion, at most 3/4 full), keyed by hash/maphash with a per-dict
+// seed. A full index doubles incrementally, a few entries moved per
+// insert or remove, as Redis's dict rehashes: no single insert pays for
+// the whole collection. Deleted entries stay as tombstones until they
+// outnumber the live ones; compaction keeps the order.
 //
 //	Len                                O(1)
 //	Get, Has, Set/Add, Delete/Remove   O(1) amortized (compaction is O(n)

@@ -99,8 +99,7 @@ func DecodeHash(image []byte) (*Hash, error) {
 	}
 	s := string(image)
 	h := &Hash{}
-	h.d.ents = make([]dentry[string], 0, n)
-	h.d.rebuild(tableSize(n))
+	h.d.reserve(n)
 	for i := 0; i < n; i++ {
 		flo, fhi := r.span()
 		vlo, vhi := r.span()
@@ -211,8 +210,7 @@ func DecodeSet(image []byte) (*Set, error) {
 	}
 	str := string(image)
 	s := &Set{}
-	s.d.ents = make([]dentry[struct{}], 0, n)
-	s.d.rebuild(tableSize(n))
+	s.d.reserve(n)
 	for i := 0; i < n; i++ {
 		lo, hi := r.span()
 		if r.err != nil {
@@ -461,8 +459,7 @@ func DecodeZSet(image []byte) (*ZSet, error) {
 	}
 	str := string(image)
 	z := &ZSet{}
-	z.d.ents = make([]dentry[*znode], 0, n)
-	z.d.rebuild(tableSize(n))
+	z.d.reserve(n)
 	for i := 0; i < n; i++ {
 		sc := r.score()
 		lo, hi := r.span()

@@ -21,7 +21,7 @@ func (h *Hash) Len() int { return h.d.live }
 // Get returns the value of field. O(1).
 func (h *Hash) Get(field []byte) (string, bool) {
 	if i := h.d.find(bstr(field)); i >= 0 {
-		return h.d.ents[i].val, true
+		return h.d.at(i).val, true
 	}
 	return "", false
 }
@@ -42,7 +42,7 @@ func (h *Hash) SetString(field, value string) (added bool) {
 
 func (h *Hash) set(field, value string) bool {
 	if i := h.d.find(field); i >= 0 {
-		h.d.ents[i].val = value
+		h.d.at(i).val = value
 		return false
 	}
 	h.d.insert(field, value)
@@ -83,7 +83,7 @@ func (h *Hash) Scan(cursor uint64, count int, fn func(field, value string)) uint
 // when count*3 > Len.
 func (h *Hash) Random(r Rand, count int, fn func(field, value string)) {
 	for _, i := range h.d.randomIndexes(r, count) {
-		e := &h.d.ents[i]
+		e := h.d.at(i)
 		fn(e.key, e.val)
 	}
 }

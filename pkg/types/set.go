@@ -66,7 +66,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(member string)) uint64 {
 // repeat, count 0 gives none. The caller bounds -count.
 func (s *Set) Random(r Rand, count int, fn func(member string)) {
 	for _, i := range s.d.randomIndexes(r, count) {
-		fn(s.d.ents[i].key)
+		fn(s.d.at(i).key)
 	}
 }
 
@@ -79,7 +79,7 @@ func (s *Set) Pop(r Rand, count int, fn func(member string)) {
 	}
 	if count == 1 { // SPOP without count: no allocation
 		i := s.d.random(r)
-		k := s.d.ents[i].key
+		k := s.d.at(i).key
 		s.d.remove(i)
 		fn(k)
 		return
@@ -87,7 +87,7 @@ func (s *Set) Pop(r Rand, count int, fn func(member string)) {
 	idx := s.d.randomIndexes(r, count)
 	keys := make([]string, len(idx))
 	for j, i := range idx {
-		keys[j] = s.d.ents[i].key
+		keys[j] = s.d.at(i).key
 	}
 	for _, k := range keys {
 		s.d.remove(s.d.find(k))

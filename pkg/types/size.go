@@ -28,22 +28,20 @@ func headerLen(count int) int { return 2 + uvarintLen(uint64(count)) }
 // ImageSize returns the size of h's image (AppendImage). O(n).
 func (h *Hash) ImageSize() int {
 	n := headerLen(h.Len())
-	for i := range h.d.ents {
-		if e := &h.d.ents[i]; e.seq&deadBit == 0 {
-			n += stringsLen(len(e.key)) + stringsLen(len(e.val))
-		}
-	}
+	h.d.each(func(e *dentry[string]) bool {
+		n += stringsLen(len(e.key)) + stringsLen(len(e.val))
+		return true
+	})
 	return n
 }
 
 // ImageSize returns the size of s's image (AppendImage). O(n).
 func (s *Set) ImageSize() int {
 	n := headerLen(s.Len())
-	for i := range s.d.ents {
-		if e := &s.d.ents[i]; e.seq&deadBit == 0 {
-			n += stringsLen(len(e.key))
-		}
-	}
+	s.d.each(func(e *dentry[struct{}]) bool {
+		n += stringsLen(len(e.key))
+		return true
+	})
 	return n
 }
 
@@ -52,11 +50,10 @@ func (s *Set) ImageSize() int {
 // skip list.
 func (z *ZSet) ImageSize() int {
 	n := headerLen(z.n)
-	for i := range z.d.ents {
-		if e := &z.d.ents[i]; e.seq&deadBit == 0 {
-			n += 8 + stringsLen(len(e.key))
-		}
-	}
+	z.d.each(func(e *dentry[*znode]) bool {
+		n += 8 + stringsLen(len(e.key))
+		return true
+	})
 	return n
 }
 

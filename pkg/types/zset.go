@@ -123,7 +123,7 @@ func (z *ZSet) Len() int { return z.n }
 // Score returns member's score. O(1).
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if i := z.d.find(bstr(member)); i >= 0 {
-		return z.d.ents[i].val.score, true
+		return z.d.at(i).val.score, true
 	}
 	return 0, false
 }
@@ -160,10 +160,10 @@ func (z *ZSet) update(i int, score float64) float64 {
 	if score != score {
 		panic("types: NaN score")
 	}
-	x := z.d.ents[i].val
+	x := z.d.at(i).val
 	old := x.score
 	if score != old {
-		z.d.ents[i].val = z.updateScore(x, score)
+		z.d.at(i).val = z.updateScore(x, score)
 	}
 	return old
 }
@@ -174,7 +174,7 @@ func (z *ZSet) Remove(member []byte) bool {
 	if i < 0 {
 		return false
 	}
-	x := z.d.ents[i].val
+	x := z.d.at(i).val
 	z.d.remove(i)
 	var update [zMaxLevel]*znode
 	z.search(x.score, x.member, &update)
@@ -302,7 +302,7 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	x := z.d.ents[i].val
+	x := z.d.at(i).val
 	r := z.countWhile(func(f *znode) bool { return !before(x.score, x.member, f.score, f.member) }) - 1
 	if reverse {
 		r = z.n - 1 - r
@@ -633,7 +633,7 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 // that may repeat, count 0 gives none. The caller bounds -count.
 func (z *ZSet) Random(r Rand, count int, fn func(member string, score float64)) {
 	for _, i := range z.d.randomIndexes(r, count) {
-		e := &z.d.ents[i]
+		e := z.d.at(i)
 		fn(e.key, e.val.score)
 	}
 }
