@@ -12,6 +12,10 @@
 #
 #   perf/scripts/section_replay.sh SIZE FILE...
 #
+# SIZE may be a list, e.g. 16,1024 with FILE... the two populate files in
+# that order: each section then loads its file and runs, on one server, as
+# the full run does (the 1 KiB section meets the 16 B one's collections).
+#
 # TSTD names the binary (default bin/tstd); ROUNDS (default 5); N1 and N16
 # are -n at pipeline 1 and 16 (default 30000 and 105000, the full run's
 # for 1 KiB). Needs redis-benchmark, redis-cli and bc.
@@ -20,8 +24,18 @@ D=$1; shift
 LOG=${LOG:-/tmp/section_replay.log}
 . "$(dirname "$0")/tstd_lib.sh"
 start_tstd verbose "$LOG"
-for f in "$@"; do redis-cli -p "$PORT" --pipe <"$f" | tail -n 1; done
+IFS=, read -ra SIZES <<<"$D"
+if [ "${#SIZES[@]}" = 1 ]; then
+  for f in "$@"; do redis-cli -p "$PORT" --pipe <"$f" | tail -n 1; done
+fi
 T0=$(date +%s.%N)
+for si in "${!SIZES[@]}"; do
+D=${SIZES[$si]}
+if [ "${#SIZES[@]}" -gt 1 ]; then
+  f=${@:$((si + 1)):1}
+  redis-cli -p "$PORT" --pipe <"$f" | tail -n 1
+  echo "$(date -u +%T.%3N) section $D B"
+fi
 for P in 1 16; do
   if [ "$P" = 1 ]; then N=${N1:-30000}; else N=${N16:-105000}; fi
   for r in $(seq "${ROUNDS:-5}"); do
@@ -37,4 +51,5 @@ for P in 1 16; do
       sleep 0.7 # the other two servers' turns in the full run
     done
   done
+done
 done
