@@ -69,6 +69,33 @@ func BenchmarkZSet(b *testing.B) {
 	}
 }
 
+// BenchmarkZSetSameScore is redis-benchmark's ZADD: every member has
+// score 0, so the skip list is ordered by member and each step of a
+// search compares members ("element:" and 12 digits).
+func BenchmarkZSetSameScore(b *testing.B) {
+	const n = 1_000_000
+	r := rand.New(rand.NewPCG(1, 2))
+	member := func(i int) []byte { return fmt.Appendf(nil, "element:%012d", i) }
+	var z ZSet
+	for i := 0; i < n; i++ {
+		z.Add(member(r.IntN(1<<40)), 0)
+	}
+	ks := make([][]byte, extra)
+	for i := range ks {
+		ks[i] = member(r.IntN(1 << 40))
+	}
+	b.Run(fmt.Sprintf("op=add+remove/n=%d", n), func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			k := ks[i%extra]
+			z.Add(k, 0)
+			z.Remove(k)
+			i++
+		}
+	})
+}
+
 func BenchmarkList(b *testing.B) {
 	for _, n := range benchSizes {
 		ks := keys(1024)

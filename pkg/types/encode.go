@@ -447,8 +447,9 @@ func (z *ZSet) AppendImageTo(dst []byte, spill Spill) []byte {
 	return dst
 }
 
-// DecodeZSet decodes an image made by ZSet.AppendImage, copying it once.
-// NaN scores and duplicate members are corrupt. Errors wrap ErrCorrupt.
+// DecodeZSet decodes an image made by ZSet.AppendImage. Members of up to
+// zInline bytes are copied into their nodes; the longer ones share one
+// copy of the image, made only if there is one. NaN scores and duplicate members are corrupt. Errors wrap ErrCorrupt.
 // O(n log n).
 func DecodeZSet(image []byte) (*ZSet, error) {
 	r := reader{b: image}
@@ -457,7 +458,7 @@ func DecodeZSet(image []byte) (*ZSet, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	str := string(image)
+	var own zOwner
 	z := &ZSet{}
 	z.d.reserve(n)
 	for i := 0; i < n; i++ {
@@ -466,7 +467,7 @@ func DecodeZSet(image []byte) (*ZSet, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		m := str[lo:hi]
+		m := own.member(image, lo, hi)
 		if z.d.find(m) >= 0 {
 			return nil, fmt.Errorf("%w: duplicate zset member", ErrCorrupt)
 		}
@@ -476,6 +477,22 @@ func DecodeZSet(image []byte) (*ZSet, error) {
 		return nil, err
 	}
 	return z, nil
+}
+
+// zOwner hands out the members of an image or record for ZSet.AddString:
+// a member of up to zInline bytes as a view of b (the node copies it); a
+// longer one from one copy of b made at the first such member, shared by
+// all of them.
+type zOwner struct{ str string }
+
+func (o *zOwner) member(b []byte, lo, hi int) string {
+	if hi-lo <= zInline {
+		return bstr(b[lo:hi])
+	}
+	if o.str == "" {
+		o.str = string(b)
+	}
+	return o.str[lo:hi]
 }
 
 // AppendOpZAdd starts an operation record setting scores; add members
@@ -521,12 +538,12 @@ func (z *ZSet) Apply(op []byte) error {
 		if r.err != nil {
 			return r.err
 		}
-		str := string(op)
+		var own zOwner
 		r.off = start
 		for r.off < len(op) {
 			sc := r.score()
 			lo, hi := r.span()
-			z.AddString(str[lo:hi], sc)
+			z.AddString(own.member(op, lo, hi), sc)
 		}
 	case opZRemove:
 		items, err := r.items()

@@ -37,37 +37,61 @@ func (x *znode) lv(i int) *zlevel {
 	return (*zlevel)(unsafe.Add(unsafe.Pointer(x), unsafe.Sizeof(znode{})+uintptr(i)*unsafe.Sizeof(zlevel{})))
 }
 
+// zInline is the longest member a node holds in its own allocation,
+// after its levels: a member of redis-benchmark's ZADD ("element:" and 12
+// digits) fits. A search comparing members (equal scores) then reads the
+// member from the node it already loaded, not from a string elsewhere in
+// memory, and the member costs no allocation of its own.
+const zInline = 24
+
+// zalloc is a node's allocation: the node, its levels, and room for an
+// inline member (M is [zInline]byte or [0]byte).
+type zalloc[L, M any] struct {
+	n znode
+	l L
+	m M
+}
+
+func allocNode[L, M any]() (*znode, unsafe.Pointer) {
+	p := new(zalloc[L, M])
+	return &p.n, unsafe.Pointer(&p.m)
+}
+
 // newNode allocates a node of lvl levels, its levels in the same
 // allocation (znode), rounded up to 1, 2, 4 or 8 levels; heights above 8
-// (1 node in 65536) and the header get zMaxLevel.
+// (1 node in 65536) and the header get zMaxLevel. A member of up to
+// zInline bytes is copied into the allocation too (x.member then points
+// there); a longer one is kept as given.
 func newNode(lvl int, score float64, member string) *znode {
+	in := len(member) <= zInline && member != ""
 	var x *znode
+	var m unsafe.Pointer
 	switch {
+	case lvl == 1 && in:
+		x, m = allocNode[[1]zlevel, [zInline]byte]()
 	case lvl == 1:
-		x = &(&struct {
-			n znode
-			l [1]zlevel
-		}{}).n
+		x, _ = allocNode[[1]zlevel, [0]byte]()
+	case lvl == 2 && in:
+		x, m = allocNode[[2]zlevel, [zInline]byte]()
 	case lvl == 2:
-		x = &(&struct {
-			n znode
-			l [2]zlevel
-		}{}).n
+		x, _ = allocNode[[2]zlevel, [0]byte]()
+	case lvl <= 4 && in:
+		x, m = allocNode[[4]zlevel, [zInline]byte]()
 	case lvl <= 4:
-		x = &(&struct {
-			n znode
-			l [4]zlevel
-		}{}).n
+		x, _ = allocNode[[4]zlevel, [0]byte]()
+	case lvl <= 8 && in:
+		x, m = allocNode[[8]zlevel, [zInline]byte]()
 	case lvl <= 8:
-		x = &(&struct {
-			n znode
-			l [8]zlevel
-		}{}).n
+		x, _ = allocNode[[8]zlevel, [0]byte]()
+	case in:
+		x, m = allocNode[[zMaxLevel]zlevel, [zInline]byte]()
 	default:
-		x = &(&struct {
-			n znode
-			l [zMaxLevel]zlevel
-		}{}).n
+		x, _ = allocNode[[zMaxLevel]zlevel, [0]byte]()
+	}
+	if m != nil {
+		b := unsafe.Slice((*byte)(m), zInline)
+		copy(b, member)
+		member = unsafe.String(&b[0], len(member))
 	}
 	x.score, x.member, x.height = score, member, lvl
 	return x
@@ -136,11 +160,15 @@ func (z *ZSet) Add(member []byte, score float64) (old float64, existed bool) {
 	if i := z.d.find(bstr(member)); i >= 0 {
 		return z.update(i, score), true
 	}
+	if len(member) <= zInline {
+		return 0, z.addNew(bstr(member), score) // copied into the node
+	}
 	return 0, z.addNew(string(member), score)
 }
 
 // AddString is Add for a string member, which the ZSet keeps without
-// copying.
+// copying when it is longer than zInline bytes (a shorter one is copied
+// into its node).
 func (z *ZSet) AddString(member string, score float64) (old float64, existed bool) {
 	if i := z.d.find(member); i >= 0 {
 		return z.update(i, score), true
@@ -152,7 +180,8 @@ func (z *ZSet) addNew(member string, score float64) bool {
 	if score != score {
 		panic("types: NaN score")
 	}
-	z.d.insert(member, z.insert(score, member))
+	x := z.insert(score, member)
+	z.d.insert(x.member, x) // the node's copy when inline
 	return false
 }
 

@@ -1,6 +1,7 @@
 package types
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 type scored struct {
@@ -516,5 +518,44 @@ func TestLexScanUnequalScores(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestZSetInlineMember checks the node layout: a member of up to zInline
+// bytes is copied into the node's allocation (the caller's bytes may
+// change after), after the levels (writing every level leaves it
+// intact), at every height class.
+func TestZSetInlineMember(t *testing.T) {
+	for _, lvl := range []int{1, 2, 3, 4, 5, 8, 9, zMaxLevel} {
+		for _, n := range []int{0, 1, zInline - 1, zInline, zInline + 1} {
+			b := bytes.Repeat([]byte{'m'}, n)
+			want := string(b)
+			x := newNode(lvl, 1.5, bstr(b))
+			for i := range b {
+				b[i] = 'X' // the caller reuses its buffer
+			}
+			if n > zInline {
+				if unsafe.StringData(x.member) != &b[0] {
+					t.Errorf("lvl %d, %d bytes: a long member was copied", lvl, n)
+				}
+				continue
+			}
+			for i := 0; i < lvl; i++ {
+				x.lv(i).forward, x.lv(i).span = x, -1
+			}
+			if x.member != want || x.score != 1.5 || x.height != lvl {
+				t.Errorf("lvl %d, %d bytes: node holds %q score %v height %d", lvl, n, x.member, x.score, x.height)
+			}
+		}
+	}
+	var z ZSet
+	m := []byte("element:000000000042")
+	z.Add(m, 0)
+	copy(m, "element:999999999999")
+	z.Add(m, 1)
+	var got []string
+	z.All(func(member string, _ float64) bool { got = append(got, member); return true })
+	if len(got) != 2 || got[0] != "element:000000000042" || got[1] != "element:999999999999" {
+		t.Fatalf("members after reusing the caller's buffer: %q", got)
 	}
 }
