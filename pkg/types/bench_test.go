@@ -183,6 +183,35 @@ func BenchmarkHashGrowth(b *testing.B) {
 	b.ReportMetric(float64(stalls)/float64(b.N), "stalls")
 }
 
+// BenchmarkSetChurn pops random members of a set of 1M and adds new
+// ones, as SPOP and SADD do, 1.5M times: the pops leave tombstones,
+// squeezed out once they outnumber the members. It reports the longest
+// single Pop (worst-ms) and how many took over 2 ms (stalls).
+func BenchmarkSetChurn(b *testing.B) {
+	const n = 1_000_000
+	ks := keys(2 * n)
+	var worst time.Duration
+	stalls := 0
+	for b.Loop() {
+		var s Set
+		for _, k := range ks[:n] {
+			s.Add(k)
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := 0; i < 3*n/2; i++ {
+			t0 := time.Now()
+			s.Pop(r, 1, func(string) {})
+			if d := time.Since(t0); d > 2*time.Millisecond {
+				stalls++
+				worst = max(worst, d)
+			}
+			s.Add(ks[(n+i)%len(ks)])
+		}
+	}
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+	b.ReportMetric(float64(stalls)/float64(b.N), "stalls")
+}
+
 func BenchmarkSet(b *testing.B) {
 	for _, n := range benchSizes {
 		ks := keys(n + extra)

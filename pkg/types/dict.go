@@ -33,6 +33,17 @@ const (
 	rehashMin  = 64
 )
 
+// Tombstones are squeezed out once they outnumber the live entries: at
+// once in a dict of up to squeezeMin entries, else incrementally, each
+// insert or remove moving the next squeezeStep entries down over the
+// gap. The squeeze visits the n entries there were plus those inserted
+// meanwhile, at most one per step, so it ends within n/(squeezeStep-1)
+// operations, before the tombstones can double.
+const (
+	squeezeStep = 8
+	squeezeMin  = 4096
+)
+
 // dentry is one element of a dict. Entries are kept in insertion order,
 // so their seq (masked) ascends along the index.
 type dentry[V any] struct {
@@ -47,11 +58,11 @@ type dentry[V any] struct {
 //
 // Deleted entries stay as tombstones (their seq keeps its place, so
 // binary search by seq still works) until they outnumber the live ones,
-// when compact squeezes them out in O(n), keeping the order: that cost is
-// amortized over the at least n/2 deletions that caused it. Because
-// compaction keeps the order of seqs, a Scan cursor (a seq) stays
-// meaningful across any mutation: every element present for a whole scan
-// is returned exactly once.
+// when they are squeezed out, keeping the order: that O(n) is amortized
+// over the at least n/2 deletions that caused it, and paid in steps (see
+// below). Because a squeeze keeps the order of seqs, a Scan cursor (a
+// seq) stays meaningful across any mutation: every element present for a
+// whole scan is returned exactly once.
 //
 // A slot is 0 when empty, else hash<<32 | index+1 where hash is the key's
 // 32-bit hash: its low bits place the slot, all 32 bits filter key
@@ -66,6 +77,14 @@ type dentry[V any] struct {
 // is in the new table if i < moved or i >= mark, and in the old one if
 // i < mark; a lookup tries the new table, then the old.
 //
+// Squeezing tombstones out is incremental too: live entries move down
+// over a growing gap of dead ones (the slot of each moved entry is
+// re-pointed), a few per mutation. Entries below the gap and from its
+// end on keep their seq order, so Scan searches the two runs and skips
+// the gap. A squeeze and a rehash never run together: a squeeze starts
+// only when no rehash runs, and a table that must double finishes the
+// squeeze first.
+//
 // The zero dict is empty and ready to use.
 type dict[V any] struct {
 	seed   maphash.Seed
@@ -78,6 +97,11 @@ type dict[V any] struct {
 	old   []uint64 // the table being replaced; nil when not rehashing
 	moved int      // entries below it are placed in slots
 	mark  int      // n when the rehash started
+
+	// A squeeze (incremental compaction) is running while sr > 0:
+	// entries below sw are squeezed, sw..sr is a gap of dead entries,
+	// entries from sr on are not visited yet.
+	sw, sr int
 }
 
 // at returns entry i, 0 <= i < d.n.
@@ -177,7 +201,13 @@ func (d *dict[V]) insert(key string, val V) int {
 	if d.old != nil {
 		d.rehash(rehashStep)
 	}
+	if d.sr > 0 {
+		d.squeeze(squeezeStep)
+	}
 	if (d.live+1)*4 > len(d.slots)*3 {
+		if d.sr > 0 {
+			d.squeeze(d.n) // rare: the table fills while a squeeze runs
+		}
 		d.grow()
 	}
 	d.next++
@@ -202,8 +232,13 @@ func (d *dict[V]) grow() {
 	if d.old != nil {
 		d.rehash(d.mark)
 	}
-	n := 2 * len(d.slots)
-	if len(d.slots) < rehashMin {
+	d.resize(2 * len(d.slots))
+}
+
+// resize replaces the table by one of n slots: at once while both are
+// small, else by starting a rehash. No rehash or squeeze may be running.
+func (d *dict[V]) resize(n int) {
+	if max(n, len(d.slots)) < rehashMin {
 		old := d.slots
 		d.slots = make([]uint64, n)
 		for _, s := range old {
@@ -264,15 +299,94 @@ func (d *dict[V]) remove(idx int) {
 	e.key, e.val = "", zero
 	e.seq |= deadBit
 	d.live--
-	if dead := d.n - d.live; dead > d.live && dead > 16 || d.live == 0 {
-		d.compact()
-	} else if d.old != nil {
+	switch dead := d.n - d.live; {
+	case d.live == 0:
+		d.reset()
+	case d.sr > 0:
+		d.squeeze(squeezeStep)
+	case d.old != nil:
 		d.rehash(rehashStep)
+	case dead > d.live && dead > 16:
+		if d.n <= squeezeMin {
+			d.compact()
+		} else {
+			d.sw, d.sr = 0, 0
+			d.squeeze(squeezeStep)
+		}
 	}
 }
 
-// compact removes the tombstones, keeping the order, and rebuilds the
-// table for the live entries (ending any rehash). O(number of entries).
+// reset empties the dict, keeping its seed and its seq count (a Scan
+// cursor stays meaningful) and a small table.
+func (d *dict[V]) reset() {
+	clear(d.blocks)
+	d.blocks, d.n, d.old, d.sw, d.sr = nil, 0, nil, 0, 0
+	d.slots = make([]uint64, 8)
+}
+
+// squeeze visits up to k more entries of a squeeze (starting one if none
+// runs: sr is 0 only then), moving each live one down to sw and
+// re-pointing its slot, and ends the squeeze once every entry is
+// visited.
+func (d *dict[V]) squeeze(k int) {
+	for ; k > 0 && d.sr < d.n; k-- {
+		e := d.at(d.sr)
+		if e.seq&deadBit == 0 {
+			if d.sw != d.sr {
+				d.reslot(e.key, d.sr, d.sw)
+				*d.at(d.sw) = *e
+				*e = dentry[V]{seq: e.seq | deadBit}
+			}
+			d.sw++
+		}
+		d.sr++
+	}
+	if d.sr < d.n {
+		return
+	}
+	d.truncate(d.sw)
+	d.sw, d.sr = 0, 0
+	if n := tableSize(2 * d.live); n < len(d.slots)/2 {
+		d.resize(n) // the dict shrank: a smaller table
+	}
+}
+
+// reslot re-points key's slot from entry from to entry to. Only when no
+// rehash runs.
+func (d *dict[V]) reslot(key string, from, to int) {
+	h := d.hash(key)
+	mask := uint32(len(d.slots) - 1)
+	want := uint64(h)<<32 | uint64(from+1)
+	i := h & mask
+	for d.slots[i] != want {
+		if d.slots[i] == 0 {
+			panic("types: dict entry missing from its index")
+		}
+		i = (i + 1) & mask
+	}
+	d.slots[i] = uint64(h)<<32 | uint64(to+1)
+}
+
+// truncate drops the entries from w on (all of them cleared tombstones),
+// with the blocks they leave empty.
+func (d *dict[V]) truncate(w int) {
+	nb := (w + blockLen - 1) >> blockShift
+	clear(d.blocks[nb:])
+	d.blocks = d.blocks[:nb]
+	if nb > 0 {
+		last := &d.blocks[nb-1]
+		clear((*last)[w-(nb-1)<<blockShift:])
+		*last = (*last)[:w-(nb-1)<<blockShift]
+		if nb == 1 && cap(*last) > 4*w+16 {
+			*last = append([]dentry[V](nil), *last...)
+		}
+	}
+	d.n = w
+}
+
+// compact removes the tombstones at once, keeping the order, and rebuilds
+// the table for the live entries (ending any rehash). O(number of
+// entries): for small dicts, and tests.
 func (d *dict[V]) compact() {
 	w := 0
 	for i := 0; i < d.n; i++ {
@@ -283,28 +397,11 @@ func (d *dict[V]) compact() {
 			w++
 		}
 	}
-	for i := w; i < d.n; i++ {
-		*d.at(i) = dentry[V]{}
-	}
-	nb := (w + blockLen - 1) >> blockShift
-	clear(d.blocks[nb:])
-	d.blocks = d.blocks[:nb]
-	if nb > 0 {
-		last := &d.blocks[nb-1]
-		*last = (*last)[:w-(nb-1)<<blockShift]
-		if nb == 1 && cap(*last) > 4*w+16 {
-			*last = append([]dentry[V](nil), *last...)
-		}
-	}
-	d.n = w
-	d.old = nil
-	had := len(d.slots) > 0
-	d.slots = nil
-	if had || w > 0 {
-		d.slots = hugemem.Slice[uint64](tableSize(w))[:tableSize(w)]
-		for i := 0; i < w; i++ {
-			place(d.slots, d.hash(d.at(i).key), i)
-		}
+	d.truncate(w)
+	d.old, d.sw, d.sr = nil, 0, 0
+	d.slots = hugemem.Slice[uint64](tableSize(w))[:tableSize(w)]
+	for i := 0; i < w; i++ {
+		place(d.slots, d.hash(d.at(i).key), i)
 	}
 }
 
@@ -315,12 +412,27 @@ func (d *dict[V]) scan(cursor uint64, count int, fn func(e *dentry[V])) uint64 {
 	if count < 1 {
 		count = 1
 	}
-	i := sort.Search(d.n, func(i int) bool { return d.at(i).seq&^deadBit >= cursor })
+	// Entries below sw and from sr on ascend by seq; the gap between
+	// (none unless a squeeze runs) is dead and skipped.
+	gap := d.sr - d.sw
+	pos := func(v int) int {
+		if v >= d.sw {
+			return v + gap
+		}
+		return v
+	}
+	i := pos(sort.Search(d.n-gap, func(v int) bool { return d.at(pos(v)).seq&^deadBit >= cursor }))
 	for ; i < d.n && count > 0; i++ {
+		if i == d.sw && gap > 0 {
+			i = d.sr
+		}
 		if e := d.at(i); e.seq&deadBit == 0 {
 			fn(e)
 			count--
 		}
+	}
+	if i == d.sw && gap > 0 {
+		i = d.sr
 	}
 	if i == d.n {
 		return 0
@@ -342,10 +454,15 @@ func (d *dict[V]) each(fn func(e *dentry[V]) bool) {
 
 // random returns the index of a uniformly random live entry; the dict
 // must not be empty. Tombstones are at most half of the entries (plus
-// 16), so the expected number of draws is below 2 for large dicts.
+// 16) but during a squeeze, whose gap is not drawn from, so the expected
+// number of draws stays near 2 for large dicts.
 func (d *dict[V]) random(r Rand) int {
+	gap := d.sr - d.sw // a squeeze's gap is all dead: not drawn
 	for {
-		i := r.IntN(d.n)
+		i := r.IntN(d.n - gap)
+		if i >= d.sw {
+			i += gap
+		}
 		if d.at(i).seq&deadBit == 0 {
 			return i
 		}

@@ -19,11 +19,14 @@
 // seed. A full index doubles incrementally, a few entries moved per
 // insert or remove, as Redis's dict rehashes: no single insert pays for
 // the whole collection. Deleted entries stay as tombstones until they
-// outnumber the live ones; compaction keeps the order.
+// outnumber the live ones, then are squeezed out a few per insert or
+// remove (at once in a dict of up to 4,096 entries), keeping the order.
 //
 //	Len                                O(1)
-//	Get, Has, Set/Add, Delete/Remove   O(1) amortized (compaction is O(n)
-//	                                   after >= n/2 deletions)
+//	Get, Has, Set/Add, Delete/Remove   O(1) amortized, and O(1) worst case
+//	                                   but for the entries' first block
+//	                                   (a dict of over 4,096 entries grows
+//	                                   and squeezes in steps)
 //	All                                O(n), insertion order
 //	Scan(cursor, count)                O(log n + count); the cursor is an
 //	                                   insertion sequence number, so an
