@@ -89,6 +89,9 @@ type Options struct {
 	// than this, in pieces of about half of it; 0 means wbufSize (tests
 	// lower it).
 	imageChunk int
+	// growMin: a keyspace table of fewer slots doubles at once, a larger
+	// one incrementally (grow.go); 0 means defaultGrowMin (tests lower it).
+	growMin int
 }
 
 // Entry is what the index and the log know of a live key. Value aliases the

@@ -448,6 +448,9 @@ func (s *Store) compact() (err error) {
 // forward through each table instead of at random.
 func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segment) (retired []*segment, pause time.Duration) {
 	s.sealOpen() // the switch rewrites chains: the open record's may move
+	for i := range s.dbs {
+		s.dbs[i].stopGrowth() // the switch rewrites slots in place
+	}
 	lockAll := func() time.Time {
 		for i := range s.dbs {
 			s.dbs[i].mu.Lock()
@@ -473,7 +476,7 @@ func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segme
 				if mv.new == 0 {
 					d := &s.dbs[mv.db]
 					if j := d.t.findLoc(mv.hash, mv.old); j >= 0 {
-						d.t.deleteAt(j, int64(mv.size)+d.chainBytes(mv.old))
+						d.t.deleteAt(j, int64(mv.size)+d.chainBytes(mv.old), nil)
 						delete(d.chains, mv.old)
 					}
 				}

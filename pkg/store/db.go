@@ -25,6 +25,9 @@ type DB struct {
 	// length each time, and regrowing it in fresh memory was ~10% of the
 	// CPU of LPUSH onto one long list. Guarded by mu.
 	spareBlocks [][]uint64
+	// grow is a doubling of t in progress (grow.go); owned by holders of
+	// appendMu.
+	grow *growth
 }
 
 func putU32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
@@ -100,6 +103,7 @@ func (d *DB) Set(key []byte, kind Kind, value []byte, expireAt int64) error {
 // putIndex points key at the record at loc. The caller holds appendMu.
 func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 	ss := d.s.wview()
+	d.growOn(growStep)
 	t := d.t // stable: only holders of appendMu replace or mutate it
 	i, found := t.findOrEmpty(ss, h, key)
 	if found {
@@ -120,26 +124,30 @@ func (d *DB) putIndex(h uint64, key []byte, loc uint64, expireAt, size int64) {
 			c.ops.release(&d.spareBlocks)
 		}
 		d.mu.Unlock()
+		d.grewChange(i, prev)
 		d.arenaGrew(oldKeys, keys)
 		return
 	}
-	grew := false
-	if t.needsGrow() {
-		// Build the bigger table while readers keep using the old one.
-		t = t.resized(len(t.slots) * 2)
+	// Double a full table (grow.go): a small one at once, building the
+	// copy while readers keep using the old one; a large one in steps,
+	// or the rest of its steps now if it is 7/8 full.
+	if d.grow == nil && t.needsGrow() {
+		d.startGrowth()
+	}
+	if d.grow != nil && d.t.growFull() {
+		d.growOn(len(d.t.slots))
+	}
+	if d.t != t {
+		t = d.t
 		i, _ = t.findOrEmpty(ss, h, key)
-		grew = true
 	}
 	oldKeys := cap(t.keys.b)
 	keys := t.keys.room(key) // a larger arena is also built outside the lock
 	d.mu.Lock()
-	d.t = t
 	t.keys.b = keys
 	t.insertAt(i, h, key, loc, expireAt, size)
 	d.mu.Unlock()
-	if grew {
-		d.s.releaseOldTable(len(t.slots))
-	}
+	d.grewInsert(i)
 	d.arenaGrew(oldKeys, keys)
 }
 
@@ -173,9 +181,7 @@ func (d *DB) SetExpire(key []byte, expireAt int64) (bool, error) {
 	if _, _, err := s.appendLocked(uint32(d.n), kindExpire, expireAt, key, nil); err != nil {
 		return false, err
 	}
-	d.mu.Lock()
-	d.t.setExpireAt(i, expireAt)
-	d.mu.Unlock()
+	d.setExpireLocked(i, expireAt)
 	return true, nil
 }
 
@@ -206,6 +212,7 @@ func (d *DB) Delete(key []byte) (bool, error) {
 // appendMu.
 func (d *DB) deleteIndex(h uint64, key []byte) bool {
 	ss := d.s.wview()
+	d.growOn(growStep)
 	t := d.t
 	i := t.find(ss, h, key)
 	if i < 0 {
@@ -213,8 +220,13 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 	}
 	prev := t.slots[i].loc
 	old := t.imageSize(ss, i) + d.chainBytes(prev)
+	var moved func(s slot, from, to uint64)
+	if d.grow != nil {
+		d.grewDelete(i)
+		moved = d.grewMove
+	}
 	d.mu.Lock()
-	t.deleteAt(i, old)
+	t.deleteAt(i, old, moved)
 	if c := d.chains[prev]; c != nil {
 		delete(d.chains, prev)
 		c.ops.release(&d.spareBlocks)
@@ -232,6 +244,7 @@ func (d *DB) deleteIndex(h uint64, key []byte) bool {
 		nt = cur.withKeys() // half the arena is entries of deleted keys
 	}
 	if nt != nil {
+		d.stopGrowth() // nt replaces the table the growth copies
 		d.mu.Lock()
 		d.t = nt
 		d.mu.Unlock()
@@ -250,13 +263,29 @@ func (d *DB) expireIndex(h uint64, key []byte, expireAt int64) {
 	if i < 0 {
 		return
 	}
+	d.setExpireLocked(i, expireAt)
+}
+
+// setExpireLocked sets the expiry of slot i of d.t (a step of a growth
+// first, which may replace d.t: i is found again then). The caller holds
+// appendMu.
+func (d *DB) setExpireLocked(i int, expireAt int64) {
+	if d.grow != nil {
+		t, s := d.t, d.t.slots[i]
+		d.growOn(growStep)
+		if d.t != t {
+			i = d.t.findLoc(uint64(s.hash), s.loc)
+		}
+	}
 	d.mu.Lock()
 	d.t.setExpireAt(i, expireAt)
 	d.mu.Unlock()
+	d.grewChange(i, d.t.slots[i].loc)
 }
 
 // flushIndex empties the index. The caller holds appendMu.
 func (d *DB) flushIndex() {
+	d.stopGrowth()
 	d.mu.Lock()
 	d.t = newTable(minTableSize)
 	d.chains, d.spareBlocks = nil, nil

@@ -29,7 +29,9 @@ import (
 //   - a key lives in its home slot (hash & mask) or after it in one
 //     unbroken run of non-empty slots (linear probing); deletion shifts
 //     later slots of the run back (no tombstones), which keeps this true.
-//   - used <= len(slots)*3/4 after every insert.
+//   - used <= len(slots)*7/8 after every insert, and <= 3/4 but while
+//     the table doubles incrementally or after its doubling was dropped
+//     (grow.go).
 //
 // Concurrency: a table is mutated only by a writer that holds both
 // Store.appendMu and the owning DB.mu in write mode; readers hold DB.mu in
@@ -253,15 +255,20 @@ func (t *table) setExpireAt(i int, expireAt int64) {
 
 // deleteAt removes slot i (oldSize is its record's padded size) by
 // backward-shift deletion: every later slot of the run whose home is not in
-// (i, j] moves back into the hole, so no probe run is ever broken.
-func (t *table) deleteAt(i int, oldSize int64) {
+// (i, j] moves back into the hole, so no probe run is ever broken. moved,
+// if not nil, is told of each slot moved (grow.go).
+func (t *table) deleteAt(i int, oldSize int64, moved func(s slot, from, to uint64)) {
 	if t.slots[i].expireAt != 0 {
 		t.expires--
 	}
 	t.used--
 	t.live -= oldSize
 	t.keys.drop(t.slots[i].kref)
-	hole := uint64(i)
+	t.shiftOut(uint64(i), moved)
+}
+
+// shiftOut empties slot hole by backward shift (deleteAt).
+func (t *table) shiftOut(hole uint64, moved func(s slot, from, to uint64)) {
 	for j := (hole + 1) & t.mask; ; j = (j + 1) & t.mask {
 		s := t.slots[j]
 		if s.loc == 0 {
@@ -271,6 +278,9 @@ func (t *table) deleteAt(i int, oldSize int64) {
 		// s may move to hole iff its home is not cyclically in (hole, j].
 		if (j-home)&t.mask >= (j-hole)&t.mask {
 			t.slots[hole] = s
+			if moved != nil {
+				moved(s, j, hole)
+			}
 			hole = j
 		}
 	}

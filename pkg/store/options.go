@@ -35,6 +35,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.imageChunk == 0 {
 		o.imageChunk = wbufSize
 	}
+	if o.growMin == 0 {
+		o.growMin = defaultGrowMin
+	}
 	if o.MaxValueSize == 0 {
 		o.MaxValueSize = DefaultMaxValueSize
 	}

@@ -549,6 +549,7 @@ func tableSizeFor(n int) int {
 func (s *Store) resetIndexes() {
 	for i := range s.dbs {
 		s.dbs[i].t = newTable(minTableSize)
+		s.dbs[i].grow = nil
 		s.dbs[i].chains = nil
 	}
 	s.ids.ents, s.ids.n, s.ids.live = nil, 0, 0

@@ -624,6 +624,8 @@ func (s *Store) swapIndex(a, b int) {
 		return
 	}
 	lo, hi := &s.dbs[min(a, b)], &s.dbs[max(a, b)]
+	lo.stopGrowth()
+	hi.stopGrowth()
 	lo.mu.Lock()
 	hi.mu.Lock()
 	lo.t, hi.t = hi.t, lo.t
