@@ -42,9 +42,9 @@ type growth struct {
 	c  uint64 // old slots below c are copied into nt
 }
 
-// startGrowth begins doubling d.t, at once if it is small. It returns
-// the table to insert into (d.t). The caller holds appendMu.
-func (d *DB) startGrowth() *table {
+// startGrowth begins doubling d.t, at once if it is small (d.t is then
+// the double). The caller holds appendMu.
+func (d *DB) startGrowth() {
 	t := d.t
 	if len(t.slots) < d.s.opts.growMin {
 		nt := t.resized(len(t.slots) * 2)
@@ -52,10 +52,9 @@ func (d *DB) startGrowth() *table {
 		d.t = nt
 		d.mu.Unlock()
 		d.s.releaseOldTable(len(t.slots))
-		return nt
+		return
 	}
 	d.grow = &growth{nt: newTable(min(len(t.slots)*2, maxTableSize))}
-	return t
 }
 
 // growOn copies the next k slots of the old table into the new one, and
