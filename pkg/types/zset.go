@@ -48,7 +48,7 @@ const zInline = 24
 // inline member (M is [zInline]byte or [0]byte).
 type zalloc[L, M any] struct {
 	n znode
-	l L
+	_ L // the levels, reached through znode.lv
 	m M
 }
 
