@@ -449,8 +449,8 @@ func (z *ZSet) AppendImageTo(dst []byte, spill Spill) []byte {
 
 // DecodeZSet decodes an image made by ZSet.AppendImage. Members of up to
 // zInline bytes are copied into their nodes; the longer ones share one
-// copy of the image, made only if there is one. NaN scores and duplicate members are corrupt. Errors wrap ErrCorrupt.
-// O(n log n).
+// copy of the image, made only if there is one. NaN scores and duplicate
+// members are corrupt. Errors wrap ErrCorrupt. O(n log n).
 func DecodeZSet(image []byte) (*ZSet, error) {
 	r := reader{b: image}
 	r.header(KindZSet, false)
