@@ -298,7 +298,8 @@ func BenchmarkCollectionGrow(b *testing.B) {
 // log, so LPUSH, RPUSH, LPOP and RPOP allocate nothing per op once the
 // list exists (a new chunk every few elements averages below one), and
 // SADD, HSET and ZADD only what the collection keeps (the new element's
-// strings and, for ZADD, its skip-list node). 2000 writes per command go
+// strings and, for ZADD, its skip-list node; an HSET of an existing
+// field, only the value). 2000 writes per command go
 // through several folds.
 func TestCollectionWriteAllocs(t *testing.T) {
 	s := newTestServer(t, nil)
@@ -328,13 +329,15 @@ func TestCollectionWriteAllocs(t *testing.T) {
 		{"rpop", 0, cmds(func(int) []string { return []string{"RPOP", "l"} })},
 		{"sadd", 1, cmds(func(i int) []string { return []string{"SADD", "s", "m" + strconv.Itoa(i)} })},
 		{"hset", 2, cmds(func(i int) []string { return []string{"HSET", "h", "f" + strconv.Itoa(i), v} })},
+		// An update keeps the field's string: only the new value.
+		{"hset update", 1, cmds(func(i int) []string { return []string{"HSET", "h", "field", v + strconv.Itoa(i)} })},
 		{"zadd", 2, cmds(func(i int) []string {
 			return []string{"ZADD", "z", strconv.Itoa(i * 7919 % 1000003), "m" + strconv.Itoa(i)}
 		})},
 	}
 	do(t, s, cl, "RPUSH", "l", "x")
 	do(t, s, cl, "SADD", "s", "x")
-	do(t, s, cl, "HSET", "h", "x", "y")
+	do(t, s, cl, "HSET", "h", "x", "y", "field", "y")
 	do(t, s, cl, "ZADD", "z", "0", "x")
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,7 +32,12 @@ func (h *Hash) Has(field []byte) bool { return h.d.find(bstr(field)) >= 0 }
 // Set sets field to value, copying both, and reports whether the field
 // is new. O(1) amortized.
 func (h *Hash) Set(field, value []byte) (added bool) {
-	return h.set(string(field), string(value))
+	if i := h.d.find(bstr(field)); i >= 0 {
+		h.d.at(i).val = string(value)
+		return false
+	}
+	h.d.insert(string(field), string(value))
+	return true
 }
 
 // SetString is Set for strings, which the Hash keeps without copying.
