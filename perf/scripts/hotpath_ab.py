@@ -106,6 +106,13 @@ def load(port, path):
         raise SystemExit(f"populate: exit {r.returncode}: {r.stdout.strip()[-300:]} {r.stderr.strip()}")
 
 
+def prerun(port, args):
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-c", "50", "-r", "1000000"] + args.split()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {r.returncode}: {r.stderr.strip()}")
+
+
 def bench(port, a, tests=None):
     cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "--csv",
            "-P", str(a.P), "-c", str(a.c), "-n", str(a.n), "-r", str(a.r), "-d", str(a.d),
@@ -137,6 +144,10 @@ def main():
                     help="one redis-benchmark run per test, so ops per CPU-second is per test")
     ap.add_argument("-populate", type=int, default=0,
                     help="before measuring, load N keys (key:%%012d, counter:%%012d) with redis-cli --pipe")
+    ap.add_argument("-pre", default="",
+                    help="before measuring (after -populate), one unmeasured redis-benchmark run with these "
+                         "arguments, e.g. '-t lpush,hset -P 64 -n 2000000 -d 1024', to grow the collections "
+                         "the tests then write to")
     a = ap.parse_args()
     popdir = tempfile.TemporaryDirectory()
     popfile = populate_file(a, popdir.name) if a.populate > 0 else None
@@ -153,6 +164,8 @@ def main():
                 try:
                     if popfile:
                         load(port, popfile)
+                    if a.pre:
+                        prerun(port, a.pre)
                     c0, t0 = cpu_secs(p.pid), time.time()
                     if a.each:
                         res = {}
