@@ -164,6 +164,7 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
 		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means half the CPUs Go may use (the CPU count or the container's CPU limit), at least one. Unless the GOMAXPROCS environment variable is set, tstd also runs Go with that many processors (GOMAXPROCS = loops, at most the CPU count): on 2 CPUs shared with the clients, one loop on one processor used a third less CPU per request than two (perf/results/hotpath.md)"},
 		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measured worse with one client connection; see perf/results/hotpath.md)"},
+		&cli.BoolFlag{Name: "rechunk", Usage: "rebuild the page cache of sealed log segments in 2 MiB folios, read back from the disk (measured worse on a virtual machine; see perf/results/hotpath.md)"},
 	}
 }
 
@@ -296,7 +297,7 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 	if procs > 0 {
 		runtime.GOMAXPROCS(procs)
 	}
-	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: loops, LockOSThread: c.Bool("lock-os-thread")})
+	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: loops, LockOSThread: c.Bool("lock-os-thread"), Rechunk: c.Bool("rechunk")})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return cli.Exit("tstd: "+err.Error(), 1)

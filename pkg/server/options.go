@@ -40,6 +40,9 @@ type Options struct {
 	ReusePort bool
 	// LockOSThread pins each event loop to an OS thread.
 	LockOSThread bool
+	// Rechunk rebuilds the log's sealed segments in 2 MiB page-cache
+	// folios (store.Options.Rechunk; off by default).
+	Rechunk bool
 	// SegmentSize is the store's segment size; 0 is the store's default
 	// (tests use small segments).
 	SegmentSize int64

@@ -233,6 +233,7 @@ func (s *Server) load(opts Options) {
 		Logger:       s.log.Named("store"),
 		Load:         &s.loadState,
 		FS:           opts.FS,
+		Rechunk:      opts.Rechunk,
 	})
 	if err != nil {
 		s.failLoad(fmt.Errorf("server: open store in %s: %w", s.dir, err))

@@ -85,6 +85,17 @@ type Options struct {
 	// stays comparable: no func fields.
 	Load *LoadState
 
+	// Rechunk rebuilds the page cache of each sealed segment (and of the
+	// active segment's filled 2 MiB chunks once the log stops growing) in
+	// 2 MiB folios, read back from the disk, so that reads map a chunk
+	// with one entry instead of a page at a time (rechunk.go). Off by
+	// default: on a virtual machine whose host backs guest memory lazily,
+	// the read-back pages are new to the guest, and the first read of each
+	// 4 KiB page then stalls for a hypervisor fault, which cost more than
+	// the faults the rebuild saves (perf/results/hotpath.md, "Rebuilding
+	// sealed segments: off by default").
+	Rechunk bool
+
 	// imageChunk: DB.SetImage streams an image whose record is larger
 	// than this, in pieces of about half of it; 0 means wbufSize (tests
 	// lower it).

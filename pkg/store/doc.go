@@ -268,10 +268,11 @@
 // bytes minus live bytes) reach Options.CompactRatio of the sealed bytes
 // and at least one segment (SetCompactTrigger replaces the ratio and adds
 // a minimum log size: Redis's auto-aof-rewrite-percentage and -min-size);
-// Compact runs one on demand (BGREWRITEAOF). The same loop rebuilds the
-// page cache of each segment a rotation sealed in 2 MiB folios, which a
-// read maps with one page-table entry, and that of the active segment's
-// filled chunks once the log stops growing (rechunk.go).
+// Compact runs one on demand (BGREWRITEAOF). With Options.Rechunk the
+// same loop rebuilds the page cache of each segment a rotation sealed in
+// 2 MiB folios, which a read maps with one page-table entry, and that of
+// the active segment's filled chunks once the log stops growing
+// (rechunk.go; off by default).
 // Stats report Compacting, CompactDone/CompactTotal (bytes of input read),
 // Compactions and Reclaimed. The crash harness runs compactions as one of
 // its operations, with crash images inside them, under Options.Now so

@@ -25,6 +25,15 @@ import "go.uber.org/zap"
 // kept: rebuilding the active segment's chunks"). The chunk being written
 // is never rebuilt: small writes into a 2 MiB folio cost ext4 a walk of
 // the folio's 512 buffer heads each.
+//
+// All of this runs only with Options.Rechunk. On the virtual machines the
+// project measures on, the pages the read-back fills are new to the
+// guest, and the first touch of each 4 KiB page of them stalls for a
+// hypervisor fault, while the pages the writes filled were touched by
+// the copy already: GETs after a bulk load of 1 KiB values cost 1.7-2.5x
+// the CPU with the rebuild, and the faults it saves, mapped 2 MiB at a
+// time by segment.mapChunk, cost less (hotpath.md, "Rebuilding sealed
+// segments: off by default").
 
 // rechunkSealed rechunks the segments sealed since the last call and, if
 // the log has not grown since the last call, the filled chunks of the

@@ -119,7 +119,7 @@ func wantKeysAndReopen(t *testing.T, s *Store, dir string, opts Options, n int, 
 // again, also after a reopen.
 func TestRechunkUnderLoad(t *testing.T) {
 	dir := t.TempDir()
-	opts := Options{SegmentSize: 4 << 20, Sync: SyncNo}
+	opts := Options{SegmentSize: 4 << 20, Sync: SyncNo, Rechunk: true}
 	s := openT(t, dir, opts)
 	d := s.DB(0)
 	val := func(i int) string { return fmt.Sprintf("%08d-%s", i, strings.Repeat("v", 1000)) }
@@ -186,7 +186,7 @@ func TestRechunkStopsWithoutEffect(t *testing.T) {
 	defer os.RemoveAll(shm)
 	b, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled")
 	smallPages := strings.Contains(string(b), "[never]")
-	s := openT(t, shm, Options{SegmentSize: 4 << 20, Sync: SyncNo})
+	s := openT(t, shm, Options{SegmentSize: 4 << 20, Sync: SyncNo, Rechunk: true})
 	defer closeT(t, s)
 	d := s.DB(0)
 	v := strings.Repeat("v", 1000)
@@ -213,7 +213,7 @@ func TestRechunkStopsWithoutEffect(t *testing.T) {
 // mapped with huge entries. Every value reads back, also after a reopen.
 func TestRechunkActiveWhenIdle(t *testing.T) {
 	dir := t.TempDir()
-	opts := Options{Sync: SyncNo} // one 64 MiB segment
+	opts := Options{Sync: SyncNo, Rechunk: true} // one 64 MiB segment
 	s := openT(t, dir, opts)
 	d := s.DB(0)
 	val := func(i int) string { return fmt.Sprintf("%08d-%s", i, strings.Repeat("a", 1000)) }
@@ -264,4 +264,35 @@ func vmFlags(t *testing.T, addr uintptr) string {
 	t.Helper()
 	v, _ := smapsField(addr, "VmFlags:")
 	return v
+}
+
+// TestRechunkOffByDefault: without Options.Rechunk no segment is queued
+// or rebuilt, sealed or idle, and the sealed ones keep their small pages.
+func TestRechunkOffByDefault(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{SegmentSize: 4 << 20, Sync: SyncNo})
+	defer closeT(t, s)
+	d := s.DB(0)
+	val := strings.Repeat("v", 1000)
+	for i := range 12000 { // about 12 MiB: two sealed segments at least
+		mustSet(t, d, fmt.Sprint("k", i), val, 0)
+	}
+	if err := s.FlushWrites(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // as compactLoop would each second; the last two see an idle log
+		s.rechunkSealed()
+	}
+	s.appendMu.Lock()
+	queued := len(s.rechunkQ)
+	s.appendMu.Unlock()
+	if queued != 0 || s.rechunks.Load() != 0 || s.active.rechunked != 0 {
+		t.Fatalf("rechunk off: %d queued, %d rebuilt, active rebuilt up to %d", queued, s.rechunks.Load(), s.active.rechunked)
+	}
+	for _, g := range *s.segs.Load() {
+		if g != nil && g != s.active {
+			if kb := pmdMappedKB(g.data); kb > 0 {
+				t.Fatalf("segment %d: FilePmdMapped %d kB", g.id, kb)
+			}
+		}
+	}
 }

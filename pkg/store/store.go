@@ -106,7 +106,7 @@ type Store struct {
 	// flushed offset at the last pass of rechunkSealed (compactLoop only).
 	rechunkSeen     *segment
 	rechunkSeenAt   int64
-	noRechunk       atomic.Bool // rechunk is off: no huge pages, or it had no effect
+	noRechunk       atomic.Bool // rechunk is off: not asked for (Options.Rechunk), no huge pages, or no effect
 	stopCompact     chan struct{}
 	compactLoopDone chan struct{}
 	unmapping       atomic.Bool // set by Close before it unmaps: no snapshot may start
@@ -192,6 +192,7 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 		nextID: 1,
 		dbs:    make([]DB, opts.Databases),
 	}
+	s.noRechunk.Store(!opts.Rechunk)
 	s.gc.cond.L = &s.gc.mu
 	s.opsPool.New = func() any { return new([][]byte) }
 	for i := range s.dbs {
