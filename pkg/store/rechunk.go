@@ -30,7 +30,7 @@ import "go.uber.org/zap"
 // project measures on, the pages the read-back fills are new to the
 // guest, and the first touch of each 4 KiB page of them stalls for a
 // hypervisor fault, while the pages the writes filled were touched by
-// the copy already: GETs after a bulk load of 1 KiB values cost 1.7-2.5x
+// the copy already: GETs after a bulk load of 1 KiB values cost 1.6x
 // the CPU with the rebuild, and the faults it saves, mapped 2 MiB at a
 // time by segment.mapChunk, cost less (hotpath.md, "Rebuilding sealed
 // segments: off by default").
