@@ -7,8 +7,13 @@ import (
 
 // releaseMinBytes is the size of a replaced index table (or of a
 // snapshot's copy of the index) from which the store hands its memory
-// back to the OS at once. A variable for tests.
-var releaseMinBytes uintptr = 32 << 20
+// back to the OS at once. A variable for tests. 16 MiB takes in the
+// table of 1M slots (24 MiB) that a keyspace of 786k keys outgrows: at
+// 32 MiB, since the index grows in steps (grow.go), a server loaded with
+// 1M keys kept 141-161 MiB of anonymous memory instead of 106
+// (perf/results/hotpath.md, "Memory at 1M keys after incremental index
+// growth").
+var releaseMinBytes uintptr = 16 << 20
 
 // releaseOldTable is called after an index table of oldSlots slots was
 // replaced by a resized one. The old table is garbage, but nothing makes
