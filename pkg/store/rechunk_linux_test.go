@@ -279,14 +279,18 @@ func TestRechunkOffByDefault(t *testing.T) {
 	if err := s.FlushWrites(); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 { // as compactLoop would each second; the last two see an idle log
-		s.rechunkSealed()
-	}
+	// compactLoop's passes (one per compactCheckEvery) would rebuild the
+	// sealed segments, and the active one's chunks once it sees the log
+	// idle for a pass.
+	time.Sleep(3*compactCheckEvery + 500*time.Millisecond)
 	s.appendMu.Lock()
 	queued := len(s.rechunkQ)
 	s.appendMu.Unlock()
-	if queued != 0 || s.rechunks.Load() != 0 || s.active.rechunked != 0 {
-		t.Fatalf("rechunk off: %d queued, %d rebuilt, active rebuilt up to %d", queued, s.rechunks.Load(), s.active.rechunked)
+	s.compactMu.Lock()
+	active := s.active.rechunked
+	s.compactMu.Unlock()
+	if queued != 0 || s.rechunks.Load() != 0 || active != 0 {
+		t.Fatalf("rechunk off: %d queued, %d rebuilt, active rebuilt up to %d", queued, s.rechunks.Load(), active)
 	}
 	for _, g := range *s.segs.Load() {
 		if g != nil && g != s.active {
