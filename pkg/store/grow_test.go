@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // checkGrowth verifies the incremental growth invariant of d (grow.go):
@@ -293,5 +294,34 @@ func TestIndexGrowthWrapMove(t *testing.T) {
 	}
 	if j := nt.findLoc(uint64(b.hash), b.loc); j < 0 {
 		t.Fatal("b missing from the new table")
+	}
+}
+
+// TestIndexGrowthReleasesOldTable: an index table replaced by its double
+// is handed back to the OS from releaseTableMinBytes on (releaseOldTable),
+// whatever releaseMinBytes (the threshold of other garbage) says; below
+// it, it is not.
+func TestIndexGrowthReleasesOldTable(t *testing.T) {
+	oldTable, oldOther := releaseTableMinBytes, releaseMinBytes
+	defer func() { releaseTableMinBytes, releaseMinBytes = oldTable, oldOther }()
+	releaseMinBytes = 1 << 40
+	for _, tc := range []struct {
+		min  uintptr
+		want bool
+	}{{1 << 40, false}, {1, true}} {
+		releaseTableMinBytes = tc.min
+		s := openT(t, t.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, SnapshotLogBytes: -1, SnapshotInterval: -1, growMin: 16})
+		d := s.DB(0)
+		start := len(d.t.slots)
+		for i := 0; len(d.t.slots) < 8*start; i++ { // through small and incremental doublings
+			mustSet(t, d, fmt.Sprint("k", i), "v", 0)
+		}
+		for s.releasing.Load() {
+			time.Sleep(time.Millisecond)
+		}
+		if got := s.releases.Load() > 0; got != tc.want {
+			t.Fatalf("releaseTableMinBytes %d: released %v after the table grew from %d to %d slots, want %v", tc.min, got, start, len(d.t.slots), tc.want)
+		}
+		closeT(t, s)
 	}
 }
