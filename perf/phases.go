@@ -14,6 +14,8 @@ type results struct {
 	samples  map[cell]map[string][]sample // cell -> server name -> one per round
 	requests map[cell]int                 // -n of each cell
 	failures []string
+	waits    int           // runs that waited for a background rewrite (quiesce)
+	waited   time.Duration // how long, in all
 }
 
 func newResults() *results {
@@ -100,7 +102,18 @@ func (h *harness) runMatrix(tmp string) error {
 					br := benchRun{Test: test, Size: g.Size, Pipeline: g.Pipeline, Clients: g.Clients,
 						Requests: n, Timeout: 5 * time.Minute}
 					var line []string
+					all := make([]*server, 0, len(servers))
+					for _, name := range serverNames() {
+						all = append(all, servers[name])
+					}
 					for _, name := range rotation(serverNames(), round+ti) {
+						if d, err := quiesce(all); err != nil {
+							h.logf("%v", err)
+						} else if d > quiescePoll {
+							h.res.waits++
+							h.res.waited += d
+							h.logf("waited %.1f s for a background rewrite before %s on %s", d.Seconds(), test, name)
+						}
 						s, err := br.run(servers[name])
 						if err != nil {
 							h.res.failures = append(h.res.failures, err.Error())

@@ -260,7 +260,10 @@ func (h *harness) writeMatrix(b *strings.Builder) {
 		"on a shared machine single runs of either server stray far from the median. "+
 		"ops/CPU-s is requests per second of server CPU time (utime+stime of the server process from /proc/PID/stat, read before and after each run; "+
 		"for lrange_100 the share of the LPUSH run redis-benchmark makes first is taken out in proportion to wall time). "+
-		"Every sample is in [%s-raw.csv](%s-raw.csv).\n\n", h.o.rounds, h.o.populate, h.o.name, h.o.name)
+		"Before each run the harness waits until no server reports a background rewrite in INFO persistence "+
+		"(Redis+AOF's BGREWRITEAOF, which forks a child that writes the whole dataset, or tstd's compaction), so that none runs during another's run: "+
+		"%d of the runs waited, %.0f s in all. "+
+		"Every sample is in [%s-raw.csv](%s-raw.csv).\n\n", h.o.rounds, h.o.populate, r.waits, r.waited.Seconds(), h.o.name, h.o.name)
 	b.WriteString("| test | value | conns | pipeline | -n | tstd ops/s | Redis ops/s | Redis+AOF ops/s | tstd/Redis | by round | tstd/Redis+AOF | p50 ms tstd / Redis / AOF | p99 ms tstd / Redis / AOF | ops/CPU-s tstd / Redis / AOF | CPU efficiency tstd/Redis |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.cells {

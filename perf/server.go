@@ -191,6 +191,18 @@ func command(addr string, args ...string) (string, error) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write(encodeCommand(args)); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// encodeCommand is args as a RESP array of bulk strings.
+func encodeCommand(args []string) []byte {
 	var b []byte
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
@@ -202,14 +214,7 @@ func command(addr string, args ...string) (string, error) {
 		b = append(b, a...)
 		b = append(b, "\r\n"...)
 	}
-	if _, err := c.Write(b); err != nil {
-		return "", err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return b
 }
 
 // intCommand sends a command whose reply is an integer and returns it.
