@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -63,16 +62,7 @@ func quiesce(servers []*server) (time.Duration, error) {
 
 // bulkCommand sends a command whose reply is a bulk string and returns it.
 func bulkCommand(addr string, args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := c.Write(encodeCommand(args)); err != nil {
-		return "", err
-	}
-	return readBulk(bufio.NewReader(c))
+	return roundTrip(addr, args, readBulk)
 }
 
 // readBulk reads one RESP bulk string reply.

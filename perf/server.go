@@ -185,6 +185,18 @@ func (l *launcher) stopAll() {
 // line of the reply without its CRLF. Only replies of one line (simple
 // strings, errors, integers) are read in full.
 func command(addr string, args ...string) (string, error) {
+	return roundTrip(addr, args, func(r *bufio.Reader) (string, error) {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(line, "\r\n"), nil
+	})
+}
+
+// roundTrip sends args to addr on a fresh connection (1 s to connect, 30 s
+// for the exchange) and returns what read makes of the reply.
+func roundTrip(addr string, args []string, read func(*bufio.Reader) (string, error)) (string, error) {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return "", err
@@ -194,11 +206,7 @@ func command(addr string, args ...string) (string, error) {
 	if _, err := c.Write(encodeCommand(args)); err != nil {
 		return "", err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return read(bufio.NewReader(c))
 }
 
 // encodeCommand is args as a RESP array of bulk strings.
