@@ -25,17 +25,17 @@
 //
 // Before any reply leaves, Options.Flush puts the store's buffered records
 // in the page cache (a kill -9 then loses no acknowledged write). With
-// Options.Unflushed, a batch that leaves more than CoalesceOver bytes to
-// flush does not write its replies itself: the connection goes on its
-// loop's held list and loopState.Run, queued with gnet's Execute, runs
-// after the loop's next round of events, flushing once for every
-// connection held and then writing each one's replies. A batch of another
-// connection that leaves anything to flush joins the list while it is
-// held, so no reply can show a write that is not yet flushed. A loop whose
-// last shared flush served a single connection holds only one batch in
-// soloProbe (holding costs that connection a round of latency and saves
-// nothing). OnClose writes the held replies of a connection that closes
-// first (a peer that half-closed after its last commands).
+// Options.HoldReplies a batch does not write its replies itself: the
+// connection goes on its loop's held list and loopState.Run, queued with
+// gnet's Execute, runs after the loop's next round of events, flushing
+// once for every connection held and then writing each one's replies, as
+// Redis writes its replies after a round of its event loop. A connection
+// held already adds the replies of its next batch to those held, so no
+// reply can show a write that is not yet flushed, and replies keep their
+// order. A loop whose last round held a single connection holds only one
+// batch in soloProbe (holding costs that connection a round of latency
+// and saves nothing). OnClose writes the held replies of a connection
+// that closes first (a peer that half-closed after its last commands).
 //
 // # Durability (appendfsync always)
 //

@@ -48,7 +48,7 @@ type connState struct {
 	bigOut   bool       // the last batch's replies outgrew maxRetainedOut
 	outBox   *[]byte    // the handler's spare-buffer box while st.out is the spare
 	writing  bool       // inside Conn.Write of st.out (which may close the connection)
-	loop     *loopState // the connection's event loop (nil without Options.Unflushed)
+	loop     *loopState // the connection's event loop (nil without Options.HoldReplies)
 	held     bool       // on loop.held: its replies wait for the loop's shared flush
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
@@ -134,7 +134,7 @@ type handler struct {
 }
 
 // loopState is what the handler keeps per event loop: the connections
-// whose replies wait for one shared flush of the store (Options.Unflushed).
+// whose replies wait for the end of the round (Options.HoldReplies).
 // Only the loop's goroutine touches it after OnOpen created it.
 type loopState struct {
 	h     *handler
@@ -262,7 +262,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
 	l := h.loopOf(c.EventLoop())
 	st.parsed = &l.pre
-	if h.opts.Unflushed != nil && h.opts.Flush != nil {
+	if h.opts.HoldReplies {
 		st.loop = l
 	}
 	c.SetContext(st)
@@ -445,12 +445,16 @@ func (h *handler) loopOf(el gnet.EventLoop) *loopState {
 	return l
 }
 
-// hold decides whether the replies of the batch just run wait for the
-// loop's shared flush (Options.Unflushed) instead of being written now; if
-// so it puts c on the loop's list, queuing the flush (loopState.Run) with
-// the first connection of a round. Under a pipelined load one event-loop
-// round serves a dozen connections, each leaving a few KiB of records:
-// one flush, one pwrite, serves them all.
+// hold decides whether the replies of the batch just run wait for the end
+// of the loop's round (Options.HoldReplies) instead of being written now;
+// if so it puts c on the loop's list, queuing loopState.Run with the first
+// connection of a round. Under load one event-loop round serves a dozen
+// connections: one flush of the store (one pwrite) then serves every
+// batch that wrote, and the replies leave together, as Redis writes its
+// replies after the round (beforeSleep). Written one connection at a time
+// between the batches, each reply found the client asleep again and woke
+// it; written together, the first wakes it and the rest find it awake
+// (perf/results/hotpath.md, "Replies wait for the end of the round").
 func (h *handler) hold(c gnet.Conn, st *connState) bool {
 	l := st.loop
 	if l == nil || len(st.out) == 0 || h.stopping.Load() {
@@ -459,14 +463,7 @@ func (h *handler) hold(c gnet.Conn, st *connState) bool {
 	if st.held {
 		return true // already on the list: its flush writes these too
 	}
-	u := h.opts.Unflushed()
-	if u == 0 {
-		return false
-	}
 	if !l.armed {
-		if u <= h.opts.CoalesceOver {
-			return false
-		}
 		if l.lastHeld == 1 {
 			if l.probe++; l.probe%soloProbe != 0 {
 				return false

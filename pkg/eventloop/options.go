@@ -40,20 +40,15 @@ type Options struct {
 	// the replies are dropped and the connection is closed, as after a
 	// failed appendfsync-always sync.
 	Flush func() error
-	// Unflushed, if set with Flush, returns how many bytes a Flush now
-	// would write (the store's Unflushed). A batch that leaves more than
-	// CoalesceOver bytes to flush does not write its replies at once:
-	// the connection joins its loop's list of held replies, and one Flush
-	// at the end of the loop's next round of events writes the records of
-	// every batch that joined (the store's one pwrite instead of one per
-	// connection), then their replies, in order. While a list is held,
-	// every batch that leaves anything to flush joins it, so no reply
-	// leaves before the writes it may have read are flushed.
-	Unflushed func() int64
-	// CoalesceOver is the flush size from which replies are held for a
-	// shared flush (see Unflushed); tstd uses 256 bytes (pkg/server,
-	// coalesceOver). 0 holds every batch that leaves anything to flush.
-	CoalesceOver int64
+	// HoldReplies makes the replies of a batch wait for the end of the
+	// event loop's round instead of leaving at once: the connection joins
+	// its loop's list of held replies, and after the loop's next round of
+	// events one Flush writes the store's records of every batch held
+	// (one pwrite instead of one per connection), then each connection's
+	// replies, in order. A loop whose last round held a single connection
+	// holds only one batch in soloProbe (holding then costs that client a
+	// round of latency and saves nothing). tstd sets it (pkg/server).
+	HoldReplies bool
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

@@ -76,8 +76,7 @@ func sharedFlushHandler(t *testing.T, lg *fakeLog) *handler {
 			lg.unflushed = 0
 			return nil
 		},
-		Unflushed:    func() int64 { return lg.unflushed },
-		CoalesceOver: 150,
+		HoldReplies: true,
 	})
 }
 
@@ -98,36 +97,29 @@ func sets(n int, tag string) string {
 	return b.String()
 }
 
-// A batch leaving more than CoalesceOver bytes to flush holds its replies;
-// batches of other connections in the same round join it, whatever their
-// size, and one flush then writes every connection's replies, in order.
+// Every batch holds its replies until the end of the loop's round: one
+// flush then writes the records of all of them, then every connection's
+// replies, in order. A batch that only read is held too.
 func TestSharedFlushOneFlushPerRound(t *testing.T) {
 	lg := &fakeLog{}
 	h := sharedFlushHandler(t, lg)
 	l := &fakeLoop{}
 	a, b, c := openOn(t, h, l), openOn(t, h, l), openOn(t, h, l)
 
-	a.in = append(a.in, sets(2, "a")...) // 200 bytes: over CoalesceOver
+	a.in = append(a.in, sets(2, "a")...)
 	h.OnTraffic(a)
-	b.in = append(b.in, sets(1, "b")...) // 100 bytes, but a round is held
+	b.in = append(b.in, sets(1, "b")...)
 	h.OnTraffic(b)
 	a.in = append(a.in, "techo more\r\n"...) // a again before the flush
 	h.OnTraffic(a)
-	if len(a.out)+len(b.out) != 0 || lg.flushes != 0 {
-		t.Fatalf("before the round's flush: a got %q, b got %q, %d flushes", a.out, b.out, lg.flushes)
+	c.in = append(c.in, "techo r\r\n"...) // c only reads
+	h.OnTraffic(c)
+	if len(a.out)+len(b.out)+len(c.out) != 0 || lg.flushes != 0 {
+		t.Fatalf("before the round's end: a got %q, b got %q, c got %q, %d flushes", a.out, b.out, c.out, lg.flushes)
 	}
 	if len(l.queued) != 1 {
 		t.Fatalf("%d flushes queued on the loop, want 1", len(l.queued))
 	}
-	// A batch that leaves nothing to flush is not held (c only reads).
-	lgBefore := lg.unflushed
-	lg.unflushed = 0
-	c.in = append(c.in, "techo r\r\n"...)
-	h.OnTraffic(c)
-	if string(c.out) != "*1\r\n$1\r\nr\r\n" {
-		t.Fatalf("a read with nothing to flush: %q, want its reply at once", c.out)
-	}
-	lg.unflushed = lgBefore
 
 	l.runQueued(t)
 	if lg.flushes != 1 {
@@ -139,14 +131,41 @@ func TestSharedFlushOneFlushPerRound(t *testing.T) {
 	if string(b.out) != "+OK\r\n" {
 		t.Fatalf("b got %q, want +OK", b.out)
 	}
+	if string(c.out) != "*1\r\n$1\r\nr\r\n" {
+		t.Fatalf("c got %q", c.out)
+	}
 
-	// Not held: a small batch with no round held is flushed and written
-	// at once.
+	// The next round: reads alone are held and leave with no flush.
+	c.out = nil
+	c.in = append(c.in, "techo s\r\n"...)
+	h.OnTraffic(c)
 	b.out = nil
-	b.in = append(b.in, sets(1, "s")...)
+	b.in = append(b.in, "techo t\r\n"...)
 	h.OnTraffic(b)
-	if string(b.out) != "+OK\r\n" || lg.flushes != 2 || len(l.queued) != 0 {
-		t.Fatalf("small batch: got %q, %d flushes, %d queued", b.out, lg.flushes, len(l.queued))
+	if len(b.out)+len(c.out) != 0 || len(l.queued) != 1 {
+		t.Fatalf("reads: b got %q, c got %q before the round's end, %d queued", b.out, c.out, len(l.queued))
+	}
+	l.runQueued(t)
+	if string(c.out) != "*1\r\n$1\r\ns\r\n" || string(b.out) != "*1\r\n$1\r\nt\r\n" || lg.flushes != 1 {
+		t.Fatalf("reads: c got %q, b got %q, %d flushes", c.out, b.out, lg.flushes)
+	}
+}
+
+// Without Options.HoldReplies every batch flushes and writes its replies
+// at once.
+func TestSharedFlushOff(t *testing.T) {
+	lg := &fakeLog{}
+	h := sharedFlushHandler(t, lg)
+	h.opts.HoldReplies = false
+	l := &fakeLoop{}
+	a, b := openOn(t, h, l), openOn(t, h, l)
+	for i, c := range []*loopConn{a, b, a} {
+		c.out = nil
+		c.in = append(c.in, sets(2, "x")...)
+		h.OnTraffic(c)
+		if string(c.out) != "+OK\r\n+OK\r\n" || lg.flushes != i+1 || len(l.queued) != 0 {
+			t.Fatalf("batch %d: got %q, %d flushes, %d queued", i, c.out, lg.flushes, len(l.queued))
+		}
 	}
 }
 
@@ -211,7 +230,7 @@ func TestSharedFlushCloseAndFailure(t *testing.T) {
 }
 
 // Through gnet: connections pipelining writes, with every batch's replies
-// held for the loop's shared flush (CoalesceOver 0), get every reply in
+// held for the loop's shared flush, get every reply in
 // order, and a client that half-closes right after its commands still
 // gets all of its replies before EOF.
 func TestEngineSharedFlush(t *testing.T) {
@@ -221,11 +240,10 @@ func TestEngineSharedFlush(t *testing.T) {
 	run := set.Run
 	set.Run = func(x *command.Ctx) { unflushed.Add(10); run(x) }
 	e := startEngine(t, Options{
-		Server:       srv,
-		Loops:        1,
-		Flush:        func() error { unflushed.Store(0); return nil },
-		Unflushed:    unflushed.Load,
-		CoalesceOver: -1,
+		Server:      srv,
+		Loops:       1,
+		Flush:       func() error { unflushed.Store(0); return nil },
+		HoldReplies: true,
 	})
 	const conns, per = 8, 200
 	errc := make(chan error, conns)

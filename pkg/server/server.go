@@ -29,16 +29,6 @@ const (
 	policyNo
 )
 
-// coalesceOver is the size of unflushed log records from which an event
-// loop holds a batch's replies for its shared flush (eventloop.Options.
-// Unflushed). Below it the store copies the records into its mapping at
-// once, a page fault per 4 KiB at most; above it one pwrite per round
-// of the loop costs less. Measured with perf/scripts/hotpath_ab.py at 50
-// connections (perf/results/hotpath.md, "One flush per round"): 256
-// bytes beat the store's copy limit (2 KiB) at pipeline 16 and lost
-// nothing at pipeline 1; 0 (every write batch) cost 7% at pipeline 1.
-const coalesceOver = 256
-
 // Server is a running tstd: store, cache, command server and event loops.
 // Its methods are safe for concurrent use.
 //
@@ -162,13 +152,7 @@ func Start(opts Options) (*Server, error) {
 			}
 			return nil
 		},
-		Unflushed: func() int64 {
-			if st := s.flushStore.Load(); st != nil {
-				return st.Unflushed()
-			}
-			return 0
-		},
-		CoalesceOver:     coalesceOver,
+		HoldReplies:      true,
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
 		MaxClients:       int(cfg.Int("maxclients")),
