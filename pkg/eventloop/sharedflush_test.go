@@ -284,3 +284,39 @@ func TestEngineSharedFlush(t *testing.T) {
 		}
 	}
 }
+
+// Replies over holdMaxOut leave at once, after the store's flush (which
+// also covers the held batches' records), even from a connection already
+// held: its earlier replies go first, in order, and the round's flush
+// leaves nothing more for it.
+func TestSharedFlushLargeRepliesLeaveAtOnce(t *testing.T) {
+	lg := &fakeLog{}
+	h := sharedFlushHandler(t, lg)
+	l := &fakeLoop{}
+	a, b := openOn(t, h, l), openOn(t, h, l)
+	a.in = append(a.in, sets(2, "a")...)
+	h.OnTraffic(a)
+	b.in = append(b.in, sets(1, "b")...)
+	h.OnTraffic(b)
+	if len(a.out)+len(b.out) != 0 || len(l.queued) != 1 {
+		t.Fatalf("a got %q, b got %q, %d queued; want both held", a.out, b.out, len(l.queued))
+	}
+
+	big := strings.Repeat("x", holdMaxOut)
+	b.in = fmt.Appendf(b.in, "*2\r\n$5\r\ntecho\r\n$%d\r\n%s\r\n", len(big), big)
+	h.OnTraffic(b)
+	want := fmt.Sprintf("+OK\r\n*1\r\n$%d\r\n%s\r\n", len(big), big)
+	if string(b.out) != want || lg.flushes != 1 {
+		t.Fatalf("large reply: b got %d bytes (%q...) after %d flushes; want its %d bytes at once after 1",
+			len(b.out), b.out[:min(len(b.out), 20)], lg.flushes, len(want))
+	}
+	if len(a.out) != 0 {
+		t.Fatalf("a got %q before the round's end", a.out)
+	}
+
+	b.out = nil
+	l.runQueued(t)
+	if string(a.out) != "+OK\r\n+OK\r\n" || len(b.out) != 0 || lg.flushes != 1 {
+		t.Fatalf("after the round: a got %q, b got %q, %d flushes", a.out, b.out, lg.flushes)
+	}
+}
