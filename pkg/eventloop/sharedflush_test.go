@@ -198,18 +198,25 @@ func TestSharedFlushSoloProbes(t *testing.T) {
 	}
 }
 
-// A connection closing with replies held (its peer half-closed right after
-// its commands) gets them written in OnClose, and the round's flush skips
-// it. A failed flush writes no reply and closes the connection.
-func TestSharedFlushCloseAndFailure(t *testing.T) {
+// twoBatches opens connections a and b on one loop of a handler holding
+// replies and runs a batch of na writes on a, then of nb on b.
+func twoBatches(t *testing.T, na, nb int) (*fakeLog, *handler, *fakeLoop, *loopConn, *loopConn) {
 	lg := &fakeLog{}
 	h := sharedFlushHandler(t, lg)
 	l := &fakeLoop{}
 	a, b := openOn(t, h, l), openOn(t, h, l)
-	a.in = append(a.in, sets(2, "a")...)
+	a.in = append(a.in, sets(na, "a")...)
 	h.OnTraffic(a)
-	b.in = append(b.in, sets(2, "b")...)
+	b.in = append(b.in, sets(nb, "b")...)
 	h.OnTraffic(b)
+	return lg, h, l, a, b
+}
+
+// A connection closing with replies held (its peer half-closed right after
+// its commands) gets them written in OnClose, and the round's flush skips
+// it. A failed flush writes no reply and closes the connection.
+func TestSharedFlushCloseAndFailure(t *testing.T) {
+	lg, h, l, a, b := twoBatches(t, 2, 2)
 	h.OnClose(a, nil)
 	if string(a.out) != "+OK\r\n+OK\r\n" || lg.flushes != 1 {
 		t.Fatalf("closed with replies held: wrote %q after %d flushes", a.out, lg.flushes)
@@ -290,14 +297,7 @@ func TestEngineSharedFlush(t *testing.T) {
 // held: its earlier replies go first, in order, and the round's flush
 // leaves nothing more for it.
 func TestSharedFlushLargeRepliesLeaveAtOnce(t *testing.T) {
-	lg := &fakeLog{}
-	h := sharedFlushHandler(t, lg)
-	l := &fakeLoop{}
-	a, b := openOn(t, h, l), openOn(t, h, l)
-	a.in = append(a.in, sets(2, "a")...)
-	h.OnTraffic(a)
-	b.in = append(b.in, sets(1, "b")...)
-	h.OnTraffic(b)
+	lg, h, l, a, b := twoBatches(t, 2, 1)
 	if len(a.out)+len(b.out) != 0 || len(l.queued) != 1 {
 		t.Fatalf("a got %q, b got %q, %d queued; want both held", a.out, b.out, len(l.queued))
 	}
