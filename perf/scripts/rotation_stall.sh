@@ -10,8 +10,9 @@
 #
 # POPULATE_FILE is RESP loaded first with redis-cli --pipe (e.g. 1M
 # `SET key:%012d <1 KiB>`); RUNS defaults to 12. TSTD names the binary
-# (default bin/tstd); DDFILE the busy writer's file (default a temporary
-# file next to the data directory's parent). Needs perf, redis-benchmark,
+# (default bin/tstd); DDFILE the busy writer's file (default a new file
+# from mktemp, on the disk of $TMPDIR like tstd's data directory; set it
+# to a file on that same disk otherwise). Needs perf, redis-benchmark,
 # redis-cli, dd and GNU time.
 set -euo pipefail
 POP=$1; RUNS=${2:-12}

@@ -158,9 +158,10 @@ func (s *Store) FlushWrites() error {
 
 // Unflushed returns the size in bytes of the records appended since the
 // last flush (FlushWrites): 0 when a reply may leave without one. A flush
-// of more than smallFlush bytes (2 KiB) is one pwrite; callers that can
-// wait (the server, within one round of its event loop) gather several
-// batches' records into one. Safe from any goroutine.
+// of more than smallFlush bytes (2 KiB) is one pwrite, so a caller that
+// can wait gathers several batches' records into one (tstd's event loops
+// flush once per round for every batch they hold, whatever its size).
+// Safe from any goroutine.
 func (s *Store) Unflushed() int64 { return s.unflushed.Load() }
 
 // sealLocked flushes the active segment's buffer before the segment is
