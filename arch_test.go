@@ -22,12 +22,13 @@ const module = "github.com/toonstore/toonstore/"
 // allowed lists, for every package of ours, the packages of ours that its
 // non-test files may import. Arrows point one way:
 // cmd -> server -> eventloop -> command -> cache -> store; protocol and glob
-// import nothing of ours, store and types only internal/hugemem.
+// import nothing of ours, store and types only internal/hugemem and
+// internal/prefetch.
 var allowed = map[string][]string{
 	"pkg/protocol":       {},
-	"pkg/store":          {"internal/hugemem"},
+	"pkg/store":          {"internal/hugemem", "internal/prefetch"},
 	"pkg/glob":           {},
-	"pkg/types":          {"internal/hugemem"},
+	"pkg/types":          {"internal/hugemem", "internal/prefetch"},
 	"pkg/config":         {"pkg/glob"},
 	"pkg/cache":          {"pkg/store", "pkg/types"},
 	"pkg/command":        {"pkg/cache", "pkg/store", "pkg/protocol", "pkg/glob", "pkg/types"},
@@ -37,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/cmdgen":    {},
 	"internal/redistest": {},
 	"internal/hugemem":   {},
+	"internal/prefetch":  {},
 }
 
 // processWide are calls only cmd/ (and generator mains) may make.

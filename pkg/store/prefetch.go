@@ -1,6 +1,10 @@
 package store
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/toonstore/toonstore/internal/prefetch"
+)
 
 // prefetchGroup is how many keys Prefetch handles per pass: the hashes live
 // in a stack array of this size, and it is about as many cache misses as a
@@ -31,7 +35,7 @@ func (d *DB) PrefetchWorth() bool {
 // entry) that confirms the key; one lookup cannot overlap them, but
 // Prefetch asks for the home slots of all keys first (prefetch
 // instructions, which the CPU keeps in flight together; loads on
-// architectures without prefetchLine's instruction), then for the records
+// architectures without prefetch.Line's instruction), then for the records
 // or entries of the slots whose hash matches, so a pipeline of n lookups
 // pays about two miss latencies instead of 2n. reads says that some of the
 // keys are about to be read (their records are fetched), writes that some
@@ -75,7 +79,7 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 	// load that misses holds up retirement, and the reorder buffer fills
 	// after a handful of them).
 	for _, h := range hs2 {
-		sink += uint64(prefetchLine(unsafe.Pointer(&slots[h&mask])))
+		sink += uint64(prefetch.Line(unsafe.Pointer(&slots[h&mask])))
 	}
 	// Pass 2: for the first slot in each probe run whose hash matches
 	// (these loads wait for pass 1's lines, which arrive together), its
@@ -93,7 +97,7 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 			if s.hash == uint32(h) {
 				if s.kref != noKey {
 					if writes {
-						sink += uint64(prefetchLine(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
+						sink += uint64(prefetch.Line(unsafe.Pointer(&t.keys.b[s.kref+arenaEntHead-1])))
 					}
 					if !reads {
 						break
@@ -107,8 +111,8 @@ func (d *DB) prefetchGroup(keys [][]byte, reads, writes bool) uint64 {
 					data := ss[id].data
 					end := off + recHeaderSize + int64(len(keys[i]))
 					if end < int64(len(data)) {
-						sink += uint64(prefetchLine(unsafe.Pointer(&data[off])))
-						sink += uint64(prefetchLine(unsafe.Pointer(&data[end])))
+						sink += uint64(prefetch.Line(unsafe.Pointer(&data[off])))
+						sink += uint64(prefetch.Line(unsafe.Pointer(&data[end])))
 					}
 				}
 				break

@@ -1,10 +1,10 @@
 //go:build !amd64
 
-package store
+package prefetch
 
 import "unsafe"
 
-// prefetchLine loads the byte at p and returns it, for the caller to fold
+// Line loads the byte at p and returns it, for the caller to fold
 // into a result so that the load is kept: where no prefetch instruction is
 // wired up, Prefetch touches its lines with loads. p must be valid.
-func prefetchLine(p unsafe.Pointer) byte { return *(*byte)(p) }
+func Line(p unsafe.Pointer) byte { return *(*byte)(p) }

@@ -1,10 +1,10 @@
-package store
+package prefetch
 
 import "unsafe"
 
-// prefetchLine asks the CPU to bring the cache line at p into its caches
+// Line asks the CPU to bring the cache line at p into its caches
 // without waiting for it (PREFETCHT0), and returns 0. It never faults: an
 // address that is not mapped is ignored.
 //
 //go:noescape
-func prefetchLine(p unsafe.Pointer) byte
+func Line(p unsafe.Pointer) byte

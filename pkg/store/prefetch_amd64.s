@@ -1,8 +1,0 @@
-#include "textflag.h"
-
-// func prefetchLine(p unsafe.Pointer) byte
-TEXT ·prefetchLine(SB), NOSPLIT|NOFRAME, $0-9
-	MOVQ p+0(FP), AX
-	PREFETCHT0 (AX)
-	MOVB $0, ret+8(FP)
-	RET
