@@ -47,14 +47,14 @@ const prefetchMinKeys = 4
 // client's scratch: nothing is allocated once it has grown.
 func (x *Ctx) prefetchArgs(args [][]byte, first, last, step int) {
 	last, step = cache.ArgRange(len(args), last, step)
-	if first <= 0 || last < first || (last-first)/step+1 < prefetchMinKeys || !x.S.PrefetchWorth(x.C) {
+	if first <= 0 || last < first || (last-first)/step+1 < prefetchMinKeys || !x.S.PrefetchWorth(x.C, nil, nil) {
 		return
 	}
 	keys := x.C.pfKeys[:0]
 	for i := first; i <= last; i += step {
 		keys = append(keys, args[i])
 	}
-	x.S.Prefetch(x.C, keys, !overwrites(x.Cmd, args), x.Cmd != nil && x.Cmd.Flags&FlagWrite != 0)
+	x.S.Prefetch(x.C, keys, nil, !overwrites(x.Cmd, args), x.Cmd != nil && x.Cmd.Flags&FlagWrite != 0)
 	clear(keys) // do not pin the input buffer
 	x.C.pfKeys = keys[:0]
 }

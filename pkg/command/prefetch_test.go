@@ -40,9 +40,53 @@ func TestPrefetchKeyValue(t *testing.T) {
 		for _, a := range strings.Fields(tc.cmd) {
 			args = append(args, []byte(a))
 		}
-		key, reads, writes := s.PrefetchKey(cl, args)
+		key, _, reads, writes := s.PrefetchKey(cl, args)
 		if string(key) != tc.key || key != nil && (reads != tc.reads || writes != tc.writes) {
 			t.Errorf("PrefetchKey(%s) = %q, %v, %v; want %q, %v, %v", tc.cmd, key, reads, writes, tc.key, tc.reads, tc.writes)
+		}
+	}
+}
+
+// TestPrefetchKeyMember checks the member PrefetchKey returns with the
+// key: the first member a collection command looks up, nil for commands
+// that look up none (or whose arity is wrong: no key either).
+func TestPrefetchKeyMember(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.NewClient()
+	for _, tc := range []struct{ cmd, key, member string }{
+		{"HSET h f v", "h", "f"},
+		{"HSET h f v f2 v2", "h", "f"},
+		{"hsetnx h f v", "h", "f"},
+		{"HGET h f", "h", "f"},
+		{"HMGET h f f2", "h", "f"},
+		{"HDEL h f", "h", "f"},
+		{"HINCRBY h f 1", "h", "f"},
+		{"HEXISTS h f", "h", "f"},
+		{"SADD s m", "s", "m"},
+		{"SADD s m m2", "s", "m"},
+		{"SISMEMBER s m", "s", "m"},
+		{"SREM s m", "s", "m"},
+		{"ZADD z 1 m", "z", "m"},
+		{"ZADD z NX CH 1 m 2 m2", "z", "m2"},
+		{"ZINCRBY z 2 m", "z", "m"},
+		{"ZSCORE z m", "z", "m"},
+		{"ZRANK z m", "z", "m"},
+		{"ZREM z m", "z", "m"},
+		{"HGETALL h", "h", ""},
+		{"HLEN h", "h", ""},
+		{"SMEMBERS s", "s", ""},
+		{"LPUSH l v", "l", ""},
+		{"SET k v", "k", ""},
+		{"ZRANGE z 0 -1", "z", ""},
+		{"HGET h", "", ""}, // wrong arity
+	} {
+		var args [][]byte
+		for _, a := range strings.Fields(tc.cmd) {
+			args = append(args, []byte(a))
+		}
+		key, member, _, _ := s.PrefetchKey(cl, args)
+		if string(key) != tc.key || string(member) != tc.member || (tc.member == "") != (member == nil) {
+			t.Errorf("PrefetchKey(%s) = %q, %q; want %q, %q", tc.cmd, key, member, tc.key, tc.member)
 		}
 	}
 }

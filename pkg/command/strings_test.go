@@ -662,7 +662,7 @@ func TestMultiKeyPrefetch(t *testing.T) {
 			args = args[:1]
 		}
 	}
-	if !s.PrefetchWorth(cl) {
+	if !s.PrefetchWorth(cl, nil, nil) {
 		t.Fatal("PrefetchWorth is false with 60000 keys: the test would not exercise prefetchArgs")
 	}
 	require_Equal(t, do(t, s, cl, "MGET", "key:000001", "nokey", "key:059999", "key:000002", "key:030000"),

@@ -52,12 +52,13 @@ type connState struct {
 	held     bool       // on loop.held: its replies wait for the loop's shared flush
 
 	// Scratch of prefetch: a reader for the commands buffered ahead of
-	// the one executing, and their keys; parsed holds the commands it
-	// parsed (shared by the connections of one event loop, whose batches
-	// never interleave).
-	pre    protocol.Reader
-	keys   [][]byte
-	parsed *preParsed
+	// the one executing, their keys and members (PrefetchKey); parsed
+	// holds the commands it parsed (shared by the connections of one event
+	// loop, whose batches never interleave).
+	pre     protocol.Reader
+	keys    [][]byte
+	members [][]byte
+	parsed  *preParsed
 }
 
 // preParsed is what a pre-pass of prefetch parsed, so that batch does not
@@ -639,11 +640,12 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated && !h.noPrefetch {
 			// More input follows this command: warm the keys of the
 			// commands buffered next so their cache misses overlap.
-			if k, rd, wr := h.srv.PrefetchKey(cl, args); k != nil {
-				// Asked once per pre-pass: is the index too large
-				// for the caches? If not, none runs in this batch.
-				if h.prefetchAlways || h.srv.PrefetchWorth(cl) {
-					pf = h.prefetch(st, buf, consumed, k, rd, wr)
+			if k, m, rd, wr := h.srv.PrefetchKey(cl, args); k != nil {
+				// Asked once per pre-pass: is the index, or the
+				// collection the command looks into, too large for
+				// the caches? If not, none runs in this batch.
+				if h.prefetchAlways || h.srv.PrefetchWorth(cl, k, m) {
+					pf = h.prefetch(st, buf, consumed, k, m, rd, wr)
 					pc, pa, pn = 0, 0, len(st.parsed.cmds)
 					kept = max(kept, len(st.parsed.args))
 				} else {
@@ -690,23 +692,26 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 	return consumed, full, wrote
 }
 
-// prefetch is the pre-pass of batch over a pipeline: key is the key of
-// the command just parsed, which ends at buf[from]; prefetch parses the
-// complete commands buffered after it (up to prefetchCmds, with a reader of
-// its own: the executing command's arguments stay valid) and hands their
-// keys with key to Server.Prefetch, a hint that changes no result. The
+// prefetch is the pre-pass of batch over a pipeline: key (and member, its
+// PrefetchKey member) is the key of the command just parsed, which ends at
+// buf[from]; prefetch parses the complete commands buffered after it (up
+// to prefetchCmds, with a reader of its own: the executing command's
+// arguments stay valid) and hands their keys and members with key's to
+// Server.Prefetch, a hint that changes no result. The
 // multibulk requests it parsed, up to the first inline one, stay in
 // st.parsed, where batch takes them instead of parsing them again. It
 // returns the offset after which batch should run the next pre-pass: the
 // end of the last command covered if it stopped early (the command limit,
 // or a command it does not parse), else len(buf).
-func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte, reads, writes bool) int {
+func (h *handler) prefetch(st *connState, buf []byte, from int, key, member []byte, reads, writes bool) int {
 	r := &st.pre
 	r.MaxBulkLen, r.MaxInline, r.MaxArgs = st.r.MaxBulkLen, st.r.MaxInline, prefetchMaxArgs
 	if st.r.MaxArgs > 0 {
 		r.MaxArgs = min(r.MaxArgs, st.r.MaxArgs)
 	}
 	keys := append(st.keys[:0], key)
+	members := append(st.members[:0], member)
+	anyMember := member != nil
 	pp := st.parsed
 	pp.cmds, pp.args = pp.cmds[:0], pp.args[:0]
 	end, next := from, len(buf)
@@ -736,17 +741,22 @@ func (h *handler) prefetch(st *connState, buf []byte, from int, key []byte, read
 			continue
 		}
 		cmds++
-		if k, rd, wr := h.srv.PrefetchKey(st.client, args); k != nil {
-			keys = append(keys, k)
-			reads, writes = reads || rd, writes || wr
+		if k, m, rd, wr := h.srv.PrefetchKey(st.client, args); k != nil {
+			keys, members = append(keys, k), append(members, m)
+			reads, writes, anyMember = reads || rd, writes || wr, anyMember || m != nil
 		}
 	}
 	r.Reset()
 	if len(keys) > 1 {
-		h.srv.Prefetch(st.client, keys, reads, writes)
+		ms := members
+		if !anyMember {
+			ms = nil
+		}
+		h.srv.Prefetch(st.client, keys, ms, reads, writes)
 	}
 	clear(keys) // do not pin the input buffer
-	st.keys = keys[:0]
+	clear(members)
+	st.keys, st.members = keys[:0], members[:0]
 	return next
 }
 

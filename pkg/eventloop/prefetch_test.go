@@ -257,3 +257,71 @@ func BenchmarkPipelineGet(b *testing.B) {
 		})
 	}
 }
+
+// TestPrefetchLargeCollection checks that a pipeline on a small database
+// whose commands look into a large hash runs the pre-pass for the hash's
+// fields (Server.PrefetchWorth asks about the collection too) and that it
+// changes no reply: the same pipeline with the pre-pass off answers the
+// same.
+func TestPrefetchLargeCollection(t *testing.T) {
+	var setup strings.Builder
+	for c := range 20 {
+		args := []string{"HSET", "big"}
+		for i := c * 1000; i < (c+1)*1000; i++ {
+			args = append(args, fmt.Sprintf("f%d", i), fmt.Sprintf("v%d", i))
+		}
+		setup.WriteString(resp(args...))
+	}
+	setup.WriteString(resp("HLEN", "big"))
+	var pipe strings.Builder
+	for i := range 200 {
+		f := fmt.Sprintf("f%d", (i*7919)%21000)
+		switch i % 5 {
+		case 0, 1:
+			pipe.WriteString(resp("HGET", "big", f))
+		case 2:
+			pipe.WriteString(resp("HSET", "big", f, fmt.Sprintf("x%d", i)))
+		case 3:
+			pipe.WriteString(resp("HDEL", "big", f))
+		case 4:
+			pipe.WriteString(resp("HEXISTS", "big", f))
+		}
+		if i%50 == 49 {
+			pipe.WriteString(resp("GET", "big") + resp("HLEN", "big") + resp("SADD", "small", f))
+		}
+	}
+	run := func(noPrefetch bool) (string, *connState) {
+		h := newTestHandler(t, Options{Server: realServer(t)})
+		h.noPrefetch = noPrefetch
+		f := open(t, h)
+		f.in = append(f.in, setup.String()...)
+		drive(t, h, f)
+		if !strings.HasSuffix(string(f.out), ":20000\r\n") {
+			t.Fatalf("setup replied %q", f.out[max(0, len(f.out)-100):])
+		}
+		st := f.ctx.(*connState)
+		if cap(st.keys) != 0 {
+			t.Fatalf("the setup prefetched (keys cap %d)", cap(st.keys))
+		}
+		f.out = f.out[:0]
+		f.in = append(f.in, pipe.String()...)
+		drive(t, h, f)
+		return string(f.out), st
+	}
+	with, st := run(false)
+	if cap(st.members) < 2 {
+		t.Fatalf("the pipeline on a large hash collected no members (cap %d)", cap(st.members))
+	}
+	if slices.ContainsFunc(st.members[:cap(st.members)], func(b []byte) bool { return b != nil }) {
+		t.Fatal("the members the pre-pass collected still point into the input buffer")
+	}
+	without, _ := run(true)
+	if with != without {
+		t.Fatalf("replies with the pre-pass differ:\n got %q\nwant %q", with, without)
+	}
+	for _, want := range []string{"$2\r\nv0\r\n", "-WRONGTYPE", ":1\r\n"} {
+		if !strings.Contains(with, want) {
+			t.Errorf("replies lack %q", want)
+		}
+	}
+}
