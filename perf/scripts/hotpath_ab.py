@@ -11,6 +11,10 @@ the median ops per server-CPU-second.
   python3 perf/scripts/hotpath_ab.py -b new=bin/tstd -b old=/tmp/tstd-old \
       -P 64 -c 50 -t set,get,incr,mget -n 2000000 -rounds 5
 
+-aof adds redis-server with --appendonly yes --appendfsync everysec
+("redis-aof"), the reference of the persistence targets; ratios stay to
+redis-server without persistence.
+
 -populate N loads N keys of each of redis-benchmark's -r key names first
 (not counted in the CPU figures), so that GET and INCR find existing keys.
 
@@ -62,9 +66,10 @@ def wait_port(port, proc):
 
 def start(name, spec, tmp):
     port = free_port()
-    if name == "redis":
+    if name in ("redis", "redis-aof"):
+        aof = ["yes", "--appendfsync", "everysec"] if name == "redis-aof" else ["no"]
         cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--dir", tmp]
+               "--appendonly"] + aof + ["--dir", tmp]
         env = os.environ.copy()
     else:
         parts = spec.split(",")
@@ -140,6 +145,8 @@ def main():
     ap.add_argument("-t", default="set,get,incr,mget")
     ap.add_argument("-rounds", type=int, default=3)
     ap.add_argument("-no-redis", action="store_true")
+    ap.add_argument("-aof", action="store_true",
+                    help="also run redis-server with --appendonly yes --appendfsync everysec (redis-aof)")
     ap.add_argument("-each", action="store_true",
                     help="one redis-benchmark run per test, so ops per CPU-second is per test")
     ap.add_argument("-populate", type=int, default=0,
@@ -152,6 +159,8 @@ def main():
     popdir = tempfile.TemporaryDirectory()
     popfile = populate_file(a, popdir.name) if a.populate > 0 else None
     servers = [] if a.no_redis else [("redis", None)]
+    if a.aof:
+        servers.append(("redis-aof", None))
     servers += [tuple(s.split("=", 1)) for s in a.b]
     ops = {n: {} for n, _ in servers}
     eff = {n: [] for n, _ in servers}
