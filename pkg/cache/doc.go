@@ -22,6 +22,8 @@
 // callback (DB.Scan, DB.Range) ever takes a shard lock, so the order
 // "shards ascending, then store" is total and deadlock-free. Nothing in this
 // package holds a shard lock while waiting for another goroutine.
+// PrefetchMembers and MembersWorth take one shard lock at a time, and
+// only the lock, for a peek at the LRU; their callers hold no Tx.
 //
 // # The store is the source of truth
 //
