@@ -60,15 +60,13 @@ func hasMember(members [][]byte) bool {
 	return false
 }
 
-func (c *Cache) prefetchMembers(db int, key []byte, members [][]byte) uint64 {
+func (c *Cache) prefetchMembers(db int, key []byte, members [][]byte) {
 	s := &c.shards[c.shardOf(key)]
 	s.mu.Lock()
 	defer s.unlock()
-	p := c.prefetcher(s, db, key)
-	if p == nil || !p.PrefetchWorth() {
-		return 0
+	if p := c.prefetcher(s, db, key); p != nil && p.PrefetchWorth() {
+		p.Prefetch(members) // its loads' sink is of no use here: the call is not inlined
 	}
-	return p.Prefetch(members)
 }
 
 // prefetcher returns key's decoded collection if it is cached and can
