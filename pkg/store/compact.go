@@ -60,6 +60,7 @@ func (s *Store) compact() (err error) {
 	defer s.compactMu.Unlock()
 	s.compacting.Store(true)
 	defer s.compacting.Store(false)
+	started := time.Now()
 
 	s.appendMu.Lock()
 	if s.closed.Load() || s.failure.Load() != nil {
@@ -434,7 +435,8 @@ func (s *Store) compact() (err error) {
 	}
 	s.log.Info("store: compacted the log", zap.Uint32("segments_in", k-first+1), zap.Uint32("segments_out", m),
 		zap.Int64("bytes_reclaimed", inBytes-outBytes), zap.Int("records_moved", len(moves)+len(others)),
-		zap.Duration("pause", pause), zap.Duration("write_pause", time.Since(writersStalled)))
+		zap.Duration("pause", pause), zap.Duration("write_pause", time.Since(writersStalled)),
+		zap.Duration("took", time.Since(started)))
 	return nil
 }
 

@@ -114,11 +114,20 @@ func TestCompactLogsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var msgs []string
-	for _, e := range logs.TakeAll() {
+	entries := logs.TakeAll()
+	for _, e := range entries {
 		msgs = append(msgs, e.Message)
 	}
 	if len(msgs) != 1 || msgs[0] != "store: compacted the log" {
 		t.Fatalf("a compaction logged %q, want only the compaction's line", msgs)
+	}
+	// The line says how long the compaction took, from its start to the
+	// end of its switch: at least the time writers waited for the switch.
+	f := entries[0].ContextMap()
+	took, ok1 := f["took"].(time.Duration)
+	wp, ok2 := f["write_pause"].(time.Duration)
+	if !ok1 || !ok2 || took <= 0 || took < wp {
+		t.Fatalf("the compaction's line has took %v, write_pause %v: %v", f["took"], f["write_pause"], f)
 	}
 	closeT(t, s)
 }
