@@ -15,8 +15,9 @@ import (
 // commands then find their lines in the cache.
 //
 // prefetchMinSlots is the table size from which that pays: 256 KiB of
-// slots, a dict of 24k-49k entries, whose entries and keys are several
-// MiB. A smaller dict stays in the CPU's caches, where hashing every
+// slots, which a dict has from about 12k entries on (a table holds at most
+// 3/4 of its slots: 32k slots hold 12k-24k entries), whose entries and
+// keys are a few MiB. A smaller dict stays in the CPU's caches, where hashing every
 // member twice is pure cost.
 const (
 	prefetchMinSlots = 1 << 15

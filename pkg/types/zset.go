@@ -336,7 +336,9 @@ func (z *ZSet) updateScore(x *znode, newScore float64) *znode {
 // together, and link, after deleteNode, finds the path to the new place
 // in the cache (it walks the same nodes, less the one moved; the second
 // walk may pass that node, as it walks the list with it).
-// BenchmarkZSet/op=update/n=1000000: 5.0 us -> 4.0 us.
+// BenchmarkZSet/op=update/n=1000000, binaries alternated: 4.4-4.7 us ->
+// 3.8-4.3 us (perf/results/hotpath.md, "Sorted-set score updates walk to
+// both places at once").
 func (z *ZSet) searchAlong(score float64, member string, score2 float64, update *[zMaxLevel]*znode) {
 	x, y := z.head, z.head
 	for i := z.level - 1; i >= 0; i-- {
