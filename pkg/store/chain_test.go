@@ -590,7 +590,7 @@ func TestFormatVersion1(t *testing.T) {
 		wantGet(t, s.DB(i%3), fmt.Sprint("k", i), fmt.Sprint("v", i), int64(i))
 	}
 	m, err := readMetadata(fs, "/d")
-	if err != nil || m.formatVersion != metaFormatVersion {
+	if err != nil || m.formatVersion != metaBaseVersion {
 		t.Fatalf("metadata after Open: %+v %v", m, err)
 	}
 }

@@ -182,8 +182,12 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 	}
 	clean := meta != nil && meta.cleanShutdown
 
-	// Missing segments: gaps, and those the metadata lists.
+	// Missing segments: gaps (but those a partial compaction left, between
+	// two segments the metadata lists), and those the metadata lists.
 	for i := 1; i < len(ids); i++ {
+		if meta.allowsGap(ids[i-1], ids[i]) {
+			continue
+		}
 		for id := ids[i-1] + 1; id < ids[i]; id++ {
 			rep.Problems = append(rep.Problems, Problem{File: filepath.Join(dir, segName(id)), Kind: ProblemMissingSegment,
 				Detail: fmt.Sprintf("no segment between %s and %s", segName(ids[i-1]), segName(ids[i]))})
@@ -334,7 +338,7 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 	if meta != nil && meta.firstSegment >= first {
 		first = meta.firstSegment + 1
 	}
-	m := &metadata{formatVersion: metaFormatVersion, cleanShutdown: true, lastSequence: lastSeq, nextID: 1, segmentSize: segSize, databases: DefaultDatabases}
+	m := &metadata{formatVersion: metaBaseVersion, cleanShutdown: true, lastSequence: lastSeq, nextID: 1, segmentSize: segSize, databases: DefaultDatabases}
 	if meta != nil {
 		// last_sequence is that of the last kept record (a clean shutdown
 		// requires the log to end there); numbers of dropped records may be
@@ -454,8 +458,10 @@ func writeSalvage(fs FS, dir string, first uint32, segSize int64, recs [][]byte)
 }
 
 // finishSwitch completes (or undoes) a rewrite of the segments (Check's
-// Fix): with meta naming first_segment F, segments below F are obsolete and
-// removed, and .fix files at or above F are renamed into place; .fix files
+// Fix, a compaction, a restore): with meta naming first_segment F, segments
+// below F are obsolete and removed (but those below keep_below, which a
+// partial compaction did not rewrite), and .fix files at or above F are
+// renamed into place; .fix files
 // without such a switch are leftovers of a rewrite that never switched and
 // are removed. Called by Open and Check before they list the segments.
 func finishSwitch(fs FS, dir string, meta *metadata, log *zap.Logger) error {
@@ -494,7 +500,7 @@ func finishSwitch(fs FS, dir string, meta *metadata, log *zap.Logger) error {
 	}
 	changed = false
 	for _, name := range names {
-		if id, ok := parseSegName(name); ok && id < first {
+		if id, ok := parseSegName(name); ok && meta.obsolete(id) {
 			if err := fs.Remove(filepath.Join(dir, name)); err != nil {
 				return fmt.Errorf("store: remove obsolete segment: %w", err)
 			}

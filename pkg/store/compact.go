@@ -50,10 +50,12 @@ type moved struct {
 	slot int64
 }
 
-// compact rewrites every sealed segment (the log before the active
-// segment: a prefix of it) into as few new segments as the live records
-// need, then switches. See doc.go, "Compaction", for the protocol and why
-// each step is safe. It returns errCompactAborted if the log changed in a
+// compact rewrites the sealed segments (the log before the active
+// segment: a prefix of it), all of them or a suffix of them (a partial
+// compaction, when the segments before it hold little to reclaim), into as
+// few new segments as the live records need, then switches. See doc.go,
+// "Compaction" and "Partial compaction", for the protocol and why each
+// step is safe. It returns errCompactAborted if the log changed in a
 // way the rewrite cannot absorb, nil if there was nothing to compact.
 func (s *Store) compact() (err error) {
 	s.compactMu.Lock()
@@ -89,9 +91,47 @@ func (s *Store) compact() (err error) {
 	if first == 0 {
 		return nil // no sealed segment
 	}
+	var y yielder
+	// Which segments to rewrite: all of them, or only a suffix when the
+	// segments before it hold little to reclaim (a large dataset written
+	// once, then a churning few keys): see doc.go, "Partial compaction".
+	start := first
+	var nValues, nOther int // records that may move (pass 1 counts them unless the survey did)
+	pass1 := true
+	if k > first {
+		sv, err := s.survey(ss, first, k, &y)
+		if err != nil {
+			return err
+		}
+		i := chooseStart(sv)
+		if s.hooks.compactStart != nil {
+			i = s.hooks.compactStart(sv, i)
+		}
+		pass1 = false
+		for _, g := range sv[i:] {
+			pass1 = pass1 || g.dbOp
+			nValues += g.values
+			nOther += g.others
+		}
+		if pass1 && i > 0 {
+			return errors.New("store: compaction: a partial rewrite must start after the last database operation")
+		}
+		start = sv[i].id
+	}
+	partial := start > first
+	var kept uint32
+	for id := first; id < start; id++ {
+		if ss[id] != nil {
+			kept++
+		}
+	}
 	var inBytes int64
-	for id := first; id <= k; id++ {
-		inBytes += int64(len(ss[id].data))
+	var nIn uint32
+	for id := start; id <= k; id++ {
+		if ss[id] != nil {
+			inBytes += int64(len(ss[id].data))
+			nIn++
+		}
 	}
 	s.compactTotal.Store(inBytes)
 	s.compactProgress.Store(0)
@@ -119,9 +159,11 @@ func (s *Store) compact() (err error) {
 			}
 		}
 	}
-	var y yielder
 	scan := func(fn func(h recHeader, key, value, rec []byte, loc uint64) error) error {
-		for id := first; id <= k; id++ {
+		for id := start; id <= k; id++ {
+			if ss[id] == nil {
+				continue // a gap left by a partial compaction
+			}
 			if s.closed.Load() {
 				return ErrClosed // Close waits for compactMu: stop reading the mappings
 			}
@@ -152,8 +194,15 @@ func (s *Store) compact() (err error) {
 	// records' headers only, without verifying their checksums: pass 2
 	// verifies every record, and pass 1's result is used only if pass 2
 	// succeeds, which means both walked the same, well-formed records.
-	var nValues, nOther int
-	for id := first; id <= k; id++ {
+	// The survey counted the records already: pass 1 runs only if there is
+	// a database operation to follow.
+	if pass1 {
+		nValues, nOther = 0, 0
+	}
+	for id := start; pass1 && id <= k; id++ {
+		if ss[id] == nil {
+			continue
+		}
 		if s.closed.Load() {
 			return ErrClosed
 		}
@@ -234,7 +283,7 @@ func (s *Store) compact() (err error) {
 		size := uint32(len(v.rec))
 		switch {
 		case i < 0:
-		case exp != 0 && exp <= now:
+		case !partial && exp != 0 && exp <= now: // a partial rewrite copies it: an older version may stay before start
 			others = append(others, moved{db: int32(v.db), hash: v.hash, old: v.loc, size: size, slot: -1})
 		default:
 			h := v.h
@@ -291,7 +340,7 @@ func (s *Store) compact() (err error) {
 				img, exp = d.t.slots[i].loc, d.t.slots[i].expireAt
 			}
 			d.mu.RUnlock()
-			if i < 0 || exp != 0 && exp <= now {
+			if i < 0 || !partial && exp != 0 && exp <= now {
 				return nil
 			}
 			nl, err := out.add(rec, recHeader{seq: h.seq, db: uint32(db), kind: h.kind}, key, value, h.db != uint32(db))
@@ -311,9 +360,19 @@ func (s *Store) compact() (err error) {
 				}
 				others = append(others, moved{db: -1, hash: uint64(id), old: loc, new: nl, size: uint32(len(rec)), slot: -1})
 			}
+		case partial && (h.kind == kindDelete || h.kind == kindExpire || h.kind == kindIDDelete):
+			// The records these operations affect may be before start, in
+			// segments that stay: copy the operation if it still decides
+			// something there.
+			if s.stillDecides(h, key, start) {
+				if _, err := out.add(rec, h, key, value, false); err != nil {
+					return err
+				}
+			}
 		default:
 			// Operations only affect older records, all in the prefix and
-			// all resolved above: none is needed any more.
+			// all resolved above: none is needed any more. (A partial
+			// rewrite starts after the last database operation.)
 			evolve(h, value, &next)
 		}
 		return nil
@@ -329,8 +388,8 @@ func (s *Store) compact() (err error) {
 	}
 	s.compactProgress.Store(inBytes)
 	m := uint32(len(out.files))
-	if m > k-first+1 {
-		return fmt.Errorf("store: compaction needs %d segments for %d", m, k-first+1)
+	if m > k-start+1 {
+		return fmt.Errorf("store: compaction needs %d segments for %d", m, k-start+1)
 	}
 	F := k - m + 1 // the outputs take the ids of the last m inputs
 	// Everything that does not need the log to stand still happens before
@@ -384,16 +443,24 @@ func (s *Store) compact() (err error) {
 			}
 		}
 	}
-	meta := s.metaLocked(false)
+	meta := s.metaLocked(false) // lists the segments rotated in since ss was taken too
 	meta.firstSegment = F
-	meta.segments = meta.segments[:0]
+	all := meta.segments
+	meta.segments = nil
+	for _, ms := range all {
+		if ms.id < start { // a partial rewrite's kept segments (none for a whole one)
+			meta.segments = append(meta.segments, ms)
+		}
+	}
+	if partial {
+		meta.keepBelow = start
+	}
 	for j, sz := range out.sizes {
 		meta.segments = append(meta.segments, metaSegment{F + uint32(j), sz})
 	}
-	cur := *s.segs.Load() // segments rotated in since ss was taken included
-	for id := k + 1; int(id) < len(cur); id++ {
-		if g := cur[id]; g != nil {
-			meta.segments = append(meta.segments, metaSegment{id, int64(len(g.data))})
+	for _, ms := range all {
+		if ms.id > k {
+			meta.segments = append(meta.segments, ms)
 		}
 	}
 	if err := writeMetadata(s.fs, s.dir, meta); err != nil { // the switch (if the rename happened)
@@ -417,7 +484,7 @@ func (s *Store) compact() (err error) {
 		}
 		newSegs[j] = g
 	}
-	retired, pause := s.flip(moves, others, first, k, F, newSegs)
+	retired, pause := s.flip(moves, others, start, k, F, newSegs)
 	var outBytes int64
 	for _, g := range newSegs {
 		outBytes += int64(len(g.data))
@@ -433,7 +500,8 @@ func (s *Store) compact() (err error) {
 	if err := s.writeMeta(false); err != nil {
 		s.log.Warn("store: could not rewrite metadata after compaction", zap.Error(err))
 	}
-	s.log.Info("store: compacted the log", zap.Uint32("segments_in", k-first+1), zap.Uint32("segments_out", m),
+	s.log.Info("store: compacted the log", zap.Uint32("segments_in", nIn), zap.Uint32("segments_out", m),
+		zap.Uint32("segments_kept", kept),
 		zap.Int64("bytes_reclaimed", inBytes-outBytes), zap.Int("records_moved", len(moves)+len(others)),
 		zap.Duration("pause", pause), zap.Duration("write_pause", time.Since(writersStalled)),
 		zap.Duration("took", time.Since(started)))
@@ -442,7 +510,7 @@ func (s *Store) compact() (err error) {
 
 // flip re-points the index entries of moves and others at their copies
 // in the outputs (whose ids start at F) and swaps the segment set: newSegs
-// replace segments first..k, which it returns. The caller holds appendMu,
+// replace the segments first..k, which it returns. The caller holds appendMu,
 // so no table, chain or id entry changes meanwhile: the entries are found
 // without database locks (readers go on) and the write locks are held
 // only to write the new locations; it returns how long they were held.
@@ -564,8 +632,10 @@ func (s *Store) flip(moves, others []moved, first, k, F uint32, newSegs []*segme
 	}
 	nss := append(segSet(nil), *s.segs.Load()...)
 	for id := first; id <= k; id++ {
-		retired = append(retired, nss[id])
-		nss[id] = nil
+		if nss[id] != nil {
+			retired = append(retired, nss[id])
+			nss[id] = nil
+		}
 	}
 	for j, g := range newSegs {
 		nss[F+uint32(j)] = g
@@ -620,6 +690,37 @@ func (s *Store) tableOrder(moves []moved) {
 			next[b]++
 		}
 	}
+}
+
+// stillDecides reports whether a partial compaction starting at segment
+// start must copy the operation record h (a deletion, an expiry change or
+// an id's deletion, in the rewritten segments): whether it may still
+// decide the fate of a record before start, which the rewrite keeps as it
+// is and a replay applies first. A deletion decides something iff its key
+// is still absent (a present key's record is newer than the deletion, so
+// the replay applies it last anyway); an expiry change iff its key's
+// current record is before start (a record at or after start is copied
+// with its current expiry, and a newer one makes the change moot); an id's
+// deletion iff the id is still absent. Database operations cannot be in a
+// partial rewrite (chooseStart), so h.db is the key's database.
+func (s *Store) stillDecides(h recHeader, key []byte, start uint32) bool {
+	switch h.kind {
+	case kindIDDelete:
+		s.ids.mu.RLock()
+		defer s.ids.mu.RUnlock()
+		return s.ids.find(ID(binary.BigEndian.Uint64(key))) < 0
+	case kindDelete, kindExpire:
+		d := &s.dbs[h.db]
+		hash := d.hash(key)
+		d.mu.RLock()
+		defer d.mu.RUnlock()
+		i := d.t.find(*s.segs.Load(), hash, key)
+		if h.kind == kindDelete {
+			return i < 0
+		}
+		return i >= 0 && locSeg(d.t.slots[i].loc) < start
+	}
+	return false
 }
 
 // peekRecord returns the padded size and kind of the record at the start

@@ -188,8 +188,9 @@
 // # Compaction
 //
 // compact (compact.go) rewrites the sealed segments, a prefix of the log
-// (everything before the active segment), into as few segments as their
-// live records need, while reads and writes go on:
+// (everything before the active segment), or only the later of them (see
+// Partial compaction), into as few segments as their live records need,
+// while reads and writes go on:
 //
 //  1. Pass 1 walks the prefix to learn where each database's content is
 //     at its end (SWAPDB moves contents, FLUSHDB and FLUSHALL empty
@@ -278,6 +279,59 @@
 // its operations, with crash images inside them, under Options.Now so
 // that some keys are expired; TestCompactConcurrent runs them against
 // concurrent writers and readers on the OS filesystem.
+//
+// # Partial compaction
+//
+// A database that holds a large dataset written once and a few keys
+// written over and over would have every compaction copy the dataset
+// again to reclaim the churn. So compaction first surveys the sealed
+// segments (survey.go): per segment, its bytes, an estimate of its live
+// bytes (the pass-2 liveness test on one record in surveyEvery), the bytes
+// of its deletions and expiry changes, whether it holds a database
+// operation, and its record counts (which size the lists of moves, so
+// pass 1 only runs when there is a database operation to follow).
+// chooseStart then considers every segment s from which rewriting only
+// s..k reclaims at least 90% of what the whole rewrite would, with no
+// database operation in s..k, and the whole rewrite, and picks the one
+// that moves the fewest live bytes per byte reclaimed (so a run of dead
+// segments after a dense dataset is rewritten, the dataset not). Segments
+// before s stay as they are (a partial compaction); the steps above apply
+// to s..k, with these differences, all because a replay applies the kept
+// segments first and then the rewritten ones:
+//
+//   - A deletion, or an id's deletion, is copied if its key (id) is still
+//     absent: the kept segments may hold a record of it that the replay
+//     would otherwise revive. (If the key is present, its record is newer
+//     than the deletion and is replayed after it.) An expiry change is
+//     copied if its key's current record is before s (a record from s on
+//     is copied with its current expiry). They keep their sequence
+//     numbers; nothing in the index points to them.
+//   - Expired records are copied like live ones (with their chains): an
+//     older version of the key may be in the kept segments.
+//   - Without a database operation in s..k, every record's database is
+//     its final one: pass 2 keeps them.
+//
+// The outputs take the ids of the last m inputs as before, so the ids
+// s..k-m are gone and the log has a gap. The switch's metadata names
+// first_segment: k-m+1 and keep_below: s, and lists the kept segments,
+// the outputs and the later segments; finishSwitch removes only the
+// segments from keep_below up to first_segment. Open and Check accept a
+// gap between two segments the metadata lists when it lists none between
+// them (metadata.allowsGap: every rewrite of metadata.toon lists every
+// segment, so a segment it never listed between two it lists was removed
+// this way); any other gap is still a missing segment. While the ids
+// have a gap (or a switch names keep_below), metadata.toon says
+// format_version: 3, which an older build refuses instead of taking the
+// gap for damage or removing the kept segments. A whole compaction
+// closes the gaps (its outputs take the last ids).
+//
+// The segments left alone hold at most a tenth of the reclaimable bytes
+// (plus the estimate's error), and a deletion kept for them is counted
+// against a partial rewrite, so when they hold more the next compaction
+// is a whole one. The crash harness forces a random valid start in half
+// its compactions; TestCompactPartial checks the kept files are untouched
+// and every key reads the same after reopening; BenchmarkCompactPartial
+// measures the gain.
 //
 // # Collections
 //

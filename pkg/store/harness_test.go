@@ -272,6 +272,7 @@ type harness struct {
 	points      int // crash points checked
 	snapLoads   int // Opens of crash images that loaded a snapshot
 	compactions int
+	partials    int // compactions forced to rewrite a suffix only
 	appends     int // AppendOp calls
 	chained     int // crash points whose recovered state has a non-empty chain
 	// pending crash images taken inside the running operation.
@@ -488,7 +489,28 @@ func (h *harness) do(i int) {
 		// makes the whole log durable.
 		h.pending = h.pending[:0]
 		before := s.Stats().Compactions
+		// Half the compactions rewrite a random suffix of the sealed
+		// segments (a partial compaction), wherever chooseStart would
+		// start: any suffix after the last database operation is valid.
+		forced := false
+		if r.IntN(2) == 0 {
+			s.hooks.compactStart = func(sv []segSurvey, chosen int) int {
+				lo := 0
+				for i, g := range sv {
+					if g.dbOp {
+						lo = i + 1
+					}
+				}
+				if lo >= len(sv) {
+					return chosen
+				}
+				i := lo + r.IntN(len(sv)-lo)
+				forced = i > 0
+				return i
+			}
+		}
 		err := s.compact()
+		s.hooks.compactStart = nil
 		if err != nil && !errors.Is(err, errCompactAborted) {
 			t.Fatalf("op %d: compact: %v", i, err)
 		}
@@ -504,6 +526,9 @@ func (h *harness) do(i int) {
 		}
 		if err == nil && s.Stats().Compactions > before { // nil also when there was nothing to compact
 			h.compactions++
+			if forced {
+				h.partials++
+			}
 			h.synced()
 		}
 		return
@@ -615,7 +640,7 @@ func TestCrashHarness(t *testing.T) {
 			bufBit = 1
 		}
 		t.Run(pol.name, func(t *testing.T) {
-			points, ops, snaps, compactions, appends, chained := 0, 0, 0, 0, 0, 0
+			points, ops, snaps, compactions, partials, appends, chained := 0, 0, 0, 0, 0, 0, 0
 			for run := uint64(0); points < target; run++ {
 				h := &harness{
 					t:     t,
@@ -629,16 +654,17 @@ func TestCrashHarness(t *testing.T) {
 				points += h.points
 				snaps += h.snapLoads
 				compactions += h.compactions
+				partials += h.partials
 				appends += h.appends
 				chained += h.chained
 				ops += n
 			}
-			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot, %d compactions, %d AppendOps, %d recoveries with chains)", points, ops, snaps, compactions, appends, chained)
+			t.Logf("%d crash points checked over %d operations (%d recoveries loaded a snapshot, %d compactions, %d of them partial, %d AppendOps, %d recoveries with chains)", points, ops, snaps, compactions, partials, appends, chained)
 			if appends == 0 || chained == 0 {
 				t.Fatal("no chain was recovered: the harness does not cover AppendOp")
 			}
-			if compactions == 0 {
-				t.Fatal("no compaction ran: the harness does not cover them")
+			if compactions == 0 || partials == 0 {
+				t.Fatal("no compaction, or no partial one, ran: the harness does not cover them")
 			}
 			if snaps == 0 {
 				t.Fatal("no recovery loaded a snapshot: the harness does not cover them")

@@ -20,6 +20,11 @@ type hooks struct {
 	// is captured and appendMu released; beforeSwitch runs in a compaction
 	// right before its switch takes appendMu (tests append there).
 	snapshotCaptured, beforeSwitch func()
+	// compactStart, if set, replaces compaction's choice of the first
+	// segment to rewrite: it gets the survey and chooseStart's index into
+	// it and returns the index to use (tests force partial rewrites). A
+	// partial rewrite over a database operation is refused (an error).
+	compactStart func(sv []segSurvey, chosen int) int
 }
 
 func defaultHooks() *hooks {

@@ -16,7 +16,7 @@ import (
 // record. With no segment it creates the first one. See doc.go, "Recovery".
 func (s *Store) recover(meta *metadata, ids []uint32) error {
 	for i := 1; i < len(ids); i++ {
-		if ids[i] != ids[i-1]+1 {
+		if ids[i] != ids[i-1]+1 && !meta.allowsGap(ids[i-1], ids[i]) {
 			return fmt.Errorf("%w: %s: segment missing between %s and %s", ErrCorrupt,
 				filepath.Join(s.dir, segName(ids[i-1]+1)), segName(ids[i-1]), segName(ids[i]))
 		}

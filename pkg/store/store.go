@@ -290,7 +290,7 @@ func (s *Store) writeMeta(clean bool) error {
 // appendMu or are Open/Close.
 func (s *Store) metaLocked(clean bool) *metadata {
 	m := &metadata{
-		formatVersion: metaFormatVersion,
+		formatVersion: metaBaseVersion,
 		cleanShutdown: clean,
 		lastSequence:  s.seq,
 		nextID:        s.nextID,

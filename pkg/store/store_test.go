@@ -323,11 +323,11 @@ func TestMetadataFile(t *testing.T) {
 	}
 	closeT(t, s)
 	m := read()
-	if !m.cleanShutdown || m.lastSequence != 100 || len(m.segments) < 3 || m.formatVersion != metaFormatVersion {
+	if !m.cleanShutdown || m.lastSequence != 100 || len(m.segments) < 3 || m.formatVersion != metaBaseVersion {
 		t.Fatalf("metadata after Close = %+v", m)
 	}
 	text, _ := os.ReadFile(filepath.Join(dir, metaName))
-	for _, want := range []string{fmt.Sprintf("format_version: %d\n", metaFormatVersion), "clean_shutdown: true\n", "last_sequence: 100\n", fmt.Sprintf("segments[%d]{id,size}:\n  1,4096\n", len(m.segments))} {
+	for _, want := range []string{fmt.Sprintf("format_version: %d\n", metaBaseVersion), "clean_shutdown: true\n", "last_sequence: 100\n", fmt.Sprintf("segments[%d]{id,size}:\n  1,4096\n", len(m.segments))} {
 		if !strings.Contains(string(text), want) {
 			t.Fatalf("metadata.toon lacks %q:\n%s", want, text)
 		}
