@@ -57,7 +57,8 @@ func TestChooseStart(t *testing.T) {
 // and Check accept (format_version 3 while it lasts), and every key, with
 // the deletions and expiry changes of the rewritten part that concern
 // records in the kept part, reads the same in memory, after a crash image,
-// after a reopen, and after a second partial and a whole compaction.
+// after a reopen, from a backup, and after a second partial and a whole
+// compaction.
 func TestCompactPartial(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	fs := NewMemFS()
@@ -205,6 +206,20 @@ func TestCompactPartial(t *testing.T) {
 	}
 	s.Sync()
 	reopen("after a partial compaction")
+
+	// A backup of the log with a gap restores (with contiguous ids).
+	var buf bytes.Buffer
+	if _, err := s.Backup(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(&buf, "/restored", RestoreOptions{FS: fs}); err != nil {
+		t.Fatal(err)
+	}
+	ro := opts
+	ro.Logger = nil
+	r := openT(t, "/restored", ro)
+	check(r, "restored from a backup")
+	closeT(t, r)
 
 	// Another round of churn: the next rewrite starts at or before the
 	// gap's end and still keeps the dataset.
