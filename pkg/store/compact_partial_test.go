@@ -190,18 +190,7 @@ func TestCompactPartial(t *testing.T) {
 
 	reopen := func(label string) {
 		t.Helper()
-		img := fs.Crash(CrashOptions{})
-		closeT(t, s)
-		for _, f := range []*MemFS{img, fs} {
-			o := opts
-			o.FS = f
-			r := openT(t, "/d", o)
-			check(r, label)
-			closeT(t, r)
-			if rep := checkT(t, f, "/d", false); len(rep.Problems) != 0 {
-				t.Fatalf("%s: Check: %v", label, rep.Problems)
-			}
-		}
+		reopenImages(t, s, fs, "/d", opts, label, check)
 		s = openT(t, "/d", opts)
 	}
 	s.Sync()

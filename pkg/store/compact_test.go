@@ -81,19 +81,10 @@ func TestCompactReclaims(t *testing.T) {
 	check(s, "in memory")
 	mustSet(t, s.DB(0), "post", "compaction", 0)
 	s.Sync()
-	img := fs.Crash(CrashOptions{})
-	closeT(t, s)
-	for _, f := range []*MemFS{img, fs} {
-		o := opts
-		o.FS = f
-		s = openT(t, "/d", o)
-		check(s, "reopened")
+	reopenImages(t, s, fs, "/d", opts, "reopened", func(s *Store, label string) {
+		check(s, label)
 		wantGet(t, s.DB(0), "post", "compaction", 0)
-		closeT(t, s)
-		if rep := checkT(t, f, "/d", false); len(rep.Problems) != 0 {
-			t.Fatalf("Check after compaction: %v", rep.Problems)
-		}
-	}
+	})
 }
 
 // TestCompactLogsOneLine: a compaction renames its outputs into place

@@ -124,3 +124,22 @@ func wantErrIs(t testing.TB, err, target error) {
 		t.Fatalf("error %v, want one wrapping %v", err, target)
 	}
 }
+
+// reopenImages closes s, then opens both a crash image of fs taken just
+// before and fs itself with opts, runs check on each store (labelled),
+// closes it, and runs Check, which must find no problem.
+func reopenImages(t *testing.T, s *Store, fs *MemFS, dir string, opts Options, label string, check func(*Store, string)) {
+	t.Helper()
+	img := fs.Crash(CrashOptions{})
+	closeT(t, s)
+	for _, f := range []*MemFS{img, fs} {
+		o := opts
+		o.FS = f
+		r := openT(t, dir, o)
+		check(r, label)
+		closeT(t, r)
+		if rep := checkT(t, f, dir, false); len(rep.Problems) != 0 {
+			t.Fatalf("%s: Check: %v", label, rep.Problems)
+		}
+	}
+}

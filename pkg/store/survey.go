@@ -43,7 +43,7 @@ func (s *Store) survey(ss segSet, first, k uint32, y *yielder) ([]segSurvey, err
 	var out []segSurvey
 	var batch valueBatch
 	var cand, sampled, sampledLive int64 // of the current segment: see scale
-	flush := func() {                            // the batch's records are all in the current segment
+	flush := func() {                    // the batch's records are all in the current segment
 		s.compactSink += batch.touch(s)
 		for i := range batch.n {
 			v := &batch.v[i]
