@@ -62,11 +62,7 @@ func BenchmarkCompact(b *testing.B) {
 				overwrite()
 				logs.TakeAll()
 				b.StartTimer()
-				cpu0 := processCPU()
-				if err := s.compact(); err != nil {
-					b.Fatal(err)
-				}
-				cpu += processCPU() - cpu0
+				cpu += compactCPU(b, s)
 				b.StopTimer()
 				for _, e := range logs.FilterMessage("store: compacted the log").TakeAll() {
 					if p, ok := e.ContextMap()["pause"].(time.Duration); ok {
@@ -240,11 +236,7 @@ func BenchmarkCompactPartial(b *testing.B) {
 				churn()
 				st := s.Stats()
 				b.StartTimer()
-				cpu0 := processCPU()
-				if err := s.compact(); err != nil {
-					b.Fatal(err)
-				}
-				cpu += processCPU() - cpu0
+				cpu += compactCPU(b, s)
 				b.StopTimer()
 				after := s.Stats()
 				reclaimed += after.Reclaimed - st.Reclaimed
