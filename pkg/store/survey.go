@@ -8,8 +8,8 @@ import (
 // surveyEvery: the survey judges one in surveyEvery of the records it
 // could judge (values, operations, ids) and scales: an estimate within a
 // few percent for a segment of thousands of records, at an eighth of the
-// cost of judging them all (which added a quarter to a whole compaction
-// of small records, BenchmarkCompact).
+// cost of judging them all (a first build that judged every record added
+// about a quarter to BenchmarkCompact's CPU per key of 16 bytes; not kept).
 const surveyEvery = 8
 
 // partialShare is the share of the bytes a whole rewrite would reclaim
@@ -35,8 +35,9 @@ type segSurvey struct {
 // live iff its key's slot holds its location, an operation iff it is in a
 // chain, an id record iff the id index holds it), applied to one in
 // surveyEvery of them. It reads the headers and those records' keys only
-// (no checksum: what it learns only chooses what to rewrite, and pass 2
-// verifies every record it copies). A value record is judged in the
+// (no checksum but for the database operations, which it decodes as pass 1
+// does: what it learns only chooses what to rewrite, and pass 2 verifies
+// every record it copies). A value record is judged in the
 // database it was written to: after a SWAPDB it may count as dead though
 // it moved, which only makes a whole rewrite look more worthwhile.
 func (s *Store) survey(ss segSet, first, k uint32, y *yielder) ([]segSurvey, error) {
@@ -81,43 +82,52 @@ func (s *Store) survey(ss segSet, first, k uint32, y *yielder) ([]segSurvey, err
 		data := ss[id].data
 		for off := int64(segHeaderSize); off < int64(len(data)); {
 			b := data[off:]
-			if len(b) < recHeaderSize || binary.LittleEndian.Uint32(b[offLength:]) == 0 {
-				break
+			size, kind, ok := peekRecord(b)
+			if !ok {
+				// A database operation, the end of the data or damage:
+				// decoded in full, as compaction's pass 1 does.
+				_, _, _, n, st, why := decodeRecord(b)
+				if st == recEnd {
+					break
+				}
+				if st != recOK {
+					return nil, fmt.Errorf("%w: %s offset %d: %s", ErrCorrupt, ss[id].path, off, why)
+				}
+				sv.dbOp = true
+				off += n
+				y.add(n)
+				continue
 			}
-			n := int64(binary.LittleEndian.Uint32(b[offLength:]))
 			klen := int64(binary.LittleEndian.Uint32(b[offKLen:]))
-			size := padded(n)
-			if n < recHeaderSize || size > int64(len(b)) || klen > n-recHeaderSize {
+			if klen > size-recHeaderSize {
 				return nil, fmt.Errorf("%w: %s offset %d: bad record header", ErrCorrupt, ss[id].path, off)
 			}
-			kind := Kind(b[offKind])
 			db := binary.LittleEndian.Uint32(b[offDB:])
 			key := b[recHeaderSize : recHeaderSize+klen]
 			loc := makeLoc(id, off)
-			switch {
-			case kind.IsValue():
+			off += size
+			y.add(size)
+			if kind.IsValue() {
 				sv.values++
-			case kind != kindSwapDB && kind != kindFlushDB && kind != kindFlushAll:
+			} else {
 				sv.others++
 			}
-			judge := false
-			if kind.IsValue() || kind.isChainOp() || kind == kindIDPut {
-				cand += size
-				// One in surveyEvery by a hash of the location, not every
-				// surveyEvery-th: a log alternating two kinds of record
-				// (an operation, then a value) would sample one kind only.
-				if judge = (loc*0x9e3779b97f4a7c15)>>58 < 64/surveyEvery; judge {
-					sampled += size
-				}
+			if kind == kindDelete || kind == kindIDDelete || kind == kindExpire {
+				sv.keep += size
+				continue
 			}
+			if !kind.IsValue() && !kind.isChainOp() && kind != kindIDPut {
+				continue
+			}
+			cand += size
+			// One in surveyEvery by a hash of the location, not every
+			// surveyEvery-th: a log alternating two kinds of record (an
+			// operation, then a value) would sample one kind only.
+			if (loc*0x9e3779b97f4a7c15)>>58 >= 64/surveyEvery {
+				continue
+			}
+			sampled += size
 			switch {
-			case !judge:
-				switch kind {
-				case kindDelete, kindIDDelete, kindExpire:
-					sv.keep += size
-				case kindSwapDB, kindFlushDB, kindFlushAll:
-					sv.dbOp = true
-				}
 			case kind.IsValue() && int(db) < len(s.dbs):
 				batch.v[batch.n] = pendingValue{key: key, rec: b[:size], loc: loc, hash: s.dbs[db].hash(key), db: int(db)}
 				if batch.n++; batch.n == len(batch.v) {
@@ -140,8 +150,6 @@ func (s *Store) survey(ss segSet, first, k uint32, y *yielder) ([]segSurvey, err
 					sampledLive += size
 				}
 			}
-			off += size
-			y.add(size)
 		}
 		flush()
 		scale(sv)
