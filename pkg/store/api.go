@@ -100,6 +100,11 @@ type Options struct {
 	// than this, in pieces of about half of it; 0 means wbufSize (tests
 	// lower it).
 	imageChunk int
+	// pwriteOnly (tests) makes every flush a pwrite, never a copy into the
+	// mapping: the crash harness takes MemFS crash images from the store's
+	// background goroutines too, and MemFS cannot order a read of a file
+	// with a copy into its mapping (it can with WriteAt).
+	pwriteOnly bool
 	// growMin: a keyspace table of fewer slots doubles at once, a larger
 	// one incrementally (grow.go); 0 means defaultGrowMin (tests lower it).
 	growMin int

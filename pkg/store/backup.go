@@ -122,7 +122,13 @@ func (s *Store) Backup(w io.Writer) (BackupInfo, error) {
 		if err := bw.begin(segName(g.id), n); err != nil {
 			return BackupInfo{}, err
 		}
-		for off := int64(0); off < n; off += backupChunk {
+		// The header is written anew, without flags: the backup holds
+		// every record up to its point in time (no predecessor is
+		// unsealed), and a seal may be rewriting the file's header now.
+		if err := bw.write(encodeSegHeader(g.id, 0)[:min(n, segHeaderSize)]); err != nil {
+			return BackupInfo{}, err
+		}
+		for off := int64(segHeaderSize); off < n; off += backupChunk {
 			if s.closed.Load() {
 				return BackupInfo{}, ErrClosed // Close waits for compactMu: stop reading the mappings
 			}
@@ -712,7 +718,7 @@ func (w *segWriter) Write(b []byte) (int, error) {
 	}
 	n := len(b)
 	if w.off < segHeaderSize {
-		h := encodeSegHeader(w.id)
+		h := encodeSegHeader(w.id, 0) // a backup holds every record: no predecessor is unsealed
 		k := min(int64(len(b)), segHeaderSize-w.off)
 		if _, err := w.f.WriteAt(h[w.off:w.off+k], w.off); err != nil {
 			w.err = copyError{fmt.Errorf("store: restore %s: %w", w.name, err)}
@@ -742,7 +748,7 @@ func (c *headerCheck) Write(b []byte) (int, error) {
 	if len(c.buf) < segHeaderSize {
 		c.buf = append(c.buf, b[:min(len(b), segHeaderSize-len(c.buf))]...)
 		if len(c.buf) == segHeaderSize {
-			c.err = checkSegHeader(c.buf, c.id)
+			_, c.err = checkSegHeader(c.buf, c.id)
 		}
 	}
 	return len(b), nil

@@ -251,13 +251,47 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 			opts.Progress(done, total)
 		}
 	}
+	// Segments from unwrittenFrom on were never synced (Open empties the
+	// unwritten ones); predUnsealed reports whether segment n took records
+	// before its predecessor was sealed (flagged, or unwritten).
+	states := make([]int, len(segs))
+	for n, g := range segs {
+		states[n] = headerState(g.data, int64(len(g.data)), g.id)
+	}
+	unwritten := len(segs)
+	if c := unwrittenFrom(states); c >= 0 && !clean {
+		unwritten = c
+	}
+	predUnsealed := func(n int) bool {
+		return n < len(segs) && n > 0 && segs[n-1].id == segs[n].id-1 &&
+			(states[n] == hdrFlagged || n >= unwritten)
+	}
 	var lastSeq uint64
+	cut := false // Open cuts the log before this segment: its records go
 	for n, g := range segs {
 		rep.Segments++
 		data := g.data
 		rep.Bytes += int64(len(data))
 		last := n == len(segs)-1
-		torn := last && !clean
+		torn := (last || predUnsealed(n+1)) && !clean
+		if !cut && !clean && predUnsealed(n) && len(data) > segHeaderSize {
+			if h, _, _, _, st, _ := decodeRecord(data[segHeaderSize:]); st == recOK && h.seq != lastSeq+1 {
+				cut = true
+			}
+		}
+		if cut || n >= unwritten && states[n] == hdrUnwritten {
+			if states[n] == hdrUnwritten {
+				rep.Problems = append(rep.Problems, Problem{File: g.path, Length: min(int64(len(data)), segHeaderSize), Kind: ProblemTornTail,
+					Detail: "segment made before an unclean shutdown without a durable header; Open empties it and what follows"})
+				cut = true
+			}
+			if k := lastNonZero(data[min(segHeaderSize, len(data)):]); k >= 0 {
+				rep.Problems = append(rep.Problems, Problem{File: g.path, Offset: segHeaderSize, Length: int64(k + 1), Kind: ProblemTornTail,
+					Detail: "records written after a torn tail of an unsealed segment (unclean shutdown); Open drops them"})
+			}
+			progress(int64(len(data)))
+			continue
+		}
 		if want, ok := metaSize[g.id]; ok && int64(len(data)) < want {
 			kind := ProblemMissingSegment
 			if torn {
@@ -266,7 +300,7 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 			rep.Problems = append(rep.Problems, Problem{File: g.path, Offset: int64(len(data)), Length: want - int64(len(data)), Kind: kind,
 				Detail: fmt.Sprintf("segment is %d bytes, %s says %d: truncated", len(data), metaName, want)})
 		}
-		if err := checkSegHeader(data, g.id); err != nil {
+		if _, err := checkSegHeader(data, g.id); err != nil {
 			rep.Problems = append(rep.Problems, Problem{File: g.path, Length: min(int64(len(data)), segHeaderSize), Kind: ProblemBadSegmentHeader, Detail: err.Error()})
 		}
 		off := int64(segHeaderSize)
@@ -294,6 +328,7 @@ func Check(dir string, opts CheckOptions) (Report, error) {
 			if torn {
 				rep.Problems = append(rep.Problems, Problem{File: g.path, Offset: off, Length: int64(lastNonZero(data[off:]) + 1), Kind: ProblemTornTail,
 					Detail: "invalid data at the end of the log after an unclean shutdown (" + why + "); Open cuts it off"})
+				cut = !last
 				break
 			}
 			next := nextValidRecord(data, off+recAlign, lastSeq)
@@ -424,7 +459,7 @@ func writeSalvage(fs FS, dir string, first uint32, segSize int64, recs [][]byte)
 			err = fmt.Errorf("preallocate: %w", err)
 		}
 		if err == nil {
-			copy(buf, encodeSegHeader(id))
+			copy(buf, encodeSegHeader(id, 0))
 			_, err = f.WriteAt(buf, 0)
 		}
 		if err == nil {

@@ -64,9 +64,14 @@ func (s *Store) compact() (err error) {
 	defer s.compacting.Store(false)
 	started := time.Now()
 
+	// Only durable segments are rewritten (recovery may cut an unsealed
+	// one): seal those rotations left (sync.go) first.
+	s.sealPending()
+	s.metaMu.Lock()
 	s.appendMu.Lock()
 	if s.closed.Load() || s.failure.Load() != nil {
 		s.appendMu.Unlock()
+		s.metaMu.Unlock()
 		return ErrClosed
 	}
 	if s.switchPending {
@@ -75,11 +80,15 @@ func (s *Store) compact() (err error) {
 		// files for that switch's. Clear it first.
 		if err := s.writeMeta(false); err != nil {
 			s.appendMu.Unlock()
+			s.metaMu.Unlock()
 			return err
 		}
 	}
 	ss := *s.segs.Load()
 	k := s.active.id - 1
+	if len(s.unsealed) > 0 {
+		k = s.unsealed[0].id - 1 // rotated since sealPending
+	}
 	var first uint32
 	for id := uint32(1); id <= k; id++ {
 		if int(id) < len(ss) && ss[id] != nil {
@@ -88,6 +97,7 @@ func (s *Store) compact() (err error) {
 		}
 	}
 	s.appendMu.Unlock()
+	s.metaMu.Unlock()
 	if first == 0 {
 		return nil // no sealed segment
 	}
@@ -425,6 +435,8 @@ func (s *Store) compact() (err error) {
 		s.hooks.beforeSwitch()
 	}
 	// The switch: writers wait (readers too, for the index flip).
+	s.metaMu.Lock()
+	defer s.metaMu.Unlock()
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
 	writersStalled := time.Now()
@@ -1128,7 +1140,7 @@ func (w *compactWriter) install(F uint32) error {
 		if err != nil {
 			return fmt.Errorf("store: compaction: %w", err)
 		}
-		_, err = f.WriteAt(encodeSegHeader(id), 0)
+		_, err = f.WriteAt(encodeSegHeader(id, 0), 0)
 		if err == nil {
 			err = f.Sync()
 		}

@@ -13,7 +13,8 @@
 //	LOCK              flock(2)ed by the open Store (ErrLocked for a second opener,
 //	                  in this or another process); holds the owner's pid
 //	metadata.toon     TOON text, rewritten atomically (temp file, fsync, rename,
-//	                  fsync of the directory) at Open, at each rotation and at Close:
+//	                  fsync of the directory) at Open, after each rotation (in the
+//	                  background: see Rotation) and at Close:
 //	                    format_version: 2      (1 before collection chains; read as is)
 //	                    clean_shutdown: false          (true only after Close)
 //	                    last_sequence: 1234
@@ -24,16 +25,19 @@
 //	                      1,67108864
 //	                      2,67108864
 //	index.toon        snapshot of the indexes for fast start-up (see Snapshots)
-//	data-000001.toon  segments, numbered without gaps; the last is active
-//	data-000002.toon
+//	data-000001.toon  segments, numbered without gaps; the last but one, or the
+//	data-000002.toon  last, is active (a rotation prepares the next one ahead)
 //
 // # Segments and records
 //
 // A segment is created at its full size before anything is written to it:
 // preallocated with fallocate(2) (zeros written where the filesystem cannot
 // preallocate, never a sparse file), given a 32-byte header ("TOONSEG",
-// format version, segment id, CRC32C), fsynced, renamed into place, and the
-// directory fsynced. It is then mapped read-write. A full disk is therefore
+// format version, segment id, CRC32C, and flags with their own CRC32C;
+// without flags the last 12 bytes are zero, as in the first version of the
+// header) and renamed into place; under SyncAlways it is fsynced before
+// the rename and the directory after, otherwise the first sync of the
+// segment does both (see Rotation). It is then mapped read-write. A full disk is therefore
 // ErrNoSpace returned to the writer whose record needed a new segment, and
 // never a SIGBUS on a store into the mapping or an ENOSPC from pwrite. (On copy-on-write filesystems
 // such as btrfs or ZFS preallocation does not reserve rewrite space; use
@@ -69,15 +73,18 @@
 //     is zero, so a zero length-and-crc word marks the end of the data. A
 //     flush writes whole records, in log order, after the flushed offset;
 //     a crash in the middle of one leaves a prefix of them (a torn tail).
-//  2. A segment that has a successor is entirely durable: rotation fsyncs it
-//     (whatever the sync policy) before the successor is created. Hence an
-//     invalid record in any segment but the last is corruption, never a
-//     torn write.
+//  2. A segment that has a successor is entirely durable, unless the
+//     successor's header carries the flag pred_unsealed (see Rotation):
+//     the flag is cleared only after the segment's fdatasync. Hence an
+//     invalid record in a segment with an unflagged successor is
+//     corruption, never a torn write.
 //  3. A clean shutdown (Close) syncs everything before writing
 //     clean_shutdown: true; Open writes false before accepting writes. After
 //     a clean shutdown the last segment cannot have a torn tail either.
-//  4. Segment creation and metadata replacement are atomic (rename), so a
-//     segment file always has a valid header.
+//  4. Segment creation and metadata replacement are atomic (rename). A
+//     segment made without fsyncs can come back from a crash without its
+//     header (zeros, or a file shorter than one) only if nothing in it, or
+//     after it, was ever synced.
 //
 // # Recovery
 //
@@ -90,10 +97,19 @@
 // names the file and offset, and Stats.TruncatedTail counts the bytes.
 // Writeback of a shared mapping is in no particular page order, so after a
 // crash anything written after the last completed Sync may be lost, and
-// nothing written before it. Any other invalid record, a missing segment, a
-// bad segment header or non-zero bytes after the end of a sealed segment
-// stop Open with an error wrapping ErrCorrupt that names the file and
-// offset. Before it rewrites metadata.toon (whose last_sequence the log
+// nothing written before it. The same holds in a segment whose successor
+// is flagged pred_unsealed, with two more rules that keep the log a prefix
+// (see Rotation): what follows the cut, in the later segments, is zeroed
+// (before the cut is made durable), and a flagged segment whose first
+// record does not continue its predecessor's numbering shows that records
+// were lost at the predecessor's end, so it and the later segments are
+// zeroed. After an unclean shutdown, segments without a header (all zeros,
+// or shorter than one) followed only by such or flagged segments are made
+// empty and given a flagged header. Once metadata.toon is rewritten Open
+// clears every flag (after syncing the predecessor). Any other invalid
+// record, a missing segment, a bad segment header or non-zero bytes after
+// the end of a sealed segment stop Open with an error wrapping ErrCorrupt
+// that names the file and offset. Before it rewrites metadata.toon (whose last_sequence the log
 // must reach after any crash), Open fdatasyncs the last segment: after a
 // kill its records may be in the page cache only.
 //
@@ -471,11 +487,65 @@
 // compaction sees closed and stops reading the mappings) before
 // unmapping.
 //
+// # Rotation
+//
+// A record that does not fit the active segment goes to the next one. The
+// writer (the server's event loop) does no disk wait there: under the
+// policies everysec and no the rotation does not fdatasync the segment it
+// seals, and the next segment was prepared ahead, on a goroutine, without
+// fsyncs (a preallocated file, renamed into place); the writer only
+// switches to it (and makes it itself, still without fsyncs, if it is not
+// ready). Measured under a busy disk (perf/results/hotpath.md, "Rotation
+// without a disk wait on the writer's path"), the fsyncs of a rotation on
+// the writer's path took up to seconds each.
+//
+// What a crash may then leave, and how recovery reads it:
+//
+//   - The segment sealed without its fdatasync may lose records at its
+//     end while its successor's records reached the disk (writeback is in
+//     no order). So the successor is created with the header flag
+//     pred_unsealed; the background syncer (syncLoop: seal) fdatasyncs
+//     the sealed segment, fsyncs the directory if the segment was made
+//     without, and only then rewrites the successor's header without the
+//     flag (durable with the successor's next fdatasync). A Sync seals
+//     every pending segment in order before the active one, so nothing
+//     after an unsealed segment counts as synced. Recovery treats a
+//     segment with a flagged successor like the last one (a torn tail is
+//     cut) and drops everything after the cut, and drops a flagged
+//     segment whose first record's sequence number does not continue the
+//     log (records lost at the end of the one before), with everything
+//     after it.
+//   - A segment made without fsyncs may come back without a header, or
+//     without its name. Its name and header become durable with its first
+//     sync (fdatasync of the segment, then the directory), before any of
+//     its records counts as synced; so a segment without a header, with
+//     only such or flagged segments after it, never held a synced record,
+//     and recovery empties it and what follows.
+//   - metadata.toon is rewritten after the seal, off the writer's path, by
+//     the same goroutine (rotationMeta, under metaMu, which the
+//     compaction's switch also takes, before appendMu); its last_sequence
+//     is the highest sequence number known durable. A crash before leaves
+//     the new segments unlisted, which Open accepts.
+//
+// A Sync seals the segments rotated before it was called (and the one
+// active then, if it was rotated meanwhile), then syncs the active one.
+// Once the oldest pending seal has waited maxSealDelay (2 s), or
+// maxUnsealed segments wait, a rotation seals on the writer's path, as
+// Redis's everysec delays writes once its background fsync has run for
+// 2 s: what is acknowledged but not yet durable stays bounded.
+//
+// Compaction rewrites only sealed segments: it first seals what is
+// pending. Close seals everything and removes a prepared segment, so a
+// cleanly closed directory has no flags and reads the same to builds
+// before this change; after a crash, or while tstd runs, such builds
+// refuse a flagged header (non-zero reserved bytes).
+//
 // # Durability
 //
 // Options.Sync is Redis's appendfsync. SyncEverySec: a background goroutine
 // fdatasyncs the active segment once a second if it was written. SyncNo:
-// never (except at rotation and Close). SyncAlways: the caller calls Sync
+// never (except to seal rotated segments, in the background, and at
+// Close). SyncAlways: the caller calls Sync
 // before acknowledging; Sync is a group commit, one fdatasync covering every
 // caller that arrived while the previous one ran (see groupCommit). On
 // Linux fdatasync of the file writes back the pages written by pwrite and
@@ -529,14 +599,16 @@
 // chains, overwrites (folds), deletes, expiries,
 // flushdb, flushall, swapdb, id puts and deletes, rotations, records
 // larger than a segment, clean Close and reopen) on a MemFS and takes
-// crash images between operations and inside them (from the MemFS hook:
-// in the middle of a rotation, a metadata rewrite, a Sync, Close, and of
-// the recovery of an earlier crash image): over 5000 crash points per
+// crash images between operations and inside them (from the MemFS hook,
+// also on the store's background goroutines: in the middle of a rotation,
+// a background seal, the preparation of the next segment, a metadata
+// rewrite, a Sync, Close, and of the recovery of an earlier crash image): over 5000 crash points per
 // sync policy per run, seed printed, -seed replays. After each it checks
 // that Open succeeds and that the state equals the workload's state after
 // some prefix of its operations no shorter than what the last completed
 // Sync (or Close) covered (so every synced write is there with its value,
-// kind and expiry, and nothing never written appears); that the index
+// kind and expiry, and nothing never written appears); that Check, run
+// before Open, reports nothing but the torn tails Open cuts; that the index
 // equals an independent full scan of the log; and that recovery is
 // idempotent and durable (a crash image right after recovery and a clean
 // reopen give the same state). SyncAlways is tested as the server uses

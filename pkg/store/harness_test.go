@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -278,26 +279,48 @@ type harness struct {
 	// pending crash images taken inside the running operation.
 	pending []*MemFS
 	hookP   float64 // probability of a crash image per FS operation
+	// hmu guards pending and hr, the randomness of the FS hooks: they run
+	// on the store's background goroutines too (seals, prepared segments).
+	hmu sync.Mutex
+	hr  *rand.Rand
+}
+
+// resetPending drops the crash images taken so far.
+func (h *harness) resetPending() {
+	h.hmu.Lock()
+	h.pending = nil
+	h.hmu.Unlock()
+}
+
+// takePending returns the crash images taken so far and drops them.
+func (h *harness) takePending() []*MemFS {
+	h.hmu.Lock()
+	defer h.hmu.Unlock()
+	p := h.pending
+	h.pending = nil
+	return p
 }
 
 const harnessDir = "/data"
 
 var harnessVerbose = flag.Bool("harness.v", false, "log every operation of the crash harness")
 
-func (h *harness) crashOpts() CrashOptions {
-	o := CrashOptions{Rand: h.r, Torn: TornMode(h.r.IntN(3)), PageSize: 512}
-	if h.r.IntN(4) == 0 {
+func crashOpts(r *rand.Rand) CrashOptions {
+	o := CrashOptions{Rand: r, Torn: TornMode(r.IntN(3)), PageSize: 512}
+	if r.IntN(4) == 0 {
 		o.PageSize = 4096
 	}
-	if h.r.IntN(3) == 0 {
+	if r.IntN(3) == 0 {
 		o.DirKeepUnsynced = 0.5
 	}
 	return o
 }
 
 func (h *harness) hook(op, name string) error {
-	if h.r.Float64() < h.hookP {
-		h.pending = append(h.pending, h.fs.Crash(h.crashOpts()))
+	h.hmu.Lock()
+	defer h.hmu.Unlock()
+	if h.hr.Float64() < h.hookP {
+		h.pending = append(h.pending, h.fs.Crash(crashOpts(h.hr)))
 	}
 	return nil
 }
@@ -313,11 +336,31 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 	var mid []*MemFS
 	if !strings.Contains(label, "inside the recovery") {
 		c.SetHook(func(op, name string) error {
-			if h.r.IntN(6) == 0 {
-				mid = append(mid, c.Crash(h.crashOpts()))
+			h.hmu.Lock()
+			defer h.hmu.Unlock()
+			if h.hr.IntN(6) == 0 {
+				mid = append(mid, c.Crash(crashOpts(h.hr)))
 			}
 			return nil
 		})
+	}
+	// Check, read-only, sees what Open will cut as torn tails, and nothing
+	// else: a crash makes no other damage.
+	if rep, err := Check(harnessDir, CheckOptions{FS: c}); err != nil {
+		t.Fatalf("%s: Check of the crash image: %v", label, err)
+	} else {
+		for _, p := range rep.Problems {
+			if p.Kind != ProblemTornTail {
+				ids, _ := listSegments(c, harnessDir)
+				var segs []string
+				for _, id := range ids {
+					b, _ := readFile(c, filepath.Join(harnessDir, segName(id)))
+					segs = append(segs, fmt.Sprintf("%d:%d bytes,state %d", id, len(b), headerState(b, int64(len(b)), id)))
+				}
+				meta, _ := readFile(c, harnessDir+"/"+metaName)
+				t.Fatalf("%s: Check of the crash image: %v\nsegments %v\n%s", label, rep.Problems, segs, meta)
+			}
+		}
 	}
 	opts := h.opts
 	opts.FS = c
@@ -330,7 +373,11 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 		h.snapLoads++
 	}
 	defer func() {
-		for i, mc := range mid {
+		h.hmu.Lock()
+		taken := mid
+		mid = nil
+		h.hmu.Unlock()
+		for i, mc := range taken {
 			h.openCheck(mc, fmt.Sprintf("%s, crash %d inside the recovery", label, i))
 		}
 	}()
@@ -358,7 +405,7 @@ func (h *harness) openCheck(c *MemFS, label string) *mstate {
 			label, len(h.ops), h.durable.diff(got), h.cur.diff(got))
 	}
 	// Recovery is durable: a crash image right after it has the same state.
-	again := c.Crash(h.crashOpts())
+	again := c.Crash(crashOpts(h.r))
 	if err := s.Close(); err != nil {
 		t.Fatalf("%s: Close after recovery: %v", label, err)
 	}
@@ -415,7 +462,7 @@ func (h *harness) do(i int) {
 	}
 	var o hop
 	var err error
-	h.pending = h.pending[:0]
+	h.resetPending()
 	s := h.s
 	switch p := r.IntN(100); {
 	case p < 6:
@@ -474,20 +521,20 @@ func (h *harness) do(i int) {
 	case p < 78:
 		// A snapshot of the index (as the background goroutine writes
 		// them); it syncs the log it covers.
-		h.pending = h.pending[:0]
+		h.resetPending()
 		if err := s.snapshot(); err != nil {
 			t.Fatalf("op %d: snapshot: %v", i, err)
 		}
-		for j, c := range h.pending {
+		for j, c := range h.takePending() {
 			h.openCheck(c, fmt.Sprintf("op %d, crash %d inside a snapshot", i, j))
 		}
-		h.pending = nil
+		h.resetPending()
 		h.synced()
 		return
 	case p < 81:
 		// A compaction of the sealed segments (BGREWRITEAOF); its switch
 		// makes the whole log durable.
-		h.pending = h.pending[:0]
+		h.resetPending()
 		before := s.Stats().Compactions
 		// Half the compactions rewrite a random suffix of the sealed
 		// segments (a partial compaction), wherever chooseStart would
@@ -514,10 +561,10 @@ func (h *harness) do(i int) {
 		if err != nil && !errors.Is(err, errCompactAborted) {
 			t.Fatalf("op %d: compact: %v", i, err)
 		}
-		for j, c := range h.pending {
+		for j, c := range h.takePending() {
 			h.openCheck(c, fmt.Sprintf("op %d, crash %d inside a compaction", i, j))
 		}
-		h.pending = nil
+		h.resetPending()
 		if *harnessVerbose {
 			names, _ := h.fs.List(harnessDir)
 			c := h.fs.Crash(CrashOptions{})
@@ -556,8 +603,7 @@ func (h *harness) do(i int) {
 	}
 	h.ops = append(h.ops, o)
 	h.cur.apply(o)
-	inside := h.pending
-	h.pending = nil
+	inside := h.takePending()
 	for j, c := range inside {
 		h.openCheck(c, fmt.Sprintf("op %d (%s), crash %d inside it", i, o.label, j))
 	}
@@ -569,14 +615,14 @@ func (h *harness) do(i int) {
 		if err := s.Sync(); err != nil {
 			t.Fatalf("op %d: Sync: %v", i, err)
 		}
-		for j, c := range h.pending { // taken inside Sync: before it completed
+		for j, c := range h.takePending() { // taken inside Sync: before it completed
 			h.openCheck(c, fmt.Sprintf("op %d (%s), crash %d inside its Sync", i, o.label, j))
 		}
-		h.pending = nil
+		h.resetPending()
 		h.synced()
 	}
 	if r.IntN(3) == 0 {
-		h.openCheck(h.fs.Crash(h.crashOpts()), fmt.Sprintf("after op %d (%s, synced %v)", i, o.label, syncNow))
+		h.openCheck(h.fs.Crash(crashOpts(h.r)), fmt.Sprintf("after op %d (%s, synced %v)", i, o.label, syncNow))
 	}
 }
 
@@ -596,16 +642,16 @@ func (h *harness) run(nops int) {
 	for i := range nops {
 		h.do(i)
 		if h.r.IntN(100) == 0 || i == nops-1 {
-			h.pending = nil
+			h.resetPending()
 			if err := h.s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			for j, c := range h.pending { // inside Close: at least the synced part
+			for j, c := range h.takePending() { // inside Close: at least the synced part
 				h.openCheck(c, fmt.Sprintf("after op %d, crash %d inside Close", i, j))
 			}
-			h.pending = nil
+			h.resetPending()
 			h.synced() // a clean Close covers everything
-			if got := h.openCheck(h.fs.Crash(h.crashOpts()), fmt.Sprintf("after Close at op %d", i)); !got.equal(h.cur) {
+			if got := h.openCheck(h.fs.Crash(crashOpts(h.r)), fmt.Sprintf("after Close at op %d", i)); !got.equal(h.cur) {
 				t.Fatalf("after Close at op %d: %s", i, h.cur.diff(got))
 			}
 			if i == nops-1 {
@@ -645,7 +691,8 @@ func TestCrashHarness(t *testing.T) {
 				h := &harness{
 					t:     t,
 					r:     rand.New(rand.NewPCG(seed, run<<8|uint64(pol.sync)|bufBit<<4)),
-					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow), BufferWrites: pol.buffered, imageChunk: 256},
+					hr:    rand.New(rand.NewPCG(^seed, run<<8|uint64(pol.sync)|bufBit<<4)),
+					opts:  Options{Sync: pol.sync, SegmentSize: 4096, Databases: 3, SnapshotInterval: -1, SnapshotLogBytes: -1, CompactRatio: -1, Now: fixedClock(harnessNow), BufferWrites: pol.buffered, imageChunk: 256, pwriteOnly: true},
 					hookP: 0.08,
 				}
 				h.opts.TrustSnapshot = h.r.IntN(2) == 0

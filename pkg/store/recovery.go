@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -36,7 +37,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 	if len(ids) == 0 {
 		empty := segSet{}
 		s.segs.Store(&empty)
-		g, err := createSegment(s.fs, s.dir, 1, s.opts.SegmentSize, s.hooks)
+		g, err := createSegment(s.fs, s.dir, 1, s.opts.SegmentSize, 0, true, s.hooks)
 		if err != nil {
 			return err
 		}
@@ -48,6 +49,11 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 			s.seq, s.nextID = meta.lastSequence, max(s.nextID, meta.nextID)
 		}
 		return nil
+	}
+	if !clean {
+		if err := s.repairUnwritten(ids); err != nil {
+			return err
+		}
 	}
 	ss := make(segSet, ids[len(ids)-1]+1)
 	s.segs.Store(&ss)
@@ -61,11 +67,17 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 		ss[id] = g
 		s.diskBytes.Add(int64(len(g.data)))
 		logBytes += int64(len(g.data))
-		if meta != nil && (!last || clean) { // a short last segment after a crash is a torn tail
-			for _, ms := range meta.segments {
-				if ms.id == id && int64(len(g.data)) < ms.size {
-					return fmt.Errorf("%w: %s offset %d: segment is %d bytes, %s says %d: truncated", ErrCorrupt, g.path, len(g.data), len(g.data), metaName, ms.size)
-				}
+	}
+	for n, id := range ids {
+		// A short last segment after a crash is a torn tail, as is one
+		// whose successor took records before it was sealed.
+		g := ss[id]
+		if meta == nil || !clean && (n == len(ids)-1 || ss[ids[n+1]].predUnsealed && ids[n+1] == id+1) {
+			continue
+		}
+		for _, ms := range meta.segments {
+			if ms.id == id && int64(len(g.data)) < ms.size {
+				return fmt.Errorf("%w: %s offset %d: segment is %d bytes, %s says %d: truncated", ErrCorrupt, g.path, len(g.data), len(g.data), metaName, ms.size)
 			}
 		}
 	}
@@ -115,7 +127,27 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 		case pos != 0 && trust && id == locSeg(pos):
 			start = locOff(pos)
 		}
-		end, err := s.replay(g, start, last, clean, ld)
+		// The first record of a segment written before its predecessor was
+		// sealed must continue the predecessor's numbering (records are
+		// numbered one after the other); a gap means the predecessor lost
+		// records at its end, and what follows them goes (emptyAfter).
+		if n > 0 && g.predUnsealed && ids[n-1] == id-1 && start == segHeaderSize && !clean {
+			if h, _, _, _, st, _ := decodeRecord(g.data[segHeaderSize:]); st == recOK && h.seq != s.seq+1 {
+				s.log.Warn("store: the log lost records at the end of an unsealed segment (crash); dropping what was written after them",
+					zap.String("file", g.path), zap.Uint64("sequence", h.seq), zap.Uint64("expected", s.seq+1))
+				if err := s.emptyAfter(ss, ids[n:]); err != nil {
+					return err
+				}
+			}
+		}
+		// A segment whose successor took records before it was sealed may
+		// end in a torn tail like the last one; what follows the cut goes
+		// too (emptyAfter), so that the log stays a prefix.
+		var cutRest func() error
+		if !last && !clean && ss[ids[n+1]].predUnsealed && ids[n+1] == id+1 {
+			cutRest = func() error { return s.emptyAfter(ss, ids[n+1:]) }
+		}
+		end, err := s.replay(g, start, last, clean, cutRest, ld)
 		if err != nil {
 			return err
 		}
@@ -123,6 +155,7 @@ func (s *Store) recover(meta *metadata, ids []uint32) error {
 			s.setActiveLocked(g, end)
 		}
 	}
+
 	ld.done = ld.total
 	ld.report()
 	if meta != nil {
@@ -165,9 +198,12 @@ func lastNonZeroFile(f File, from, to int64) (int, error) {
 // replay applies the records of g in order. In the last segment an invalid
 // record ends the log (the torn tail of a crash, unless the previous run
 // shut down cleanly): everything from it on is zeroed so appends resume
-// there. In any other segment it is corruption. It returns the offset
-// after the last valid record.
-func (s *Store) replay(g *segment, start int64, last, clean bool, ld *loading) (int64, error) {
+// there. So it does in a segment whose successor was written before it
+// was sealed (cutRest non-nil, called first to empty the later segments);
+// in any other segment it is corruption. It returns the offset after the
+// last valid record.
+func (s *Store) replay(g *segment, start int64, last, clean bool, cutRest func() error, ld *loading) (int64, error) {
+	tornOK := (last || cutRest != nil) && !clean
 	data := g.data
 	off := start
 	defer func() { ld.add(off - start) }()
@@ -184,7 +220,7 @@ func (s *Store) replay(g *segment, start int64, last, clean bool, ld *loading) (
 			break
 		}
 		if st == recInvalid {
-			if !last || clean {
+			if !tornOK {
 				return 0, fmt.Errorf("%w: %s offset %d: %s", ErrCorrupt, g.path, off, why)
 			}
 			s.log.Warn("store: invalid record at the end of the log (torn write of a crash); cutting the log here",
@@ -215,17 +251,239 @@ func (s *Store) replay(g *segment, start int64, last, clean bool, ld *loading) (
 	if k < 0 {
 		return off, nil
 	}
-	if !last || clean {
+	if !tornOK {
 		return 0, fmt.Errorf("%w: %s offset %d: non-zero bytes after the end of the data", ErrCorrupt, g.path, off+int64(k))
 	}
 	s.log.Warn("store: cut a torn tail off the log",
 		zap.String("file", g.path), zap.Int64("offset", off), zap.Int("bytes", k+1))
+	if !last {
+		// Everything after the cut goes first: were the cut made durable
+		// before, a crash could leave g ending cleanly, followed by records
+		// with a gap of lost ones before them.
+		if err := cutRest(); err != nil {
+			return 0, err
+		}
+		if err := zeroFile(s.fs, g.path, off, int64(k+1)); err != nil {
+			return 0, err
+		}
+		s.truncated += int64(k + 1)
+		return off, nil
+	}
 	clear(rest[:k+1])
 	s.truncated += int64(k + 1)
 	if err := s.hooks.sync(g); err != nil {
 		return 0, fmt.Errorf("store: sync %s after cutting its tail: %w", g.path, err)
 	}
 	return off, nil
+}
+
+// Header states, as headerState reads them.
+const (
+	hdrValid     = iota // a valid header without flags
+	hdrFlagged          // a valid header with segFlagPredUnsealed
+	hdrUnwritten        // no header: the file is shorter than one, or it is all zeros
+	hdrBad              // anything else (corruption; openSegment reports it)
+)
+
+// headerState classifies the first bytes b of segment id's file of size
+// bytes.
+func headerState(b []byte, size int64, id uint32) int {
+	if size < segHeaderSize || len(b) >= segHeaderSize && allZero(b[:segHeaderSize]) {
+		return hdrUnwritten
+	}
+	flags, err := checkSegHeader(b, id)
+	switch {
+	case err != nil:
+		return hdrBad
+	case flags&segFlagPredUnsealed != 0:
+		return hdrFlagged
+	}
+	return hdrValid
+}
+
+// unwrittenFrom returns the index of the first segment whose header a
+// crash left unwritten (a fresh segment: createSegment) and after which
+// every segment is unwritten or flagged, i.e. was made after it without
+// it being synced; -1 if there is none. From there on nothing was ever
+// synced: the log ends before it.
+func unwrittenFrom(states []int) int {
+	c := -1
+	for i := len(states) - 1; i >= 0; i-- {
+		switch states[i] {
+		case hdrUnwritten:
+			c = i
+		case hdrFlagged:
+		default:
+			return c
+		}
+	}
+	return c
+}
+
+// repairUnwritten makes the segments from unwrittenFrom on valid and
+// empty (records zeroed, a header flagged segFlagPredUnsealed so that the
+// segment before them may end in a torn tail, preallocated to the segment
+// size), the last first, so that a crash in the middle leaves a directory
+// the same rule repairs.
+func (s *Store) repairUnwritten(ids []uint32) error {
+	states := make([]int, len(ids))
+	sizes := make([]int64, len(ids))
+	for i, id := range ids {
+		path := filepath.Join(s.dir, segName(id))
+		f, err := s.fs.OpenFile(path, os.O_RDONLY, 0)
+		if err != nil {
+			return fmt.Errorf("store: open segment: %w", err)
+		}
+		size, err := f.Size()
+		b := make([]byte, segHeaderSize)
+		if err == nil && size >= segHeaderSize {
+			_, err = f.ReadAt(b, 0)
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", path, err)
+		}
+		states[i], sizes[i] = headerState(b, size, id), size
+	}
+	c := unwrittenFrom(states)
+	if c < 0 {
+		return nil
+	}
+	for i := len(ids) - 1; i >= c; i-- {
+		if states[i] != hdrUnwritten {
+			continue // flagged: replay deals with it
+		}
+		id := ids[i]
+		path := filepath.Join(s.dir, segName(id))
+		s.log.Warn("store: a segment made before a crash has no header; emptying it and the log after it",
+			zap.String("file", path), zap.Int64("size", sizes[i]))
+		f, err := s.fs.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("store: open %s: %w", path, err)
+		}
+		err = s.rewriteEmpty(f, id, sizes[i])
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("store: repair %s: %w", path, err)
+		}
+	}
+	return syncDir(s.fs, s.dir)
+}
+
+// rewriteEmpty zeroes the records of segment id's file f (of size bytes),
+// preallocates it to the segment size and gives it a header flagged
+// segFlagPredUnsealed, durably.
+func (s *Store) rewriteEmpty(f File, id uint32, size int64) error {
+	if size > segHeaderSize {
+		k, err := lastNonZeroFile(f, segHeaderSize, size)
+		if err != nil {
+			return err
+		}
+		if k >= 0 {
+			zeros := make([]byte, min(k+1, 1<<20))
+			for off, n := int64(segHeaderSize), int64(k+1); n > 0; {
+				c := min(n, int64(len(zeros)))
+				if _, err := f.WriteAt(zeros[:c], off); err != nil {
+					return err
+				}
+				off, n = off+c, n-c
+			}
+			s.truncated += int64(k + 1)
+		}
+	}
+	if size < s.opts.SegmentSize {
+		if err := s.hooks.allocate(f, s.opts.SegmentSize); err != nil {
+			return err
+		}
+	}
+	if err := f.Sync(); err != nil { // the zeros before the header that makes them a segment
+		return err
+	}
+	if _, err := f.WriteAt(encodeSegHeader(id, segFlagPredUnsealed), 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// emptyAfter makes the segments ids (those after a cut) empty: their
+// records are zeroed, durably, so that the log ends at the cut. Their
+// files stay (metadata.toon may list them); the last stays the active
+// segment, and compaction removes the others.
+func (s *Store) emptyAfter(ss segSet, ids []uint32) error {
+	for _, id := range ids {
+		g := ss[id]
+		k, err := lastNonZeroFile(g.f, segHeaderSize, int64(len(g.data)))
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", g.path, err)
+		}
+		if k < 0 {
+			continue
+		}
+		s.log.Warn("store: dropping records written after a torn tail",
+			zap.String("file", g.path), zap.Int("bytes", k+1))
+		if err := zeroFile(s.fs, g.path, segHeaderSize, int64(k+1)); err != nil {
+			return err
+		}
+		s.truncated += int64(k + 1)
+	}
+	return nil
+}
+
+// zeroFile durably zeroes n bytes of the file at path from off, through a
+// handle of its own (the segment may be mapped read-only).
+func zeroFile(fs FS, path string, off, n int64) error {
+	f, err := fs.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer f.Close()
+	zeros := make([]byte, min(n, 1<<20))
+	for n > 0 {
+		c := min(n, int64(len(zeros)))
+		if _, err := f.WriteAt(zeros[:c], off); err != nil {
+			return fmt.Errorf("store: cut %s: %w", path, err)
+		}
+		off, n = off+c, n-c
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: sync %s: %w", path, err)
+	}
+	return nil
+}
+
+// clearPredUnsealed rewrites, durably, the headers that still carry
+// segFlagPredUnsealed once replay has dealt with what it allows and
+// metadata.toon has the segments' sizes as they are now (a segment made
+// without fsyncs may have come back shorter, which only a flagged
+// successor excuses): every segment is durable then, and a flag left set
+// would let a later corruption of its predecessor pass for a torn tail.
+// Open calls it last.
+func (s *Store) clearPredUnsealed() error {
+	ss := *s.segs.Load()
+	for id, g := range ss {
+		if g == nil || !g.predUnsealed {
+			continue
+		}
+		if p := ss[id-1]; p != nil { // its records: a kill leaves them in the page cache
+			if err := s.hooks.sync(p); err != nil {
+				return fmt.Errorf("store: sync %s: %w", p.path, err)
+			}
+		}
+		f, err := s.fs.OpenFile(g.path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("store: open %s: %w", g.path, err)
+		}
+		_, err = f.WriteAt(encodeSegHeader(uint32(id), 0), 0)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("store: rewrite the header of %s: %w", g.path, err)
+		}
+		g.predUnsealed = false
+	}
+	return nil
 }
 
 // apply replays one valid record into the indexes (Open is single-threaded;

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Segment file layout: a segHeaderSize-byte header, then records from
@@ -20,11 +21,25 @@ import (
 //	  7    1 version segFormatVersion
 //	  8    8 id      the segment id, also in the file name
 //	 16    4 crc     CRC32C of bytes [0, 16)
-//	 20   12 reserved zero
+//	 20    4 flags   0, or segFlagPredUnsealed
+//	 24    4 crc2    0 when flags is 0, else CRC32C of bytes [0, 24)
+//	 28    4 reserved zero
+//
+// A header with flags 0 is all zeros from byte 20, as in the first
+// version of the format (which requires that), so a segment without
+// flags reads the same to every build.
 const (
 	segHeaderSize    = 32
 	segMagic         = "TOONSEG"
 	segFormatVersion = 1
+
+	// segFlagPredUnsealed marks a segment that took records before its
+	// predecessor's rotation fdatasync finished (sync policies everysec and
+	// no, where that seal runs in the background: sync.go). Until the flag
+	// is cleared, after the seal, the predecessor may end in a torn tail
+	// that recovery cuts, dropping every later record. See doc.go,
+	// "Rotation".
+	segFlagPredUnsealed = 1
 
 	segPrefix = "data-"
 	segSuffix = ".toon"
@@ -85,6 +100,21 @@ type segment struct {
 	// kicked is the offset up to which writeback of the file was started
 	// (flushLocked's kicks; appendMu).
 	kicked int64
+
+	// predUnsealed is the segFlagPredUnsealed flag of the header: set by a
+	// rotation whose seal runs in the background, cleared (in the file,
+	// then here) once the predecessor is durable; guarded by appendMu
+	// while the store is open. hdrDirty: the header was rewritten since
+	// the file's last fdatasync.
+	predUnsealed, hdrDirty bool
+	// fresh: made without fsyncs (createSegment), so its header and its
+	// directory entry are not known durable yet; appendMu.
+	fresh bool
+	// endSeq is the sequence number of the last record, set when a
+	// rotation seals the segment, and rotatedAt when it left it unsealed
+	// (appendMu).
+	endSeq    uint64
+	rotatedAt time.Time
 
 	// rechunked is the offset below which the segment's page cache was
 	// rebuilt in 2 MiB folios (rechunk.go); only compactLoop uses it.
@@ -168,40 +198,53 @@ func parseSegName(name string) (uint32, bool) {
 	return uint32(n), true
 }
 
-func encodeSegHeader(id uint32) []byte {
+func encodeSegHeader(id uint32, flags uint32) []byte {
 	h := make([]byte, segHeaderSize)
 	copy(h, segMagic)
 	h[7] = segFormatVersion
 	binary.LittleEndian.PutUint64(h[8:], uint64(id))
 	binary.LittleEndian.PutUint32(h[16:], crc32c(h[:16]))
+	if flags != 0 {
+		binary.LittleEndian.PutUint32(h[20:], flags)
+		binary.LittleEndian.PutUint32(h[24:], crc32c(h[:24]))
+	}
 	return h
 }
 
-// checkSegHeader verifies the header of segment id.
-func checkSegHeader(b []byte, id uint32) error {
-	switch {
-	case len(b) < segHeaderSize:
-		return errors.New("file shorter than the segment header")
-	case string(b[:7]) != segMagic:
-		return errors.New("bad segment magic")
-	case binary.LittleEndian.Uint32(b[16:]) != crc32c(b[:16]):
-		return errors.New("segment header checksum mismatch")
-	case !allZero(b[20:segHeaderSize]):
-		return errors.New("non-zero reserved segment header bytes")
-	case b[7] != segFormatVersion:
-		return fmt.Errorf("unsupported segment format version %d", b[7])
-	case binary.LittleEndian.Uint64(b[8:]) != uint64(id):
-		return fmt.Errorf("segment header names id %d", binary.LittleEndian.Uint64(b[8:]))
+// checkSegHeader verifies the header of segment id and returns its flags.
+func checkSegHeader(b []byte, id uint32) (uint32, error) {
+	if len(b) < segHeaderSize {
+		return 0, errors.New("file shorter than the segment header")
 	}
-	return nil
+	flags := binary.LittleEndian.Uint32(b[20:])
+	switch {
+	case string(b[:7]) != segMagic:
+		return 0, errors.New("bad segment magic")
+	case binary.LittleEndian.Uint32(b[16:]) != crc32c(b[:16]):
+		return 0, errors.New("segment header checksum mismatch")
+	case flags == 0 && !allZero(b[20:segHeaderSize]):
+		return 0, errors.New("non-zero reserved segment header bytes")
+	case flags != 0 && binary.LittleEndian.Uint32(b[24:]) != crc32c(b[:24]):
+		return 0, errors.New("segment header flags checksum mismatch")
+	case flags&^segFlagPredUnsealed != 0 || !allZero(b[28:segHeaderSize]):
+		return 0, fmt.Errorf("unknown segment header flags %#x", flags)
+	case b[7] != segFormatVersion:
+		return 0, fmt.Errorf("unsupported segment format version %d", b[7])
+	case binary.LittleEndian.Uint64(b[8:]) != uint64(id):
+		return 0, fmt.Errorf("segment header names id %d", binary.LittleEndian.Uint64(b[8:]))
+	}
+	return flags, nil
 }
 
-// createSegment makes segment id of size bytes in dir crash-safely: a
-// temporary file is preallocated (so that writes through the mapping never
-// need a block: a full disk is ErrNoSpace here, not a SIGBUS later), gets
-// its header, is fsynced and renamed into place, and the directory is
-// fsynced. The result is mapped read-write.
-func createSegment(fs FS, dir string, id uint32, size int64, h *hooks) (_ *segment, err error) {
+// createSegment makes segment id of size bytes in dir: a temporary file
+// is preallocated (so that a full disk is ErrNoSpace here, not an error in
+// the middle of a record later), gets its header and is renamed into
+// place. If durable, the file is fsynced before the rename and the
+// directory after it; otherwise the segment is fresh: neither is known
+// durable until syncNow or seal makes them so, before any of its records
+// counts as synced (a crash may leave it without its header or its name:
+// see recovery's unwrittenFrom). The result is mapped read-write.
+func createSegment(fs FS, dir string, id uint32, size int64, flags uint32, durable bool, h *hooks) (_ *segment, err error) {
 	path := filepath.Join(dir, segName(id))
 	tmp := path + tmpSuffix
 	f, err := fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
@@ -220,23 +263,30 @@ func createSegment(fs FS, dir string, id uint32, size int64, h *hooks) (_ *segme
 		}
 		return nil, fmt.Errorf("store: preallocate %s: %w", tmp, err)
 	}
-	if _, err := f.WriteAt(encodeSegHeader(id), 0); err != nil {
+	if _, err := f.WriteAt(encodeSegHeader(id, flags), 0); err != nil {
 		return nil, fmt.Errorf("store: write segment header %s: %w", tmp, err)
 	}
-	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("store: sync %s: %w", tmp, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			return nil, fmt.Errorf("store: sync %s: %w", tmp, err)
+		}
 	}
 	if err := fs.Rename(tmp, path); err != nil {
 		return nil, fmt.Errorf("store: rename %s: %w", tmp, err)
 	}
-	if err := syncDir(fs, dir); err != nil {
-		return nil, err
+	if durable {
+		if err := syncDir(fs, dir); err != nil {
+			return nil, err
+		}
 	}
 	m, err := f.Map(int(size), true)
 	if err != nil {
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
-	return newSegment(id, path, f, m), nil
+	g := newSegment(id, path, f, m)
+	g.predUnsealed = flags&segFlagPredUnsealed != 0
+	g.fresh = !durable
+	return g, nil
 }
 
 // openSegment opens and maps an existing segment file, read-write if
@@ -264,12 +314,15 @@ func openSegment(fs FS, path string, id uint32, writable bool) (*segment, error)
 		f.Close()
 		return nil, fmt.Errorf("store: map %s: %w", path, err)
 	}
-	if err := checkSegHeader(m.Bytes(), id); err != nil {
+	flags, err := checkSegHeader(m.Bytes(), id)
+	if err != nil {
 		m.Unmap()
 		f.Close()
 		return nil, fmt.Errorf("%w: %s offset 0: %v", ErrCorrupt, path, err)
 	}
-	return newSegment(id, path, f, m), nil
+	g := newSegment(id, path, f, m)
+	g.predUnsealed = flags&segFlagPredUnsealed != 0
+	return g, nil
 }
 
 // close unmaps and closes the segment. The caller guarantees no reader

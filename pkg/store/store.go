@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -135,8 +136,32 @@ type Store struct {
 	kickQ          chan kick
 	stopWB, wbDone chan struct{}
 	kicks          atomic.Int64  // writebacks started (tests)
-	stopBG         chan struct{} // closed by Close to stop the everysec syncer
-	bgDone         chan struct{} // closed by the everysec syncer when it exits
+	stopBG         chan struct{} // closed by Close to stop the background syncer
+	bgDone         chan struct{} // closed by the background syncer when it exits
+
+	// unsealed lists, in order, the segments a rotation sealed without
+	// their fdatasync (sync policies everysec and no): syncNow makes each
+	// durable and clears its successor's segFlagPredUnsealed before
+	// anything later counts as synced. sealKick wakes syncLoop for them.
+	// Guarded by appendMu.
+	unsealed []*segment
+	sealKick chan struct{}
+	// metaDue: a rotation added a segment that metadata.toon does not list
+	// yet (syncLoop rewrites it: rotationMeta). durableSeq: the highest
+	// sequence number known durable, metadata.toon's last_sequence (the
+	// log must reach it after any crash). Both guarded by appendMu.
+	metaDue    bool
+	durableSeq uint64
+	// metaMu serializes the rewrites of metadata.toon while the store is
+	// open (rotationMeta, compaction); taken before appendMu.
+	metaMu sync.Mutex
+	// sealMu: one sealPending at a time (syncLoop's, Sync's, compaction's).
+	sealMu sync.Mutex
+	// spareID is the id of the next segment a goroutine started by the
+	// last rotation is preparing (prepareSpare; 0: none), which it hands
+	// over on spareCh (nil if it failed). Guarded by appendMu.
+	spareID uint32
+	spareCh chan *segment
 }
 
 // failure is a sticky write or sync error.
@@ -226,13 +251,17 @@ func open(dir string, opts Options, h *hooks) (_ *Store, err error) {
 	if err := s.hooks.sync(s.active); err != nil {
 		return nil, fmt.Errorf("store: sync %s: %w", s.active.path, err)
 	}
+	s.durableSeq = s.seq
 	if err := s.writeMeta(false); err != nil {
 		return nil, err
 	}
-	if opts.Sync == SyncEverySec {
-		s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
-		go s.syncLoop(s.stopBG, s.bgDone)
+	if err := s.clearPredUnsealed(); err != nil {
+		return nil, err
 	}
+	s.sealKick = make(chan struct{}, 1)
+	s.spareCh = make(chan *segment, 1)
+	s.stopBG, s.bgDone = make(chan struct{}), make(chan struct{})
+	go s.syncLoop(opts.Sync == SyncEverySec, s.stopBG, s.bgDone)
 	s.kickQ = make(chan kick, 4)
 	s.stopWB, s.wbDone = make(chan struct{}), make(chan struct{})
 	go s.writebackLoop(s.stopWB, s.wbDone)
@@ -292,10 +321,13 @@ func (s *Store) metaLocked(clean bool) *metadata {
 	m := &metadata{
 		formatVersion: metaBaseVersion,
 		cleanShutdown: clean,
-		lastSequence:  s.seq,
+		lastSequence:  s.durableSeq,
 		nextID:        s.nextID,
 		segmentSize:   s.opts.SegmentSize,
 		databases:     s.opts.Databases,
+	}
+	if clean {
+		m.lastSequence = s.seq
 	}
 	for _, g := range *s.segs.Load() {
 		if g != nil {
@@ -323,6 +355,7 @@ func (s *Store) Close() error {
 	if s.stopBG != nil {
 		close(s.stopBG)
 		<-s.bgDone
+		s.dropSpare()
 	}
 	if s.stopWB != nil {
 		close(s.stopWB)
@@ -483,22 +516,61 @@ func (s *Store) appendedLocked(g *segment, size int64) (loc uint64, err error) {
 func (s *Store) rotateLocked(need int64) error {
 	old := s.active
 	s.sealLocked(old)
-	if old.synced < old.written {
+	// With a background syncer the seal's fdatasync leaves the writer's
+	// path: the new segment's header says its predecessor may be torn
+	// until syncNow has made it durable (see doc.go, "Rotation").
+	var flags uint32
+	old.endSeq = s.seq
+	// As Redis's everysec delays writes once a background fsync has run
+	// for 2 s, the seal waits for the disk here when the oldest pending
+	// one has waited that long, or too many are pending: the loss window
+	// stays bounded.
+	late := len(s.unsealed) >= maxUnsealed ||
+		len(s.unsealed) > 0 && time.Since(s.unsealed[0].rotatedAt) > maxSealDelay
+	if old.synced < old.written && s.opts.Sync != SyncAlways && !late {
+		flags = segFlagPredUnsealed
+		old.rotatedAt = time.Now()
+	} else if old.synced < old.written {
 		lo, hi := old.takeMapped()
 		dropMapped(old, lo, hi)
-		if err := s.hooks.sync(old); err != nil {
+		err := s.hooks.sync(old)
+		if err == nil && old.fresh {
+			err = syncDir(s.fs, s.dir) // its name
+		}
+		if err != nil {
 			return s.fail(fmt.Errorf("store: sync %s: %w", old.path, err)).ro
 		}
+		old.fresh = false
 		s.syncs.Add(1)
 		old.synced = old.written
+		if len(s.unsealed) == 0 { // else durable only once those are sealed
+			s.durableSeq = max(s.durableSeq, s.seq)
+		}
 	}
 	if old.id == maxSegmentID {
 		return errors.New("store: segment ids exhausted")
 	}
 	size := max(s.opts.SegmentSize, segHeaderSize+need)
-	g, err := createSegment(s.fs, s.dir, old.id+1, size, s.hooks)
+	g, err := s.takeSpare(old.id+1, size, flags)
 	if err != nil {
 		return err
+	}
+	if flags != 0 {
+		s.unsealed = append(s.unsealed, old)
+	}
+	// metadata.toon is rewritten off the writer's path (rotationMeta),
+	// after the seal: a crash before leaves the new segment unlisted,
+	// which Open accepts (it follows the listed ones).
+	s.metaDue = true
+	select {
+	case s.sealKick <- struct{}{}:
+	default:
+	}
+	if s.spareID == 0 && g.id < maxSegmentID {
+		// The next one, on a goroutine of its own: never behind a seal
+		// that a busy disk holds up, which a rotation would then wait for.
+		s.spareID = g.id + 1
+		go s.prepareSpare(g.id+1, s.opts.SegmentSize)
 	}
 	if s.compactKick != nil && !s.noRechunk.Load() {
 		s.rechunkQ = append(s.rechunkQ, old.id)
@@ -508,10 +580,69 @@ func (s *Store) rotateLocked(need int64) error {
 	ss = append(ss, g)
 	s.segs.Store(&ss)
 	s.diskBytes.Add(size)
-	if err := s.writeMeta(false); err != nil {
-		s.log.Warn("store: could not rewrite metadata after rotation", zap.Error(err))
-	}
 	return nil
+}
+
+// Once the oldest segment left unsealed has waited maxSealDelay, or
+// maxUnsealed are, a rotation seals on the writer's path (rotateLocked).
+const (
+	maxSealDelay = 2 * time.Second
+	maxUnsealed  = 8
+)
+
+// takeSpare returns segment id of at least size bytes with the given
+// header flags: the one prepareSpare made (waiting for it if it is still
+// being made), else a new one. The caller holds appendMu.
+func (s *Store) takeSpare(id uint32, size int64, flags uint32) (*segment, error) {
+	if s.spareID == id {
+		g := <-s.spareCh
+		s.spareID = 0
+		switch {
+		case g != nil && int64(len(g.data)) >= size:
+			if flags == 0 { // prepared flagged: clear it (durable with g's first sync)
+				if _, err := g.f.WriteAt(encodeSegHeader(id, 0), 0); err != nil {
+					g.close()
+					return nil, s.fail(fmt.Errorf("store: rewrite the header of %s: %w", g.path, err)).ro
+				}
+				g.predUnsealed, g.hdrDirty = false, true
+			}
+			return g, nil
+		case g != nil:
+			g.close() // too small for the record: made anew below
+		}
+	}
+	return createSegment(s.fs, s.dir, id, size, flags, s.opts.Sync == SyncAlways, s.hooks)
+}
+
+// prepareSpare makes the segment after the active one ahead of need, off
+// the writer's path (preallocated, header flagged segFlagPredUnsealed,
+// fresh: the first sync of it makes it durable), so that a rotation only
+// switches to it. Open takes such an empty last segment as the active
+// one.
+func (s *Store) prepareSpare(id uint32, size int64) {
+	g, err := createSegment(s.fs, s.dir, id, size, segFlagPredUnsealed, false, s.hooks)
+	if err != nil {
+		s.log.Warn("store: could not prepare the next segment; the rotation will make it", zap.Error(err))
+		g = nil
+	}
+	s.spareCh <- g
+}
+
+// dropSpare removes the prepared segment at Close (after syncLoop exited).
+func (s *Store) dropSpare() {
+	if s.spareID == 0 {
+		return
+	}
+	g := <-s.spareCh
+	s.spareID = 0
+	if g == nil {
+		return
+	}
+	path := g.path
+	g.close()
+	if err := s.fs.Remove(path); err == nil {
+		_ = syncDir(s.fs, s.dir)
+	}
 }
 
 // checkWrite validates a write before appendMu is taken.

@@ -2,8 +2,11 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // groupCommit is the state of Sync's group commit. Syncs are numbered:
@@ -63,18 +66,41 @@ func (s *Store) groupSync() error {
 	return nil
 }
 
-// syncNow fdatasyncs the active segment if it has records not yet known
-// durable. Segments before it were made durable when they were sealed.
-// It holds appendMu only to read and update the counters, never during the
-// fdatasync, so writers keep appending (and readers reading) meanwhile.
+// syncNow makes every record appended so far durable: first the
+// segments rotations left unsealed (seal), in order, then the active
+// segment if it has records (or a rewritten header) not yet known durable.
+// Older segments were made durable when they were sealed. It holds
+// appendMu only to read and update the state, never during an fdatasync,
+// so writers keep appending (and readers reading) meanwhile.
 func (s *Store) syncNow() {
 	if s.failure.Load() != nil {
 		return
 	}
 	s.appendMu.Lock()
 	_ = s.flushLocked() // a failure is the store's now: Sync returns it
-	g, w := s.active, s.active.written
-	dirty := g.synced < w
+	target := s.active
+	s.appendMu.Unlock()
+	// The segments rotated before the call, and target itself if it was
+	// rotated since: not later ones, so that a writer that keeps rotating
+	// cannot keep this from returning.
+	for {
+		if !s.sealThrough(target.id) {
+			return
+		}
+		s.appendMu.Lock()
+		if s.active == target {
+			break // with appendMu held
+		}
+		if len(s.unsealed) == 0 || s.unsealed[0].id > target.id {
+			s.appendMu.Unlock()
+			return // rotated since the call, and sealed
+		}
+		s.appendMu.Unlock() // rotated while the older ones were sealed: once more
+	}
+	g, w, seq := s.active, s.active.written, s.seq
+	dirty := g.synced < w || g.hdrDirty || g.fresh
+	fresh := g.fresh
+	g.hdrDirty = false
 	lo, hi := g.takeMapped()
 	s.appendMu.Unlock()
 	if !dirty {
@@ -83,6 +109,9 @@ func (s *Store) syncNow() {
 	dropMapped(g, lo, hi)
 	err := s.hooks.sync(g)
 	s.syncs.Add(1)
+	if err == nil && fresh {
+		err = syncDir(s.fs, s.dir) // its name
+	}
 	if err != nil {
 		s.fail(fmt.Errorf("store: sync %s: %w", g.path, err))
 		return
@@ -91,20 +120,120 @@ func (s *Store) syncNow() {
 	if g.synced < w {
 		g.synced = w
 	}
+	if fresh {
+		g.fresh = false
+	}
+	if len(s.unsealed) == 0 || s.unsealed[0].id > g.id {
+		s.durableSeq = max(s.durableSeq, seq)
+	}
 	s.appendMu.Unlock()
 }
 
-// syncLoop is the everysec policy: once a second, a group sync.
-func (s *Store) syncLoop(stop <-chan struct{}, done chan<- struct{}) {
+// sealPending seals (makes durable) the segments rotations left unsealed,
+// in order. It reports false if the store failed.
+func (s *Store) sealPending() bool { return s.sealThrough(maxSegmentID) }
+
+// sealThrough seals, in order, the unsealed segments with ids up to id.
+// One runs at a time. It reports false if the store failed.
+func (s *Store) sealThrough(id uint32) bool {
+	s.sealMu.Lock()
+	defer s.sealMu.Unlock()
+	s.appendMu.Lock()
+	_ = s.flushLocked() // the records of the last one are in the file
+	var pend []*segment
+	for _, p := range s.unsealed {
+		if p.id <= id {
+			pend = append(pend, p)
+		}
+	}
+	s.appendMu.Unlock()
+	for _, p := range pend {
+		if !s.seal(p) {
+			return false
+		}
+	}
+	return s.failure.Load() == nil
+}
+
+// seal makes p, the first of the unsealed segments, durable, then clears
+// its successor's segFlagPredUnsealed (the header rewrite becomes durable
+// with the successor's next fdatasync; until then recovery merely treats
+// p's end more leniently than it needs to). It reports false if the store
+// failed.
+func (s *Store) seal(p *segment) bool {
+	s.appendMu.Lock()
+	lo, hi := p.takeMapped()
+	fresh := p.fresh
+	s.appendMu.Unlock()
+	dropMapped(p, lo, hi)
+	err := s.hooks.sync(p)
+	s.syncs.Add(1)
+	if err == nil && fresh {
+		err = syncDir(s.fs, s.dir) // its name
+	}
+	if err != nil {
+		s.fail(fmt.Errorf("store: sync %s: %w", p.path, err))
+		return false
+	}
+	s.appendMu.Lock()
+	next := (*s.segs.Load())[p.id+1]
+	s.appendMu.Unlock()
+	if _, err := next.f.WriteAt(encodeSegHeader(next.id, 0), 0); err != nil {
+		s.fail(fmt.Errorf("store: rewrite the header of %s: %w", next.path, err))
+		return false
+	}
+	s.appendMu.Lock()
+	p.synced, p.fresh = p.written, false
+	s.durableSeq = max(s.durableSeq, p.endSeq)
+	next.predUnsealed, next.hdrDirty = false, true
+	s.unsealed = slices.Delete(s.unsealed, 0, 1) // p: sealPending runs alone
+	s.appendMu.Unlock()
+	return true
+}
+
+// rotationMeta rewrites metadata.toon after rotations (listing the new
+// segments), off the writer's path. Its last_sequence is what is known
+// durable, as the log must reach it after any crash.
+func (s *Store) rotationMeta() {
+	s.metaMu.Lock()
+	defer s.metaMu.Unlock()
+	s.appendMu.Lock()
+	if !s.metaDue || s.closed.Load() || s.failure.Load() != nil {
+		s.appendMu.Unlock()
+		return
+	}
+	s.metaDue = false
+	m := s.metaLocked(false)
+	s.appendMu.Unlock()
+	if err := writeMetadata(s.fs, s.dir, m); err != nil {
+		s.log.Warn("store: could not rewrite metadata after rotation", zap.Error(err))
+		return
+	}
+	s.appendMu.Lock()
+	s.switchPending = false // m has no first_segment (compaction's switch needs metaMu)
+	s.appendMu.Unlock()
+}
+
+// syncLoop is the background syncer: for the policy everysec a group sync
+// once a second; after each rotation (sealKick) the seal of the segment it
+// left unsealed (everysec, no) and the metadata rewrite.
+func (s *Store) syncLoop(everysec bool, stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if everysec {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case <-tick:
 			s.groupSync()
+		case <-s.sealKick:
+			s.sealPending()
+			s.rotationMeta()
 		}
 	}
 }

@@ -115,7 +115,7 @@ func (s *Store) flushLocked() (err error) {
 		return nil
 	}
 	p := w.buf[from-w.base : s.woff-w.base]
-	if len(p) <= smallFlush {
+	if len(p) <= smallFlush && !s.opts.pwriteOnly {
 		copy(g.data[from:], p)
 		g.noteMapped(from, s.woff)
 	} else if _, werr := g.f.WriteAt(p, from); werr != nil {
