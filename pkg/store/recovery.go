@@ -380,13 +380,8 @@ func (s *Store) rewriteEmpty(f File, id uint32, size int64) error {
 			return err
 		}
 		if k >= 0 {
-			zeros := make([]byte, min(k+1, 1<<20))
-			for off, n := int64(segHeaderSize), int64(k+1); n > 0; {
-				c := min(n, int64(len(zeros)))
-				if _, err := f.WriteAt(zeros[:c], off); err != nil {
-					return err
-				}
-				off, n = off+c, n-c
+			if err := writeZeros(f, segHeaderSize, int64(k+1)); err != nil {
+				return err
 			}
 			s.truncated += int64(k + 1)
 		}
@@ -437,16 +432,24 @@ func zeroFile(fs FS, path string, off, n int64) error {
 		return fmt.Errorf("store: open %s: %w", path, err)
 	}
 	defer f.Close()
+	if err := writeZeros(f, off, n); err != nil {
+		return fmt.Errorf("store: cut %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: sync %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeZeros writes n zero bytes to f at off, 1 MiB at a time.
+func writeZeros(f File, off, n int64) error {
 	zeros := make([]byte, min(n, 1<<20))
 	for n > 0 {
 		c := min(n, int64(len(zeros)))
 		if _, err := f.WriteAt(zeros[:c], off); err != nil {
-			return fmt.Errorf("store: cut %s: %w", path, err)
+			return err
 		}
 		off, n = off+c, n-c
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("store: sync %s: %w", path, err)
 	}
 	return nil
 }

@@ -21,6 +21,16 @@ func waitSpare(s *Store) {
 	}
 }
 
+// wantPresent fails with why unless every key is in d.
+func wantPresent(t *testing.T, d *DB, keys []string, why string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok, err := d.Get([]byte(k)); !ok || err != nil {
+			t.Fatalf("%s (%v): %s", k, err, why)
+		}
+	}
+}
+
 // headerFlags reads the header flags of segment id in dir (fs nil: the OS).
 func headerFlags(t *testing.T, fs FS, dir string, id uint32) uint32 {
 	t.Helper()
@@ -131,11 +141,7 @@ func TestRotationSealsInBackground(t *testing.T) {
 			if int(ids[len(ids)-1]) != int(r.active.id) {
 				t.Fatalf("segments %v after Close, active %d on reopen: a prepared segment was left", ids, r.active.id)
 			}
-			for _, k := range keys {
-				if _, ok, _ := r.DB(0).Get([]byte(k)); !ok {
-					t.Fatalf("%s lost", k)
-				}
-			}
+			wantPresent(t, r.DB(0), keys, "lost")
 			closeT(t, r)
 		})
 	}
@@ -485,11 +491,7 @@ func TestSyncSealsRotationsMeanwhile(t *testing.T) {
 	img := fs.Crash(CrashOptions{})
 	closeT(t, s)
 	r := openT(t, "/d", Options{FS: img})
-	for _, k := range keys {
-		if _, ok, _ := r.DB(0).Get([]byte(k)); !ok {
-			t.Fatalf("%s, written before Sync was called, is not in the crash image", k)
-		}
-	}
+	wantPresent(t, r.DB(0), keys, "written before Sync was called, is not in the crash image")
 	closeT(t, r)
 }
 
