@@ -532,16 +532,10 @@ func (s *Store) rotateLocked(need int64) error {
 		old.rotatedAt = time.Now()
 	} else if old.synced < old.written {
 		lo, hi := old.takeMapped()
-		dropMapped(old, lo, hi)
-		err := s.hooks.sync(old)
-		if err == nil && old.fresh {
-			err = syncDir(s.fs, s.dir) // its name
-		}
-		if err != nil {
-			return s.fail(fmt.Errorf("store: sync %s: %w", old.path, err)).ro
+		if err := s.syncFile(old, lo, hi, old.fresh); err != nil {
+			return s.fail(err).ro
 		}
 		old.fresh = false
-		s.syncs.Add(1)
 		old.synced = old.written
 		if len(s.unsealed) == 0 { // else durable only once those are sealed
 			s.durableSeq = max(s.durableSeq, s.seq)

@@ -106,14 +106,8 @@ func (s *Store) syncNow() {
 	if !dirty {
 		return
 	}
-	dropMapped(g, lo, hi)
-	err := s.hooks.sync(g)
-	s.syncs.Add(1)
-	if err == nil && fresh {
-		err = syncDir(s.fs, s.dir) // its name
-	}
-	if err != nil {
-		s.fail(fmt.Errorf("store: sync %s: %w", g.path, err))
+	if err := s.syncFile(g, lo, hi, fresh); err != nil {
+		s.fail(err)
 		return
 	}
 	s.appendMu.Lock()
@@ -127,6 +121,22 @@ func (s *Store) syncNow() {
 		s.durableSeq = max(s.durableSeq, seq)
 	}
 	s.appendMu.Unlock()
+}
+
+// syncFile makes g's records durable: it drops [lo, hi) of its mapping
+// from the page tables (dropMapped), fdatasyncs it, and if it is fresh
+// (made without fsyncs) fsyncs the directory for its name.
+func (s *Store) syncFile(g *segment, lo, hi int64, fresh bool) error {
+	dropMapped(g, lo, hi)
+	err := s.hooks.sync(g)
+	s.syncs.Add(1)
+	if err == nil && fresh {
+		err = syncDir(s.fs, s.dir)
+	}
+	if err != nil {
+		return fmt.Errorf("store: sync %s: %w", g.path, err)
+	}
+	return nil
 }
 
 // sealPending seals (makes durable) the segments rotations left unsealed,
@@ -165,14 +175,8 @@ func (s *Store) seal(p *segment) bool {
 	lo, hi := p.takeMapped()
 	fresh := p.fresh
 	s.appendMu.Unlock()
-	dropMapped(p, lo, hi)
-	err := s.hooks.sync(p)
-	s.syncs.Add(1)
-	if err == nil && fresh {
-		err = syncDir(s.fs, s.dir) // its name
-	}
-	if err != nil {
-		s.fail(fmt.Errorf("store: sync %s: %w", p.path, err))
+	if err := s.syncFile(p, lo, hi, fresh); err != nil {
+		s.fail(err)
 		return false
 	}
 	s.appendMu.Lock()
