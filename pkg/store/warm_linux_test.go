@@ -25,7 +25,7 @@ func TestSpareIsWarmed(t *testing.T) {
 		t.Fatal("no segment was prepared")
 	}
 	if cold, pages := notResident(t, g.data); cold > 0 {
-		if !readaheadFills(t) {
+		if !readaheadFills(t) && os.Getenv("CI") == "" { // CI's /tmp is a disk's
 			t.Skip("this filesystem does not read unwritten blocks ahead (tmpfs?): nothing to warm")
 		}
 		t.Fatalf("%d of the prepared segment's %d pages are not in the page cache", cold, pages)
