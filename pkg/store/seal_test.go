@@ -11,14 +11,17 @@ import (
 	"time"
 )
 
-// waitSpare waits until the segment a rotation asked for is prepared.
-func waitSpare(s *Store) {
+// waitSpare waits until the segment a rotation asked for is prepared and
+// returns it (nil if none was asked for or preparing it failed).
+func waitSpare(s *Store) *segment {
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	if s.spareID != 0 {
-		g := <-s.spareCh
-		s.spareCh <- g
+	if s.spareID == 0 {
+		return nil
 	}
+	g := <-s.spareCh
+	s.spareCh <- g
+	return g
 }
 
 // wantPresent fails with why unless every key is in d.

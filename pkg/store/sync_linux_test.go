@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mappedKB is the resident size of g's mapping, from /proc/self/smaps.
@@ -78,12 +79,25 @@ func TestSyncDropsCopiedPages(t *testing.T) {
 }
 
 // TestRotationDropsCopiedPages: sealing a segment syncs it, and its pages
-// copied into the mapping are dropped first in the same way.
+// copied into the mapping are dropped first in the same way. The seals
+// run on the background syncer after the rotations: the test waits for
+// them.
 func TestRotationDropsCopiedPages(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir, Options{BufferWrites: true, Sync: SyncNo, SegmentSize: 128 << 10})
 	const n = 2000 // about four segments
 	writeCopied(t, s, n)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.appendMu.Lock()
+		pending := len(s.unsealed)
+		s.appendMu.Unlock()
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rotated segments still unsealed after 10 s", pending)
+		}
+	}
 	sealed := 0
 	for _, g := range *s.segs.Load() {
 		if g == nil || g == s.active {

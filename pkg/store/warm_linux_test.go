@@ -16,11 +16,7 @@ func TestSpareIsWarmed(t *testing.T) {
 	s := openT(t, t.TempDir(), Options{SegmentSize: 2 * warmChunk, CompactRatio: -1})
 	defer closeT(t, s)
 	rotateOnce(t, s)
-	waitSpare(s)
-	s.appendMu.Lock()
-	g := <-s.spareCh
-	s.spareCh <- g
-	s.appendMu.Unlock()
+	g := waitSpare(s)
 	if g == nil {
 		t.Fatal("no segment was prepared")
 	}

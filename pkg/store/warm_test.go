@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// rotateOnce writes 1 KiB values to d until s's active segment changes
-// from the one it was.
+// rotateOnce writes 1 KiB values to database 0 of s until its active
+// segment changes.
 func rotateOnce(t *testing.T, s *Store) {
 	t.Helper()
 	s.appendMu.Lock()
