@@ -497,11 +497,7 @@
 // switches to it (and makes it itself, still without fsyncs, if it is not
 // ready). Measured under a busy disk (perf/results/hotpath.md, "Rotation
 // without a disk wait on the writer's path"), the fsyncs of a rotation on
-// the writer's path took up to seconds each. The same goroutine then
-// reads the prepared segment into the page cache (warmSpare), until the
-// rotation wants it or memory proves cheap: where fresh memory costs a
-// hypervisor fault, the writer's pwrites would otherwise pay for each new
-// page ("Fresh memory and the next segment"). Only the page cache changes.
+// the writer's path took up to seconds each.
 //
 // What a crash may then leave, and how recovery reads it:
 //

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"fmt"
-	"time"
-)
+import "fmt"
 
 // hooks are the file operations that tests replace to inject failures
 // (a full disk, a failing fsync). Open uses defaultHooks. (A MemFS hook is
@@ -28,14 +25,10 @@ type hooks struct {
 	// it and returns the index to use (tests force partial rewrites). A
 	// partial rewrite over a database operation is refused (an error).
 	compactStart func(sv []segSurvey, chosen int) int
-	// warm reads [lo, hi) of the prepared segment g into the page cache
-	// and returns how long that took (warmSpare; tests hold it up and
-	// tell the time).
-	warm func(g *segment, lo, hi int64) time.Duration
 }
 
 func defaultHooks() *hooks {
-	return &hooks{allocate: preallocate, sync: syncSegment, writeback: startWriteback, warm: timedWarm}
+	return &hooks{allocate: preallocate, sync: syncSegment, writeback: startWriteback}
 }
 
 // preallocate reserves size bytes for f with fallocate, or by writing zeros
@@ -55,11 +48,4 @@ func preallocate(f File, size int64) error {
 		off += n
 	}
 	return nil
-}
-
-// timedWarm is warmRange, timed.
-func timedWarm(g *segment, lo, hi int64) time.Duration {
-	t := time.Now()
-	warmRange(g, lo, hi)
-	return time.Since(t)
 }

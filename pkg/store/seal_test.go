@@ -11,17 +11,14 @@ import (
 	"time"
 )
 
-// waitSpare waits until the segment a rotation asked for is prepared and
-// returns it (nil if none was asked for or preparing it failed).
-func waitSpare(s *Store) *segment {
+// waitSpare waits until the segment a rotation asked for is prepared.
+func waitSpare(s *Store) {
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
-	if s.spareID == 0 {
-		return nil
+	if s.spareID != 0 {
+		g := <-s.spareCh
+		s.spareCh <- g
 	}
-	g := <-s.spareCh
-	s.spareCh <- g
-	return g
 }
 
 // wantPresent fails with why unless every key is in d.

@@ -162,9 +162,6 @@ type Store struct {
 	// over on spareCh (nil if it failed). Guarded by appendMu.
 	spareID uint32
 	spareCh chan *segment
-	// spareWanted tells prepareSpare to stop warming the segment and hand
-	// it over: a rotation (takeSpare) or Close (dropSpare) is waiting.
-	spareWanted atomic.Bool
 }
 
 // failure is a sticky write or sync error.
@@ -592,9 +589,7 @@ const (
 // being made), else a new one. The caller holds appendMu.
 func (s *Store) takeSpare(id uint32, size int64, flags uint32) (*segment, error) {
 	if s.spareID == id {
-		s.spareWanted.Store(true)
 		g := <-s.spareCh
-		s.spareWanted.Store(false)
 		s.spareID = 0
 		switch {
 		case g != nil && int64(len(g.data)) >= size:
@@ -617,58 +612,14 @@ func (s *Store) takeSpare(id uint32, size int64, flags uint32) (*segment, error)
 // the writer's path (preallocated, header flagged segFlagPredUnsealed,
 // fresh: the first sync of it makes it durable), so that a rotation only
 // switches to it. Open takes such an empty last segment as the active
-// one. It then warms the segment (warmSpare).
+// one.
 func (s *Store) prepareSpare(id uint32, size int64) {
 	g, err := createSegment(s.fs, s.dir, id, size, segFlagPredUnsealed, false, s.hooks)
 	if err != nil {
 		s.log.Warn("store: could not prepare the next segment; the rotation will make it", zap.Error(err))
 		g = nil
-	} else {
-		s.warmSpare(g)
 	}
 	s.spareCh <- g
-}
-
-// warmChunk is the part of a prepared segment warmSpare reads into the
-// page cache at a time: it checks spareWanted between chunks, so a
-// rotation that finds the segment still warming waits for one chunk at
-// most (about 0.5 ms here, up to 35 ms for memory the host has to back
-// first).
-const warmChunk = 2 << 20
-
-// warmFast is how long a chunk takes at most when the memory it gets is
-// backed already; warmSpare stops after warmFastRun such chunks in a row.
-const (
-	warmFast    = time.Millisecond
-	warmFastRun = 2
-)
-
-// warmSpare reads the prepared segment g into the page cache before the
-// writer's pwrites need its pages, one warmChunk at a time (hooks.warm:
-// warmRange, timed), stopping early if a rotation or Close wants g
-// (spareWanted). A pwrite into a page the page cache does not hold
-// allocates one there, and on a virtual machine whose host backs guest
-// memory lazily (and takes back what the guest frees: free page
-// reporting) each such page costs a hypervisor fault: under SET of 1 KiB
-// values at pipeline 64 that copy took two thirds of tstd's CPU, and
-// throughput fell to a third once the memory freed earlier was used up.
-// Here the faults fall on a goroutine beside the event loop. Where the
-// memory is backed already the pages cost the writer little and warming
-// them would only add work, so warmSpare stops after warmFastRun chunks
-// that each took under warmFast (perf/results/hotpath.md, "Fresh memory
-// and the next segment").
-func (s *Store) warmSpare(g *segment) {
-	fast := 0
-	for off := int64(0); off < int64(len(g.data)); off += warmChunk {
-		if s.spareWanted.Load() {
-			return
-		}
-		if s.hooks.warm(g, off, min(off+warmChunk, int64(len(g.data)))) >= warmFast {
-			fast = 0
-		} else if fast++; fast == warmFastRun {
-			return
-		}
-	}
 }
 
 // dropSpare removes the prepared segment at Close (after syncLoop exited).
@@ -676,9 +627,7 @@ func (s *Store) dropSpare() {
 	if s.spareID == 0 {
 		return
 	}
-	s.spareWanted.Store(true)
 	g := <-s.spareCh
-	s.spareWanted.Store(false)
 	s.spareID = 0
 	if g == nil {
 		return

@@ -63,16 +63,3 @@ func startWriteback(g *segment, lo, hi int64) {
 		_ = unix.SyncFileRange(int(f.Fd()), lo, hi-lo, unix.SYNC_FILE_RANGE_WRITE)
 	}
 }
-
-// warmRange has the kernel read [lo, hi) of g's file into the page cache
-// (POSIX_FADV_WILLNEED, which is readahead: for the preallocated,
-// unwritten blocks of a new segment it allocates zeroed pages, in large
-// folios, and reads nothing from the disk), without mapping them. The
-// kernel caps one call at the readahead window (read_ahead_kb), so
-// callers ask for a few MiB at a time. Only real files are touched. Best
-// effort.
-func warmRange(g *segment, lo, hi int64) {
-	if f, ok := g.f.(osFile); ok {
-		_ = unix.Fadvise(int(f.Fd()), lo, hi-lo, unix.FADV_WILLNEED)
-	}
-}

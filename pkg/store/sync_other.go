@@ -20,7 +20,3 @@ func populateRead(g *segment, lo, hi int64) {}
 
 // startWriteback does nothing: sync_file_range is Linux's.
 func startWriteback(g *segment, lo, hi int64) {}
-
-// warmRange does nothing: the cost it moves off the writer's path is
-// measured on Linux only (sync_linux.go).
-func warmRange(g *segment, lo, hi int64) {}
