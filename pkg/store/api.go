@@ -126,7 +126,7 @@ type Stats struct {
 	Keys           int64 // live keys over all databases (expired-but-present included)
 	Segments       int
 	DiskBytes      int64 // bytes of all segments on disk
-	LiveBytes      int64 // bytes of records the index points to
+	LiveBytes      int64 // bytes of records the index points to (what merges add to the open operation record counts from its close: the next flush, or any other record)
 	Writes         uint64
 	Syncs          uint64
 	LastSyncError  error

@@ -188,6 +188,33 @@ func BenchmarkAppendOp(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendOpMerged appends 16-byte operations that merge into the
+// open record of their key, flushing after every 16 as the server does
+// after a round of pipeline 16 on one list: the path of LPUSH and RPUSH
+// at pipeline 16 (a merge, then a seal per flush).
+func BenchmarkAppendOpMerged(b *testing.B) {
+	s := openMerging(b, NewMemFS(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true})
+	defer s.Close()
+	d := s.DB(0)
+	key := []byte("mylist")
+	if err := d.Set(key, KindList, make([]byte, 64), 0); err != nil {
+		b.Fatal(err)
+	}
+	op := append([]byte("+"), make([]byte, 16)...)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := d.AppendOp(key, KindList, op); err != nil {
+			b.Fatal(err)
+		}
+		if n++; n%16 == 0 {
+			if err := s.FlushWrites(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // BenchmarkGetChain reads a 1 KiB image and a chain of 16 operations.
 func BenchmarkGetChain(b *testing.B) {
 	s, err := Open(b.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true})

@@ -46,6 +46,15 @@ type openOp struct {
 	kind  Kind   // its record kind (an operation kind)
 	off   int64  // its offset in the active segment
 	dirty bool   // grown since its checksum was computed
+	// grown is what merges added to the record and not yet to c.bytes
+	// and the table's live bytes: sealOpen adds it, under DB.mu, once
+	// per record instead of once per merge (a lock round trip per
+	// command cost a tenth of the throughput of LPUSH at pipeline 16).
+	// Everything that reads those counters for more than statistics
+	// seals first (a snapshot's capture, a compaction's switch, any
+	// other record); only the appendMu holder reads c.bytes outside
+	// DB.mu, and only holders of appendMu write it.
+	grown int64
 }
 
 // SetOpMerger lets AppendOp merge an operation into the previous record
@@ -88,6 +97,12 @@ func (s *Store) sealOpen() {
 		w.mu.Lock() // copying readers may be reading it
 		binary.LittleEndian.PutUint32(rec[offCRC:], crc32c(rec[offLength:n]))
 		w.mu.Unlock()
+	}
+	if o.grown != 0 {
+		o.d.mu.Lock()
+		o.c.bytes += o.grown
+		o.d.t.live += o.grown
+		o.d.mu.Unlock()
 	}
 	*o = openOp{}
 }
@@ -140,10 +155,6 @@ func (s *Store) mergeOpLocked(d *DB, h uint64, key []byte, kind Kind, op []byte)
 	s.mergedOps.Add(1)
 	s.unflushed.Add(delta)
 	s.sinceSnap += delta
-	d.mu.Lock()
-	o.c.bytes += delta
-	d.t.live += delta
-	chainBytes := o.c.bytes
-	d.mu.Unlock()
-	return chainBytes, true
+	o.grown += delta
+	return o.c.bytes + o.grown, true
 }
