@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/toonstore/toonstore/internal/redistest"
 )
 
 // TestPipelinedOpsOnOneKeyAcrossRestart sends pipelines of one command on
@@ -137,4 +140,27 @@ func TestPipelinedOpsOnOneKeyAcrossRestart(t *testing.T) {
 	}
 	m.check(t, c, "live")
 	m.checkAcrossRestarts(t, dir, s, c, start)
+}
+
+// TestMergedWritesCountAtOnce: writes merged into one record (a pipeline
+// of RPUSH on one key) each count in INFO's rdb_changes_since_last_save
+// at once, as in Redis, even when INFO runs in the same batch, before the
+// record is flushed; the store's count of merges catches up at the flush.
+func TestMergedWritesCountAtOnce(t *testing.T) {
+	srv := startServer(t, Options{})
+	c := dialRaw(t, srv.Addr())
+	c.send("RPUSH l a\r\nRPUSH l b\r\nRPUSH l c\r\nINFO persistence\r\n")
+	c.expect(":1\r\n:2\r\n:3\r\n")
+	raw, err := redistest.ReadReply(c.r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "\r\nrdb_changes_since_last_save:3\r\n") {
+		t.Fatalf("INFO persistence after three writes in its batch:\n%s", raw)
+	}
+	// a's RPUSH wrote the list's image, b's an operation record, into
+	// which c's merged.
+	if got := srv.store.Stats().MergedOps; got != 1 {
+		t.Errorf("Stats.MergedOps after the batch %d, want 1", got)
+	}
 }

@@ -46,15 +46,21 @@ type openOp struct {
 	kind  Kind   // its record kind (an operation kind)
 	off   int64  // its offset in the active segment
 	dirty bool   // grown since its checksum was computed
-	// grown is what merges added to the record and not yet to c.bytes
-	// and the table's live bytes: sealOpen adds it, under DB.mu, once
-	// per record instead of once per merge (a lock round trip per
-	// command cost a tenth of the throughput of LPUSH at pipeline 16).
-	// Everything that reads those counters for more than statistics
-	// seals first (a snapshot's capture, a compaction's switch, any
-	// other record); only the appendMu holder reads c.bytes outside
-	// DB.mu, and only holders of appendMu write it.
-	grown int64
+	// grown is what merges added to the record and merges how many
+	// there were, not yet counted in c.bytes and the table's live bytes
+	// (under DB.mu), Store.unflushed and mergedOps (atomics; writes
+	// counts each merge at once: INFO's rdb_changes_since_last_save
+	// after a pipeline's writes must count every one, as Redis's does):
+	// sealOpen adds them once per record instead of once per merge (the
+	// lock and the atomics per command cost a tenth of the throughput of
+	// LPUSH at pipeline 16). Everything that reads the byte counts for
+	// more than statistics seals first (a snapshot's capture, a
+	// compaction's switch, a flush, any other record); a merge happens
+	// only while the open record is unflushed, so Store.unflushed is not
+	// 0 meanwhile. Only the appendMu holder reads c.bytes outside DB.mu,
+	// and only holders of appendMu write it.
+	grown  int64
+	merges uint64
 }
 
 // SetOpMerger lets AppendOp merge an operation into the previous record
@@ -98,7 +104,11 @@ func (s *Store) sealOpen() {
 		binary.LittleEndian.PutUint32(rec[offCRC:], crc32c(rec[offLength:n]))
 		w.mu.Unlock()
 	}
+	if o.merges != 0 {
+		s.mergedOps.Add(o.merges)
+	}
 	if o.grown != 0 {
+		s.unflushed.Add(o.grown)
 		o.d.mu.Lock()
 		o.c.bytes += o.grown
 		o.d.t.live += o.grown
@@ -152,9 +162,8 @@ func (s *Store) mergeOpLocked(d *DB, h uint64, key []byte, kind Kind, op []byte)
 	s.woff += delta
 	s.active.written++
 	s.writes.Add(1)
-	s.mergedOps.Add(1)
-	s.unflushed.Add(delta)
 	s.sinceSnap += delta
 	o.grown += delta
+	o.merges++
 	return o.c.bytes + o.grown, true
 }
