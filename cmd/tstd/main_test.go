@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/toonstore/toonstore/internal/redistest"
+	"github.com/toonstore/toonstore/pkg/server"
 )
 
 // tstdBin is the tstd binary, built once per test run by TestMain.
@@ -498,5 +499,20 @@ func TestLoopsAndProcsLogged(t *testing.T) {
 				t.Fatalf("start-up line lacks %s:\n%s", want, out)
 			}
 		})
+	}
+}
+
+// --round-spin: the default is the server's; 0 turns the spin off, which
+// server.Options spells negative (its 0 is the default).
+func TestRoundSpinFlag(t *testing.T) {
+	for _, tc := range []struct{ flag, want time.Duration }{
+		{0, -1},
+		{-time.Microsecond, -1},
+		{server.DefaultRoundSpin, server.DefaultRoundSpin},
+		{50 * time.Microsecond, 50 * time.Microsecond},
+	} {
+		if got := spinFlag(tc.flag); got != tc.want {
+			t.Errorf("spinFlag(%v) = %v, want %v", tc.flag, got, tc.want)
+		}
 	}
 }

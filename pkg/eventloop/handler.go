@@ -149,6 +149,33 @@ type loopState struct {
 	probe    uint32
 
 	pre preParsed // connState.parsed of the loop's connections
+
+	// cmds counts the commands the loop ran since the last Run, spins
+	// the rounds after which it kept busy (Options.RoundSpin; tests read
+	// it).
+	cmds       int
+	roundStart time.Time // when the round's first batch was held (RoundSpin)
+	spins      atomic.Int64
+}
+
+// spin keeps the loop busy for Options.RoundSpin after the flush of a
+// round of single commands (at most two per connection held) that took
+// less than that since its first held batch, so that the clients' next
+// requests meet a running loop; a round of slower commands (a ZADD into
+// a large sorted set) gathers its clients' requests anyway, and a spin
+// would only delay them. See Options.RoundSpin.
+func (l *loopState) spin(held int) {
+	d := l.h.opts.RoundSpin
+	if d <= 0 || held < 2 || l.cmds > 2*held || l.h.stopping.Load() {
+		return
+	}
+	now := time.Now()
+	if now.Sub(l.roundStart) >= d {
+		return
+	}
+	l.spins.Add(1)
+	for end := now.Add(d); time.Now().Before(end); {
+	}
 }
 
 // soloProbe: see loopState.lastHeld.
@@ -486,6 +513,9 @@ func (h *handler) hold(c gnet.Conn, st *connState) bool {
 			return false // the engine is stopping
 		}
 		l.armed = true
+		if h.opts.RoundSpin > 0 {
+			l.roundStart = time.Now()
+		}
 	}
 	st.held = true
 	l.held = append(l.held, c)
@@ -513,6 +543,8 @@ func (l *loopState) Run(context.Context) error {
 		}
 	}
 	l.held = l.held[:0]
+	l.spin(l.lastHeld)
+	l.cmds = 0
 	return nil
 }
 
@@ -636,6 +668,9 @@ func (h *handler) batch(st *connState, buf []byte) (consumed int, full, wrote bo
 		consumed += n
 		if len(args) == 0 {
 			continue
+		}
+		if st.loop != nil {
+			st.loop.cmds++
 		}
 		if consumed > pf && consumed < len(buf) && !st.r.Unauthenticated && !h.noPrefetch {
 			// More input follows this command: warm the keys of the

@@ -50,6 +50,17 @@ type Options struct {
 	// holds only one batch in soloProbe (holding then costs that client a
 	// round of latency and saves nothing). tstd sets it (pkg/server).
 	HoldReplies bool
+	// RoundSpin, with HoldReplies, keeps the loop busy this long after
+	// the shared flush of a round that ran at most two commands per
+	// connection it held (clients at pipeline 1) and took less than
+	// RoundSpin, before the loop polls again: the requests those replies
+	// draw then meet a running loop and arrive together, as they do at a
+	// server that is still busy, instead of each waking a sleeping loop,
+	// whose wake-up the client pays for (perf/results/hotpath.md, "A busy
+	// loop between rounds at pipeline 1"). It costs CPU: up to RoundSpin
+	// per such round. Rounds of pipelined batches, slower rounds and a
+	// lone client (whose replies are not held) never spin. 0 turns it off.
+	RoundSpin time.Duration
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

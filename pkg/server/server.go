@@ -153,6 +153,7 @@ func Start(opts Options) (*Server, error) {
 			return nil
 		},
 		HoldReplies:      true,
+		RoundSpin:        roundSpin(opts.RoundSpin),
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
 		MaxClients:       int(cfg.Int("maxclients")),
@@ -691,4 +692,15 @@ func (s *Server) Close() error {
 		return errors.Join(stopErr, s.closeErr)
 	}
 	return s.closeErr
+}
+
+// roundSpin is eventloop.Options.RoundSpin for Options.RoundSpin d.
+func roundSpin(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return DefaultRoundSpin
+	case d < 0:
+		return 0
+	}
+	return d
 }

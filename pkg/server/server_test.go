@@ -368,3 +368,16 @@ func TestBGRewriteAOF(t *testing.T) {
 	c.send("GET key:499\r\nDBSIZE\r\n")
 	c.expect("$900\r\n" + strings.Repeat("4", 900) + "\r\n:500\r\n")
 }
+
+// Options.RoundSpin: 0 is the default, negative is off.
+func TestRoundSpinOption(t *testing.T) {
+	for _, tc := range []struct{ opt, want time.Duration }{
+		{0, DefaultRoundSpin},
+		{-1, 0},
+		{5 * time.Microsecond, 5 * time.Microsecond},
+	} {
+		if got := roundSpin(tc.opt); got != tc.want {
+			t.Errorf("roundSpin(%v) = %v, want %v", tc.opt, got, tc.want)
+		}
+	}
+}

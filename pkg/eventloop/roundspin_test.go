@@ -1,0 +1,101 @@
+package eventloop
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// After the shared flush of a round of single commands from several
+// connections (clients at pipeline 1) the loop keeps busy until
+// Options.RoundSpin has passed since the round's first held batch; after
+// a round of pipelined batches, a round of one connection, a round that
+// already took that long, or with RoundSpin 0, it goes straight back to
+// polling.
+func TestRoundSpin(t *testing.T) {
+	const spin = 3 * time.Millisecond
+	round := func(t *testing.T, h *handler, l *fakeLoop, conns []*loopConn, perConn int) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for i, c := range conns {
+			c.out = nil
+			c.in = append(c.in, strings.Repeat("techo x\r\n", perConn)...)
+			h.OnTraffic(c)
+			if len(c.out) != 0 {
+				t.Fatalf("conn %d answered before the round's end: %q", i, c.out)
+			}
+		}
+		l.runQueued(t)
+		took := time.Since(start)
+		for i, c := range conns {
+			if want := strings.Repeat("*1\r\n$1\r\nx\r\n", perConn); string(c.out) != want {
+				t.Fatalf("conn %d got %q, want %q", i, c.out, want)
+			}
+		}
+		return took
+	}
+	setup := func(t *testing.T, d time.Duration, n int) (*handler, *fakeLoop, *loopState, []*loopConn) {
+		h := newTestHandler(t, Options{HoldReplies: true, RoundSpin: d})
+		l := &fakeLoop{}
+		conns := make([]*loopConn, n)
+		for i := range conns {
+			conns[i] = openOn(t, h, l)
+		}
+		return h, l, h.loopOf(l), conns
+	}
+
+	t.Run("single commands", func(t *testing.T) {
+		h, l, ls, conns := setup(t, spin, 3)
+		if took := round(t, h, l, conns, 1); took < spin {
+			t.Fatalf("the round and its flush took %v, want at least the spin (%v)", took, spin)
+		}
+		if got := ls.spins.Load(); got != 1 {
+			t.Fatalf("%d spins after one round of single commands, want 1", got)
+		}
+		round(t, h, l, conns, 2) // two per connection still counts
+		if got := ls.spins.Load(); got != 2 {
+			t.Fatalf("%d spins after a round of two commands per connection, want 2", got)
+		}
+	})
+	t.Run("pipelined", func(t *testing.T) {
+		h, l, ls, conns := setup(t, spin, 3)
+		round(t, h, l, conns, 16)
+		if got := ls.spins.Load(); got != 0 {
+			t.Fatalf("%d spins after a round of pipelines of 16, want 0", got)
+		}
+		round(t, h, l, conns, 1) // the count starts again each round
+		if got := ls.spins.Load(); got != 1 {
+			t.Fatalf("%d spins after the next round of single commands, want 1", got)
+		}
+	})
+	t.Run("slow round", func(t *testing.T) {
+		h, l, ls, conns := setup(t, spin, 3)
+		for _, c := range conns {
+			c.in = append(c.in, "techo x\r\n"...)
+			h.OnTraffic(c)
+		}
+		time.Sleep(spin) // the round's work took the whole spin already
+		start := time.Now()
+		l.runQueued(t)
+		if took := time.Since(start); took >= spin {
+			t.Fatalf("the flush of a round that took %v returned after %v", spin, took)
+		}
+		if got := ls.spins.Load(); got != 0 {
+			t.Fatalf("%d spins after a round longer than the spin, want 0", got)
+		}
+	})
+	t.Run("one connection", func(t *testing.T) {
+		h, l, ls, conns := setup(t, spin, 1)
+		round(t, h, l, conns, 1)
+		if got := ls.spins.Load(); got != 0 {
+			t.Fatalf("%d spins after a round of one connection, want 0", got)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		h, l, ls, conns := setup(t, 0, 3)
+		round(t, h, l, conns, 1)
+		if got := ls.spins.Load(); got != 0 {
+			t.Fatalf("%d spins with RoundSpin 0", got)
+		}
+	})
+}
