@@ -40,14 +40,14 @@ const mergeMaxRecord = 64 << 10
 // appended, in the write buffer, so it ends at the log's end (Store.woff).
 // The zero value is none. Guarded by appendMu.
 type openOp struct {
-	d     *DB
-	c     *chain // its chain (the record is the chain's last operation)
-	hash  uint64 // of its key
-	kind  Kind   // its record kind (an operation kind)
-	off   int64  // its offset in the active segment
-	dirty bool   // grown since its checksum was computed
+	d    *DB
+	c    *chain // its chain (the record is the chain's last operation)
+	hash uint64 // of its key
+	kind Kind   // its record kind (an operation kind)
+	off  int64  // its offset in the active segment
 	// grown is what merges added to the record and merges how many
-	// there were, not yet counted in c.bytes and the table's live bytes
+	// there were (not 0: the record changed since its checksum was
+	// written), not yet counted in c.bytes and the table's live bytes
 	// (under DB.mu), Store.unflushed and mergedOps (atomics; writes
 	// counts each merge at once: INFO's rdb_changes_since_last_save
 	// after a pipeline's writes must count every one, as Redis's does):
@@ -96,7 +96,8 @@ func (s *Store) sealOpen() {
 	if o.d == nil {
 		return
 	}
-	if o.dirty {
+	if o.merges != 0 { // changed since its checksum was computed
+		s.mergedOps.Add(o.merges)
 		w := &s.wb
 		rec := w.buf[o.off-w.base : s.woff-w.base] // it ends the log
 		n := binary.LittleEndian.Uint32(rec[offLength:])
@@ -104,10 +105,7 @@ func (s *Store) sealOpen() {
 		binary.LittleEndian.PutUint32(rec[offCRC:], crc32c(rec[offLength:n]))
 		w.mu.Unlock()
 	}
-	if o.merges != 0 {
-		s.mergedOps.Add(o.merges)
-	}
-	if o.grown != 0 {
+	if o.grown != 0 { // 0 when every merge fit the record's padding
 		s.unflushed.Add(o.grown)
 		o.d.mu.Lock()
 		o.c.bytes += o.grown
@@ -157,7 +155,6 @@ func (s *Store) mergeOpLocked(d *DB, h uint64, key []byte, kind Kind, op []byte)
 	le.PutUint32(rec[offVLen:], uint32(vlen))
 	clear(rec[n2:])
 	w.mu.Unlock()
-	o.dirty = true
 	delta := size - old
 	s.woff += delta
 	s.active.written++
