@@ -73,7 +73,10 @@ func (s *zsrc) all(fn func(m string, score float64)) {
 	}
 }
 
-// zweighted is Redis's weighted score: a NaN product (0 * inf) is 0.
+// zweighted is Redis's weighted score of a union's input or an
+// intersection's first input: a NaN product (0 * inf) is 0. The other inputs
+// of an intersection aggregate the bare product, as Redis does: SUM turns a
+// NaN total into 0, MIN and MAX keep the target.
 func zweighted(w, v float64) float64 {
 	s := w * v
 	if math.IsNaN(s) {
@@ -90,9 +93,15 @@ func zaggregate(agg int, target *float64, v float64) {
 			*target = 0
 		}
 	case zaggMin:
-		*target = min(*target, v)
+		// Not min(): a NaN v must leave the target, as Redis's
+		// "val < *target ? val : *target" does.
+		if v < *target {
+			*target = v
+		}
 	case zaggMax:
-		*target = max(*target, v)
+		if v > *target {
+			*target = v
+		}
 	}
 }
 
@@ -224,7 +233,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 					if !ok {
 						return
 					}
-					zaggregate(agg, &score, zweighted(order[k].weight, v))
+					zaggregate(agg, &score, order[k].weight*v)
 				}
 				count++
 				if !cardOnly {
