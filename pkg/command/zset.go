@@ -457,26 +457,19 @@ func zpopGeneric(x *Ctx, max bool) {
 
 // zaddKeepsNegZero reports whether Redis 7.0 keeps a -0 score that ZADD
 // gives member of z: only a sorted set held as a skip list does (a
-// listpack reads it back as 0). Redis creates the key as a skip list when
-// the command has more pairs than zset-max-listpack-entries or a member
-// longer than zset-max-listpack-value (zsetTypeCreate), and converts a
-// listpack before adding a new member that would exceed either limit. A
+// listpack reads it back as 0). Redis 7.0 creates the key as a skip list
+// when zset-max-listpack-entries is 0 (the size check below) or the first
+// member is longer than zset-max-listpack-value (7.2's zsetTypeCreate also
+// looks at the number of pairs and every member), and converts a listpack
+// before adding a new member that would exceed either limit. A
 // sorted set over the limits now counts as a skip list (Redis never
 // converts back; tstd has no memory of past sizes: see OBJECT ENCODING).
 // first is the index of the first score argument.
 func zaddKeepsNegZero(x *Ctx, z *types.ZSet, member []byte, exists, created bool, first int) bool {
 	entries := x.configInt("zset-max-listpack-entries", 128)
 	value := x.configInt("zset-max-listpack-value", 64)
-	if created {
-		pairs := (len(x.Args) - first) / 2
-		if int64(pairs) > entries {
-			return true
-		}
-		for j := first + 1; j < len(x.Args); j += 2 {
-			if int64(len(x.Args[j])) > value {
-				return true
-			}
-		}
+	if created && int64(len(x.Args[first+1])) > value {
+		return true
 	}
 	if !exists && (int64(z.Len()+1) > entries || int64(len(member)) > value) {
 		return true
