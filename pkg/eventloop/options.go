@@ -52,8 +52,9 @@ type Options struct {
 	HoldReplies bool
 	// RoundSpin, with HoldReplies, keeps the loop busy this long after
 	// the shared flush of a round that ran at most two commands per
-	// connection it held (clients at pipeline 1) and took less than
-	// RoundSpin, before the loop polls again: the requests those replies
+	// connection it held (clients at pipeline 1) whose commands took less
+	// than RoundSpin (up to the flush: the flush's writes do not count),
+	// before the loop polls again: the requests those replies
 	// draw then meet a running loop and arrive together, as they do at a
 	// server that is still busy, instead of each waking a sleeping loop,
 	// whose wake-up the client pays for (perf/results/hotpath.md, "A busy

@@ -8,8 +8,9 @@ import (
 
 // After the shared flush of a round of single commands from several
 // connections (clients at pipeline 1) the loop keeps busy until
-// Options.RoundSpin has passed since the round's first held batch; after
-// a round of pipelined batches, a round of one connection, a round that
+// Options.RoundSpin has passed, if the round's commands (from its first
+// held batch to its flush) took less than that; after a round of
+// pipelined batches, a round of one connection, a round whose commands
 // already took that long, or with RoundSpin 0, it goes straight back to
 // polling.
 func TestRoundSpin(t *testing.T) {
@@ -34,8 +35,12 @@ func TestRoundSpin(t *testing.T) {
 		}
 		return took
 	}
-	setup := func(t *testing.T, d time.Duration, n int) (*handler, *fakeLoop, *loopState, []*loopConn) {
-		h := newTestHandler(t, Options{HoldReplies: true, RoundSpin: d})
+	setup := func(t *testing.T, d time.Duration, n int, flush ...func() error) (*handler, *fakeLoop, *loopState, []*loopConn) {
+		opts := Options{HoldReplies: true, RoundSpin: d}
+		if len(flush) > 0 {
+			opts.Flush = flush[0]
+		}
+		h := newTestHandler(t, opts)
 		l := &fakeLoop{}
 		conns := make([]*loopConn, n)
 		for i := range conns {
@@ -69,6 +74,20 @@ func TestRoundSpin(t *testing.T) {
 		time.Sleep(spin) // the round's work took the whole spin already
 		l.runQueued(t)
 		wantSpins(t, ls, 0, "a round longer than the spin")
+	})
+	t.Run("slow flush", func(t *testing.T) {
+		// The flush's own time does not count: a round whose replies
+		// take long to write (large ones, many connections) still spins.
+		slow := true
+		h, l, ls, conns := setup(t, spin, 3, func() error {
+			if slow {
+				time.Sleep(spin)
+				slow = false
+			}
+			return nil
+		})
+		round(t, h, l, conns, 1)
+		wantSpins(t, ls, 1, "a round whose flush took longer than the spin")
 	})
 	t.Run("one connection", func(t *testing.T) {
 		h, l, ls, conns := setup(t, spin, 1)
