@@ -168,8 +168,7 @@ type loopState struct {
 // replies) does not count: LRANGE of 100 elements at pipeline 1, whose
 // rounds' writes can outlast the spin, ran 7-10% faster once only the
 // commands counted (perf/results/hotpath.md, "The round spin counts the
-// commands' time").
-// See Options.RoundSpin.
+// commands' time"). See Options.RoundSpin.
 func (l *loopState) spin(held int, flushStart time.Time) {
 	d := l.h.opts.RoundSpin
 	if d <= 0 || held < 2 || l.cmds > 2*held || l.h.stopping.Load() {

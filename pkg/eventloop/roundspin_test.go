@@ -35,12 +35,9 @@ func TestRoundSpin(t *testing.T) {
 		}
 		return took
 	}
-	setup := func(t *testing.T, d time.Duration, n int, flush ...func() error) (*handler, *fakeLoop, *loopState, []*loopConn) {
-		opts := Options{HoldReplies: true, RoundSpin: d}
-		if len(flush) > 0 {
-			opts.Flush = flush[0]
-		}
-		h := newTestHandler(t, opts)
+	// flush, if not nil, is the store's flush (Options.Flush).
+	setup := func(t *testing.T, d time.Duration, n int, flush func() error) (*handler, *fakeLoop, *loopState, []*loopConn) {
+		h := newTestHandler(t, Options{HoldReplies: true, RoundSpin: d, Flush: flush})
 		l := &fakeLoop{}
 		conns := make([]*loopConn, n)
 		for i := range conns {
@@ -50,7 +47,7 @@ func TestRoundSpin(t *testing.T) {
 	}
 
 	t.Run("single commands", func(t *testing.T) {
-		h, l, ls, conns := setup(t, spin, 3)
+		h, l, ls, conns := setup(t, spin, 3, nil)
 		if took := round(t, h, l, conns, 1); took < spin {
 			t.Fatalf("the round and its flush took %v, want at least the spin (%v)", took, spin)
 		}
@@ -59,14 +56,14 @@ func TestRoundSpin(t *testing.T) {
 		wantSpins(t, ls, 2, "a round of two commands per connection")
 	})
 	t.Run("pipelined", func(t *testing.T) {
-		h, l, ls, conns := setup(t, spin, 3)
+		h, l, ls, conns := setup(t, spin, 3, nil)
 		round(t, h, l, conns, 16)
 		wantSpins(t, ls, 0, "a round of pipelines of 16")
 		round(t, h, l, conns, 1) // the count starts again each round
 		wantSpins(t, ls, 1, "the next round of single commands")
 	})
 	t.Run("slow round", func(t *testing.T) {
-		h, l, ls, conns := setup(t, spin, 3)
+		h, l, ls, conns := setup(t, spin, 3, nil)
 		for _, c := range conns {
 			c.in = append(c.in, "techo x\r\n"...)
 			h.OnTraffic(c)
@@ -90,12 +87,12 @@ func TestRoundSpin(t *testing.T) {
 		wantSpins(t, ls, 1, "a round whose flush took longer than the spin")
 	})
 	t.Run("one connection", func(t *testing.T) {
-		h, l, ls, conns := setup(t, spin, 1)
+		h, l, ls, conns := setup(t, spin, 1, nil)
 		round(t, h, l, conns, 1)
 		wantSpins(t, ls, 0, "a round of one connection")
 	})
 	t.Run("off", func(t *testing.T) {
-		h, l, ls, conns := setup(t, 0, 3)
+		h, l, ls, conns := setup(t, 0, 3, nil)
 		round(t, h, l, conns, 1)
 		wantSpins(t, ls, 0, "a round with RoundSpin 0")
 	})
