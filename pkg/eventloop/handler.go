@@ -168,19 +168,25 @@ type loopState struct {
 // replies) does not count: LRANGE of 100 elements at pipeline 1, whose
 // rounds' writes can outlast the spin, ran 7-10% faster once only the
 // commands counted (perf/results/hotpath.md, "The round spin counts the
-// commands' time"). See Options.RoundSpin.
-func (l *loopState) spin(held int, flushStart time.Time) {
+// commands' time"). See Options.RoundSpin. Run calls it only for a round
+// that mightSpin.
+func (l *loopState) spin(flushStart time.Time) {
 	d := l.h.opts.RoundSpin
-	if d <= 0 || held < 2 || l.cmds > 2*held || l.h.stopping.Load() {
-		return
-	}
-	if flushStart.Sub(l.roundStart) >= d {
+	if l.h.stopping.Load() || flushStart.Sub(l.roundStart) >= d {
 		return
 	}
 	now := time.Now()
 	l.spins.Add(1)
 	for end := now.Add(d); time.Now().Before(end); {
 	}
+}
+
+// mightSpin reports whether the round Run is about to flush (of held
+// connections) may be followed by a spin: RoundSpin is on and it ran
+// single commands (at most two per connection) from at least two
+// connections. Run reads the clock for spin only then.
+func (l *loopState) mightSpin(held int) bool {
+	return l.h.opts.RoundSpin > 0 && held >= 2 && l.cmds <= 2*held
 }
 
 // soloProbe: see loopState.lastHeld.
@@ -534,8 +540,8 @@ func (h *handler) hold(c gnet.Conn, st *connState) bool {
 // store's records of every held batch; each connection's replies follow.
 func (l *loopState) Run(context.Context) error {
 	l.armed, l.lastHeld = false, len(l.held)
-	var flushStart time.Time
-	if l.h.opts.RoundSpin > 0 {
+	var flushStart time.Time // zero: no spin after this round
+	if l.mightSpin(l.lastHeld) {
 		flushStart = time.Now()
 	}
 	for i, c := range l.held {
@@ -552,7 +558,9 @@ func (l *loopState) Run(context.Context) error {
 		}
 	}
 	l.held = l.held[:0]
-	l.spin(l.lastHeld, flushStart)
+	if !flushStart.IsZero() {
+		l.spin(flushStart)
+	}
 	l.cmds = 0
 	return nil
 }
