@@ -33,6 +33,19 @@ func (c *Cache) Lock(key []byte) Tx {
 	return Tx{c: c, one: i + 1}
 }
 
+// LockFor is Lock for code that may run inside a Tx holding every shard
+// (EXEC): with held not nil it returns held.Borrow() and locks nothing.
+// One call for both cases keeps the caller's wrapper small enough to be
+// inlined, so the Tx is copied once less on the way to the command.
+func (c *Cache) LockFor(held *Tx, key []byte) Tx {
+	if held != nil {
+		return held.Borrow()
+	}
+	i := c.shardOf(key)
+	c.shards[i].mu.Lock()
+	return Tx{c: c, one: i + 1}
+}
+
 // LockKeys locks the shards of the given keys in ascending shard order
 // (the lock order of ARCHITECTURE.md). keys is not retained.
 func (c *Cache) LockKeys(keys [][]byte) Tx {

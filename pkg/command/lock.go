@@ -9,10 +9,7 @@ import "github.com/toonstore/toonstore/pkg/cache"
 
 // Lock locks the shard of key (cache.Cache.Lock).
 func (x *Ctx) Lock(key []byte) cache.Tx {
-	if x.held != nil {
-		return x.held.Borrow()
-	}
-	return x.S.Cache.Lock(key)
+	return x.S.Cache.LockFor(x.held, key)
 }
 
 // LockKeys locks the shards of keys (cache.Cache.LockKeys).
