@@ -27,11 +27,7 @@ type Tx struct {
 
 // Lock locks the shard of key. Shards are chosen by key alone (not by
 // database), so one Tx can serve MOVE/COPY of a key between databases.
-func (c *Cache) Lock(key []byte) Tx {
-	i := c.shardOf(key)
-	c.shards[i].mu.Lock()
-	return Tx{c: c, one: i + 1}
-}
+func (c *Cache) Lock(key []byte) Tx { return c.LockFor(nil, key) }
 
 // LockFor is Lock for code that may run inside a Tx holding every shard
 // (EXEC): with held not nil it returns held.Borrow() and locks nothing.
