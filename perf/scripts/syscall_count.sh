@@ -2,9 +2,10 @@
 # System calls and page faults of tstd under one redis-benchmark run: perf
 # stat's counts of the calls on the request path (epoll_pwait, read, write,
 # pwrite64), of the runtime's (nanosleep, futex), of madvise (the log's
-# chunks mapped for reads), and of page faults, with
+# chunks mapped for reads), of page faults and context switches, with
 # the server's CPU ticks (10 ms), for perf/results/hotpath.md ("One flush
-# per round", "Reads map 2 MiB at a time").
+# per round", "Reads map 2 MiB at a time", "The flush's pwrite keeps the
+# processor").
 #
 #   perf/scripts/syscall_count.sh TESTS PIPELINE N [VALUE_SIZE]
 #
@@ -26,7 +27,7 @@ fi
 if [ -n "${PRE:-}" ]; then
     redis-benchmark -p "$PORT" -t "$PRE" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --csv | tail -n +2
 fi
-EV=page-faults
+EV=page-faults,context-switches
 for s in epoll_pwait read write pwrite64 nanosleep futex madvise; do EV="$EV,syscalls:sys_enter_$s"; done
 perf stat -e "$EV" -p "$SP" -o "$OUT" &
 PR=$!
@@ -36,4 +37,4 @@ redis-benchmark -p "$PORT" -t "$T" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --cs
 c1=$(awk '{print $14+$15}' /proc/$SP/stat)
 kill -INT $PR; wait $PR || true
 echo "server CPU ticks: $((c1-c0))"
-grep -E 'syscalls|faults' "$OUT" | awk '{print $2, $1}' | sed 's/syscalls:sys_enter_//'
+grep -E 'syscalls|faults|switches' "$OUT" | awk '{print $2, $1}' | sed 's/syscalls:sys_enter_//'

@@ -60,6 +60,8 @@ func (f osFile) Size() (int64, error) {
 	return fi.Size(), nil
 }
 
+func (f osFile) writeAtHeld(p []byte, off int64) (int, error) { return pwriteHeld(f.File, p, off) }
+
 func (f osFile) Sync() error               { return fdatasync(f.File) }
 func (f osFile) Allocate(size int64) error { return fallocate(f.File, size) }
 

@@ -3,7 +3,9 @@ package store
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,37 @@ func fallocate(f *os.File, size int64) error {
 			return err
 		}
 	}
+}
+
+// pwriteHeld writes p at off in f with pwrite system calls made as raw
+// system calls: the calling goroutine keeps its Go processor throughout,
+// where os.File.WriteAt tells the scheduler it entered a system call. A
+// write to the page cache is not expected to block long, but one of a few
+// MiB takes a few hundred microseconds, and the runtime's monitor thread
+// takes the processor away from a system call it finds running twice, 20
+// us apart, when no other processor is idle (tstd runs one): the event
+// loop then gets a processor back on another thread, and the monitor,
+// having found work, keeps waking every 20 us (perf/results/hotpath.md,
+// "The flush's pwrite keeps the processor"). The cost: the other
+// goroutines of a one-processor program wait for the write. The caller
+// keeps f open.
+func pwriteHeld(f *os.File, p []byte, off int64) (int, error) {
+	fd := f.Fd()
+	n := 0
+	for n < len(p) {
+		r, _, e := unix.RawSyscall6(unix.SYS_PWRITE64, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n), uintptr(off+int64(n)), 0, 0)
+		switch {
+		case e == unix.EINTR:
+		case e != 0:
+			return n, &os.PathError{Op: "write", Path: f.Name(), Err: e}
+		case r == 0:
+			return n, &os.PathError{Op: "write", Path: f.Name(), Err: io.ErrShortWrite}
+		default:
+			n += int(r)
+		}
+	}
+	runtime.KeepAlive(f)
+	return n, nil
 }
 
 // errNoFallocate reports whether err means the filesystem cannot

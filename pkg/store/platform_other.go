@@ -18,6 +18,9 @@ func errNoFallocate(err error) bool { return errors.Is(err, errUnsupported) }
 // a shared mapping must be msynced first; the caller does that.
 func fdatasync(f *os.File) error { return f.Sync() }
 
+// pwriteHeld is os.File.WriteAt: the raw system call is a Linux path.
+func pwriteHeld(f *os.File, p []byte, off int64) (int, error) { return f.WriteAt(p, off) }
+
 // hugeFolios: no transparent huge pages.
 func hugeFolios() bool { return false }
 

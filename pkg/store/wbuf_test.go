@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,5 +295,97 @@ func TestWriteThroughFailedWrite(t *testing.T) {
 	}
 	if e, ok, err := s.DB(0).Get([]byte("small")); err != nil || !ok || string(e.Value) != "v" {
 		t.Errorf("read after the failure: ok=%v err=%v", ok, err)
+	}
+}
+
+// heldFile is a File that records which write writeFlush chose.
+type heldFile struct {
+	File
+	held, plain int
+}
+
+func (f *heldFile) writeAtHeld(p []byte, off int64) (int, error) {
+	f.held++
+	return f.File.WriteAt(p, off)
+}
+
+func (f *heldFile) WriteAt(p []byte, off int64) (int, error) {
+	f.plain++
+	return f.File.WriteAt(p, off)
+}
+
+// TestWriteFlushHeld: a flush of up to maxHeldFlush bytes is written with
+// writeAtHeld (the pwrite that keeps the Go processor), a larger one
+// through the scheduler; a File without the method gets WriteAt.
+func TestWriteFlushHeld(t *testing.T) {
+	fs := NewMemFS()
+	if err := fs.MkdirAll("/d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := fs.OpenFile("/d/f", os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &heldFile{File: mf}
+	for _, c := range []struct {
+		size        int
+		held, plain int
+	}{{4096, 1, 0}, {maxHeldFlush, 2, 0}, {maxHeldFlush + 1, 2, 1}} {
+		p := bytes.Repeat([]byte{byte(c.size)}, c.size)
+		if n, err := writeFlush(f, p, 8); n != c.size || err != nil {
+			t.Fatalf("writeFlush of %d bytes: %d, %v", c.size, n, err)
+		}
+		if f.held != c.held || f.plain != c.plain {
+			t.Errorf("after a flush of %d bytes: %d held and %d plain writes, want %d and %d", c.size, f.held, f.plain, c.held, c.plain)
+		}
+		got := make([]byte, c.size)
+		if _, err := mf.ReadAt(got, 8); err != nil || !bytes.Equal(got, p) {
+			t.Errorf("flush of %d bytes read back wrong (%v)", c.size, err)
+		}
+	}
+	if n, err := writeFlush(mf, []byte("plain"), 0); n != 5 || err != nil {
+		t.Errorf("writeFlush to a File without writeAtHeld: %d, %v", n, err)
+	}
+}
+
+// TestPwriteHeld: pwriteHeld writes the whole slice at the offset, leaves
+// the rest of the file alone, and returns the system call's error (a file
+// opened read-only: EBADF) with the path.
+func TestPwriteHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{'.'}, 64), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for _, w := range []struct {
+		p   []byte
+		off int64
+	}{{[]byte("held"), 10}, {big, 100}} {
+		if n, err := pwriteHeld(f, w.p, w.off); n != len(w.p) || err != nil {
+			t.Fatalf("pwriteHeld of %d bytes at %d: %d, %v", len(w.p), w.off, n, err)
+		}
+	}
+	f.Close()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append(append(bytes.Repeat([]byte{'.'}, 10), "held"...), bytes.Repeat([]byte{'.'}, 50)...), make([]byte, 36)...)
+	want = append(want, big...)
+	if !bytes.Equal(got, want) {
+		t.Errorf("file after pwriteHeld: %d bytes, want %d (prefix %q)", len(got), len(want), got[:min(len(got), 70)])
+	}
+	ro, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	n, err := pwriteHeld(ro, []byte("x"), 0)
+	if n != 0 || !errors.Is(err, syscall.EBADF) || !strings.Contains(fmt.Sprint(err), path) {
+		t.Errorf("pwriteHeld to a read-only file: %d, %v; want 0 and EBADF naming the file", n, err)
 	}
 }
