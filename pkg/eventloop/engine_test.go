@@ -3,6 +3,7 @@ package eventloop
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -146,6 +147,40 @@ func TestEngineBackpressureLargeReplies(t *testing.T) {
 		got := readN(t, r, len(hdr)+size+2)
 		if !strings.HasPrefix(got, hdr) || !strings.HasSuffix(got, "x\r\n") {
 			t.Fatalf("reply %d malformed: %q...", i, got[:20])
+		}
+	}
+}
+
+// TestEngineLargeRepliesInOrder: replies larger than the socket takes at
+// once are written partly straight to the socket and partly queued by
+// gnet; a later batch's reply must wait behind the queued part. 60
+// pipelined replies of 256 KiB, each different, read only after the
+// whole pipeline is sent, arrive whole and in order.
+func TestEngineLargeRepliesInOrder(t *testing.T) {
+	e := startEngine(t, Options{Loops: 1})
+	c := dial(t, e.Addr())
+	const n, size = 60, 256 << 10
+	sent := make(chan error, 1)
+	go func() {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "tpat %d r%d\r\n", size, i)
+		}
+		_, err := io.WriteString(c, b.String())
+		sent <- err
+	}()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReaderSize(c, 64<<10)
+	for i := range n {
+		want := fmt.Sprintf("$%d\r\n%s\r\n", size, patReply(size, fmt.Sprintf("r%d", i)))
+		if got := readN(t, r, len(want)); got != want {
+			at := 0
+			for at < len(got) && got[at] == want[at] {
+				at++
+			}
+			t.Fatalf("reply %d differs at byte %d: %q, want %q", i, at, got[at:min(at+40, len(got))], want[at:min(at+40, len(want))])
 		}
 	}
 }

@@ -102,7 +102,21 @@ func testServer(t testing.TB, kv map[string]string) *command.Server {
 		n, _ := command.ParseInt(x.Args[1])
 		x.Bulk(bytes.Repeat([]byte{'x'}, int(n)))
 	}}
+	tab["tpat"] = &command.Command{Name: "tpat", Arity: 3, Run: func(x *command.Ctx) {
+		n, _ := command.ParseInt(x.Args[1])
+		x.Bulk(patReply(int(n), string(x.Args[2])))
+	}}
 	return s
+}
+
+// patReply is tpat's reply to "tpat n tag": n bytes of "tag:offset "
+// pieces, so that a byte out of place names where it came from.
+func patReply(n int, tag string) []byte {
+	b := make([]byte, 0, n+32)
+	for len(b) < n {
+		b = fmt.Appendf(b, "%s:%d ", tag, len(b))
+	}
+	return b[:n]
 }
 
 func newTestHandler(t testing.TB, opts Options) *handler {
