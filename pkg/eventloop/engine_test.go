@@ -151,25 +151,20 @@ func TestEngineBackpressureLargeReplies(t *testing.T) {
 	}
 }
 
-// TestEngineLargeRepliesInOrder: replies larger than the socket takes at
-// once are written partly straight to the socket and partly queued by
-// gnet; a later batch's reply must wait behind the queued part. 60
-// pipelined replies of 256 KiB, each different, read only after the
-// whole pipeline is sent, arrive whole and in order.
+// TestEngineLargeRepliesInOrder: a reply larger than the socket takes at
+// once is written in part and the rest queued by gnet; a later batch's
+// reply must go behind the queued part. 60 pipelined replies of 256 KiB,
+// each different, read only after the whole pipeline is sent, arrive
+// whole and in order.
 func TestEngineLargeRepliesInOrder(t *testing.T) {
 	e := startEngine(t, Options{Loops: 1})
 	c := dial(t, e.Addr())
 	const n, size = 60, 256 << 10
-	sent := make(chan error, 1)
-	go func() {
-		var b strings.Builder
-		for i := range n {
-			fmt.Fprintf(&b, "tpat %d r%d\r\n", size, i)
-		}
-		_, err := io.WriteString(c, b.String())
-		sent <- err
-	}()
-	if err := <-sent; err != nil {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "tpat %d r%d\r\n", size, i)
+	}
+	if _, err := io.WriteString(c, b.String()); err != nil {
 		t.Fatal(err)
 	}
 	r := bufio.NewReaderSize(c, 64<<10)

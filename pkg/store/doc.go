@@ -46,9 +46,10 @@
 // A write encodes the record into the write buffer (wbuf.go), in process
 // memory, at the write offset; a flush copies what accumulated to the file
 // with one pwrite (a flush of at most 2 KiB is copied into the mapping
-// instead; on Linux a flush of up to 8 MiB is a raw system call that keeps
-// the goroutine's processor, pwriteHeld). Without Options.BufferWrites every write flushes before it
-// returns; with it (the server) records are flushed by FlushWrites, which
+// instead; on Linux a flush of up to 8 MiB is a raw system call that
+// keeps the goroutine's processor, pwriteHeld). Without
+// Options.BufferWrites every write flushes before it returns; with it
+// (the server) records are flushed by FlushWrites, which
 // the server calls before any reply leaves, and by Sync, rotation, Backup
 // and Close. Readers find a record in the mapping below the flushed
 // offset and in the buffer above it; a buffer is never reused, so slices
