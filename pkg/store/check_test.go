@@ -88,11 +88,26 @@ func injectDamage(t *testing.T, r *rand.Rand, fs FS, dir string) damage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := ids[r.IntN(len(ids))]
-	path := filepath.Join(dir, segName(id))
-	data, err := readFile(fs, path)
-	if err != nil || len(data) == 0 {
-		t.Fatalf("read %s: %d bytes, %v", path, len(data), err)
+	// A segment an earlier damage truncated to nothing takes no more:
+	// the first non-empty one from a random start.
+	var (
+		id   uint32
+		path string
+		data []byte
+	)
+	start := r.IntN(len(ids))
+	for k := range ids {
+		id = ids[(start+k)%len(ids)]
+		path = filepath.Join(dir, segName(id))
+		if data, err = readFile(fs, path); err != nil {
+			t.Fatalf("read %s: %v", path, err)
+		}
+		if len(data) > 0 {
+			break
+		}
+	}
+	if len(data) == 0 {
+		t.Fatalf("every segment of %s is empty", dir)
 	}
 	x := r.Int64N(int64(len(data)))
 	if r.IntN(3) > 0 { // mostly where the records are
