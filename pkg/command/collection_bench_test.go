@@ -34,7 +34,7 @@ func benchElemInto(buf []byte, prefix byte, i int) []byte {
 }
 
 // benchScore is element i's ZADD score: spread over the whole range, so
-// that inserts land everywhere in the skip list, not only at one end.
+// that inserts land everywhere in the sorted set, not only at one end.
 func benchScore(buf []byte, i int) []byte {
 	return strconv.AppendInt(buf[:0], int64(i*7919%1000003), 10)
 }
@@ -112,8 +112,8 @@ var collBenchCases = []collBenchCase{
 		bulk: func(dst [][]byte, key []byte, lo, hi int) [][]byte {
 			dst = append(dst, []byte("ZADD"), key)
 			for i := lo; i < hi; i++ {
-				// Ascending: building a skip list in order is several times
-				// faster than at random places (cache locality).
+				// Ascending: building a sorted set in order is several
+				// times faster than at random places (cache locality).
 				dst = append(dst, strconv.AppendInt(nil, int64(i), 10), benchElem("m", i))
 			}
 			return dst
@@ -298,7 +298,7 @@ func BenchmarkCollectionGrow(b *testing.B) {
 // log, so LPUSH, RPUSH, LPOP and RPOP allocate nothing per op once the
 // list exists (a new chunk every few elements averages below one), and
 // SADD, HSET and ZADD only what the collection keeps (the new element's
-// strings and, for ZADD, its skip-list node; an HSET of an existing
+// strings and, for ZADD, its share of a tree node; an HSET of an existing
 // field, only the value). 2000 writes per command go
 // through several folds.
 func TestCollectionWriteAllocs(t *testing.T) {

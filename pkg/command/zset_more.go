@@ -179,7 +179,7 @@ const (
 // node levels, over a listpack it is a linear walk. tstd walks like the
 // listpack when Redis would hold z as one (O(n), n <= 128), so that its
 // replies are Redis's wherever Redis's are deterministic; above that it
-// descends its skip list (O(log n)).
+// descends its tree (O(log n)).
 func zsetLexRanks(z *types.ZSet, r types.LexRange) (first, last int) {
 	if zsetIsListpack(z) {
 		return z.LexScanRanks(r, false)

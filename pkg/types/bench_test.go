@@ -69,9 +69,9 @@ func BenchmarkZSet(b *testing.B) {
 	}
 }
 
-// BenchmarkZSetSameScore is redis-benchmark's ZADD: every member has
-// score 0, so the skip list is ordered by member and each step of a
-// search compares members ("element:" and 12 digits).
+// BenchmarkZSetSameScore is a ZADD where every member has score 0, so
+// the set is ordered by member and each step of a search compares
+// members ("element:" and 12 digits).
 func BenchmarkZSetSameScore(b *testing.B) {
 	const n = 1_000_000
 	r := rand.New(rand.NewPCG(1, 2))

@@ -57,9 +57,10 @@
 //	Insert (pivot), Remove (LREM), Pos O(n), stopping early where allowed
 //	Trim                               O(removed)
 //
-// ZSet is Redis's zset: a skip list with spans (max level 32, p = 1/4)
-// ordered by score, ties by member bytes, plus a dict member -> node.
-// Expected costs:
+// ZSet is Redis's zset ordered by score, ties by member bytes, held as a
+// B+ tree (nodes of up to 64 entries, inner nodes counting the elements
+// under each child) where Redis keeps a skip list, plus a dict member ->
+// score. Costs:
 //
 //	Len, Score                         O(1)
 //	Add, Remove, Rank, At              O(log n)
@@ -68,10 +69,10 @@
 //	LexRanks, CountByLex               O(log n)
 //	RangeByScore, RangeByLex (LIMIT)   O(log n + returned); the offset is
 //	                                   skipped by rank, not walked
-//	RemoveRangeBy{Rank,Score,Lex}, Pop O(log n + removed)
+//	RemoveRangeBy{Rank,Score,Lex}, Pop O(removed * log n)
 //	Scan, Random                       as for Hash
 //
-// About 150 bytes of overhead per member (TestMemoryPerElement).
+// About 130 bytes of overhead per member (TestMemoryPerElement).
 //
 // Scores are float64 compared as C compares doubles (-0 == +0; NaN is
 // never stored). ParseScoreRange and ParseLexRange accept exactly what
@@ -127,7 +128,7 @@
 // Lookups with []byte keys (Get, Has, Score, Rank), List.Index and Range,
 // ZSet range walks, Set.Pop of one member and score updates allocate
 // nothing (TestAllocationFree); an insertion allocates the copy of the
-// new key (and a skip list node for a ZSet).
+// new key (and, now and then, a node split for a ZSet).
 //
 // # Ownership and concurrency
 //

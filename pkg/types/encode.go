@@ -448,8 +448,8 @@ func (z *ZSet) AppendImageTo(dst []byte, spill Spill) []byte {
 }
 
 // DecodeZSet decodes an image made by ZSet.AppendImage. Members of up to
-// zInline bytes are copied into their nodes; the longer ones share one
-// copy of the image, made only if there is one. NaN scores and duplicate
+// zOwnMax bytes are copied one by one; the longer ones share one copy of
+// the image, made only if there is one. NaN scores and duplicate
 // members are corrupt. Errors wrap ErrCorrupt. O(n log n).
 func DecodeZSet(image []byte) (*ZSet, error) {
 	r := reader{b: image}
@@ -479,15 +479,19 @@ func DecodeZSet(image []byte) (*ZSet, error) {
 	return z, nil
 }
 
+// zOwnMax is the longest member of an image or record that zOwner copies
+// on its own: redis-benchmark's ZADD members ("element:" and 12 digits)
+// are.
+const zOwnMax = 24
+
 // zOwner hands out the members of an image or record for ZSet.AddString:
-// a member of up to zInline bytes as a view of b (the node copies it); a
-// longer one from one copy of b made at the first such member, shared by
-// all of them.
+// a member of up to zOwnMax bytes as a copy of its own; a longer one from
+// one copy of b made at the first such member, shared by all of them.
 type zOwner struct{ str string }
 
 func (o *zOwner) member(b []byte, lo, hi int) string {
-	if hi-lo <= zInline {
-		return bstr(b[lo:hi])
+	if hi-lo <= zOwnMax {
+		return string(b[lo:hi])
 	}
 	if o.str == "" {
 		o.str = string(b)
@@ -543,7 +547,11 @@ func (z *ZSet) Apply(op []byte) error {
 		for r.off < len(op) {
 			sc := r.score()
 			lo, hi := r.span()
-			z.AddString(own.member(op, lo, hi), sc)
+			if i := z.d.find(bstr(op[lo:hi])); i >= 0 {
+				z.update(i, sc) // no copy of a member the set has
+			} else {
+				z.addNew(own.member(op, lo, hi), sc)
+			}
 		}
 	case opZRemove:
 		items, err := r.items()

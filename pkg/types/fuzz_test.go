@@ -31,7 +31,7 @@ var (
 	hashCodec = codec[*Hash]{DecodeHash, func() *Hash { return new(Hash) }, func(h *Hash) []byte { return h.AppendImage(nil) }, (*Hash).Apply, nil, (*Hash).ImageSize, (*Hash).AppendImageTo}
 	setCodec  = codec[*Set]{DecodeSet, func() *Set { return new(Set) }, func(s *Set) []byte { return s.AppendImage(nil) }, (*Set).Apply, nil, (*Set).ImageSize, (*Set).AppendImageTo}
 	listCodec = codec[*List]{DecodeList, func() *List { return new(List) }, func(l *List) []byte { return l.AppendImage(nil) }, (*List).Apply, checkChunks, (*List).ImageSize, (*List).AppendImageTo}
-	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkSkiplist, (*ZSet).ImageSize, (*ZSet).AppendImageTo}
+	zsetCodec = codec[*ZSet]{DecodeZSet, func() *ZSet { return new(ZSet) }, func(z *ZSet) []byte { return z.AppendImage(nil) }, (*ZSet).Apply, checkZTree, (*ZSet).ImageSize, (*ZSet).AppendImageTo}
 )
 
 func fuzzDecode[T any](t *testing.T, c codec[T], image []byte) {

@@ -113,11 +113,9 @@ func (s *Set) Prefetch(members [][]byte) uint64 { return s.d.prefetch(members, n
 // PrefetchWorth is Hash.PrefetchWorth for a set.
 func (s *Set) PrefetchWorth() bool { return s.d.prefetchWorth() }
 
-// Prefetch is Hash.Prefetch for members of a sorted set; it also brings
-// in the members' nodes, whose score and neighbours a ZADD reads next.
-func (z *ZSet) Prefetch(members [][]byte) uint64 {
-	return z.d.prefetch(members, func(x **znode) unsafe.Pointer { return unsafe.Pointer(*x) })
-}
+// Prefetch is Hash.Prefetch for members of a sorted set (the dict's
+// entry holds the member's score).
+func (z *ZSet) Prefetch(members [][]byte) uint64 { return z.d.prefetch(members, nil) }
 
 // PrefetchWorth is Hash.PrefetchWorth for a sorted set.
 func (z *ZSet) PrefetchWorth() bool { return z.d.prefetchWorth() }

@@ -2,7 +2,7 @@ package types
 
 // The ImageSize methods return len(x.AppendImage(nil)) without encoding:
 // one pass over the elements' lengths, reading neither the bytes nor, for
-// a sorted set, the skip list (its dict holds every member). pkg/cache
+// a sorted set, the tree (its dict holds every member). pkg/cache
 // uses them to decide whether folding a collection's chain of operations
 // into a new image would reclaim anything: a chain that only added
 // elements is as large as the image it would become.
@@ -47,10 +47,10 @@ func (s *Set) ImageSize() int {
 
 // ImageSize returns the size of z's image (AppendImage): a score of 8
 // bytes and the member per element. O(n), over the member dict, not the
-// skip list.
+// tree.
 func (z *ZSet) ImageSize() int {
 	n := headerLen(z.n)
-	z.d.each(func(e *dentry[*znode]) bool {
+	z.d.each(func(e *dentry[float64]) bool {
 		n += 8 + stringsLen(len(e.key))
 		return true
 	})

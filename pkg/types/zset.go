@@ -1,107 +1,41 @@
 package types
 
-import (
-	"math/bits"
-	"math/rand/v2"
-	"unsafe"
+import "unsafe"
+
+// zB is the most entries a node of a sorted set's tree holds: elements in
+// a leaf, children in an inner node. A node that falls below zBMin
+// entries is merged with a neighbour, or takes entries from it when the
+// two do not fit in one node, so every node but the root holds at least
+// zBMin-1.
+const (
+	zB    = 64
+	zBMin = zB / 4
 )
 
-// zMaxLevel and the level probability 1/4 are Redis's ZSKIPLIST_MAXLEVEL
-// and ZSKIPLIST_P.
-const zMaxLevel = 32
-
-type zlevel struct {
-	forward *znode
-	span    int // number of level-0 steps to forward (to the end when nil)
+// zleaf is a leaf of the tree: n elements in order, (scores[i],
+// members[i]), with links to the neighbouring leaves. The scores are one
+// array, apart from the members, so that a binary search reads a few
+// lines of them and a member only where scores tie. One slot
+// beyond zB takes the insertion that splits the leaf.
+type zleaf struct {
+	n          int
+	prev, next *zleaf
+	scores     [zB + 1]float64
+	members    [zB + 1]string
 }
 
-// znode is a skip list node. The header node has zMaxLevel levels and no
-// member.
-//
-// Its height levels follow it in the same allocation (newNode allocates a
-// struct of the node and an array of levels), as the levels of Redis's
-// zskiplistNode are a flexible array member: a node of one level (3 in 4
-// are) is 56 bytes, one 64-byte line of its size class, and a step of a
-// search loads the next node's score and its forward pointer from the
-// same line. (A []zlevel field cost a 24-byte header and a dependent load
-// per step, and spread a one-level node over two lines.)
-type znode struct {
-	score    float64
-	member   string
-	backward *znode
-	height   int
-}
-
-// lv returns level i of x, i < x.height (not checked).
-func (x *znode) lv(i int) *zlevel {
-	return (*zlevel)(unsafe.Add(unsafe.Pointer(x), unsafe.Sizeof(znode{})+uintptr(i)*unsafe.Sizeof(zlevel{})))
-}
-
-// zInline is the longest member a node holds in its own allocation,
-// after its levels: a member of redis-benchmark's ZADD ("element:" and 12
-// digits) fits. A search comparing members (equal scores) then reads the
-// member from the node it already loaded, not from a string elsewhere in
-// memory, and the member costs no allocation of its own.
-const zInline = 24
-
-// zalloc is a node's allocation: the node, its levels, and room for an
-// inline member (M is [zInline]byte or [0]byte).
-type zalloc[L, M any] struct {
-	n znode
-	_ L // the levels, reached through znode.lv
-	m M
-}
-
-func allocNode[L, M any]() (*znode, unsafe.Pointer) {
-	p := new(zalloc[L, M])
-	return &p.n, unsafe.Pointer(&p.m)
-}
-
-// newNode allocates a node of lvl levels, its levels in the same
-// allocation (znode), rounded up to 1, 2, 4 or 8 levels; heights above 8
-// (1 node in 65536) and the header get zMaxLevel. A member of up to
-// zInline bytes is copied into the allocation too (x.member then points
-// there); a longer one is kept as given.
-func newNode(lvl int, score float64, member string) *znode {
-	in := len(member) <= zInline && member != ""
-	var x *znode
-	var m unsafe.Pointer
-	switch {
-	case lvl == 1 && in:
-		x, m = allocNode[[1]zlevel, [zInline]byte]()
-	case lvl == 1:
-		x, _ = allocNode[[1]zlevel, [0]byte]()
-	case lvl == 2 && in:
-		x, m = allocNode[[2]zlevel, [zInline]byte]()
-	case lvl == 2:
-		x, _ = allocNode[[2]zlevel, [0]byte]()
-	case lvl <= 4 && in:
-		x, m = allocNode[[4]zlevel, [zInline]byte]()
-	case lvl <= 4:
-		x, _ = allocNode[[4]zlevel, [0]byte]()
-	case lvl <= 8 && in:
-		x, m = allocNode[[8]zlevel, [zInline]byte]()
-	case lvl <= 8:
-		x, _ = allocNode[[8]zlevel, [0]byte]()
-	case in:
-		x, m = allocNode[[zMaxLevel]zlevel, [zInline]byte]()
-	default:
-		x, _ = allocNode[[zMaxLevel]zlevel, [0]byte]()
-	}
-	if m != nil {
-		b := unsafe.Slice((*byte)(m), zInline)
-		copy(b, member)
-		member = unsafe.String(&b[0], len(member))
-	}
-	x.score, x.member, x.height = score, member, lvl
-	return x
-}
-
-// randomLevel returns a level in [1, zMaxLevel], level k+1 with
-// probability (1/4)^k * 3/4.
-func randomLevel() int {
-	l := 1 + bits.TrailingZeros64(rand.Uint64())/2
-	return min(l, zMaxLevel)
+// zinner is a node above the leaves. kids[i] (a *zinner, or a *zleaf at
+// the level above the leaves) holds cnt[i] elements. For i >= 1, (scores[i],
+// members[i]) is a separator: above every element under kids[i-1], at or
+// below every element under kids[i] (the first element it had when it was
+// made; removals leave it as a bound). (scores[0], members[0]) is the
+// node's own lower bound, the separator its parent holds for it.
+type zinner struct {
+	n       int
+	cnt     [zB + 1]int
+	kids    [zB + 1]unsafe.Pointer
+	scores  [zB + 1]float64
+	members [zB + 1]string
 }
 
 // before reports whether (s1, m1) sorts before (s2, m2): by score, ties by
@@ -110,10 +44,45 @@ func before(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || s1 == s2 && m1 < m2
 }
 
+// zlower returns the first i in [lo, n) whose entry is at or after (s,
+// m), n if none.
+func zlower(scores *[zB + 1]float64, members *[zB + 1]string, lo, n int, s float64, m string) int {
+	hi := n
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if before(scores[h], members[h], s, m) {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
+
+// route returns the child of x whose range holds (s, m): the last i with
+// separator i at or below (s, m), 0 if none.
+func (x *zinner) route(s float64, m string) int {
+	lo, hi := 1, x.n
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if before(s, m, x.scores[h], x.members[h]) {
+			hi = h
+		} else {
+			lo = h + 1
+		}
+	}
+	return lo - 1
+}
+
 // ZSet is a Redis sorted set: members with float64 scores, ordered by
-// score then by member bytes. It is Redis's zset: a skip list with spans
-// (O(log n) insertion, deletion, rank and access by rank, expected) plus
-// a member -> node dict (O(1) score lookup).
+// score then by member bytes. The order is a B+ tree whose inner nodes
+// count the elements under each child (O(log n) insertion, deletion, rank
+// and access by rank), with the leaves linked for walks, plus a member ->
+// score dict (O(1) score lookup). Redis keeps a skip list; a step of its
+// search is a cache miss that depends on the one before, about twenty of
+// them in a set of a million members, where a search of the tree reads a
+// few lines of scores per level (perf/results/hotpath.md, "Sorted sets
+// in a B+ tree").
 //
 // Scores must not be NaN: methods taking a score panic on NaN (callers
 // reject it first, as Redis does with "ERR resulting score is not a
@@ -127,18 +96,10 @@ func before(s1 float64, m1 string, s2 float64, m2 string) bool {
 //
 // The zero ZSet is empty and ready to use.
 type ZSet struct {
-	head  *znode
-	tail  *znode
-	n     int
-	level int
-	d     dict[*znode]
-}
-
-func (z *ZSet) init() {
-	if z.head == nil {
-		z.head = newNode(zMaxLevel, 0, "")
-		z.level = 1
-	}
+	root   unsafe.Pointer // *zinner when height > 1, *zleaf when 1, nil before the first insertion
+	height int
+	n      int
+	d      dict[float64]
 }
 
 // Len returns the number of members. O(1).
@@ -147,7 +108,7 @@ func (z *ZSet) Len() int { return z.n }
 // Score returns member's score. O(1).
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if i := z.d.find(bstr(member)); i >= 0 {
-		return z.d.at(i).val.score, true
+		return z.d.at(i).val, true
 	}
 	return 0, false
 }
@@ -160,15 +121,11 @@ func (z *ZSet) Add(member []byte, score float64) (old float64, existed bool) {
 	if i := z.d.find(bstr(member)); i >= 0 {
 		return z.update(i, score), true
 	}
-	if len(member) <= zInline {
-		return 0, z.addNew(bstr(member), score) // copied into the node
-	}
 	return 0, z.addNew(string(member), score)
 }
 
 // AddString is Add for a string member, which the ZSet keeps without
-// copying when it is longer than zInline bytes (a shorter one is copied
-// into its node).
+// copying.
 func (z *ZSet) AddString(member string, score float64) (old float64, existed bool) {
 	if i := z.d.find(member); i >= 0 {
 		return z.update(i, score), true
@@ -180,8 +137,8 @@ func (z *ZSet) addNew(member string, score float64) bool {
 	if score != score {
 		panic("types: NaN score")
 	}
-	x := z.insert(score, member)
-	z.d.insert(x.member, x) // the node's copy when inline
+	z.insert(score, member)
+	z.d.insert(member, score)
 	return false
 }
 
@@ -189,10 +146,12 @@ func (z *ZSet) update(i int, score float64) float64 {
 	if score != score {
 		panic("types: NaN score")
 	}
-	x := z.d.at(i).val
-	old := x.score
+	e := z.d.at(i)
+	old := e.val
 	if score != old {
-		z.d.at(i).val = z.updateScore(x, score)
+		z.remove(old, e.key)
+		z.insert(score, e.key)
+		e.val = score
 	}
 	return old
 }
@@ -203,161 +162,401 @@ func (z *ZSet) Remove(member []byte) bool {
 	if i < 0 {
 		return false
 	}
-	x := z.d.at(i).val
+	e := z.d.at(i)
+	z.remove(e.val, e.key)
 	z.d.remove(i)
-	var update [zMaxLevel]*znode
-	z.search(x.score, x.member, &update)
-	z.deleteNode(x, &update)
 	return true
 }
 
-// search fills update with the rightmost node before (score, member) at
-// every level, as zslInsert/zslDelete do, and returns the rank (number of
-// nodes) before that position.
-func (z *ZSet) search(score float64, member string, update *[zMaxLevel]*znode) int {
-	x := z.head
-	rank := 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.lv(i).forward; f != nil && before(f.score, f.member, score, member); f = x.lv(i).forward {
-			rank += x.lv(i).span
-			x = f
-		}
-		update[i] = x
+// count returns the number of elements under node p of height h (1: a
+// leaf).
+func count(p unsafe.Pointer, h int) int {
+	if h == 1 {
+		return (*zleaf)(p).n
 	}
-	return rank
+	x := (*zinner)(p)
+	c := 0
+	for _, k := range x.cnt[:x.n] {
+		c += k
+	}
+	return c
 }
 
-// insert adds a node for (score, member), which must be absent: a port of
-// zslInsert.
-func (z *ZSet) insert(score float64, member string) *znode {
-	z.init()
-	return z.link(score, member, nil)
+// entries returns the number of entries of node p of height h: elements
+// of a leaf, children of an inner node.
+func entries(p unsafe.Pointer, h int) int {
+	if h == 1 {
+		return (*zleaf)(p).n
+	}
+	return (*zinner)(p).n
 }
 
-// link inserts node x, or a new node of random height when x is nil, at
-// the place of (score, member).
-func (z *ZSet) link(score float64, member string, x *znode) *znode {
-	var update [zMaxLevel]*znode
-	var rank [zMaxLevel]int
-	p := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		if i != z.level-1 {
-			rank[i] = rank[i+1]
-		}
-		for f := p.lv(i).forward; f != nil && before(f.score, f.member, score, member); f = p.lv(i).forward {
-			rank[i] += p.lv(i).span
-			p = f
-		}
-		update[i] = p
+// insert adds (score, member), which must be absent.
+func (z *ZSet) insert(score float64, member string) {
+	if z.root == nil {
+		z.root, z.height = unsafe.Pointer(new(zleaf)), 1
 	}
-	var lvl int
-	if x != nil {
-		lvl = x.height
-		x.score, x.backward = score, nil
-	} else {
-		lvl = randomLevel()
-	}
-	if lvl > z.level {
-		for i := z.level; i < lvl; i++ {
-			rank[i] = 0
-			update[i] = z.head
-			update[i].lv(i).span = z.n
-		}
-		z.level = lvl
-	}
-	if x == nil {
-		x = newNode(lvl, score, member)
-	}
-	for i := 0; i < lvl; i++ {
-		x.lv(i).forward = update[i].lv(i).forward
-		update[i].lv(i).forward = x
-		x.lv(i).span = update[i].lv(i).span - (rank[0] - rank[i])
-		update[i].lv(i).span = rank[0] - rank[i] + 1
-	}
-	for i := lvl; i < z.level; i++ {
-		update[i].lv(i).span++
-	}
-	if update[0] != z.head {
-		x.backward = update[0]
-	}
-	if f := x.lv(0).forward; f != nil {
-		f.backward = x
-	} else {
-		z.tail = x
+	if r, rs, rm := z.ins(z.root, z.height, score, member); r != nil {
+		nr := new(zinner)
+		nr.n = 2
+		nr.kids[0], nr.kids[1] = z.root, r
+		nr.cnt[1] = count(r, z.height)
+		nr.cnt[0] = z.n + 1 - nr.cnt[1]
+		nr.scores[1], nr.members[1] = rs, rm
+		z.root = unsafe.Pointer(nr)
+		z.height++
 	}
 	z.n++
-	return x
 }
 
-// deleteNode unlinks x given update from search: zslDeleteNode.
-func (z *ZSet) deleteNode(x *znode, update *[zMaxLevel]*znode) {
-	for i := 0; i < z.level; i++ {
-		if update[i].lv(i).forward == x {
-			update[i].lv(i).span += x.lv(i).span - 1
-			update[i].lv(i).forward = x.lv(i).forward
-		} else {
-			update[i].lv(i).span--
+// ins inserts (s, m) under node p of height h and, when p splits, returns
+// its new right sibling and that sibling's lower bound.
+func (z *ZSet) ins(p unsafe.Pointer, h int, s float64, m string) (unsafe.Pointer, float64, string) {
+	if h == 1 {
+		x := (*zleaf)(p)
+		i := zlower(&x.scores, &x.members, 0, x.n, s, m)
+		copy(x.scores[i+1:x.n+1], x.scores[i:x.n])
+		copy(x.members[i+1:x.n+1], x.members[i:x.n])
+		x.scores[i], x.members[i] = s, m
+		x.n++
+		if x.n <= zB {
+			return nil, 0, ""
 		}
+		r := x.split()
+		return unsafe.Pointer(r), r.scores[0], r.members[0]
 	}
-	if f := x.lv(0).forward; f != nil {
-		f.backward = x.backward
-	} else {
-		z.tail = x.backward
+	x := (*zinner)(p)
+	i := x.route(s, m)
+	x.cnt[i]++
+	r, rs, rm := z.ins(x.kids[i], h-1, s, m)
+	if r == nil {
+		return nil, 0, ""
 	}
-	for z.level > 1 && z.head.lv(z.level-1).forward == nil {
-		z.level--
+	rc := count(r, h-1)
+	x.cnt[i] -= rc
+	j := i + 1
+	copy(x.kids[j+1:x.n+1], x.kids[j:x.n])
+	copy(x.cnt[j+1:x.n+1], x.cnt[j:x.n])
+	copy(x.scores[j+1:x.n+1], x.scores[j:x.n])
+	copy(x.members[j+1:x.n+1], x.members[j:x.n])
+	x.kids[j], x.cnt[j], x.scores[j], x.members[j] = r, rc, rs, rm
+	x.n++
+	if x.n <= zB {
+		return nil, 0, ""
 	}
+	nr := x.split()
+	return unsafe.Pointer(nr), nr.scores[0], nr.members[0]
+}
+
+// split moves the upper half of a full leaf into a new leaf after it.
+func (x *zleaf) split() *zleaf {
+	keep := x.n - x.n/2
+	r := &zleaf{n: x.n - keep, prev: x, next: x.next}
+	copy(r.scores[:], x.scores[keep:x.n])
+	copy(r.members[:], x.members[keep:x.n])
+	clear(x.members[keep:x.n])
+	x.n = keep
+	if x.next != nil {
+		x.next.prev = r
+	}
+	x.next = r
+	return r
+}
+
+// split moves the upper half of a full inner node into a new node; the
+// separator of its first child becomes its lower bound.
+func (x *zinner) split() *zinner {
+	keep := x.n - x.n/2
+	r := &zinner{n: x.n - keep}
+	copy(r.kids[:], x.kids[keep:x.n])
+	copy(r.cnt[:], x.cnt[keep:x.n])
+	copy(r.scores[:], x.scores[keep:x.n])
+	copy(r.members[:], x.members[keep:x.n])
+	clear(x.kids[keep:x.n])
+	clear(x.cnt[keep:x.n])
+	clear(x.members[keep:x.n])
+	x.n = keep
+	return r
+}
+
+// remove deletes (score, member), which must be present.
+func (z *ZSet) remove(score float64, member string) {
+	z.del(z.root, z.height, score, member)
+	z.shrink()
+}
+
+// removeAt deletes the element of rank r (0 <= r < n) and returns it: one
+// descent by the counts, no comparison.
+func (z *ZSet) removeAt(r int) (float64, string) {
+	s, m := z.delRank(z.root, z.height, r)
+	z.shrink()
+	return s, m
+}
+
+// shrink counts a deletion and lowers the tree while its root has one
+// child.
+func (z *ZSet) shrink() {
 	z.n--
-}
-
-// updateScore moves x to newScore, in place when its neighbours allow
-// (zslUpdateScore), and returns the node now holding the member.
-func (z *ZSet) updateScore(x *znode, newScore float64) *znode {
-	if (x.backward == nil || x.backward.score < newScore) &&
-		(x.lv(0).forward == nil || x.lv(0).forward.score > newScore) {
-		x.score = newScore
-		return x
+	for z.height > 1 && (*zinner)(z.root).n == 1 {
+		z.root = (*zinner)(z.root).kids[0]
+		z.height--
 	}
-	var update [zMaxLevel]*znode
-	z.searchAlong(x.score, x.member, newScore, &update)
-	z.deleteNode(x, &update)
-	return z.link(newScore, x.member, x) // reuse the node, as Redis does
 }
 
-// searchAlong is search for (score, member) without the rank, filling
-// update, with a second walk down the list to (score2, member) in the same
-// loop, step for step, that only loads the nodes on its way.
-//
-// Redis's zslUpdateScore walks the list twice, one walk after the other:
-// zslDelete's search for the node, then zslInsert's for its new place. In
-// a large sorted set every step of a walk is a cache miss that depends on
-// the one before, so the second walk's misses are waited for after the
-// first's. Walked in one loop, the two walks' misses are waited for
-// together, and link, after deleteNode, finds the path to the new place
-// in the cache (it walks the same nodes, less the one moved; the second
-// walk may pass that node, as it walks the list with it).
-// BenchmarkZSet/op=update/n=1000000, binaries alternated: 4.4-4.7 us ->
-// 3.8-4.3 us (perf/results/hotpath.md, "Sorted-set score updates walk to
-// both places at once").
-func (z *ZSet) searchAlong(score float64, member string, score2 float64, update *[zMaxLevel]*znode) {
-	x, y := z.head, z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for {
-			fx, fy := x.lv(i).forward, y.lv(i).forward
-			ax := fx != nil && before(fx.score, fx.member, score, member)
-			ay := fy != nil && before(fy.score, fy.member, score2, member)
-			if ax {
-				x = fx
-			}
-			if ay {
-				y = fy
-			}
-			if !ax && !ay {
-				break
+func (z *ZSet) del(p unsafe.Pointer, h int, s float64, m string) {
+	if h == 1 {
+		x := (*zleaf)(p)
+		i := zlower(&x.scores, &x.members, 0, x.n, s, m)
+		if i == x.n || x.scores[i] != s || x.members[i] != m {
+			panic("types: ZSet element not in its leaf")
+		}
+		x.cut(i)
+		return
+	}
+	x := (*zinner)(p)
+	i := x.route(s, m)
+	x.cnt[i]--
+	z.del(x.kids[i], h-1, s, m)
+	x.rebalance(i, h)
+}
+
+func (z *ZSet) delRank(p unsafe.Pointer, h, r int) (float64, string) {
+	if h == 1 {
+		x := (*zleaf)(p)
+		s, m := x.scores[r], x.members[r]
+		x.cut(r)
+		return s, m
+	}
+	x := (*zinner)(p)
+	i := 0
+	for r >= x.cnt[i] {
+		r -= x.cnt[i]
+		i++
+	}
+	x.cnt[i]--
+	s, m := z.delRank(x.kids[i], h-1, r)
+	x.rebalance(i, h)
+	return s, m
+}
+
+// cut removes element i of the leaf.
+func (x *zleaf) cut(i int) {
+	copy(x.scores[i:x.n-1], x.scores[i+1:x.n])
+	copy(x.members[i:x.n-1], x.members[i+1:x.n])
+	x.n--
+	x.members[x.n] = ""
+}
+
+// rebalance follows a deletion under child i of x (x of height h): a
+// child left with fewer than zBMin entries is merged with a neighbour or
+// takes entries from it.
+func (x *zinner) rebalance(i, h int) {
+	if x.n > 1 && entries(x.kids[i], h-1) < zBMin {
+		a := max(i-1, 0)
+		if h == 2 {
+			x.fixLeaves(a)
+		} else {
+			x.fixInner(a)
+		}
+	}
+}
+
+// removeKid removes child j of x (its elements went to child j-1).
+func (x *zinner) removeKid(j int) {
+	copy(x.kids[j:x.n-1], x.kids[j+1:x.n])
+	copy(x.cnt[j:x.n-1], x.cnt[j+1:x.n])
+	copy(x.scores[j:x.n-1], x.scores[j+1:x.n])
+	copy(x.members[j:x.n-1], x.members[j+1:x.n])
+	x.n--
+	x.kids[x.n], x.cnt[x.n], x.members[x.n] = nil, 0, ""
+}
+
+// fixLeaves merges leaves a and a+1 of x when they fit in one, else
+// shares their elements evenly.
+func (x *zinner) fixLeaves(a int) {
+	A, B := (*zleaf)(x.kids[a]), (*zleaf)(x.kids[a+1])
+	t := A.n + B.n
+	if t <= zB {
+		copy(A.scores[A.n:], B.scores[:B.n])
+		copy(A.members[A.n:], B.members[:B.n])
+		A.n = t
+		A.next = B.next
+		if B.next != nil {
+			B.next.prev = A
+		}
+		x.cnt[a] = t
+		x.removeKid(a + 1)
+		return
+	}
+	ka := t / 2
+	if A.n > ka { // A's last m elements go to the front of B
+		m := A.n - ka
+		copy(B.scores[m:B.n+m], B.scores[:B.n])
+		copy(B.members[m:B.n+m], B.members[:B.n])
+		copy(B.scores[:m], A.scores[ka:A.n])
+		copy(B.members[:m], A.members[ka:A.n])
+		clear(A.members[ka:A.n])
+	} else { // B's first m elements go to the end of A
+		m := ka - A.n
+		copy(A.scores[A.n:ka], B.scores[:m])
+		copy(A.members[A.n:ka], B.members[:m])
+		copy(B.scores[:B.n-m], B.scores[m:B.n])
+		copy(B.members[:B.n-m], B.members[m:B.n])
+		clear(B.members[B.n-m : B.n])
+	}
+	A.n, B.n = ka, t-ka
+	x.cnt[a], x.cnt[a+1] = A.n, B.n
+	x.scores[a+1], x.members[a+1] = B.scores[0], B.members[0]
+}
+
+// fixInner is fixLeaves for inner children: B's lower bound (which is
+// x's separator for it) goes with B's first child, and the separator of
+// the child that becomes B's first is B's new bound and x's separator.
+func (x *zinner) fixInner(a int) {
+	A, B := (*zinner)(x.kids[a]), (*zinner)(x.kids[a+1])
+	t := A.n + B.n
+	if t <= zB {
+		copy(A.kids[A.n:], B.kids[:B.n])
+		copy(A.cnt[A.n:], B.cnt[:B.n])
+		copy(A.scores[A.n:], B.scores[:B.n])
+		copy(A.members[A.n:], B.members[:B.n])
+		A.n = t
+		x.cnt[a] += x.cnt[a+1]
+		x.removeKid(a + 1)
+		return
+	}
+	ka := t / 2
+	moved := 0
+	if A.n > ka {
+		m := A.n - ka
+		copy(B.kids[m:B.n+m], B.kids[:B.n])
+		copy(B.cnt[m:B.n+m], B.cnt[:B.n])
+		copy(B.scores[m:B.n+m], B.scores[:B.n])
+		copy(B.members[m:B.n+m], B.members[:B.n])
+		copy(B.kids[:m], A.kids[ka:A.n])
+		copy(B.cnt[:m], A.cnt[ka:A.n])
+		copy(B.scores[:m], A.scores[ka:A.n])
+		copy(B.members[:m], A.members[ka:A.n])
+		for _, c := range B.cnt[:m] {
+			moved -= c
+		}
+		clear(A.kids[ka:A.n])
+		clear(A.cnt[ka:A.n])
+		clear(A.members[ka:A.n])
+	} else {
+		m := ka - A.n
+		copy(A.kids[A.n:ka], B.kids[:m])
+		copy(A.cnt[A.n:ka], B.cnt[:m])
+		copy(A.scores[A.n:ka], B.scores[:m])
+		copy(A.members[A.n:ka], B.members[:m])
+		for _, c := range B.cnt[:m] {
+			moved += c
+		}
+		copy(B.kids[:B.n-m], B.kids[m:B.n])
+		copy(B.cnt[:B.n-m], B.cnt[m:B.n])
+		copy(B.scores[:B.n-m], B.scores[m:B.n])
+		copy(B.members[:B.n-m], B.members[m:B.n])
+		clear(B.kids[B.n-m : B.n])
+		clear(B.cnt[B.n-m : B.n])
+		clear(B.members[B.n-m : B.n])
+	}
+	A.n, B.n = ka, t-ka
+	x.cnt[a] += moved
+	x.cnt[a+1] -= moved
+	x.scores[a+1], x.members[a+1] = B.scores[0], B.members[0]
+}
+
+// countWhile returns how many leading elements satisfy pred, which must
+// hold for a prefix of the order (and is asked about separators too,
+// which are bounds between elements). O(log n).
+func (z *ZSet) countWhile(pred func(score float64, member string) bool) int {
+	if z.n == 0 {
+		return 0
+	}
+	p, rank := z.root, 0
+	for h := z.height; h > 1; h-- {
+		x := (*zinner)(p)
+		lo, hi := 1, x.n
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if pred(x.scores[m], x.members[m]) {
+				lo = m + 1
+			} else {
+				hi = m
 			}
 		}
-		update[i] = x
+		for _, c := range x.cnt[:lo-1] {
+			rank += c
+		}
+		p = x.kids[lo-1]
 	}
+	x := (*zleaf)(p)
+	lo, hi := 0, x.n
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if pred(x.scores[m], x.members[m]) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return rank + lo
+}
+
+// byRank returns the leaf and position of 0-based rank r, 0 <= r < n.
+// O(log n).
+func (z *ZSet) byRank(r int) (*zleaf, int) {
+	if r < 0 || r >= z.n {
+		panic("types: ZSet rank out of range")
+	}
+	p := z.root
+	for h := z.height; h > 1; h-- {
+		x := (*zinner)(p)
+		i := 0
+		for r >= x.cnt[i] {
+			r -= x.cnt[i]
+			i++
+		}
+		p = x.kids[i]
+	}
+	return (*zleaf)(p), r
+}
+
+// zpos is an element's place: a leaf and a position in it, x nil past
+// either end.
+type zpos struct {
+	x *zleaf
+	i int
+}
+
+func (p *zpos) next() {
+	if p.i++; p.i >= p.x.n {
+		p.x, p.i = p.x.next, 0
+	}
+}
+
+func (p *zpos) prev() {
+	if p.i--; p.i < 0 {
+		if p.x = p.x.prev; p.x != nil {
+			p.i = p.x.n - 1
+		}
+	}
+}
+
+func (p *zpos) step(back bool) {
+	if back {
+		p.prev()
+	} else {
+		p.next()
+	}
+}
+
+func (p zpos) member() string { return p.x.members[p.i] }
+
+// at returns the place of rank r (0 <= r < n).
+func (z *ZSet) at(r int) zpos {
+	x, i := z.byRank(r)
+	return zpos{x, i}
 }
 
 // Rank returns member's 0-based rank, counted from the highest score when
@@ -367,47 +566,13 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	x := z.d.at(i).val
-	r := z.countWhile(func(f *znode) bool { return !before(x.score, x.member, f.score, f.member) }) - 1
+	e := z.d.at(i)
+	s, m := e.val, e.key
+	r := z.countWhile(func(fs float64, fm string) bool { return before(fs, fm, s, m) })
 	if reverse {
 		r = z.n - 1 - r
 	}
 	return r, true
-}
-
-// countWhile descends the skip list and returns how many leading nodes
-// satisfy pred, which must hold for a prefix of the list. O(log n).
-func (z *ZSet) countWhile(pred func(*znode) bool) int {
-	if z.n == 0 {
-		return 0
-	}
-	x := z.head
-	rank := 0
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.lv(i).forward; f != nil && pred(f); f = x.lv(i).forward {
-			rank += x.lv(i).span
-			x = f
-		}
-	}
-	return rank
-}
-
-// byRank returns the node of 0-based rank r, 0 <= r < n: zslGetElementByRank.
-// O(log n).
-func (z *ZSet) byRank(r int) *znode {
-	r++
-	x := z.head
-	traversed := 0
-	for i := z.level - 1; i >= 0; i-- {
-		for x.lv(i).forward != nil && traversed+x.lv(i).span <= r {
-			traversed += x.lv(i).span
-			x = x.lv(i).forward
-		}
-		if traversed == r {
-			return x
-		}
-	}
-	panic("types: ZSet rank out of range")
 }
 
 // At returns the member and score of 0-based rank r, counted from the
@@ -419,8 +584,8 @@ func (z *ZSet) At(r int, reverse bool) (member string, score float64) {
 	if reverse {
 		r = z.n - 1 - r
 	}
-	x := z.byRank(r)
-	return x.member, x.score
+	x, i := z.byRank(r)
+	return x.members[i], x.scores[i]
 }
 
 // RangeByRank calls fn for ranks lo..hi inclusive (0 <= lo <= hi < Len,
@@ -437,32 +602,27 @@ func (z *ZSet) RangeByRank(lo, hi int, reverse bool, fn func(member string, scor
 	}
 }
 
-// walk calls fn for cnt nodes from forward rank r, backwards when back.
+// walk calls fn for cnt elements from forward rank r, backwards when back.
 func (z *ZSet) walk(r, cnt int, back bool, fn func(member string, score float64) bool) {
-	x := z.byRank(r)
-	for ; cnt > 0 && x != nil; cnt-- {
-		if !fn(x.member, x.score) {
+	for p := z.at(r); cnt > 0 && p.x != nil; cnt-- {
+		if !fn(p.x.members[p.i], p.x.scores[p.i]) {
 			return
 		}
-		if back {
-			x = x.backward
-		} else {
-			x = x.lv(0).forward
-		}
+		p.step(back)
 	}
 }
 
 // All calls fn for every member in order until fn returns false.
 func (z *ZSet) All(fn func(member string, score float64) bool) {
-	if z.n == 0 {
-		return
-	}
-	for x := z.head.lv(0).forward; x != nil; x = x.lv(0).forward {
-		if !fn(x.member, x.score) {
-			return
-		}
+	if z.n > 0 {
+		z.walk(0, z.n, false, fn)
 	}
 }
+
+// first and last return the places of the lowest and the highest
+// element (n > 0).
+func (z *ZSet) first() zpos { return z.at(0) }
+func (z *ZSet) last() zpos  { return z.at(z.n - 1) }
 
 // rangeRanks serves the LIMIT forms: the ranks first..last (forward,
 // inclusive) viewed in the given direction, skipping offset (offset < 0
@@ -491,8 +651,8 @@ func (z *ZSet) ScoreRanks(r ScoreRange) (first, last int) {
 	if r.Empty() || z.n == 0 {
 		return 0, -1
 	}
-	first = z.countWhile(func(f *znode) bool { return !r.aboveMin(f.score) })
-	last = z.countWhile(func(f *znode) bool { return r.belowMax(f.score) }) - 1
+	first = z.countWhile(func(s float64, _ string) bool { return !r.aboveMin(s) })
+	last = z.countWhile(func(s float64, _ string) bool { return r.belowMax(s) }) - 1
 	return first, last
 }
 
@@ -520,11 +680,11 @@ func (z *ZSet) LexRanks(r LexRange) (first, last int) {
 		return 0, -1
 	}
 	// zslIsInLexRange: the tail must reach min and the head max.
-	if !r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.lv(0).forward.member) {
+	if !r.Min.gteMin(z.last().member()) || !r.Max.lteMax(z.first().member()) {
 		return 0, -1
 	}
-	first = z.countWhile(func(f *znode) bool { return !r.Min.gteMin(f.member) })
-	last = z.countWhile(func(f *znode) bool { return r.Max.lteMax(f.member) }) - 1
+	first = z.countWhile(func(_ float64, m string) bool { return !r.Min.gteMin(m) })
+	last = z.countWhile(func(_ float64, m string) bool { return r.Max.lteMax(m) }) - 1
 	return first, last
 }
 
@@ -552,33 +712,37 @@ func (z *ZSet) RangeByLex(r LexRange, reverse bool, offset, limit int, fn func(m
 // for a zset held as a listpack. O(n): the caller uses it on small zsets.
 func (z *ZSet) LexScanRanks(r LexRange, reverse bool) (first, last int) {
 	if r.Empty() || z.n == 0 ||
-		!r.Min.gteMin(z.tail.member) || !r.Max.lteMax(z.head.lv(0).forward.member) {
+		!r.Min.gteMin(z.last().member()) || !r.Max.lteMax(z.first().member()) {
 		return 0, -1
 	}
 	if reverse {
-		x, i := z.tail, z.n-1
-		for x != nil && !r.Max.lteMax(x.member) {
-			x, i = x.backward, i-1
+		p, i := z.last(), z.n-1
+		for p.x != nil && !r.Max.lteMax(p.member()) {
+			p.prev()
+			i--
 		}
-		if x == nil || !r.Min.gteMin(x.member) {
+		if p.x == nil || !r.Min.gteMin(p.member()) {
 			return 0, -1
 		}
 		last = i
-		for x != nil && r.Min.gteMin(x.member) {
-			x, i = x.backward, i-1
+		for p.x != nil && r.Min.gteMin(p.member()) {
+			p.prev()
+			i--
 		}
 		return i + 1, last
 	}
-	x, i := z.head.lv(0).forward, 0
-	for x != nil && !r.Min.gteMin(x.member) {
-		x, i = x.lv(0).forward, i+1
+	p, i := z.first(), 0
+	for p.x != nil && !r.Min.gteMin(p.member()) {
+		p.next()
+		i++
 	}
-	if x == nil || !r.Max.lteMax(x.member) {
+	if p.x == nil || !r.Max.lteMax(p.member()) {
 		return 0, -1
 	}
 	first = i
-	for x != nil && r.Max.lteMax(x.member) {
-		x, i = x.lv(0).forward, i+1
+	for p.x != nil && r.Max.lteMax(p.member()) {
+		p.next()
+		i++
 	}
 	return first, i - 1
 }
@@ -600,51 +764,30 @@ func (z *ZSet) RangeByLexScan(r LexRange, reverse bool, offset, limit int, fn fu
 	if start < 0 || start >= z.n {
 		return
 	}
-	for x := z.byRank(start); x != nil && limit != 0; limit-- {
-		if reverse && !r.Min.gteMin(x.member) || !reverse && !r.Max.lteMax(x.member) {
+	for p := z.at(start); p.x != nil && limit != 0; limit-- {
+		m := p.member()
+		if reverse && !r.Min.gteMin(m) || !reverse && !r.Max.lteMax(m) {
 			return
 		}
-		if !fn(x.member, x.score) {
+		if !fn(m, p.x.scores[p.i]) {
 			return
 		}
-		if reverse {
-			x = x.backward
-		} else {
-			x = x.lv(0).forward
-		}
+		p.step(reverse)
 	}
 }
 
 // RemoveRangeByRank removes forward ranks lo..hi inclusive (0 <= lo <= hi
 // < Len, else nothing) and returns the number removed, as
-// ZREMRANGEBYRANK after NormalizeRange: zslDeleteRangeByRank. O(log n +
-// removed).
+// ZREMRANGEBYRANK after NormalizeRange. O(removed * log n).
 func (z *ZSet) RemoveRangeByRank(lo, hi int) int {
 	if lo < 0 || hi >= z.n || lo > hi {
 		return 0
 	}
-	var update [zMaxLevel]*znode
-	x := z.head
-	traversed := 0
-	for i := z.level - 1; i >= 0; i-- {
-		for x.lv(i).forward != nil && traversed+x.lv(i).span < lo+1 {
-			traversed += x.lv(i).span
-			x = x.lv(i).forward
-		}
-		update[i] = x
+	for k := lo; k <= hi; k++ {
+		_, m := z.removeAt(lo)
+		z.d.remove(z.d.find(m))
 	}
-	traversed++
-	x = x.lv(0).forward
-	removed := 0
-	for x != nil && traversed <= hi+1 {
-		next := x.lv(0).forward
-		z.deleteNode(x, &update)
-		z.d.remove(z.d.find(x.member))
-		removed++
-		traversed++
-		x = next
-	}
-	return removed
+	return hi - lo + 1
 }
 
 // RemoveRangeByScore removes the members in r, as ZREMRANGEBYSCORE, and
@@ -689,7 +832,7 @@ func (z *ZSet) Pop(count int, max bool, fn func(member string, score float64)) (
 // the guarantee (Redis's ZSCAN's, strengthened to exactly once). Members
 // come in insertion order, not score order.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float64)) uint64 {
-	return z.d.scan(cursor, count, func(e *dentry[*znode]) { fn(e.key, e.val.score) })
+	return z.d.scan(cursor, count, func(e *dentry[float64]) { fn(e.key, e.val) })
 }
 
 // Random calls fn for random members with Redis's ZRANDMEMBER count
@@ -699,6 +842,6 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 func (z *ZSet) Random(r Rand, count int, fn func(member string, score float64)) {
 	for _, i := range z.d.randomIndexes(r, count) {
 		e := z.d.at(i)
-		fn(e.key, e.val.score)
+		fn(e.key, e.val)
 	}
 }

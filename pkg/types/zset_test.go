@@ -1,7 +1,6 @@
 package types
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -63,51 +62,102 @@ func window(in []scored, reverse bool, offset, limit int) []scored {
 	return in
 }
 
-// checkSkiplist verifies order, backward links, tail, level count and
-// every span.
-func checkSkiplist(t *testing.T, z *ZSet) {
+// checkZTree verifies the tree: every node's size (within zB; at least
+// zBMin-1 below the root; a root above the leaves has two children), the
+// order of each leaf, every separator against the elements on both sides
+// (and, but for a first child, against the inner child's lower bound),
+// every count, the slots past each node's end (cleared), the chain of
+// leaves both ways, the length, and the dict against the elements.
+func checkZTree(t *testing.T, z *ZSet) {
 	t.Helper()
-	if z.head == nil {
+	if z.root == nil {
 		requireEqual(t, "empty zset length", z.n, 0)
+		requireEqual(t, "empty zset height", z.height, 0)
 		return
 	}
-	rank := map[*znode]int{z.head: 0}
-	var prev *znode
-	i := 0
-	for x := z.head.lv(0).forward; x != nil; x = x.lv(0).forward {
-		i++
-		rank[x] = i
-		if x.backward != prev {
-			t.Fatalf("backward link of %q broken", x.member)
+	var leaves []*zleaf
+	var all []scored
+	// walk checks the node p of height h whose elements lie in [lo, hi)
+	// (nil: unbounded) and returns how many it holds.
+	var walk func(p unsafe.Pointer, h int, lo, hi *scored, root bool) int
+	walk = func(p unsafe.Pointer, h int, lo, hi *scored, root bool) int {
+		n := entries(p, h)
+		if n > zB || !root && n < zBMin-1 {
+			t.Fatalf("node of height %d holds %d entries", h, n)
 		}
-		if prev != nil && !before(prev.score, prev.member, x.score, x.member) {
-			t.Fatalf("order broken: %q %v before %q %v", prev.member, prev.score, x.member, x.score)
-		}
-		prev = x
-	}
-	requireEqual(t, "length", i, z.n)
-	if z.tail != prev {
-		t.Fatal("tail is not the last node")
-	}
-	for lvl := 0; lvl < zMaxLevel; lvl++ {
-		for x := z.head; x != nil; x = x.lv(lvl).forward {
-			if lvl >= x.height {
-				t.Fatalf("node %q linked at level %d beyond its height", x.member, lvl)
-			}
-			f := x.lv(lvl).forward
-			if lvl >= z.level {
-				if x == z.head && f != nil {
-					t.Fatalf("level %d used beyond z.level %d", lvl, z.level)
+		if h == 1 {
+			x := (*zleaf)(p)
+			for i := 0; i < x.n; i++ {
+				e := scored{x.members[i], x.scores[i]}
+				if lo != nil && before(e.S, e.M, lo.S, lo.M) || hi != nil && !before(e.S, e.M, hi.S, hi.M) {
+					t.Fatalf("element %v outside its bounds %v %v", e, lo, hi)
 				}
-				break
+				if i > 0 && !before(x.scores[i-1], x.members[i-1], e.S, e.M) {
+					t.Fatalf("leaf order broken at %v", e)
+				}
+				all = append(all, e)
 			}
-			want := z.n - rank[x] // a span to the end counts the nodes after x
-			if f != nil {
-				want = rank[f] - rank[x]
+			for i := x.n; i <= zB; i++ {
+				if x.members[i] != "" {
+					t.Fatalf("leaf slot %d past its %d elements holds %q", i, x.n, x.members[i])
+				}
 			}
-			if x.lv(lvl).span != want {
-				t.Fatalf("span of %q at level %d = %d, want %d", x.member, lvl, x.lv(lvl).span, want)
+			leaves = append(leaves, x)
+			return x.n
+		}
+		x := (*zinner)(p)
+		if root && n < 2 {
+			t.Fatalf("root of height %d has %d children", h, n)
+		}
+		total := 0
+		for i := 0; i < x.n; i++ {
+			clo, chi := lo, hi
+			if i > 0 {
+				clo = &scored{x.members[i], x.scores[i]}
 			}
+			if i+1 < x.n {
+				chi = &scored{x.members[i+1], x.scores[i+1]}
+			}
+			if i > 0 && (lo != nil && before(clo.S, clo.M, lo.S, lo.M) || hi != nil && !before(clo.S, clo.M, hi.S, hi.M)) {
+				t.Fatalf("separator %v outside its node's bounds %v %v", *clo, lo, hi)
+			}
+			if i > 0 && h > 2 {
+				k := (*zinner)(x.kids[i])
+				if k.scores[0] != x.scores[i] || k.members[0] != x.members[i] {
+					t.Fatalf("lower bound of child %d at height %d is not its separator", i, h)
+				}
+			}
+			c := walk(x.kids[i], h-1, clo, chi, false)
+			if c != x.cnt[i] {
+				t.Fatalf("count of child %d at height %d = %d, holds %d", i, h, x.cnt[i], c)
+			}
+			total += c
+		}
+		for i := x.n; i <= zB; i++ {
+			if x.kids[i] != nil || x.members[i] != "" || x.cnt[i] != 0 {
+				t.Fatalf("inner slot %d past its %d children not cleared", i, x.n)
+			}
+		}
+		return total
+	}
+	requireEqual(t, "length", walk(z.root, z.height, nil, nil, true), z.n)
+	for i, x := range leaves {
+		var prev, next *zleaf
+		if i > 0 {
+			prev = leaves[i-1]
+		}
+		if i+1 < len(leaves) {
+			next = leaves[i+1]
+		}
+		if x.prev != prev || x.next != next {
+			t.Fatalf("leaf %d of %d: links broken", i, len(leaves))
+		}
+	}
+	requireEqual(t, "dict length", z.d.live, z.n)
+	for _, e := range all {
+		s, ok := z.Score([]byte(e.M))
+		if !ok || math.Float64bits(s) != math.Float64bits(e.S) {
+			t.Fatalf("dict has %q at %v %v, the tree at %v", e.M, s, ok, e.S)
 		}
 	}
 }
@@ -299,7 +349,7 @@ func testZSetRandomized(t *testing.T, lex bool) {
 // rank lookup, every score.
 func checkZSet(t *testing.T, z *ZSet, m zmodel) {
 	t.Helper()
-	checkSkiplist(t, z)
+	checkZTree(t, z)
 	sorted := m.sorted()
 	requireEqual(t, "Len", z.Len(), len(sorted))
 	requireEqual(t, "All", zAll(z), sorted)
@@ -521,33 +571,9 @@ func TestLexScanUnequalScores(t *testing.T) {
 	}
 }
 
-// TestZSetInlineMember checks the node layout: a member of up to zInline
-// bytes is copied into the node's allocation (the caller's bytes may
-// change after), after the levels (writing every level leaves it
-// intact), at every height class.
-func TestZSetInlineMember(t *testing.T) {
-	for _, lvl := range []int{1, 2, 3, 4, 5, 8, 9, zMaxLevel} {
-		for _, n := range []int{0, 1, zInline - 1, zInline, zInline + 1} {
-			b := bytes.Repeat([]byte{'m'}, n)
-			want := string(b)
-			x := newNode(lvl, 1.5, bstr(b))
-			for i := range b {
-				b[i] = 'X' // the caller reuses its buffer
-			}
-			if n > zInline {
-				if unsafe.StringData(x.member) != &b[0] {
-					t.Errorf("lvl %d, %d bytes: a long member was copied", lvl, n)
-				}
-				continue
-			}
-			for i := 0; i < lvl; i++ {
-				x.lv(i).forward, x.lv(i).span = x, -1
-			}
-			if x.member != want || x.score != 1.5 || x.height != lvl {
-				t.Errorf("lvl %d, %d bytes: node holds %q score %v height %d", lvl, n, x.member, x.score, x.height)
-			}
-		}
-	}
+// TestZSetCopiesMember checks that Add keeps a copy of a new member: the
+// caller may reuse its buffer after.
+func TestZSetCopiesMember(t *testing.T) {
 	var z ZSet
 	m := []byte("element:000000000042")
 	z.Add(m, 0)
@@ -558,4 +584,90 @@ func TestZSetInlineMember(t *testing.T) {
 	if len(got) != 2 || got[0] != "element:000000000042" || got[1] != "element:999999999999" {
 		t.Fatalf("members after reusing the caller's buffer: %q", got)
 	}
+}
+
+// TestZSetTreeLarge grows a sorted set to four levels and shrinks it
+// again through every kind of removal, so that leaves and inner nodes
+// split, merge and share entries both ways; the tree and its contents are
+// checked against the model along the way.
+func TestZSetTreeLarge(t *testing.T) {
+	r := newRand(t)
+	var z ZSet
+	m := zmodel{}
+	member := func() string { return fmt.Sprintf("m%06d", r.IntN(60000)) }
+	score := func() float64 {
+		if r.IntN(2) == 0 {
+			return float64(r.IntN(50)) // many ties, ordered by member
+		}
+		return r.Float64() * 1e6
+	}
+	check := func(what string) {
+		t.Helper()
+		checkZTree(t, &z)
+		requireEqual(t, what+": All", zAll(&z), m.sorted())
+	}
+	add := func(mem string, s float64) {
+		old, existed := z.Add([]byte(mem), s)
+		mold, mexisted := m[mem]
+		requireEqual(t, "Add", fmt.Sprint(old, existed), fmt.Sprint(mold, mexisted))
+		m[mem] = s
+	}
+	for len(m) < 40000 {
+		add(member(), score())
+	}
+	check("grown")
+	if z.height < 3 {
+		t.Fatalf("height %d after 40000 members", z.height)
+	}
+	for i := 0; i < 60000; i++ {
+		mem := member()
+		if r.IntN(2) == 0 {
+			add(mem, score())
+		} else {
+			_, want := m[mem]
+			delete(m, mem)
+			requireEqual(t, "Remove", z.Remove([]byte(mem)), want)
+		}
+		if i%5000 == 0 {
+			check("churn")
+		}
+	}
+	check("churned")
+	// Pops from both ends, mostly the lowest (ZPOPMIN), then ranges from
+	// the middle: leaves and inner nodes empty from either side.
+	sorted := m.sorted()
+	for k := 0; len(sorted) > 4000; k++ {
+		top := k%4 == 0
+		var got []scored
+		z.Pop(1+r.IntN(40), top, func(mem string, s float64) { got = append(got, scored{mem, s}) })
+		want := window(sorted, top, 0, len(got))
+		requireEqual(t, "Pop", got, want)
+		for _, e := range want {
+			delete(m, e.M)
+		}
+		if top {
+			sorted = sorted[:len(sorted)-len(want)]
+		} else {
+			sorted = sorted[len(want):]
+		}
+		if k%300 == 0 {
+			check("pops")
+		}
+	}
+	check("popped")
+	for z.Len() > 0 {
+		sorted := m.sorted()
+		lo := r.IntN(len(sorted))
+		hi := min(len(sorted)-1, lo+r.IntN(1+len(sorted)/3))
+		requireEqual(t, "RemoveRangeByRank", z.RemoveRangeByRank(lo, hi), hi-lo+1)
+		for _, e := range sorted[lo : hi+1] {
+			delete(m, e.M)
+		}
+		check("range removed")
+	}
+	if z.height != 1 {
+		t.Fatalf("empty set of height %d", z.height)
+	}
+	add("again", 1)
+	check("refilled")
 }
