@@ -132,7 +132,7 @@ func (r benchRun) run(s *server) (sample, error) {
 	if !ok {
 		return sample{}, fmt.Errorf("perf: redis-benchmark printed no %s row against %s", r.Test, s.name)
 	}
-	return sample{RPS: row.RPS, P50: row.P50, P99: row.P99, Ops: float64(r.Requests), CPU: cpuShare(rows, r.Test, after-before), Wall: wall}, nil
+	return sample{RPS: row.RPS, P50: row.P50, P99: row.P99, Ops: float64(r.Requests), CPU: cpuShare(rows, r.Test, cpuSince(before, after)), Wall: wall}, nil
 }
 
 // cpuShare returns the part of cpu, measured over one invocation, that

@@ -147,7 +147,7 @@ func pipeLoad(s *server, path string, keys int) (loadResult, error) {
 	if errs != 0 || replies != int64(keys) {
 		return loadResult{}, fmt.Errorf("%w: %s: %d errors, %d replies for %d commands", ErrPipeErrors, s.name, errs, replies, keys)
 	}
-	return loadResult{Keys: keys, Seconds: secs, CPU: after - before}, nil
+	return loadResult{Keys: keys, Seconds: secs, CPU: cpuSince(before, after)}, nil
 }
 
 // checkKeys checks that s holds exactly want keys (or at least want, if

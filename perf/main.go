@@ -6,7 +6,7 @@
 //     everysec), a fresh redis-server without persistence and a fresh
 //     redis-server with AOF everysec, alternating the three in every round;
 //     per cell the median ops/s, the ratios, p50/p99 latency and ops per
-//     server-CPU-second (utime+stime from /proc/PID/stat);
+//     server-CPU-second (the threads' schedstat times under /proc/PID/task);
 //   - bulk load: SET commands as RESP in a file, timed through
 //     redis-cli --pipe into each server;
 //   - memory: RSS and RssAnon from /proc/PID/status after loading 1M and

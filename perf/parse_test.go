@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"math"
+	"os"
 	"testing"
+	"time"
 )
 
 func TestParseBenchCSV(t *testing.T) {
@@ -194,4 +196,67 @@ func TestParsePipeOutput(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	got, err := parseSchedstat([]byte("1500000000 2000 30\n"))
+	if err != nil || !sameFloat(got, 1.5) {
+		t.Fatalf("parseSchedstat = %v, %v; want 1.5", got, err)
+	}
+	for _, in := range []string{"", "\n", "x 1 2", "-5 1 2"} {
+		if _, err := parseSchedstat([]byte(in)); !errors.Is(err, ErrBadProcFile) {
+			t.Errorf("parseSchedstat(%q): err %v, want ErrBadProcFile", in, err)
+		}
+	}
+}
+
+// TestCPUSince: the schedstat difference unless the tick count exceeds it
+// by over two ticks (a thread exited between the samples), or a sample has
+// no schedstat sum.
+func TestCPUSince(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b cpuTime
+		want float64
+	}{
+		{"schedstat, finer than ticks", cpuTime{1.00, 0.9031}, cpuTime{1.20, 1.1152}, 0.2121},
+		{"ticks a little above", cpuTime{1.00, 1.0}, cpuTime{1.21, 1.2}, 0.2},
+		{"three ticks more: a thread exited", cpuTime{1.00, 1.0}, cpuTime{1.23, 1.2}, 0.23},
+		{"a thread exited", cpuTime{1.00, 1.0}, cpuTime{1.50, 1.2}, 0.5},
+		{"no schedstat", cpuTime{1.00, 0}, cpuTime{1.30, 0}, 0.3},
+	}
+	for _, tc := range tests {
+		if got := cpuSince(tc.a, tc.b); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: cpuSince = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCPUSecondsSelf reads this process's CPU time both ways: the
+// schedstat sum is present and within a few ticks of utime+stime, and
+// both grow with work done.
+func TestCPUSecondsSelf(t *testing.T) {
+	a, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.sched <= 0 {
+		t.Fatal("no /proc/PID/task/*/schedstat: the harness falls back to 10 ms ticks on this kernel")
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 150*time.Millisecond; {
+		x++
+	}
+	b, err := cpuSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cpuSince(a, b)
+	if d < 0.1 || b.ticks <= a.ticks {
+		t.Fatalf("150 ms of work measured %v s (ticks %v -> %v, sched %v -> %v)", d, a.ticks, b.ticks, a.sched, b.sched)
+	}
+	if diff := b.sched - b.ticks; diff > 0.2 || diff < -0.2 {
+		t.Fatalf("schedstat sum %v s and utime+stime %v s disagree", b.sched, b.ticks)
+	}
+	_ = x
 }

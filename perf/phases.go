@@ -49,7 +49,7 @@ func (r *results) rawCSV() string {
 				if round == 0 {
 					round = i + 1
 				}
-				fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%s,%d,%.2f,%.3f,%.3f,%.2f,%.3f\n", c.Test, c.Size, c.Pipeline, c.Clients,
+				fmt.Fprintf(&b, "%s,%d,%d,%d,%d,%s,%d,%.2f,%.3f,%.3f,%.4f,%.3f\n", c.Test, c.Size, c.Pipeline, c.Clients,
 					r.requests[c], name, round, s.RPS, s.P50, s.P99, s.CPU, s.Wall)
 			}
 		}

@@ -258,7 +258,8 @@ func (h *harness) writeMatrix(b *strings.Builder) {
 		"Figures are medians over the rounds; ratios are tstd's median over the other's (above 1.00x: tstd ahead). "+
 		"The by-round column is the range of tstd's throughput over Redis's within each round, whose runs follow one another: "+
 		"on a shared machine single runs of either server stray far from the median. "+
-		"ops/CPU-s is requests per second of server CPU time (utime+stime of the server process from /proc/PID/stat, read before and after each run; "+
+		"ops/CPU-s is requests per second of server CPU time (the server's threads' times from /proc/PID/task/*/schedstat, in nanoseconds, read before and after each run; "+
+		"utime+stime from /proc/PID/stat, in 10 ms ticks, where a thread exited meanwhile; "+
 		"for lrange_100 the share of the LPUSH run redis-benchmark makes first is taken out in proportion to wall time). "+
 		"Before each run the harness waits until no server reports a background rewrite in INFO persistence "+
 		"(Redis+AOF's BGREWRITEAOF, which forks a child that writes the whole dataset, or tstd's compaction), so that none runs during another's run: "+
