@@ -193,6 +193,7 @@ func zrangeGeneric(x *Ctx, first int, storeDst bool, rangeType, dir int) {
 			for i, m := range members {
 				nz.AddString(m, scores[i])
 			}
+			zsetListpackZeros(x, nz)
 			err = tx.Set(x.C.DB, dst, cache.Value{Kind: store.KindZSet, Obj: nz})
 		}
 		if keyUnlock(x, &tx, err) {
