@@ -15,7 +15,7 @@ import (
 func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
 	s := t.shard(key)
 	k := entryKey{db: db, key: noCopyString(key)}
-	if v, ok := s.get(k); ok {
+	if v, ok := s.getLast(k); ok {
 		if v.ExpireAt == 0 || v.ExpireAt > t.c.now() {
 			s.hits.Add(1)
 			return v, true, nil

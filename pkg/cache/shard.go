@@ -35,12 +35,47 @@ type shard struct {
 	pendingCap atomic.Int64
 	maxBytes   int64 // 0 = no byte cap; immutable after Open
 
+	// last is the collection the shard's last getLast or put was about:
+	// a getLast of the same key again (the next command of a pipeline
+	// writing to one list, hash, set or sorted set) returns it without the
+	// LRU's map lookup. It is always the LRU's front entry and its value
+	// is the LRU's: a get, getLast or put of another key replaces or
+	// clears it, and an eviction or removal of its key clears it. Strings
+	// are not remembered (their lookups are rarely repeated, and copying
+	// each would cost them).
+	last lastEntry
+
 	// Counters: added to under mu, read by Stats and zeroed by ResetStats
 	// without it.
 	hits, misses, evictions, inserts, expired atomic.Uint64
 	entries                                   atomic.Int64 // lru.Len(), published after each change
 
 	_ cpu.CacheLinePad // keep neighbouring shards' locks off this cache line
+}
+
+// lastEntry is shard.last: a key of up to len(key) bytes, copied, and
+// its value.
+type lastEntry struct {
+	ok  bool
+	db  int
+	n   int
+	key [48]byte
+	v   Value
+}
+
+func (e *lastEntry) is(k entryKey) bool {
+	return e.ok && e.db == k.db && e.n == len(k.key) && string(e.key[:e.n]) == k.key
+}
+
+// remember makes k, v the last entry when v is a collection whose key
+// fits, else clears it.
+func (e *lastEntry) remember(k entryKey, v *Value) {
+	if !v.Kind.IsCollection() || len(k.key) > len(e.key) {
+		e.ok = false
+		return
+	}
+	e.ok, e.db, e.n, e.v = true, k.db, len(k.key), *v
+	copy(e.key[:], k.key)
 }
 
 func entrySize(key string, v *Value) int64 {
@@ -52,6 +87,9 @@ func (s *shard) init(capacity int, maxBytes int64) {
 	// Remove, Purge) and keeps bytes exact.
 	l, err := simplelru.NewLRU[entryKey, Value](capacity, func(k entryKey, v Value) {
 		s.bytes -= entrySize(k.key, &v)
+		if s.last.is(k) {
+			s.last.ok = false
+		}
 	})
 	if err != nil { // capacity is >= 1 by construction
 		panic("cache: " + err.Error())
@@ -72,10 +110,29 @@ func noCopyString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// get returns the decoded value of k and marks it recently used.
-// s.mu is held.
+// get returns the decoded value of k and marks it recently used (which
+// may put another entry than the last one at the front: it is
+// forgotten). s.mu is held.
 func (s *shard) get(k entryKey) (Value, bool) {
-	return s.lru.Get(k)
+	v, ok := s.lru.Get(k)
+	if ok {
+		s.last.ok = false
+	}
+	return v, ok
+}
+
+// getLast is get that remembers a collection found, and finds the last
+// one remembered without the LRU's map (the next command of a pipeline
+// writing to one collection). s.mu is held.
+func (s *shard) getLast(k entryKey) (Value, bool) {
+	if s.last.ok && s.last.is(k) {
+		return s.last.v, true // the front entry already
+	}
+	v, ok := s.lru.Get(k)
+	if ok {
+		s.last.remember(k, &v)
+	}
+	return v, ok
 }
 
 // put makes k hold v in the LRU, inserting an owned copy of the key if k is
@@ -105,6 +162,7 @@ func (s *shard) put(k entryKey, v Value) {
 		}
 		s.inserts.Add(1)
 	}
+	s.last.remember(k, &v) // now the front entry; cleared below if evicted
 	for s.maxBytes > 0 && s.bytes > s.maxBytes {
 		if _, _, ok := s.lru.RemoveOldest(); !ok {
 			break
@@ -154,6 +212,7 @@ func (s *shard) purge() {
 // swapDBs renames the decoded entries of database a to b and of b to a.
 // s.mu is held.
 func (s *shard) swapDBs(a, b int) {
+	s.last.ok = false
 	type kv struct {
 		k entryKey
 		v Value
