@@ -35,20 +35,21 @@ type shard struct {
 	pendingCap atomic.Int64
 	maxBytes   int64 // 0 = no byte cap; immutable after Open
 
+	// Counters: added to under mu, read by Stats and zeroed by ResetStats
+	// without it.
+	hits, misses, evictions, inserts, expired atomic.Uint64
+	entries                                   atomic.Int64 // lru.Len(), published after each change
+
 	// last is the collection the shard's last getLast or put was about:
 	// a getLast of the same key again (the next command of a pipeline
 	// writing to one list, hash, set or sorted set) returns it without the
 	// LRU's map lookup. It is always the LRU's front entry and its value
 	// is the LRU's: a get, getLast or put of another key replaces or
-	// clears it, and an eviction or removal of its key clears it. Strings
-	// are not remembered (their lookups are rarely repeated, and copying
-	// each would cost them).
+	// forgets it, and an eviction or removal of its key forgets it.
+	// Strings are not remembered (their lookups are rarely repeated, and
+	// copying each would cost them). It comes after the fields every
+	// lookup touches.
 	last lastEntry
-
-	// Counters: added to under mu, read by Stats and zeroed by ResetStats
-	// without it.
-	hits, misses, evictions, inserts, expired atomic.Uint64
-	entries                                   atomic.Int64 // lru.Len(), published after each change
 
 	_ cpu.CacheLinePad // keep neighbouring shards' locks off this cache line
 }
@@ -63,15 +64,24 @@ type lastEntry struct {
 	v   Value
 }
 
-func (e *lastEntry) is(k entryKey) bool {
-	return e.ok && e.db == k.db && e.n == len(k.key) && string(e.key[:e.n]) == k.key
+func (e *lastEntry) is(k entryKey) bool { return e.ok && e.names(k) }
+
+// names reports whether k is the entry's key, remembered or not.
+func (e *lastEntry) names(k entryKey) bool {
+	return e.db == k.db && e.n == len(k.key) && string(e.key[:e.n]) == k.key
 }
 
+// forget clears the last entry, its value too. shard.get only sets ok to
+// false (it must stay small enough to be inlined), leaving a value whose
+// key is still in the LRU; the eviction callback clears it when that key
+// leaves, so that no collection deleted or evicted is kept alive here.
+func (e *lastEntry) forget() { e.ok, e.v = false, Value{} }
+
 // remember makes k, v the last entry when v is a collection whose key
-// fits, else clears it.
+// fits, else forgets it.
 func (e *lastEntry) remember(k entryKey, v *Value) {
 	if !v.Kind.IsCollection() || len(k.key) > len(e.key) {
-		e.ok = false
+		e.forget()
 		return
 	}
 	e.ok, e.db, e.n, e.v = true, k.db, len(k.key), *v
@@ -87,8 +97,8 @@ func (s *shard) init(capacity int, maxBytes int64) {
 	// Remove, Purge) and keeps bytes exact.
 	l, err := simplelru.NewLRU[entryKey, Value](capacity, func(k entryKey, v Value) {
 		s.bytes -= entrySize(k.key, &v)
-		if s.last.is(k) {
-			s.last.ok = false
+		if s.last.names(k) {
+			s.last.forget()
 		}
 	})
 	if err != nil { // capacity is >= 1 by construction
@@ -116,7 +126,7 @@ func noCopyString(b []byte) string {
 func (s *shard) get(k entryKey) (Value, bool) {
 	v, ok := s.lru.Get(k)
 	if ok {
-		s.last.ok = false
+		s.last.ok = false // its value goes with its key (lastEntry.forget)
 	}
 	return v, ok
 }
@@ -125,7 +135,7 @@ func (s *shard) get(k entryKey) (Value, bool) {
 // one remembered without the LRU's map (the next command of a pipeline
 // writing to one collection). s.mu is held.
 func (s *shard) getLast(k entryKey) (Value, bool) {
-	if s.last.ok && s.last.is(k) {
+	if s.last.is(k) {
 		return s.last.v, true // the front entry already
 	}
 	v, ok := s.lru.Get(k)
@@ -212,7 +222,7 @@ func (s *shard) purge() {
 // swapDBs renames the decoded entries of database a to b and of b to a.
 // s.mu is held.
 func (s *shard) swapDBs(a, b int) {
-	s.last.ok = false
+	s.last.forget()
 	type kv struct {
 		k entryKey
 		v Value

@@ -14,8 +14,8 @@ import (
 // by count and by bytes, removals, purges, swaps of two of three
 // databases, resizes, strings and collections, keys longer than the
 // remembered ones) and checks after each that a get returns what the LRU
-// holds, and that the remembered entry is the LRU's front entry with the
-// LRU's value.
+// holds, that the remembered entry is the LRU's front entry with the
+// LRU's value, and that a forgotten one keeps no value alive.
 func TestShardLastEntry(t *testing.T) {
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -26,6 +26,14 @@ func TestShardLastEntry(t *testing.T) {
 	check := func(step int, op string) {
 		t.Helper()
 		if !s.last.ok {
+			// A value left behind belongs to a key still in the LRU,
+			// with that value: it keeps nothing alive the LRU does not.
+			if !sameValue(s.last.v, Value{}) {
+				lk := entryKey{db: s.last.db, key: string(s.last.key[:s.last.n])}
+				if v, ok := s.lru.Peek(lk); !ok || !sameValue(v, s.last.v) {
+					t.Fatalf("step %d (%s): a forgotten entry keeps a value the LRU does not hold (%v)", step, op, ok)
+				}
+			}
 			return
 		}
 		lk := entryKey{db: s.last.db, key: string(s.last.key[:s.last.n])}
