@@ -44,13 +44,13 @@ func before(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || s1 == s2 && m1 < m2
 }
 
-// zlower returns the first i in [lo, n) whose entry is at or after (s,
-// m), n if none.
-func zlower(scores *[zB + 1]float64, members *[zB + 1]string, lo, n int, s float64, m string) int {
-	hi := n
+// lower returns the position of the first element of x at or after (s,
+// m), x.n if none.
+func (x *zleaf) lower(s float64, m string) int {
+	lo, hi := 0, x.n
 	for lo < hi {
 		h := int(uint(lo+hi) >> 1)
-		if before(scores[h], members[h], s, m) {
+		if before(x.scores[h], x.members[h], s, m) {
 			lo = h + 1
 		} else {
 			hi = h
@@ -214,7 +214,7 @@ func (z *ZSet) insert(score float64, member string) {
 func (z *ZSet) ins(p unsafe.Pointer, h int, s float64, m string) (unsafe.Pointer, float64, string) {
 	if h == 1 {
 		x := (*zleaf)(p)
-		i := zlower(&x.scores, &x.members, 0, x.n, s, m)
+		i := x.lower(s, m)
 		copy(x.scores[i+1:x.n+1], x.scores[i:x.n])
 		copy(x.members[i+1:x.n+1], x.members[i:x.n])
 		x.scores[i], x.members[i] = s, m
@@ -306,7 +306,7 @@ func (z *ZSet) shrink() {
 func (z *ZSet) del(p unsafe.Pointer, h int, s float64, m string) {
 	if h == 1 {
 		x := (*zleaf)(p)
-		i := zlower(&x.scores, &x.members, 0, x.n, s, m)
+		i := x.lower(s, m)
 		if i == x.n || x.scores[i] != s || x.members[i] != m {
 			panic("types: ZSet element not in its leaf")
 		}
@@ -476,31 +476,28 @@ func (z *ZSet) countWhile(pred func(score float64, member string) bool) int {
 	p, rank := z.root, 0
 	for h := z.height; h > 1; h-- {
 		x := (*zinner)(p)
-		lo, hi := 1, x.n
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if pred(x.scores[m], x.members[m]) {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		for _, c := range x.cnt[:lo-1] {
+		i := zfirstNot(&x.scores, &x.members, 1, x.n, pred) - 1
+		for _, c := range x.cnt[:i] {
 			rank += c
 		}
-		p = x.kids[lo-1]
+		p = x.kids[i]
 	}
 	x := (*zleaf)(p)
-	lo, hi := 0, x.n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if pred(x.scores[m], x.members[m]) {
-			lo = m + 1
+	return rank + zfirstNot(&x.scores, &x.members, 0, x.n, pred)
+}
+
+// zfirstNot returns the first i in [lo, n) whose entry fails pred, which
+// holds for a prefix of them; n if none fails.
+func zfirstNot(scores *[zB + 1]float64, members *[zB + 1]string, lo, n int, pred func(float64, string) bool) int {
+	for lo < n {
+		h := int(uint(lo+n) >> 1)
+		if pred(scores[h], members[h]) {
+			lo = h + 1
 		} else {
-			hi = m
+			n = h
 		}
 	}
-	return rank + lo
+	return lo
 }
 
 // byRank returns the leaf and position of 0-based rank r, 0 <= r < n.
