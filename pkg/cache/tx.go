@@ -1,6 +1,9 @@
 package cache
 
-import "math/bits"
+import (
+	"math/bits"
+	"sync"
+)
 
 // txWords is how many 64-bit words of shard bits a Tx carries inline: up to
 // 256 shards need no allocation for multi-key locks.
@@ -15,15 +18,30 @@ const txWords = 4
 // (a tombstone is appended) and reported absent.
 //
 // Representation: Lock of one key sets one (the shard index + 1) and never
-// allocates; multi-key locks set bits, inline for caches of up to 256
-// shards, in more (allocated) beyond.
+// allocates; multi-key locks keep their shard bits in a txBits taken from
+// a pool (and returned by Unlock). Four words and four fields: the
+// compiler keeps such a struct in registers (SSA), so LockFor's result
+// reaches the command without a memory copy. As an 80-byte struct with
+// the bits inline it was returned in memory and copied with 16-byte loads
+// over the callee's 8-byte stores, a store-forwarding stall in every
+// command (perf/results/hotpath.md, "The Tx in registers").
 type Tx struct {
 	c        *Cache
-	borrowed bool            // from Borrow: Unlock releases nothing
-	one      int             // shard index + 1 when the Tx holds exactly the shard taken by Lock; else 0
-	bits     [txWords]uint64 // held shards, bit i = shard i (multi-key locks, <= 256 shards)
-	more     []uint64        // held shards when the cache has more than 256 shards
+	borrowed bool    // from Borrow: Unlock releases nothing
+	one      int     // shard index + 1 when the Tx holds exactly the shard taken by Lock; else 0
+	m        *txBits // held shards of a multi-key lock (nil for Lock's single shard)
 }
+
+// txBits is the set of shards a multi-key Tx holds: bit i = shard i,
+// inline for caches of up to 256 shards, in more beyond.
+type txBits struct {
+	bits [txWords]uint64
+	more []uint64
+}
+
+// txBitsPool recycles the txBits of multi-key locks (MGET, MSET, EXEC),
+// so that they allocate nothing in the steady state.
+var txBitsPool = sync.Pool{New: func() any { return new(txBits) }}
 
 // Lock locks the shard of key. Shards are chosen by key alone (not by
 // database), so one Tx can serve MOVE/COPY of a key between databases.
@@ -101,13 +119,19 @@ func (t *Tx) Unlock() {
 		t.one = 0
 		return
 	}
-	w := t.words()
+	m := t.m
+	if m == nil {
+		return
+	}
+	t.m = nil
+	w := m.words()
 	for wi := range w {
 		for b := w[wi]; b != 0; b &= b - 1 {
 			t.c.shards[wi<<6|bits.TrailingZeros64(b)].unlock()
 		}
 		w[wi] = 0
 	}
+	txBitsPool.Put(m)
 }
 
 // Borrow returns a Tx for the same shards whose Unlock releases nothing:
@@ -118,9 +142,6 @@ func (t *Tx) Unlock() {
 func (t *Tx) Borrow() Tx {
 	b := *t
 	b.borrowed = true
-	if t.more != nil {
-		b.more = append([]uint64(nil), t.more...)
-	}
 	return b
 }
 
@@ -141,26 +162,30 @@ func (t *Tx) HoldsAll() bool {
 }
 
 func (c *Cache) newTx() Tx {
-	t := Tx{c: c}
-	if len(c.shards) > txWords*64 {
-		t.more = make([]uint64, (len(c.shards)+63)/64)
+	m := txBitsPool.Get().(*txBits)
+	if n := (len(c.shards) + 63) / 64; n > txWords && len(m.more) != n {
+		m.more = make([]uint64, n)
+	} else if n <= txWords {
+		m.more = nil
 	}
-	return t
+	return Tx{c: c, m: m}
 }
 
-func (t *Tx) words() []uint64 {
-	if t.more != nil {
-		return t.more
+// words returns the shard bits: inline, or more for caches of more than
+// 256 shards. Every word is zero when the txBits is in the pool.
+func (m *txBits) words() []uint64 {
+	if m.more != nil {
+		return m.more
 	}
-	return t.bits[:]
+	return m.bits[:]
 }
 
-func (t *Tx) mark(i int) { t.words()[i>>6] |= 1 << (i & 63) }
+func (t *Tx) mark(i int) { t.m.words()[i>>6] |= 1 << (i & 63) }
 
 // lockMarked locks the marked shards in ascending index order: the lock
 // order. Each shard is marked, hence locked, at most once.
 func (t *Tx) lockMarked() {
-	w := t.words()
+	w := t.m.words()
 	for wi := range w {
 		for b := w[wi]; b != 0; b &= b - 1 {
 			t.c.shards[wi<<6|bits.TrailingZeros64(b)].mu.Lock()
@@ -172,13 +197,11 @@ func (t *Tx) holds(i int) bool {
 	if t.one != 0 {
 		return t.one == i+1
 	}
-	if t.more != nil {
-		return t.more[i>>6]&(1<<(i&63)) != 0
-	}
-	if i >= txWords*64 {
+	if t.m == nil {
 		return false
 	}
-	return t.bits[i>>6]&(1<<(i&63)) != 0
+	w := t.m.words()
+	return i>>6 < len(w) && w[i>>6]&(1<<(i&63)) != 0
 }
 
 // shard returns the held shard of key, panicking if the Tx does not hold

@@ -247,3 +247,59 @@ func TestConcurrentOverlappingKeys(t *testing.T) {
 		wantGet(t, c, 0, key(j), fmt.Appendf(nil, "final-%d", j))
 	}
 }
+
+// TestTxBitsReused: multi-key Txs take their shard sets from a pool shared
+// by caches of every shard count, and Unlock returns them; each new Tx
+// must hold exactly its keys' shards, whatever Tx used the set before.
+func TestTxBitsReused(t *testing.T) {
+	small := openTest(t, "", Options{NoActiveExpiry: true, Shards: 64})
+	big := openTest(t, "", Options{NoActiveExpiry: true, Shards: 1024, Capacity: 100})
+	r := rand.New(rand.NewPCG(1, 2))
+	for step := range 3000 {
+		c := small
+		if r.IntN(2) == 0 {
+			c = big
+		}
+		keys := make([][]byte, 1+r.IntN(20))
+		want := make(map[int]bool)
+		for i := range keys {
+			keys[i] = key(r.IntN(100000))
+			want[c.shardOf(keys[i])] = true
+		}
+		var tx Tx
+		switch r.IntN(4) {
+		case 0:
+			tx = c.LockKeys(keys)
+		case 1:
+			tx = c.LockArgs(append([][]byte{[]byte("DEL")}, keys...), 1, -1, 1)
+		case 2:
+			tx = c.Lock(keys[0])
+			want = map[int]bool{c.shardOf(keys[0]): true}
+		default:
+			tx = c.LockAll()
+			for i := range c.shards {
+				want[i] = true
+			}
+		}
+		for i := range c.shards {
+			if tx.holds(i) != want[i] {
+				t.Fatalf("step %d: shard %d of %d held %v, want %v", step, i, len(c.shards), tx.holds(i), want[i])
+			}
+		}
+		if r.IntN(4) == 0 {
+			b := tx.Borrow()
+			b.Unlock() // releases nothing
+			if !tx.holds(c.shardOf(keys[0])) {
+				t.Fatalf("step %d: a borrowed Unlock released the owner's shards", step)
+			}
+		}
+		tx.Unlock()
+		if tx.holds(c.shardOf(keys[0])) {
+			t.Fatalf("step %d: the Tx holds a shard after Unlock", step)
+		}
+	}
+	for _, c := range []*Cache{small, big} {
+		all := c.LockAll() // every shard was released: no deadlock
+		all.Unlock()
+	}
+}
