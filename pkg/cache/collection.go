@@ -173,10 +173,11 @@ func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
 	return nil
 }
 
-// AppendOp records a change of the collection key in db: v is the Value
-// Tx.Get returned for key in this Tx, whose Obj the caller has already
-// changed in place, and op the matching operation record (pkg/types'
-// AppendOp constructors). The store gets op appended to the key's chain
+// AppendOp records a change of the collection key in db: v points to the
+// Value Tx.Get or Tx.GetTo returned for key in this Tx, whose Obj the
+// caller has already changed in place (AppendOp updates its fold
+// bookkeeping, so a second change through v in the same Tx sees it), and
+// op the matching operation record (pkg/types' AppendOp constructors). The store gets op appended to the key's chain
 // (O(len(op))); when the fold rule above says so, a fresh image of
 // v.Obj is written instead of the old image and chain (the fold), with
 // the key's expiry.
@@ -188,7 +189,7 @@ func (t *Tx) setCollection(s *shard, db int, key []byte, v Value) error {
 // decodes the store's state, without the change) and the error returned:
 // the caller must treat v.Obj as stale. A failed fold is only logged: the
 // chain holds the change.
-func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
+func (t *Tx) AppendOp(db int, key []byte, v *Value, op []byte) error {
 	s := t.shard(key)
 	k := entryKey{db: db, key: noCopyString(key)}
 	d := t.c.s.DB(db)
@@ -212,7 +213,7 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 		// Measure again after the chain has grown by half the disk
 		// bytes.
 		v.live, v.recheck = live, chain+max(FoldFloor, disk/2)
-		s.put(k, v)
+		s.put(k, *v)
 		return nil
 	}
 	// The new image, of the size just measured, is encoded straight into
@@ -232,6 +233,6 @@ func (t *Tx) AppendOp(db int, key []byte, v Value, op []byte) error {
 			zap.Int64("chain_bytes", chain), zap.Duration("took", time.Since(start)))
 	}
 	v.img, v.live, v.recheck = live, live, 0
-	s.put(k, v) // cached or evicted within this Tx, v is current
+	s.put(k, *v) // cached or evicted within this Tx, v is current
 	return nil
 }

@@ -58,7 +58,7 @@ func hashOpErr(c *Cache, db int, k []byte, del bool, field, value []byte) error 
 		h.Set(field, value)
 		op = types.AppendOpHashSet(nil, field, value)
 	}
-	if err := tx.AppendOp(db, k, v, op); err != nil {
+	if err := tx.AppendOp(db, k, &v, op); err != nil {
 		return fmt.Errorf("AppendOp(%q): %w", k, err)
 	}
 	return nil
@@ -363,7 +363,7 @@ func TestHashAppendOpAllocs(t *testing.T) {
 		tx := c.Lock(k)
 		v, _, _ := tx.Get(0, k)
 		v.Obj.(*types.Hash).SetString("a", "2")
-		if err := tx.AppendOp(0, k, v, op); err != nil {
+		if err := tx.AppendOp(0, k, &v, op); err != nil {
 			t.Fatal(err)
 		}
 		tx.Unlock()
@@ -403,7 +403,7 @@ func BenchmarkHashUpdate(b *testing.B) {
 					b.Fatal(err)
 				}
 				v.Obj.(*types.Hash).SetString("field:7", "new")
-				if err := tx.AppendOp(0, k, v, op); err != nil {
+				if err := tx.AppendOp(0, k, &v, op); err != nil {
 					b.Fatal(err)
 				}
 				tx.Unlock()

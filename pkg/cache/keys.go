@@ -13,36 +13,52 @@ import (
 // The returned Value is shared with the cache and must not be modified (see
 // Value). On a hit Get does not allocate.
 func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
+	ok, err = t.GetTo(db, key, &v)
+	return v, ok, err
+}
+
+// GetTo is Get writing the value to *v (the zero Value when the key is
+// absent or on an error). Commands that go on to change a collection use
+// it with a Value of their own frame: an 80-byte result passed up through
+// the helpers was copied at each step, and each copy read with 16-byte
+// loads what the step below had just written with narrower stores, a
+// store-forwarding stall (perf/results/hotpath.md, "The Tx in registers").
+func (t *Tx) GetTo(db int, key []byte, v *Value) (bool, error) {
 	s := t.shard(key)
 	k := entryKey{db: db, key: noCopyString(key)}
-	if v, ok := s.getLast(k); ok {
+	if s.getLast(k, v) {
 		if v.ExpireAt == 0 || v.ExpireAt > t.c.now() {
 			s.hits.Add(1)
-			return v, true, nil
+			return true, nil
 		}
+		*v = Value{}
 		s.misses.Add(1)
 		t.c.expireKey(s, db, key, k)
-		return Value{}, false, nil
+		return false, nil
 	}
 	s.misses.Add(1)
 	e, ok, err := t.c.s.DB(db).Get(key)
 	if err != nil || !ok {
-		return Value{}, false, err
+		*v = Value{}
+		return false, err
 	}
 	if e.ExpireAt != 0 && e.ExpireAt <= t.c.now() {
+		*v = Value{}
 		t.c.expireKey(s, db, key, k)
-		return Value{}, false, nil
+		return false, nil
 	}
 	if e.Kind.IsCollection() {
-		v, ok, err = t.c.loadCollection(db, key)
+		*v, ok, err = t.c.loadCollection(db, key)
 		if err != nil || !ok {
-			return Value{}, false, err
+			*v = Value{}
+			return false, err
 		}
-	} else if v, err = decode(key, e); err != nil {
-		return Value{}, false, err
+	} else if *v, err = decode(key, e); err != nil {
+		*v = Value{}
+		return false, err
 	}
-	s.put(k, v)
-	return v, true, nil
+	s.put(k, *v)
+	return true, nil
 }
 
 // View is Get for a caller that uses the value only while it holds key's
@@ -54,38 +70,61 @@ func (t *Tx) Get(db int, key []byte) (v Value, ok bool, err error) {
 // string needs none). Collections and cached strings are as Get returns
 // them. v.Str must not be written to or used after Unlock.
 func (t *Tx) View(db int, key []byte) (v Value, ok bool, err error) {
+	ok, err = t.ViewTo(db, key, &v)
+	return v, ok, err
+}
+
+// ViewTo is View writing the value to *v (the zero Value when the key is
+// absent or on an error), for the reason GetTo gives.
+func (t *Tx) ViewTo(db int, key []byte, v *Value) (bool, error) {
 	s := t.shard(key)
 	k := entryKey{db: db, key: noCopyString(key)}
-	if v, ok := s.get(k); ok {
+	if got, ok := s.get(k); ok {
+		*v = got
 		if v.ExpireAt == 0 || v.ExpireAt > t.c.now() {
 			s.hits.Add(1)
-			return v, true, nil
+			return true, nil
 		}
+		*v = Value{}
 		s.misses.Add(1)
 		t.c.expireKey(s, db, key, k)
-		return Value{}, false, nil
+		return false, nil
 	}
 	s.misses.Add(1)
 	e, ok, err := t.c.s.DB(db).Get(key)
 	if err != nil || !ok {
-		return Value{}, false, err
+		*v = Value{}
+		return false, err
 	}
 	if e.ExpireAt != 0 && e.ExpireAt <= t.c.now() {
+		*v = Value{}
 		t.c.expireKey(s, db, key, k)
-		return Value{}, false, nil
+		return false, nil
 	}
 	if e.Kind.IsCollection() {
-		v, ok, err = t.c.loadCollection(db, key)
+		*v, ok, err = t.c.loadCollection(db, key)
 		if err != nil || !ok {
-			return Value{}, false, err
+			*v = Value{}
+			return false, err
 		}
-		s.put(k, v)
-		return v, true, nil
+		s.put(k, *v)
+		return true, nil
 	}
 	if e.Kind == 0 || e.Kind >= 16 {
-		return Value{}, false, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)
+		*v = Value{}
+		return false, fmt.Errorf("cache: key %q has record kind %d: %w", key, e.Kind, store.ErrCorrupt)
 	}
-	return Value{Kind: e.Kind, ExpireAt: e.ExpireAt, Str: e.Value}, true, nil
+	v.setString(e.Kind, e.ExpireAt, e.Value)
+	return true, nil
+}
+
+// setString makes *v a string of kind with expiry exp and bytes b, field by
+// field: a composite literal assigned through the pointer is built in a
+// temporary and then copied with 16-byte loads over the temporary's
+// narrower stores (a store-forwarding stall on INCR's path).
+func (v *Value) setString(kind store.Kind, exp int64, b []byte) {
+	v.Kind, v.Hint, v.ExpireAt, v.Str, v.Obj = kind, 0, exp, b, nil
+	v.img, v.live, v.recheck = 0, 0, 0
 }
 
 // Exists reports whether key is live in db without decoding its value. A
@@ -122,23 +161,26 @@ func (t *Tx) Meta(db int, key []byte) (kind store.Kind, expireAt int64, ok bool)
 // the cache when it is read). A bulk load of new keys therefore costs the
 // store append only and does not churn the LRU.
 func (t *Tx) Set(db int, key []byte, v Value) error {
-	return t.set(db, key, v, false)
+	return t.set(db, key, &v, false)
 }
 
 // SetCopy is Set for a v whose slices the caller keeps (they may alias an
 // input buffer): v.Str is copied only if the cache keeps it, so writing a
 // key that is not cached allocates nothing.
 func (t *Tx) SetCopy(db int, key []byte, v Value) error {
-	return t.set(db, key, v, true)
+	return t.set(db, key, &v, true)
 }
 
-func (t *Tx) set(db int, key []byte, v Value, copyStr bool) error {
+// set is Set and SetCopy. v is the caller's copy (Set's parameter): when
+// Set is inlined it is the caller's literal, and passing its address on
+// spares a copy that read it with wider loads than its stores.
+func (t *Tx) set(db int, key []byte, v *Value, copyStr bool) error {
 	s := t.shard(key)
 	if v.Kind == 0 {
 		v.Kind = store.KindString
 	}
 	if v.Kind.IsCollection() {
-		return t.setCollection(s, db, key, v)
+		return t.setCollection(s, db, key, *v)
 	}
 	if err := t.c.s.DB(db).Set(key, v.Kind, v.Str, v.ExpireAt); err != nil {
 		return err

@@ -133,16 +133,19 @@ func (s *shard) get(k entryKey) (Value, bool) {
 
 // getLast is get that remembers a collection found, and finds the last
 // one remembered without the LRU's map (the next command of a pipeline
-// writing to one collection). s.mu is held.
-func (s *shard) getLast(k entryKey) (Value, bool) {
+// writing to one collection). The value found is written to *v, which is
+// left as it was when k is not cached. s.mu is held.
+func (s *shard) getLast(k entryKey, v *Value) bool {
 	if s.last.is(k) {
-		return s.last.v, true // the front entry already
+		*v = s.last.v // the front entry already
+		return true
 	}
-	v, ok := s.lru.Get(k)
+	got, ok := s.lru.Get(k)
 	if ok {
-		s.last.remember(k, &v)
+		*v = got
+		s.last.remember(k, v)
 	}
-	return v, ok
+	return ok
 }
 
 // put makes k hold v in the LRU, inserting an owned copy of the key if k is
@@ -185,14 +188,14 @@ func (s *shard) put(k entryKey, v Value) {
 // update replaces the decoded copy of k if one is cached (write-around:
 // an absent key is not inserted). With copyStr, v.Str is copied first.
 // s.mu is held.
-func (s *shard) update(k entryKey, v Value, copyStr bool) {
+func (s *shard) update(k entryKey, v *Value, copyStr bool) {
 	if _, ok := s.lru.Peek(k); !ok {
 		return
 	}
 	if copyStr {
 		v.Str = append([]byte(nil), v.Str...)
 	}
-	s.put(k, v)
+	s.put(k, *v)
 }
 
 // remove drops the decoded copy of k, if any. s.mu is held.

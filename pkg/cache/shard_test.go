@@ -53,11 +53,14 @@ func TestShardLastEntry(t *testing.T) {
 		case n < 45:
 			op = "getLast"
 			want, wantOK := s.lru.Peek(k)
-			get := s.getLast
+			var got Value
+			var ok bool
 			if r.IntN(3) == 0 {
-				op, get = "get", s.get
+				op = "get"
+				got, ok = s.get(k)
+			} else {
+				ok = s.getLast(k, &got)
 			}
-			got, ok := get(k)
 			if ok != wantOK || !sameValue(got, want) {
 				t.Fatalf("step %d: get %v = %v %v, the LRU holds %v %v", step, k, got, ok, want, wantOK)
 			}

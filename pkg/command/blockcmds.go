@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/toonstore/toonstore/pkg/cache"
 	"github.com/toonstore/toonstore/pkg/protocol"
 	"github.com/toonstore/toonstore/pkg/store"
 )
@@ -126,7 +127,8 @@ func blockingListPop(x *Ctx, keys [][]byte, timeout []byte, left, mpop bool, cou
 	}
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
-		v, l, done := listGet(x, &tx, key, false)
+		var v cache.Value
+		l, done := listGet(x, &tx, key, false, &v)
 		if done {
 			return
 		}
@@ -134,10 +136,10 @@ func blockingListPop(x *Ctx, keys [][]byte, timeout []byte, left, mpop bool, cou
 			continue
 		}
 		if mpop {
-			listPopReply(x, &tx, key, v, l, left, count)
+			listPopReply(x, &tx, key, &v, l, left, count)
 			return
 		}
-		body, _, err := listPop(x, &tx, key, v, l, left, 1)
+		body, _, err := listPop(x, &tx, key, &v, l, left, 1)
 		if !keyUnlock(x, &tx, err) {
 			return
 		}
@@ -186,12 +188,13 @@ func blockingListMove(x *Ctx, from, to bool, timeout []byte) {
 		return
 	}
 	tx := x.LockKeys(x.Args[1:3])
-	sv, sl, done := listGet(x, &tx, x.Args[1], false)
+	var sv cache.Value
+	sl, done := listGet(x, &tx, x.Args[1], false, &sv)
 	if done {
 		return
 	}
 	if sl != nil {
-		listMoveFrom(x, &tx, from, to, sv, sl)
+		listMoveFrom(x, &tx, from, to, &sv, sl)
 		return
 	}
 	if x.mustNotBlock() {
@@ -235,7 +238,8 @@ func blockingZPop(x *Ctx, keys [][]byte, timeout []byte, max, mpop bool, count i
 	}
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
-		v, z, done := zsetGet(x, &tx, key, false)
+		var v cache.Value
+		z, done := zsetGet(x, &tx, key, false, &v)
 		if done {
 			return
 		}
@@ -243,11 +247,11 @@ func blockingZPop(x *Ctx, keys [][]byte, timeout []byte, max, mpop bool, count i
 			continue
 		}
 		if mpop {
-			zsetMPopReply(x, &tx, key, v, z, count, max)
+			zsetMPopReply(x, &tx, key, &v, z, count, max)
 			return
 		}
 		members, scores, op := zsetPop(z, 1, max)
-		if !zsetSaveOp(x, &tx, key, v, z, op) {
+		if !zsetSaveOp(x, &tx, key, &v, z, op) {
 			return
 		}
 		x.Array(1 + 2*len(members))

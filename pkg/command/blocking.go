@@ -328,7 +328,7 @@ func (s *Server) serveLocked(tx *cache.Tx, k blockKey, held [][]byte) (again boo
 		}
 		b.removeLocked(w)
 		b.mu.Unlock()
-		if s.serveWaiter(tx, w, key, v) {
+		if s.serveWaiter(tx, w, key, &v) {
 			return false // the key was emptied (and deleted)
 		}
 	}
@@ -347,7 +347,7 @@ func heldKey(held [][]byte, key []byte) bool {
 // serveWaiter pops for w from v, the value of key (of w's kind), replies
 // to w and unblocks it. tx holds key (and w.dst). It reports whether key
 // was emptied. w is no longer registered: the caller owns it.
-func (s *Server) serveWaiter(tx *cache.Tx, w *waiter, key []byte, v cache.Value) (emptied bool) {
+func (s *Server) serveWaiter(tx *cache.Tx, w *waiter, key []byte, v *cache.Value) (emptied bool) {
 	// A Client of its own carries the waiter's database and protocol, so
 	// that nothing here reads the blocked client's loop-owned fields.
 	x := &Ctx{S: s, C: &Client{ID: w.c.ID, DB: w.db, Proto: w.proto, Authed: true}}
@@ -372,7 +372,8 @@ func (s *Server) serveWaiter(tx *cache.Tx, w *waiter, key []byte, v cache.Value)
 		if string(w.dst) != string(key) {
 			var found bool
 			var err error
-			if dv, found, err = tx.Get(w.db, w.dst); err != nil {
+			dv = new(cache.Value)
+			if found, err = tx.GetTo(w.db, w.dst, dv); err != nil {
 				keyReplyErr(x, err)
 				break
 			}

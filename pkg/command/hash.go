@@ -69,28 +69,29 @@ func hashIsSmall(h *types.Hash) bool {
 }
 
 // collGet looks key up for a collection command with tx held: it returns
-// the key's decoded collection of type T (the zero T if the key is absent).
+// the key's decoded collection of type T (the zero T if the key is absent)
+// and writes its Value to *v (the zero Value then).
 // On a store error or a key of a kind other than kind it unlocks tx,
 // replies and reports done. read counts the lookup in keyspace_hits/misses.
-func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool) (v cache.Value, obj T, done bool) {
-	v, found, err := tx.Get(x.C.DB, key)
+func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool, v *cache.Value) (obj T, done bool) {
+	found, err := tx.GetTo(x.C.DB, key, v)
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
-		return v, obj, true
+		return obj, true
 	}
 	if read {
 		keyStat(x, found)
 	}
 	if !found {
-		return v, obj, false
+		return obj, false
 	}
 	if v.Kind != kind {
 		tx.Unlock()
 		x.ErrWrongType()
-		return v, obj, true
+		return obj, true
 	}
-	return v, v.Obj.(T), false
+	return v.Obj.(T), false
 }
 
 // collRead locks x.Args[1], looks up its collection of type T and calls fn
@@ -99,7 +100,8 @@ func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool
 func collRead[T any](x *Ctx, kind store.Kind, fn func(T)) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	_, obj, done := collGet[T](x, &tx, key, kind, true)
+	var cv cache.Value
+	obj, done := collGet[T](x, &tx, key, kind, true, &cv)
 	if done {
 		return
 	}
@@ -111,15 +113,15 @@ func collRead[T any](x *Ctx, kind store.Kind, fn func(T)) {
 // hash (nil if the key is absent). On a store error or a key of another
 // type it unlocks tx, replies and reports done. read counts the lookup in
 // keyspace_hits/misses.
-func hashGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, h *types.Hash, done bool) {
-	return collGet[*types.Hash](x, tx, key, store.KindHash, read)
+func hashGet(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (h *types.Hash, done bool) {
+	return collGet[*types.Hash](x, tx, key, store.KindHash, read, v)
 }
 
 // hashSave records a change made to h, the hash of key: a new key (h not
 // from v) gets its first image, an existing one the operation op. It
 // unlocks tx and reports whether the write succeeded (else it replied the
 // error).
-func hashSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, created bool, h *types.Hash, op []byte) bool {
+func hashSave(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, created bool, h *types.Hash, op []byte) bool {
 	var err error
 	if created {
 		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindHash, Obj: h})
@@ -138,7 +140,8 @@ func cmdHSet(x *Ctx) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	v, h, done := hashGet(x, &tx, key, false)
+	var v cache.Value
+	h, done := hashGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -156,7 +159,7 @@ func cmdHSet(x *Ctx) {
 	if !created {
 		op = types.AppendOpHashSet(x.opBuf(), args[2:]...)
 	}
-	saved := hashSave(x, &tx, key, v, created, h, op)
+	saved := hashSave(x, &tx, key, &v, created, h, op)
 	x.keepOp(op)
 	if !saved {
 		return
@@ -172,7 +175,8 @@ func cmdHSet(x *Ctx) {
 func cmdHSetNX(x *Ctx) {
 	key, f, val := x.Args[1], x.Args[2], x.Args[3]
 	tx := x.Lock(key)
-	v, h, done := hashGet(x, &tx, key, false)
+	var v cache.Value
+	h, done := hashGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -190,7 +194,7 @@ func cmdHSetNX(x *Ctx) {
 	if !created {
 		op = types.AppendOpHashSet(nil, f, val)
 	}
-	if hashSave(x, &tx, key, v, created, h, op) {
+	if hashSave(x, &tx, key, &v, created, h, op) {
 		x.Int(1)
 	}
 }
@@ -199,7 +203,8 @@ func cmdHSetNX(x *Ctx) {
 func cmdHGet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	_, h, done := hashGet(x, &tx, key, true)
+	var cv cache.Value
+	h, done := hashGet(x, &tx, key, true, &cv)
 	if done {
 		return
 	}
@@ -221,7 +226,8 @@ func cmdHGet(x *Ctx) {
 func cmdHMGet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	_, h, done := hashGet(x, &tx, key, true)
+	var cv cache.Value
+	h, done := hashGet(x, &tx, key, true, &cv)
 	if done {
 		return
 	}
@@ -241,7 +247,7 @@ func cmdHMGet(x *Ctx) {
 
 // HDEL key field [field ...]
 func cmdHDel(x *Ctx) {
-	collRemove(x, hashGet, (*types.Hash).Delete, types.AppendOpHashDelete)
+	collRemove(x, store.KindHash, (*types.Hash).Delete, types.AppendOpHashDelete)
 }
 
 // hashRead is the common shape of the read commands that reply zero for a
@@ -327,7 +333,8 @@ func cmdHIncrBy(x *Ctx) {
 	}
 	key, f := x.Args[1], x.Args[2]
 	tx := x.Lock(key)
-	v, h, done := hashGet(x, &tx, key, false)
+	var v cache.Value
+	h, done := hashGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -349,12 +356,12 @@ func cmdHIncrBy(x *Ctx) {
 	}
 	n := old + incr
 	var buf [20]byte
-	hashSetOne(x, &tx, key, v, h, f, strconv.AppendInt(buf[:0], n, 10), func() { x.Int(n) })
+	hashSetOne(x, &tx, key, &v, h, f, strconv.AppendInt(buf[:0], n, 10), func() { x.Int(n) })
 }
 
 // hashSetOne sets field f of the hash h of key (nil: create it) to val,
 // records it, unlocks and calls reply on success.
-func hashSetOne(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, h *types.Hash, f, val []byte, reply func()) {
+func hashSetOne(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, h *types.Hash, f, val []byte, reply func()) {
 	created := h == nil
 	if created {
 		h = &types.Hash{}
@@ -383,7 +390,8 @@ func cmdHIncrByFloat(x *Ctx) {
 	}
 	key, f := x.Args[1], x.Args[2]
 	tx := x.Lock(key)
-	v, h, done := hashGet(x, &tx, key, false)
+	var v cache.Value
+	h, done := hashGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -410,7 +418,7 @@ func cmdHIncrByFloat(x *Ctx) {
 		return
 	}
 	str := strFormatLongDouble(nil, sum)
-	hashSetOne(x, &tx, key, v, h, f, str, func() { x.Bulk(str) })
+	hashSetOne(x, &tx, key, &v, h, f, str, func() { x.Bulk(str) })
 }
 
 // hashRand is the process's random source for HRANDFIELD (math/rand/v2's
@@ -425,7 +433,8 @@ func cmdHRandField(x *Ctx) {
 	if len(args) == 2 {
 		key := args[1]
 		tx := x.Lock(key)
-		_, h, done := hashGet(x, &tx, key, true)
+		var cv cache.Value
+		h, done := hashGet(x, &tx, key, true, &cv)
 		if done {
 			return
 		}
@@ -460,7 +469,8 @@ func cmdHRandField(x *Ctx) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	_, h, done := hashGet(x, &tx, key, true)
+	var cv cache.Value
+	h, done := hashGet(x, &tx, key, true, &cv)
 	if done {
 		return
 	}
@@ -535,7 +545,7 @@ func collScanOpts(opts [][]byte) (count int64, pat []byte, usePat bool, errMsg s
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdHScan(x *Ctx) {
-	collScan(x, hashGet, func(h *types.Hash, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+	collScan(x, store.KindHash, func(h *types.Hash, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
 		emit := func(f, v string) {
 			if match(f) {
 				*body = protocol.AppendBulkString(protocol.AppendBulkString(*body, f), v)
@@ -559,12 +569,12 @@ func b2i(b bool) int64 {
 }
 
 // collScan is what HSCAN, SSCAN and ZSCAN share: it parses the cursor,
-// looks key (args[1]) up with get under its lock, parses MATCH and COUNT,
+// looks key (args[1]) up (a collection of kind) under its lock, parses MATCH and COUNT,
 // and calls scan with the collection, which emits the elements and returns
 // the next cursor while the lock is held. The reply is [cursor, elements]:
 // scan appends each element's RESP bulk strings to *body and adds their
 // count to *n. A missing key replies an empty scan.
-func collScan[T comparable](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cache.Value, T, bool),
+func collScan[T comparable](x *Ctx, kind store.Kind,
 	scan func(obj T, cursor uint64, count int64, match func(member string) bool, body *[]byte, n *int) (next uint64)) {
 	args := x.Args
 	cursor, ok := keyParseCursor(args[2])
@@ -574,7 +584,8 @@ func collScan[T comparable](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cac
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	_, obj, done := get(x, &tx, key, true)
+	var cv cache.Value
+	obj, done := collGet[T](x, &tx, key, kind, true, &cv)
 	if done {
 		return
 	}
@@ -607,7 +618,7 @@ func collScan[T comparable](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cac
 // collSaveOp records op, a change already made to the collection of key
 // (v, as Tx.Get returned it), or deletes key when the change left
 // remaining == 0 elements: Redis has no empty collections. tx stays held.
-func collSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, remaining int, op []byte) error {
+func collSaveOp(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, remaining int, op []byte) error {
 	if remaining == 0 {
 		_, err := tx.Delete(x.C.DB, key)
 		return err
@@ -616,16 +627,17 @@ func collSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, remaining int, 
 }
 
 // collRemove is HDEL, SREM and ZREM: remove each argument after the key
-// from the collection that get finds, record the removals as one operation
+// from the collection of kind at the key, record the removals as one operation
 // (opHead starts it, each removed element is an item), delete the key if
 // it emptied, and reply the number removed.
 func collRemove[T interface {
 	comparable
 	Len() int
-}](x *Ctx, get func(*Ctx, *cache.Tx, []byte, bool) (cache.Value, T, bool), remove func(T, []byte) bool, opHead func([]byte, ...[]byte) []byte) {
+}](x *Ctx, kind store.Kind, remove func(T, []byte) bool, opHead func([]byte, ...[]byte) []byte) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, c, done := get(x, &tx, key, false)
+	var v cache.Value
+	c, done := collGet[T](x, &tx, key, kind, false, &v)
 	if done {
 		return
 	}
@@ -651,7 +663,7 @@ func collRemove[T interface {
 		x.Int(0)
 		return
 	}
-	if keyUnlock(x, &tx, collSaveOp(x, &tx, key, v, c.Len(), op)) {
+	if keyUnlock(x, &tx, collSaveOp(x, &tx, key, &v, c.Len(), op)) {
 		x.Int(int64(removed))
 	}
 }

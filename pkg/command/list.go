@@ -59,14 +59,14 @@ const (
 // list (nil if the key is absent). On a store error or a key of another
 // type it unlocks tx, replies and reports done. read counts the lookup in
 // keyspace_hits/misses.
-func listGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, l *types.List, done bool) {
-	return collGet[*types.List](x, tx, key, store.KindList, read)
+func listGet(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (l *types.List, done bool) {
+	return collGet[*types.List](x, tx, key, store.KindList, read, v)
 }
 
 // listSave records a change to l, the list of key, with tx held: a new
 // key (created) gets its first image, an emptied list is deleted, and an
 // existing one gets the operation op. It does not unlock.
-func listSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, created bool, l *types.List, op []byte) error {
+func listSave(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, created bool, l *types.List, op []byte) error {
 	switch {
 	case l.Len() == 0:
 		_, err := tx.Delete(x.C.DB, key)
@@ -106,7 +106,8 @@ func cmdRPushX(x *Ctx) { listPush(x, false, true) }
 func listPush(x *Ctx, left, xx bool) {
 	key, vals := x.Args[1], x.Args[2:]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -129,7 +130,7 @@ func listPush(x *Ctx, left, xx bool) {
 		op = types.AppendOpListPush(x.opBuf(), left, vals...)
 	}
 	n := l.Len()
-	err := listSave(x, &tx, key, v, created, l, op)
+	err := listSave(x, &tx, key, &v, created, l, op)
 	x.keepOp(op)
 	if keyUnlock(x, &tx, err) {
 		x.Int(int64(n))
@@ -140,12 +141,12 @@ func listPush(x *Ctx, left, xx bool) {
 // the list of key, records the change (deleting an emptied list) and
 // returns the popped elements as RESP bulk strings in pop order. tx stays
 // held.
-func listPop(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int) (body []byte, n int, err error) {
+func listPop(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, l *types.List, left bool, count int) (body []byte, n int, err error) {
 	return listPopInto(x, tx, key, v, l, left, count, nil)
 }
 
 // listPopInto is listPop appending the popped elements to body.
-func listPopInto(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int, body []byte) ([]byte, int, error) {
+func listPopInto(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, l *types.List, left bool, count int, body []byte) ([]byte, int, error) {
 	emit := func(e []byte) { body = protocol.AppendBulk(body, e) }
 	var n int
 	if left {
@@ -184,7 +185,8 @@ func listPopCmd(x *Ctx, left bool) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -208,7 +210,7 @@ func listPopCmd(x *Ctx, left bool) {
 	if hasCount {
 		x.Array(min(c, l.Len()))
 	}
-	out, _, err := listPopInto(x, &tx, key, v, l, left, c, x.Out)
+	out, _, err := listPopInto(x, &tx, key, &v, l, left, c, x.Out)
 	x.Out = out
 	if err != nil {
 		x.Out = x.Out[:mark]
@@ -281,7 +283,8 @@ func cmdLIndex(x *Ctx) {
 func cmdLSet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -303,7 +306,7 @@ func cmdLSet(x *Ctx) {
 		x.Error(errListRange)
 		return
 	}
-	if keyUnlock(x, &tx, tx.AppendOp(x.C.DB, key, v, types.AppendOpListSet(nil, at, val))) {
+	if keyUnlock(x, &tx, tx.AppendOp(x.C.DB, key, &v, types.AppendOpListSet(nil, at, val))) {
 		x.OK()
 	}
 }
@@ -322,7 +325,8 @@ func cmdLInsert(x *Ctx) {
 	}
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -339,7 +343,7 @@ func cmdLInsert(x *Ctx) {
 		return
 	}
 	n := l.Len()
-	if keyUnlock(x, &tx, tx.AppendOp(x.C.DB, key, v, types.AppendOpListInsert(nil, at, val))) {
+	if keyUnlock(x, &tx, tx.AppendOp(x.C.DB, key, &v, types.AppendOpListInsert(nil, at, val))) {
 		x.Int(int64(n))
 	}
 }
@@ -353,7 +357,8 @@ func cmdLRem(x *Ctx) {
 	}
 	key, val := x.Args[1], x.Args[3]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -371,7 +376,7 @@ func cmdLRem(x *Ctx) {
 		x.Int(0)
 		return
 	}
-	err := listSave(x, &tx, key, v, false, l, types.AppendOpListRemove(nil, c, val))
+	err := listSave(x, &tx, key, &v, false, l, types.AppendOpListRemove(nil, c, val))
 	if keyUnlock(x, &tx, err) {
 		x.Int(int64(removed))
 	}
@@ -387,7 +392,8 @@ func cmdLTrim(x *Ctx) {
 	}
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, l, done := listGet(x, &tx, key, false)
+	var v cache.Value
+	l, done := listGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -405,7 +411,7 @@ func cmdLTrim(x *Ctx) {
 		x.OK()
 		return
 	}
-	err := listSave(x, &tx, key, v, false, l, types.AppendOpListTrim(nil, left, right))
+	err := listSave(x, &tx, key, &v, false, l, types.AppendOpListTrim(nil, left, right))
 	if keyUnlock(x, &tx, err) {
 		x.OK()
 	}
@@ -506,7 +512,8 @@ func cmdRPopLPush(x *Ctx) { listMove(x, false, true) }
 func listMove(x *Ctx, from, to bool) {
 	src := x.Args[1]
 	tx := x.LockKeys(x.Args[1:3])
-	sv, sl, done := listGet(x, &tx, src, false)
+	var sv cache.Value
+	sl, done := listGet(x, &tx, src, false, &sv)
 	if done {
 		return
 	}
@@ -515,18 +522,19 @@ func listMove(x *Ctx, from, to bool) {
 		x.Null()
 		return
 	}
-	listMoveFrom(x, &tx, from, to, sv, sl)
+	listMoveFrom(x, &tx, from, to, &sv, sl)
 }
 
 // listMoveFrom finishes LMOVE (and BLMOVE) once the source list at
 // Args[1] is known to exist: it looks the destination Args[2] up, moves
 // one element, unlocks tx and replies the element (or the error).
-func listMoveFrom(x *Ctx, tx *cache.Tx, from, to bool, sv cache.Value, sl *types.List) {
+func listMoveFrom(x *Ctx, tx *cache.Tx, from, to bool, sv *cache.Value, sl *types.List) {
 	src, dst := x.Args[1], x.Args[2]
 	dv, dl := sv, sl
 	if string(src) != string(dst) {
 		var done bool
-		if dv, dl, done = listGet(x, tx, dst, false); done {
+		dv = new(cache.Value)
+		if dl, done = listGet(x, tx, dst, false, dv); done {
 			return
 		}
 	}
@@ -541,7 +549,7 @@ func listMoveFrom(x *Ctx, tx *cache.Tx, from, to bool, sv cache.Value, sl *types
 // the list of dst (nil: dst is created; sl itself when src == dst), and
 // records both changes. It returns a copy of the element. tx holds both
 // keys and stays held.
-func listMoveElem(x *Ctx, tx *cache.Tx, src, dst []byte, sv cache.Value, sl *types.List, dv cache.Value, dl *types.List, from, to bool) (elem []byte, err error) {
+func listMoveElem(x *Ctx, tx *cache.Tx, src, dst []byte, sv *cache.Value, sl *types.List, dv *cache.Value, dl *types.List, from, to bool) (elem []byte, err error) {
 	same := string(src) == string(dst)
 	pop := func(e []byte) { elem = append([]byte(nil), e...) }
 	if from {
@@ -596,14 +604,15 @@ func cmdLMPop(x *Ctx) {
 	}
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
-		v, l, done := listGet(x, &tx, key, false)
+		var v cache.Value
+		l, done := listGet(x, &tx, key, false, &v)
 		if done {
 			return
 		}
 		if l == nil {
 			continue
 		}
-		listPopReply(x, &tx, key, v, l, left, count)
+		listPopReply(x, &tx, key, &v, l, left, count)
 		return
 	}
 	tx.Unlock()
@@ -650,7 +659,7 @@ func listMPopArgs(x *Ctx, numkeysIdx int) (keys [][]byte, left bool, count int, 
 
 // listPopReply pops up to count elements of l, the list of key, unlocks
 // tx and replies [key, [elements]] (LMPOP, BLMPOP).
-func listPopReply(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, l *types.List, left bool, count int) {
+func listPopReply(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, l *types.List, left bool, count int) {
 	body, n, err := listPop(x, tx, key, v, l, left, count)
 	if !keyUnlock(x, tx, err) {
 		return

@@ -113,15 +113,16 @@ func setSortInts(ms []string) {
 // value and set (nil if the key is absent). On a store error or a key of
 // another type it unlocks tx, replies and reports done. read counts the
 // lookup in keyspace_hits/misses.
-func setGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, s *types.Set, done bool) {
-	return collGet[*types.Set](x, tx, key, store.KindSet, read)
+func setGet(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (s *types.Set, done bool) {
+	return collGet[*types.Set](x, tx, key, store.KindSet, read, v)
 }
 
 // SADD key member [member ...]
 func cmdSAdd(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, s, done := setGet(x, &tx, key, false)
+	var v cache.Value
+	s, done := setGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -151,7 +152,7 @@ func cmdSAdd(x *Ctx) {
 	if created {
 		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindSet, Obj: s})
 	} else {
-		err = tx.AppendOp(x.C.DB, key, v, op)
+		err = tx.AppendOp(x.C.DB, key, &v, op)
 		x.keepOp(op)
 	}
 	if keyUnlock(x, &tx, err) {
@@ -162,13 +163,13 @@ func cmdSAdd(x *Ctx) {
 // setSaveRemoved records the removal op (members already removed from s,
 // the set of key) or deletes key when s is empty. It unlocks tx and
 // reports success (else it replied the error).
-func setSaveRemoved(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, s *types.Set, op []byte) bool {
+func setSaveRemoved(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, s *types.Set, op []byte) bool {
 	return keyUnlock(x, tx, collSaveOp(x, tx, key, v, s.Len(), op))
 }
 
 // SREM key member [member ...]
 func cmdSRem(x *Ctx) {
-	collRemove(x, setGet, (*types.Set).Remove, types.AppendOpSetRemove)
+	collRemove(x, store.KindSet, (*types.Set).Remove, types.AppendOpSetRemove)
 }
 
 // setRead locks key, looks up the set and calls fn with it (nil for a
@@ -240,7 +241,8 @@ func cmdSPop(x *Ctx) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	v, s, done := setGet(x, &tx, key, false)
+	var v cache.Value
+	s, done := setGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -276,7 +278,7 @@ func cmdSPop(x *Ctx) {
 			body = protocol.AppendBulkString(body, m)
 		})
 	}
-	saved := setSaveRemoved(x, &tx, key, v, s, op)
+	saved := setSaveRemoved(x, &tx, key, &v, s, op)
 	x.keepOp(op)
 	if !saved {
 		return
@@ -345,7 +347,8 @@ func cmdSMove(x *Ctx) {
 	args := x.Args
 	src, dst, m := args[1], args[2], args[3]
 	tx := x.LockArgs(args, 1, 2, 1)
-	sv, ss, done := setGet(x, &tx, src, false)
+	var sv cache.Value
+	ss, done := setGet(x, &tx, src, false, &sv)
 	if done {
 		return
 	}
@@ -354,7 +357,8 @@ func cmdSMove(x *Ctx) {
 		x.Int(0)
 		return
 	}
-	dv, ds, done := setGet(x, &tx, dst, false)
+	var dv cache.Value
+	ds, done := setGet(x, &tx, dst, false, &dv)
 	if done {
 		return
 	}
@@ -372,7 +376,7 @@ func cmdSMove(x *Ctx) {
 	if ss.Len() == 0 {
 		_, err = tx.Delete(x.C.DB, src)
 	} else {
-		err = tx.AppendOp(x.C.DB, src, sv, types.AppendOpSetRemove(nil, m))
+		err = tx.AppendOp(x.C.DB, src, &sv, types.AppendOpSetRemove(nil, m))
 	}
 	if err == nil {
 		if ds == nil {
@@ -380,7 +384,7 @@ func cmdSMove(x *Ctx) {
 			ds.Add(m)
 			err = tx.Set(x.C.DB, dst, cache.Value{Kind: store.KindSet, Obj: ds})
 		} else if ds.Add(m) {
-			err = tx.AppendOp(x.C.DB, dst, dv, types.AppendOpSetAdd(nil, m))
+			err = tx.AppendOp(x.C.DB, dst, &dv, types.AppendOpSetAdd(nil, m))
 		}
 	}
 	if keyUnlock(x, &tx, err) {
@@ -395,7 +399,8 @@ func cmdSMove(x *Ctx) {
 func setLoad(x *Ctx, tx *cache.Tx, keys [][]byte, read bool) (sets []*types.Set, done bool) {
 	sets = make([]*types.Set, len(keys))
 	for i, k := range keys {
-		_, s, done := setGet(x, tx, k, read)
+		var cv cache.Value
+		s, done := setGet(x, tx, k, read, &cv)
 		if done {
 			return nil, true
 		}
@@ -580,7 +585,7 @@ func cmdSInterCard(x *Ctx) {
 
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdSScan(x *Ctx) {
-	collScan(x, setGet, func(s *types.Set, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+	collScan(x, store.KindSet, func(s *types.Set, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
 		emit := func(m string) {
 			if match(m) {
 				*body = protocol.AppendBulkString(*body, m)

@@ -152,7 +152,8 @@ func strCopy(b []byte) []byte {
 func cmdGet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, ok, err := tx.View(x.C.DB, key)
+	var v cache.Value
+	ok, err := tx.ViewTo(x.C.DB, key, &v)
 	if err == nil && ok && v.Kind == store.KindString {
 		x.Bulk(v.Str) // before Unlock: v.Str may alias the store's mapping
 		tx.Unlock()
@@ -227,7 +228,7 @@ func strSetGeneric(x *Ctx, flags int, key, val, expire []byte, replyKind int) {
 	found := false
 	if flags&strGet != 0 {
 		var done bool
-		if old, found, done = strGetString(x, &tx, key, true); done {
+		if found, done = strGetString(x, &tx, key, true, &old); done {
 			return
 		}
 	} else if flags&(strNX|strXX|strKeepTTL) != 0 {
@@ -282,27 +283,29 @@ func strReplyOld(x *Ctx, old cache.Value, found bool) {
 // then unlocked). read says the command reads the key, as Redis's
 // lookupKeyRead, which counts keyspace hits and misses; write lookups do
 // not.
-func strGetString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
-	return strLookup(x, tx, key, read, false)
+func strGetString(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (found, done bool) {
+	return strLookup(x, tx, key, read, false, v)
 }
 
 // strViewString is strGetString for a caller done with v.Str before it
 // unlocks tx (cache.Tx.View: no copy, no LRU insertion).
-func strViewString(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, found, done bool) {
-	return strLookup(x, tx, key, read, true)
+func strViewString(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (found, done bool) {
+	return strLookup(x, tx, key, read, true, v)
 }
 
-func strLookup(x *Ctx, tx *cache.Tx, key []byte, read, view bool) (v cache.Value, found, done bool) {
+// strLookup is strGetString (view false) and strViewString (view true),
+// writing the value to *v.
+func strLookup(x *Ctx, tx *cache.Tx, key []byte, read, view bool, v *cache.Value) (found, done bool) {
 	var err error
 	if view {
-		v, found, err = tx.View(x.C.DB, key)
+		found, err = tx.ViewTo(x.C.DB, key, v)
 	} else {
-		v, found, err = tx.Get(x.C.DB, key)
+		found, err = tx.GetTo(x.C.DB, key, v)
 	}
 	if err != nil {
 		tx.Unlock()
 		keyReplyErr(x, err)
-		return v, false, true
+		return false, true
 	}
 	if read {
 		keyStat(x, found)
@@ -310,9 +313,9 @@ func strLookup(x *Ctx, tx *cache.Tx, key []byte, read, view bool) (v cache.Value
 	if found && v.Kind != store.KindString {
 		tx.Unlock()
 		x.ErrWrongType()
-		return v, false, true
+		return false, true
 	}
-	return v, found, false
+	return found, false
 }
 
 // GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
@@ -324,7 +327,8 @@ func cmdGetEX(x *Ctx) {
 	key := x.Args[1]
 	db := x.C.DB
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, true)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, true, &v)
 	if done {
 		return
 	}
@@ -358,7 +362,8 @@ func cmdGetEX(x *Ctx) {
 func cmdGetDel(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, true)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, true, &v)
 	if done {
 		return
 	}
@@ -377,7 +382,8 @@ func cmdGetDel(x *Ctx) {
 func cmdGetSet(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, true)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, true, &v)
 	if done {
 		return
 	}
@@ -395,8 +401,9 @@ func cmdMGet(x *Ctx) {
 	tx := x.LockArgs(args, 1, -1, 1)
 	x.Array(len(args) - 1)
 	hits := uint64(0)
+	var v cache.Value
 	for _, key := range args[1:] {
-		v, ok, err := tx.View(db, key) // replied before Unlock
+		ok, err := tx.ViewTo(db, key, &v) // replied before Unlock
 		if err != nil {
 			tx.Unlock()
 			x.Out = x.Out[:start]
@@ -459,7 +466,8 @@ func strMSet(x *Ctx, nx bool) {
 func cmdAppend(x *Ctx) {
 	key, add := x.Args[1], x.Args[2]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, false)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -487,7 +495,8 @@ func cmdAppend(x *Ctx) {
 func cmdStrlen(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, _, done := strViewString(x, &tx, key, true)
+	var v cache.Value
+	_, done := strViewString(x, &tx, key, true, &v)
 	if done {
 		return
 	}
@@ -510,7 +519,8 @@ func cmdGetRange(x *Ctx) {
 	}
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, _, done := strGetString(x, &tx, key, true)
+	var v cache.Value
+	_, done := strGetString(x, &tx, key, true, &v)
 	if done {
 		return
 	}
@@ -556,7 +566,8 @@ func cmdSetRange(x *Ctx) {
 	}
 	key, val := x.Args[1], x.Args[3]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, false)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -619,7 +630,8 @@ func cmdDecrBy(x *Ctx) {
 func strIncrBy(x *Ctx, incr int64) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, found, done := strViewString(x, &tx, key, false) // parsed before Unlock
+	var v cache.Value
+	found, done := strViewString(x, &tx, key, false, &v) // parsed before Unlock
 	if done {
 		return
 	}
@@ -653,7 +665,8 @@ func strIncrBy(x *Ctx, incr int64) {
 func cmdIncrByFloat(x *Ctx) {
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, found, done := strGetString(x, &tx, key, false)
+	var v cache.Value
+	found, done := strGetString(x, &tx, key, false, &v)
 	if done {
 		return
 	}

@@ -93,8 +93,8 @@ func zsetParseScore(b []byte) (float64, bool) {
 // value and zset (nil if the key is absent). On a store error or a key of
 // another type it unlocks tx, replies and reports done. read counts the
 // lookup in keyspace_hits/misses.
-func zsetGet(x *Ctx, tx *cache.Tx, key []byte, read bool) (v cache.Value, z *types.ZSet, done bool) {
-	return collGet[*types.ZSet](x, tx, key, store.KindZSet, read)
+func zsetGet(x *Ctx, tx *cache.Tx, key []byte, read bool, v *cache.Value) (z *types.ZSet, done bool) {
+	return collGet[*types.ZSet](x, tx, key, store.KindZSet, read, v)
 }
 
 // zsetRead locks key (x.Args[1]), looks up the zset and calls fn with it
@@ -106,12 +106,12 @@ func zsetRead(x *Ctx, fn func(z *types.ZSet)) {
 // zsetSaveOp records op (a change already made to z, the zset of key) or
 // deletes key when z is empty. It unlocks tx and reports success (else it
 // replied the error).
-func zsetSaveOp(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) bool {
+func zsetSaveOp(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, z *types.ZSet, op []byte) bool {
 	return keyUnlock(x, tx, zsetSave(x, tx, key, v, z, op))
 }
 
 // zsetSave is zsetSaveOp without the unlock: tx stays held.
-func zsetSave(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, op []byte) error {
+func zsetSave(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, z *types.ZSet, op []byte) error {
 	return collSaveOp(x, tx, key, v, z.Len(), op)
 }
 
@@ -190,7 +190,8 @@ done:
 	}
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, z, done := zsetGet(x, &tx, key, false)
+	var v cache.Value
+	z, done := zsetGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -264,7 +265,7 @@ done:
 	if created {
 		err = tx.Set(x.C.DB, key, cache.Value{Kind: store.KindZSet, Obj: z})
 	} else {
-		err = tx.AppendOp(x.C.DB, key, v, op)
+		err = tx.AppendOp(x.C.DB, key, &v, op)
 		x.keepOp(op)
 	}
 	if keyUnlock(x, &tx, err) {
@@ -291,7 +292,7 @@ func zaddReply(x *Ctx, f zaddFlags, added, updated int, processed bool, newScore
 
 // ZREM key member [member ...]
 func cmdZRem(x *Ctx) {
-	collRemove(x, zsetGet, (*types.ZSet).Remove, types.AppendOpZRemove)
+	collRemove(x, store.KindZSet, (*types.ZSet).Remove, types.AppendOpZRemove)
 }
 
 // ZCARD key
@@ -430,7 +431,8 @@ func zpopGeneric(x *Ctx, max bool) {
 	}
 	key := x.Args[1]
 	tx := x.Lock(key)
-	v, z, done := zsetGet(x, &tx, key, false)
+	var v cache.Value
+	z, done := zsetGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -440,7 +442,7 @@ func zpopGeneric(x *Ctx, max bool) {
 		return
 	}
 	members, scores, op := zsetPop(z, int(min(count, math.MaxInt)), max)
-	if !zsetSaveOp(x, &tx, key, v, z, op) {
+	if !zsetSaveOp(x, &tx, key, &v, z, op) {
 		return
 	}
 	n := len(members)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/toonstore/toonstore/pkg/cache"
 	"github.com/toonstore/toonstore/pkg/protocol"
+	"github.com/toonstore/toonstore/pkg/store"
 	"github.com/toonstore/toonstore/pkg/types"
 )
 
@@ -97,14 +98,15 @@ func cmdZMPop(x *Ctx) {
 	}
 	tx := x.LockKeys(keys)
 	for _, key := range keys {
-		v, z, done := zsetGet(x, &tx, key, false)
+		var v cache.Value
+		z, done := zsetGet(x, &tx, key, false, &v)
 		if done {
 			return
 		}
 		if z == nil {
 			continue
 		}
-		zsetMPopReply(x, &tx, key, v, z, count, max)
+		zsetMPopReply(x, &tx, key, &v, z, count, max)
 		return
 	}
 	tx.Unlock()
@@ -153,7 +155,7 @@ func zsetMPopArgs(x *Ctx, numkeysIdx int) (keys [][]byte, max bool, count int, o
 
 // zsetMPopReply pops up to count members of z, the zset of key, unlocks
 // tx and replies [key, [[member, score], ...]] (ZMPOP, BZMPOP).
-func zsetMPopReply(x *Ctx, tx *cache.Tx, key []byte, v cache.Value, z *types.ZSet, count int, max bool) {
+func zsetMPopReply(x *Ctx, tx *cache.Tx, key []byte, v *cache.Value, z *types.ZSet, count int, max bool) {
 	members, scores, op := zsetPop(z, count, max)
 	if !zsetSaveOp(x, tx, key, v, z, op) {
 		return
@@ -203,7 +205,7 @@ func zsetIsListpack(z *types.ZSet) bool {
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 func cmdZScan(x *Ctx) {
-	collScan(x, zsetGet, func(z *types.ZSet, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
+	collScan(x, store.KindZSet, func(z *types.ZSet, cursor uint64, count int64, match func(string) bool, body *[]byte, n *int) uint64 {
 		var tmp []byte
 		emit := func(m string, s float64) {
 			if match(m) {

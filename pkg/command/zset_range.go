@@ -157,7 +157,8 @@ func zrangeGeneric(x *Ctx, first int, storeDst bool, rangeType, dir int) {
 	} else {
 		tx = x.Lock(key)
 	}
-	_, z, done := zsetGet(x, &tx, key, true)
+	var cv cache.Value
+	z, done := zsetGet(x, &tx, key, true, &cv)
 	if done {
 		return
 	}
@@ -256,7 +257,8 @@ func zremrangeGeneric(x *Ctx, rangeType int) {
 	}
 	key := args[1]
 	tx := x.Lock(key)
-	v, z, done := zsetGet(x, &tx, key, false)
+	var v cache.Value
+	z, done := zsetGet(x, &tx, key, false, &v)
 	if done {
 		return
 	}
@@ -283,7 +285,7 @@ func zremrangeGeneric(x *Ctx, rangeType int) {
 		x.Int(0)
 		return
 	}
-	if zsetSaveOp(x, &tx, key, v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
+	if zsetSaveOp(x, &tx, key, &v, z, types.AppendOpZRemoveRanks(nil, lo, hi)) {
 		x.Int(int64(hi - lo + 1))
 	}
 }
