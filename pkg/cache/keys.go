@@ -37,7 +37,8 @@ func (t *Tx) GetTo(db int, key []byte, v *Value) (bool, error) {
 		return false, nil
 	}
 	s.misses.Add(1)
-	e, ok, err := t.c.s.DB(db).Get(key)
+	var e store.Entry
+	ok, err := t.c.s.DB(db).GetTo(key, &e)
 	if err != nil || !ok {
 		*v = Value{}
 		return false, err
@@ -91,7 +92,8 @@ func (t *Tx) ViewTo(db int, key []byte, v *Value) (bool, error) {
 		return false, nil
 	}
 	s.misses.Add(1)
-	e, ok, err := t.c.s.DB(db).Get(key)
+	var e store.Entry
+	ok, err := t.c.s.DB(db).GetTo(key, &e)
 	if err != nil || !ok {
 		*v = Value{}
 		return false, err

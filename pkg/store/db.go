@@ -42,26 +42,37 @@ func (d *DB) hash(key []byte) uint64 { return d.s.hkey.sum(key) }
 // or ErrClosed after Close. e.Value aliases the mapping: valid as Entry says,
 // read-only. Get does not allocate.
 func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
+	ok, err = d.GetTo(key, &e)
+	return e, ok, err
+}
+
+// GetTo is Get writing the entry to *e, field by field (left as it was
+// when the key is absent or on an error). A caller that binds Get's
+// five-word result to a variable gets it stored to a temporary and copied
+// with 16-byte loads over those stores, a store-forwarding stall on every
+// GET (perf/results/hotpath.md, "The Tx in registers").
+func (d *DB) GetTo(key []byte, e *Entry) (ok bool, err error) {
 	h := d.hash(key)
 	d.mu.RLock()
 	if d.s.closed.Load() {
 		d.mu.RUnlock()
-		return Entry{}, false, ErrClosed
+		return false, ErrClosed
 	}
 	ss := *d.s.segs.Load()
 	t := d.t
 	i := t.findRec(ss, h, key)
 	if i < 0 {
 		d.mu.RUnlock()
-		return Entry{}, false, nil
+		return false, nil
 	}
 	sl := t.slots[i]
 	r := ss.record(sl.loc)
 	d.mu.RUnlock()
 	if r == nil { // find matched the key in it, so it was well-formed
-		return Entry{}, false, d.corrupt(sl.loc)
+		return false, d.corrupt(sl.loc)
 	}
-	return Entry{Kind: Kind(r[offKind]), ExpireAt: sl.expireAt, Value: recValue(r)}, true, nil
+	e.Kind, e.ExpireAt, e.Value = Kind(r[offKind]), sl.expireAt, recValue(r)
+	return true, nil
 }
 
 func (d *DB) corrupt(loc uint64) error {
