@@ -69,7 +69,10 @@ func (t *Tx) GetTo(db int, key []byte, v *Value) (bool, error) {
 // no allocation, and a scan over many keys does not churn the LRU (the
 // mapping is the strings' cache; decoding is what the LRU saves, and a
 // string needs none). Collections and cached strings are as Get returns
-// them. v.Str must not be written to or used after Unlock.
+// them. v.Str must not be written to or used after Unlock, nor after
+// another View of a key of the same shard: a string record the store
+// still holds in its write buffer (written earlier in the same round) is
+// copied into a buffer of the shard, reused by each View.
 func (t *Tx) View(db int, key []byte) (v Value, ok bool, err error) {
 	ok, err = t.ViewTo(db, key, &v)
 	return v, ok, err
@@ -93,7 +96,7 @@ func (t *Tx) ViewTo(db int, key []byte, v *Value) (bool, error) {
 	}
 	s.misses.Add(1)
 	var e store.Entry
-	ok, err := t.c.s.DB(db).GetTo(key, &e)
+	ok, err := t.c.s.DB(db).ViewTo(key, &e, &s.view)
 	if err != nil || !ok {
 		*v = Value{}
 		return false, err

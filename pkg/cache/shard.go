@@ -51,6 +51,11 @@ type shard struct {
 	// lookup touches.
 	last lastEntry
 
+	// view holds Tx.ViewTo's copy of a string record still in the store's
+	// write buffer (store.DB.ViewTo): valid until Unlock or the shard's
+	// next ViewTo, as a view's Str is. mu is held.
+	view []byte
+
 	_ cpu.CacheLinePad // keep neighbouring shards' locks off this cache line
 }
 

@@ -617,6 +617,69 @@ func TestExecuteAllocs(t *testing.T) {
 	}
 }
 
+// TestBufferedReadAllocs: on a store that buffers writes (as tstd's does
+// until the end of a round), commands that read a string written earlier
+// in the same round (a pipeline of INCRs on one key, GET after SET, MGET
+// of two such keys of one shard or several) allocate nothing: the record
+// still in the write buffer is read through the cache shard's scratch.
+func TestBufferedReadAllocs(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{Sync: store.SyncNo, BufferWrites: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.Open(st, cache.Options{Capacity: 1000, Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := NewServer(c, nil, nil)
+	cl := s.NewClient()
+	cl.DeferStats = true
+	out := make([]byte, 0, 4096)
+	keys := []string{"a", "b", "c", "d", "e", "f"}
+	for _, k := range keys {
+		s.Execute(cl, [][]byte{[]byte("SET"), []byte(k), []byte("v-" + k)}, nil)
+	}
+	mget := [][]byte{[]byte("MGET")}
+	var want strings.Builder
+	fmt.Fprintf(&want, "*%d\r\n", len(keys))
+	for _, k := range keys {
+		mget = append(mget, []byte(k))
+		fmt.Fprintf(&want, "$%d\r\nv-%s\r\n", len(k)+2, k)
+	}
+	for _, tc := range []struct {
+		name string
+		cmds [][][]byte
+		want string
+	}{
+		{"INCR", [][][]byte{{[]byte("INCR"), []byte("n")}, {[]byte("INCR"), []byte("n")}}, ""},
+		{"SET+GET", [][][]byte{{[]byte("SET"), []byte("k"), []byte("value")}, {[]byte("GET"), []byte("k")}}, "+OK\r\n$5\r\nvalue\r\n"},
+		{"MGET", [][][]byte{mget}, want.String()},
+	} {
+		run := func() {
+			out = out[:0]
+			for _, args := range tc.cmds {
+				out = s.Execute(cl, args, out)
+			}
+		}
+		run()
+		allocs := testing.AllocsPerRun(200, run)
+		if tc.want != "" && string(out) != tc.want {
+			t.Fatalf("%s replied %q, want %q", tc.name, out, tc.want)
+		}
+		if allocs != 0 {
+			t.Errorf("%s of buffered records allocates %v times, want 0", tc.name, allocs)
+		}
+	}
+	if got := string(s.Execute(cl, [][]byte{[]byte("GET"), []byte("n")}, nil)); got != "$3\r\n404\r\n" {
+		t.Errorf("GET n = %q after 404 INCRs", got)
+	}
+	if st.Unflushed() == 0 {
+		t.Error("nothing was buffered: the test read flushed records")
+	}
+	s.FlushStats(cl)
+}
+
 // BenchmarkExecute runs single commands through Execute on a store opened
 // as tstd opens it (buffered writes, flushed once per 64 commands, a round
 // at pipeline 64). The list case pushes and pops one element per

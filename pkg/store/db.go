@@ -52,6 +52,16 @@ func (d *DB) Get(key []byte) (e Entry, ok bool, err error) {
 // with 16-byte loads over those stores, a store-forwarding stall on every
 // GET (perf/results/hotpath.md, "The Tx in registers").
 func (d *DB) GetTo(key []byte, e *Entry) (ok bool, err error) {
+	return d.ViewTo(key, e, nil)
+}
+
+// ViewTo is GetTo for a reader that uses e.Value only until it next passes
+// scratch: a record still in the write buffer (a key written earlier in
+// the same round of a pipeline) is copied into *scratch, grown as needed
+// and kept by the caller, instead of into a new allocation (records of up
+// to 64 KiB; a larger one gets its own copy). A pipeline of INCRs on one
+// key allocated two copies per command (the probe's and the value's).
+func (d *DB) ViewTo(key []byte, e *Entry, scratch *[]byte) (ok bool, err error) {
 	h := d.hash(key)
 	d.mu.RLock()
 	if d.s.closed.Load() {
@@ -66,7 +76,7 @@ func (d *DB) GetTo(key []byte, e *Entry) (ok bool, err error) {
 		return false, nil
 	}
 	sl := t.slots[i]
-	r := ss.record(sl.loc)
+	r := ss.recordInto(sl.loc, scratch)
 	d.mu.RUnlock()
 	if r == nil { // find matched the key in it, so it was well-formed
 		return false, d.corrupt(sl.loc)

@@ -79,7 +79,12 @@ type segSet []*segment
 // record returns the bytes of the record at loc from its header to the end
 // of its value, or nil if loc does not hold a well-formed record (only
 // possible if the file was changed behind the store's back).
-func (ss segSet) record(loc uint64) []byte {
+func (ss segSet) record(loc uint64) []byte { return ss.recordInto(loc, nil) }
+
+// recordInto is record for a reader with a scratch buffer: a record still
+// in the write buffer is copied into *scratch (segment.bufferedInto), not
+// into a new allocation, and is valid until the reader next passes it.
+func (ss segSet) recordInto(loc uint64, scratch *[]byte) []byte {
 	id, off := locSeg(loc), locOff(loc)
 	if int(id) >= len(ss) || ss[id] == nil {
 		return nil
@@ -88,12 +93,30 @@ func (ss segSet) record(loc uint64) []byte {
 	if off >= g.filled.Load() {
 		// Not flushed when filled was loaded: in the write buffer, unless
 		// a flush moved it past off since (wbuf.go).
-		if r, ok := g.buffered(off); ok {
+		if r, ok := g.bufferedInto(off, scratch); ok {
 			return r
 		}
 	}
 	g.mapFor(off)
 	return recordAt(g.data, off)
+}
+
+// hasKey reports whether loc holds a well-formed record of key, comparing
+// a record still in the write buffer in place (no copy).
+func (ss segSet) hasKey(loc uint64, key []byte) bool {
+	id, off := locSeg(loc), locOff(loc)
+	if int(id) >= len(ss) || ss[id] == nil {
+		return false
+	}
+	g := ss[id]
+	if off >= g.filled.Load() {
+		if eq, ok := g.bufferedHasKey(off, key); ok {
+			return eq
+		}
+	}
+	g.mapFor(off)
+	r := recordAt(g.data, off)
+	return r != nil && bytes.Equal(recKey(r), key)
 }
 
 // recordAt is segSet.record within b (a mapping or the write buffer).
@@ -152,7 +175,7 @@ func (t *table) findRec(ss segSet, h uint64, key []byte) int {
 			return -1
 		}
 		if s.hash == uint32(h) {
-			if r := ss.record(s.loc); r != nil && bytes.Equal(recKey(r), key) {
+			if ss.hasKey(s.loc, key) {
 				return int(i)
 			}
 		}

@@ -117,8 +117,7 @@ func (t *table) keyIs(ss segSet, s *slot, key []byte) bool {
 	if s.kref != noKey {
 		return bytes.Equal(t.keys.key(s.kref), key)
 	}
-	r := ss.record(s.loc)
-	return r != nil && bytes.Equal(recKey(r), key)
+	return ss.hasKey(s.loc, key)
 }
 
 // imageSize returns the padded size of the record slot i points to: from

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -224,6 +225,19 @@ func (s *Store) wview() segSet {
 // copy for any other reader; nil if a flush moved the buffer past it (the
 // caller reads the mapping then) or off is not a record.
 func (g *segment) buffered(off int64) (r []byte, ok bool) {
+	return g.bufferedInto(off, nil)
+}
+
+// maxViewScratch is the largest record a reader copies into its scratch
+// (bufferedInto): a larger one gets a copy of its own, so that a scratch
+// does not keep a large value's memory.
+const maxViewScratch = 64 << 10
+
+// bufferedInto is buffered with the copy for a reader that is not the
+// writer made into *scratch (grown as needed) when scratch is not nil and
+// the record is at most maxViewScratch bytes: the record is then valid
+// until the reader next passes scratch.
+func (g *segment) bufferedInto(off int64, scratch *[]byte) (r []byte, ok bool) {
 	w := g.wb
 	if w == nil {
 		return nil, false
@@ -240,9 +254,34 @@ func (g *segment) buffered(off int64) (r []byte, ok bool) {
 		return nil, false
 	}
 	if r = recordAt(w.buf, off-w.base); r != nil {
-		r = slices.Clone(r)
+		if scratch != nil && len(r) <= maxViewScratch {
+			*scratch = append((*scratch)[:0], r...)
+			r = *scratch
+		} else {
+			r = slices.Clone(r)
+		}
 	}
 	return r, true
+}
+
+// bufferedHasKey is buffered for a key comparison (findRec's probe): eq
+// reports whether the record at off holds key, compared in place under
+// wbuf.mu, without a copy; ok is false when a flush moved the buffer past
+// off (the caller reads the mapping then).
+func (g *segment) bufferedHasKey(off int64, key []byte) (eq, ok bool) {
+	w := g.wb
+	if w == nil {
+		return false, false
+	}
+	if !g.writer {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+	}
+	if w.id != g.id || off < w.base {
+		return false, false
+	}
+	r := recordAt(w.buf, off-w.base)
+	return r != nil && bytes.Equal(recKey(r), key), true
 }
 
 // streamLocked appends a record of n value bytes that fill encodes in

@@ -389,3 +389,71 @@ func TestPwriteHeld(t *testing.T) {
 		t.Errorf("pwriteHeld to a read-only file: %d, %v; want 0 and EBADF naming the file", n, err)
 	}
 }
+
+// TestViewToScratch: a read of a key whose record is still in the write
+// buffer copies it into the reader's scratch, not into a new allocation
+// (the key probe compares in place); the value is right before and after
+// the flush, a record over maxViewScratch gets a copy of its own (the
+// scratch stays small), and GetTo still returns copies that outlive the
+// next read.
+func TestViewToScratch(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{Sync: SyncNo, CompactRatio: -1, NoSnapshot: true, BufferWrites: true})
+	d := s.DB(0)
+	key := []byte("counter")
+	var scratch []byte
+	var e Entry
+	for i := range 50 {
+		want := fmt.Appendf(nil, "%d", i)
+		if err := d.Set(key, KindString, want, 0); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := d.ViewTo(key, &e, &scratch); !ok || err != nil || !bytes.Equal(e.Value, want) {
+			t.Fatalf("ViewTo after write %d: %q %v %v", i, e.Value, ok, err)
+		}
+		if len(scratch) == 0 || &e.Value[0] != &scratch[recHeaderSize+len(key)] {
+			t.Fatalf("write %d: the buffered value is not read from the scratch", i)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := d.Set(key, KindString, []byte("7"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := d.ViewTo(key, &e, &scratch); !ok || err != nil || string(e.Value) != "7" {
+			t.Fatalf("ViewTo: %q %v %v", e.Value, ok, err)
+		}
+	}); n != 0 {
+		t.Errorf("a write and a read of its buffered record allocate %v times, want 0", n)
+	}
+	if err := s.FlushWrites(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.ViewTo(key, &e, &scratch); !ok || err != nil || string(e.Value) != "7" {
+		t.Fatalf("ViewTo after the flush: %q %v %v", e.Value, ok, err)
+	}
+	big := wbufVal(1, 2, maxViewScratch+1)
+	if err := d.Set(key, KindString, big, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.ViewTo(key, &e, &scratch); !ok || err != nil || !bytes.Equal(e.Value, big) {
+		t.Fatalf("ViewTo of a large buffered value: %d bytes, %v %v", len(e.Value), ok, err)
+	}
+	if cap(scratch) > maxViewScratch {
+		t.Errorf("the scratch grew to %d bytes for a record over %d", cap(scratch), maxViewScratch)
+	}
+	var g Entry
+	if err := d.Set(key, KindString, []byte("kept"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.GetTo(key, &g); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if err := d.Set(key, KindString, []byte("next"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ViewTo(key, &e, &scratch); err != nil {
+		t.Fatal(err)
+	}
+	if string(g.Value) != "kept" || string(e.Value) != "next" {
+		t.Errorf("GetTo's value %q and ViewTo's %q, want kept and next", g.Value, e.Value)
+	}
+}
