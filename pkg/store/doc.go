@@ -532,9 +532,15 @@
 // A Sync seals the segments rotated before it was called (and the one
 // active then, if it was rotated meanwhile), then syncs the active one.
 // Once the oldest pending seal has waited maxSealDelay (2 s), or
-// maxUnsealed segments wait, a rotation seals on the writer's path, as
-// Redis's everysec delays writes once its background fsync has run for
-// 2 s: what is acknowledged but not yet durable stays bounded.
+// maxUnsealed segments wait, a rotation fdatasyncs the segment it leaves
+// on the writer's path, as Redis's everysec delays writes once its
+// background fsync has run for 2 s: the records not synced stay bounded.
+// While an older segment is still unsealed, that segment is durable but
+// the log before it may not be, so the new segment is still flagged and
+// the synced one joins the queue; the seals clear the flags in order. (An
+// unflagged header after an unsealed segment told recovery the log before
+// it was intact, and Open refused a crash image in which that segment had
+// no header: TestCrashWithUnsealedBacklog.)
 //
 // Compaction rewrites only sealed segments: it first seals what is
 // pending. Close seals everything and removes a prepared segment, so a

@@ -496,9 +496,11 @@ func TestSyncSealsRotationsMeanwhile(t *testing.T) {
 }
 
 // TestUnsealedBacklogBounded: when seals fall behind (here segment 1's
-// never finishes), at most maxUnsealed segments wait; later rotations
-// seal on the writer's path, as Redis's everysec delays writes behind a
-// slow fsync, and their successors are not flagged.
+// never finishes), at most maxUnsealed segments wait with records not
+// synced; later rotations sync their predecessor on the writer's path, as
+// Redis's everysec delays writes behind a slow fsync. Those segments stay
+// queued, and their successors flagged, until the seals before them are
+// done (TestCrashWithUnsealedBacklog).
 func TestUnsealedBacklogBounded(t *testing.T) {
 	fs := NewMemFS()
 	s, _, release := sealBlocked(t, "/d", Options{FS: fs, Sync: SyncNo})
@@ -507,16 +509,73 @@ func TestUnsealedBacklogBounded(t *testing.T) {
 		mustSet(t, s.DB(0), fmt.Sprintf("more-%03d", i), strings.Repeat("m", 100), 0)
 	}
 	s.appendMu.Lock()
-	active, n := s.active.id, len(s.unsealed)
-	s.appendMu.Unlock()
-	if n != maxUnsealed || active <= maxUnsealed+2 {
-		t.Fatalf("%d segments unsealed with segment %d active; want %d, and more rotations", n, active, maxUnsealed)
-	}
-	for id := uint32(maxUnsealed + 2); id <= active; id++ {
-		if f := headerFlags(t, fs, "/d", id); f != 0 {
-			t.Fatalf("segment %d flagged although its predecessor was sealed on the writer's path", id)
+	active, n, unsynced := s.active.id, len(s.unsealed), 0
+	for _, p := range s.unsealed {
+		if p.synced < p.written {
+			unsynced++
 		}
+	}
+	s.appendMu.Unlock()
+	if unsynced > maxUnsealed || active <= maxUnsealed+2 {
+		t.Fatalf("%d of %d unsealed segments hold unsynced records with segment %d active; want at most %d, and more rotations",
+			unsynced, n, active, maxUnsealed)
 	}
 	release()
 	closeT(t, s)
+}
+
+// TestCrashWithUnsealedBacklog: a crash while a seal is stuck on the disk
+// and the backlog made the writer seal on its own path. Segment 1's
+// fdatasync waits, so segments 2 and on were made without a durable
+// header; the rotations after maxUnsealed sync their predecessor on the
+// writer's path, but their headers must stay flagged while older
+// segments are unsealed: an unflagged header tells recovery the log
+// before it is intact, and Open then failed on the first segment without
+// a header ("bad segment magic"). Open of the crash image must succeed
+// with a prefix of the writes, and the flags go once the seals catch up.
+func TestCrashWithUnsealedBacklog(t *testing.T) {
+	fs := NewMemFS()
+	s, keys, release := sealBlocked(t, "/d", Options{FS: fs, Sync: SyncNo})
+	defer release()
+	for i := range 400 {
+		k := fmt.Sprintf("more-%03d", i)
+		mustSet(t, s.DB(0), k, strings.Repeat("m", 100), 0)
+		keys = append(keys, k)
+	}
+	s.appendMu.Lock()
+	active := s.active.id
+	s.appendMu.Unlock()
+	if active <= maxUnsealed+2 {
+		t.Fatalf("segment %d active: the backlog never made the writer seal", active)
+	}
+	img := fs.Crash(CrashOptions{})
+	for id := uint32(2); id <= active; id++ {
+		if f := headerFlags(t, fs, "/d", id); f == 0 {
+			t.Errorf("segment %d unflagged while segment 1 is unsealed", id)
+		}
+	}
+	c, err := Open("/d", Options{FS: img, CompactRatio: -1})
+	if err != nil {
+		t.Fatalf("Open of the crash image: %v", err)
+	}
+	n := 0
+	for n < len(keys) {
+		if _, ok, _ := c.DB(0).Get([]byte(keys[n])); !ok {
+			break
+		}
+		n++
+	}
+	for _, k := range keys[n:] {
+		if _, ok, _ := c.DB(0).Get([]byte(k)); ok {
+			t.Fatalf("the crash image holds %s but not %s: not a prefix of the writes", k, keys[n])
+		}
+	}
+	closeT(t, c)
+	release()
+	closeT(t, s)
+	for id := uint32(1); id <= active; id++ {
+		if f := headerFlags(t, fs, "/d", id); f != 0 {
+			t.Errorf("segment %d still flagged after Close", id)
+		}
+	}
 }

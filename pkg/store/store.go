@@ -529,7 +529,6 @@ func (s *Store) rotateLocked(need int64) error {
 		len(s.unsealed) > 0 && time.Since(s.unsealed[0].rotatedAt) > maxSealDelay
 	if old.synced < old.written && s.opts.Sync != SyncAlways && !late {
 		flags = segFlagPredUnsealed
-		old.rotatedAt = time.Now()
 	} else if old.synced < old.written {
 		lo, hi := old.takeMapped()
 		if err := s.syncFile(old, lo, hi, old.fresh); err != nil {
@@ -540,6 +539,19 @@ func (s *Store) rotateLocked(need int64) error {
 		if len(s.unsealed) == 0 { // else durable only once those are sealed
 			s.durableSeq = max(s.durableSeq, s.seq)
 		}
+	}
+	if len(s.unsealed) > 0 {
+		// An older segment is still unsealed (its seal waits for a busy
+		// disk; the late path above synced old alone): its header or tail
+		// may not survive a crash, so the new header stays flagged and old
+		// joins the queue, whose seals clear the flags in order. An
+		// unflagged header tells recovery that the log before it is intact
+		// (unwrittenFrom): Open then failed on the first segment a crash
+		// left without its header.
+		flags = segFlagPredUnsealed
+	}
+	if flags != 0 {
+		old.rotatedAt = time.Now()
 	}
 	if old.id == maxSegmentID {
 		return errors.New("store: segment ids exhausted")
