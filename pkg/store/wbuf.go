@@ -220,23 +220,19 @@ func (s *Store) wview() segSet {
 	return s.wviewSS
 }
 
-// buffered returns the record at off (offset in g, at or past g.filled
-// when loaded) from the write buffer: in place for a writer alias, as a
-// copy for any other reader; nil if a flush moved the buffer past it (the
-// caller reads the mapping then) or off is not a record.
-func (g *segment) buffered(off int64) (r []byte, ok bool) {
-	return g.bufferedInto(off, nil)
-}
-
 // maxViewScratch is the largest record a reader copies into its scratch
 // (bufferedInto): a larger one gets a copy of its own, so that a scratch
 // does not keep a large value's memory.
 const maxViewScratch = 64 << 10
 
-// bufferedInto is buffered with the copy for a reader that is not the
-// writer made into *scratch (grown as needed) when scratch is not nil and
-// the record is at most maxViewScratch bytes: the record is then valid
-// until the reader next passes scratch.
+// bufferedInto returns the record at off (offset in g, at or past
+// g.filled when loaded) from the write buffer: in place for a writer
+// alias, as a copy for any other reader; ok false if a flush moved the
+// buffer past it (the caller reads the mapping then), r nil if off is not
+// a record. The copy goes into *scratch (grown as needed) when scratch is
+// not nil and the record is at most maxViewScratch bytes, and is then
+// valid until the reader next passes scratch; otherwise it is a new
+// slice.
 func (g *segment) bufferedInto(off int64, scratch *[]byte) (r []byte, ok bool) {
 	w := g.wb
 	if w == nil {
