@@ -85,11 +85,10 @@ func (ss segSet) record(loc uint64) []byte { return ss.recordInto(loc, nil) }
 // in the write buffer is copied into *scratch (segment.bufferedInto), not
 // into a new allocation, and is valid until the reader next passes it.
 func (ss segSet) recordInto(loc uint64, scratch *[]byte) []byte {
-	id, off := locSeg(loc), locOff(loc)
-	if int(id) >= len(ss) || ss[id] == nil {
+	g, off := ss.at(loc)
+	if g == nil {
 		return nil
 	}
-	g := ss[id]
 	if off >= g.filled.Load() {
 		// Not flushed when filled was loaded: in the write buffer, unless
 		// a flush moved it past off since (wbuf.go).
@@ -97,26 +96,38 @@ func (ss segSet) recordInto(loc uint64, scratch *[]byte) []byte {
 			return r
 		}
 	}
-	g.mapFor(off)
-	return recordAt(g.data, off)
+	return g.mappedRecord(off)
 }
 
 // hasKey reports whether loc holds a well-formed record of key, comparing
 // a record still in the write buffer in place (no copy).
 func (ss segSet) hasKey(loc uint64, key []byte) bool {
-	id, off := locSeg(loc), locOff(loc)
-	if int(id) >= len(ss) || ss[id] == nil {
+	g, off := ss.at(loc)
+	if g == nil {
 		return false
 	}
-	g := ss[id]
 	if off >= g.filled.Load() {
 		if eq, ok := g.bufferedHasKey(off, key); ok {
 			return eq
 		}
 	}
-	g.mapFor(off)
-	r := recordAt(g.data, off)
+	r := g.mappedRecord(off)
 	return r != nil && bytes.Equal(recKey(r), key)
+}
+
+// at returns the segment loc is in and the offset in it; nil if the set
+// has no such segment.
+func (ss segSet) at(loc uint64) (*segment, int64) {
+	if id := locSeg(loc); int(id) < len(ss) {
+		return ss[id], locOff(loc)
+	}
+	return nil, 0
+}
+
+// mappedRecord is the record at off in g's mapping (recordAt).
+func (g *segment) mappedRecord(off int64) []byte {
+	g.mapFor(off)
+	return recordAt(g.data, off)
 }
 
 // recordAt is segSet.record within b (a mapping or the write buffer).

@@ -90,6 +90,18 @@ func sealBlocked(t *testing.T, dir string, opts Options) (*Store, []string, func
 	}
 }
 
+// writeMore writes n more keys of 100 bytes (about 26 records to a 4 KiB
+// segment) and returns them in order.
+func writeMore(t *testing.T, s *Store, n int) []string {
+	t.Helper()
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("more-%03d", i)
+		mustSet(t, s.DB(0), keys[i], strings.Repeat("m", 100), 0)
+	}
+	return keys
+}
+
 // TestRotationSealsInBackground: with the policies everysec and no, the
 // writer never waits for a rotation's fdatasync: writes went on through
 // several rotations while segment 1's seal was blocked, every segment
@@ -505,9 +517,7 @@ func TestUnsealedBacklogBounded(t *testing.T) {
 	fs := NewMemFS()
 	s, _, release := sealBlocked(t, "/d", Options{FS: fs, Sync: SyncNo})
 	defer release()
-	for i := range 400 {
-		mustSet(t, s.DB(0), fmt.Sprintf("more-%03d", i), strings.Repeat("m", 100), 0)
-	}
+	writeMore(t, s, 400)
 	s.appendMu.Lock()
 	active, n, unsynced := s.active.id, len(s.unsealed), 0
 	for _, p := range s.unsealed {
@@ -537,11 +547,7 @@ func TestCrashWithUnsealedBacklog(t *testing.T) {
 	fs := NewMemFS()
 	s, keys, release := sealBlocked(t, "/d", Options{FS: fs, Sync: SyncNo})
 	defer release()
-	for i := range 400 {
-		k := fmt.Sprintf("more-%03d", i)
-		mustSet(t, s.DB(0), k, strings.Repeat("m", 100), 0)
-		keys = append(keys, k)
-	}
+	keys = append(keys, writeMore(t, s, 400)...)
 	s.appendMu.Lock()
 	active := s.active.id
 	s.appendMu.Unlock()
