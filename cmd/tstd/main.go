@@ -133,9 +133,9 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// spinFlag is server.Options.RoundSpin for --round-spin d: 0 (off) is
-// negative there, where 0 means the default.
-func spinFlag(d time.Duration) time.Duration {
+// offFlag is server.Options.RoundSpin or RoundWait for --round-spin or
+// --round-wait d: 0 (off) is negative there, where 0 means the default.
+func offFlag(d time.Duration) time.Duration {
 	if d <= 0 {
 		return -1
 	}
@@ -173,6 +173,7 @@ func baseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles on this loopback address (e.g. 127.0.0.1:6060)"},
 		&cli.IntFlag{Name: "loops", Usage: "number of event loops; 0 means half the CPUs Go may use (the CPU count or the container's CPU limit), at least one. Unless the GOMAXPROCS environment variable is set, tstd also runs Go with that many processors (GOMAXPROCS = loops, at most the CPU count): on 2 CPUs shared with the clients, one loop on one processor used a third less CPU per request than two (perf/results/hotpath.md)"},
 		&cli.DurationFlag{Name: "round-spin", Value: server.DefaultRoundSpin, Usage: "how long an event loop keeps busy after a round of single commands from several clients (pipeline 1), so that their next requests meet a running loop; 0 turns it off (costs CPU; see perf/results/hotpath.md)"},
+		&cli.DurationFlag{Name: "round-wait", Value: server.DefaultRoundWait, Usage: "after such a round, how long an event loop may wait for its next events while keeping its Go processor (other goroutines wait meanwhile), instead of waiting in gnet's poll, where the Go runtime takes the processor away; 0 turns it off (Linux; see perf/results/hotpath.md)"},
 		&cli.BoolFlag{Name: "lock-os-thread", Usage: "pin each event loop to an OS thread (measured worse with one client connection; see perf/results/hotpath.md)"},
 		&cli.BoolFlag{Name: "rechunk", Usage: "rebuild the page cache of sealed log segments in 2 MiB folios, read back from the disk (measured worse on a virtual machine; see perf/results/hotpath.md)"},
 	}
@@ -307,7 +308,7 @@ func serve(c *cli.Context, cfg *config.Config, stderr io.Writer) error {
 	if procs > 0 {
 		runtime.GOMAXPROCS(procs)
 	}
-	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: loops, LockOSThread: c.Bool("lock-os-thread"), Rechunk: c.Bool("rechunk"), RoundSpin: spinFlag(c.Duration("round-spin"))})
+	srv, err := server.Start(server.Options{Config: cfg, Logger: log, LogLevel: &level, Loops: loops, LockOSThread: c.Bool("lock-os-thread"), Rechunk: c.Bool("rechunk"), RoundSpin: offFlag(c.Duration("round-spin")), RoundWait: offFlag(c.Duration("round-wait"))})
 	if err != nil {
 		log.Error("start failed", zap.Error(err))
 		return cli.Exit("tstd: "+err.Error(), 1)

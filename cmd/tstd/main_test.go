@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/toonstore/toonstore/internal/redistest"
 	"github.com/toonstore/toonstore/pkg/server"
+	"github.com/urfave/cli/v2"
 )
 
 // tstdBin is the tstd binary, built once per test run by TestMain.
@@ -502,17 +503,30 @@ func TestLoopsAndProcsLogged(t *testing.T) {
 	}
 }
 
-// --round-spin: the default is the server's; 0 turns the spin off, which
-// server.Options spells negative (its 0 is the default).
-func TestRoundSpinFlag(t *testing.T) {
+// --round-spin and --round-wait: the default is the server's; 0 turns
+// them off, which server.Options spells negative (its 0 is the default).
+func TestRoundFlags(t *testing.T) {
 	for _, tc := range []struct{ flag, want time.Duration }{
 		{0, -1},
 		{-time.Microsecond, -1},
 		{server.DefaultRoundSpin, server.DefaultRoundSpin},
+		{server.DefaultRoundWait, server.DefaultRoundWait},
 		{50 * time.Microsecond, 50 * time.Microsecond},
 	} {
-		if got := spinFlag(tc.flag); got != tc.want {
-			t.Errorf("spinFlag(%v) = %v, want %v", tc.flag, got, tc.want)
+		if got := offFlag(tc.flag); got != tc.want {
+			t.Errorf("offFlag(%v) = %v, want %v", tc.flag, got, tc.want)
+		}
+	}
+	for _, name := range []string{"round-spin", "round-wait"} {
+		var def any
+		for _, f := range baseFlags() {
+			if df, ok := f.(*cli.DurationFlag); ok && df.Name == name {
+				def = df.Value
+			}
+		}
+		want := map[string]time.Duration{"round-spin": server.DefaultRoundSpin, "round-wait": server.DefaultRoundWait}[name]
+		if def != want {
+			t.Errorf("--%s defaults to %v, want %v", name, def, want)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # System calls and page faults of tstd under one redis-benchmark run: perf
 # stat's counts of the calls on the request path (epoll_pwait, read, write,
-# pwrite64), of the runtime's (nanosleep, futex), of madvise (the log's
+# pwrite64; epoll_pwait2 is the loop's round wait), of the runtime's (nanosleep, futex), of madvise (the log's
 # chunks mapped for reads), of page faults and context switches, with
 # the server's CPU ticks (10 ms), for perf/results/hotpath.md ("One flush
 # per round", "Reads map 2 MiB at a time", "The flush's pwrite keeps the
@@ -28,7 +28,7 @@ if [ -n "${PRE:-}" ]; then
     redis-benchmark -p "$PORT" -t "$PRE" -P "$P" -c 50 -d "$D" -n "$N" -r 1000000 --csv | tail -n +2
 fi
 EV=page-faults,context-switches
-for s in epoll_pwait read write pwrite64 nanosleep futex madvise; do EV="$EV,syscalls:sys_enter_$s"; done
+for s in epoll_pwait epoll_pwait2 read write pwrite64 nanosleep futex madvise; do EV="$EV,syscalls:sys_enter_$s"; done
 perf stat -e "$EV" -p "$SP" -o "$OUT" &
 PR=$!
 sleep 0.2

@@ -67,6 +67,7 @@ func Start(opts Options) (*Engine, error) {
 	}
 	go func() {
 		e.err = gnet.Run(h, "tcp://"+opts.Addr, gopts...)
+		h.closeWaiters()
 		if h.syncer != nil {
 			h.syncer.close()
 		}

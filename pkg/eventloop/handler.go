@@ -156,6 +156,8 @@ type loopState struct {
 	cmds       int
 	roundStart time.Time // when the round's first batch was held (RoundSpin)
 	spins      atomic.Int64
+
+	waiter *roundWaiter // Options.RoundWait; nil when off
 }
 
 // spin keeps the loop busy for Options.RoundSpin after the flush of a
@@ -181,12 +183,44 @@ func (l *loopState) spin(flushStart time.Time) {
 	}
 }
 
-// mightSpin reports whether the round Run is about to flush (of held
-// connections) may be followed by a spin: RoundSpin is on and it ran
-// single commands (at most two per connection) from at least two
-// connections. Run reads the clock for spin only then.
+// singles reports whether the round Run is about to flush (of held
+// connections) ran single commands (at most two per connection) from at
+// least two connections: clients at pipeline 1.
+func (l *loopState) singles(held int) bool { return held >= 2 && l.cmds <= 2*held }
+
+// mightSpin reports whether the round Run is about to flush may be
+// followed by a spin: RoundSpin is on and the round ran singles. Run reads
+// the clock for spin only then.
 func (l *loopState) mightSpin(held int) bool {
-	return l.h.opts.RoundSpin > 0 && held >= 2 && l.cmds <= 2*held
+	return l.h.opts.RoundSpin > 0 && l.singles(held)
+}
+
+// mayWait reports whether Run may end a round of singles with the
+// loop's round wait (Options.RoundWait): not while a connection's replies
+// wait for an appendfsync-always sync, whose completion on the syncer's
+// goroutine needs the processor the wait keeps, nor once the engine stops.
+func (l *loopState) mayWait() bool {
+	return l.waiter != nil && l.h.held.Load() == 0 && !l.h.stopping.Load()
+}
+
+// kick tells the loop's round wait, if any, that a task was queued on the
+// loop (Conn.Wake, Conn.Close): see roundWaiter.
+func (l *loopState) kick() {
+	if l.waiter != nil {
+		l.waiter.kick()
+	}
+}
+
+// closeWaiters closes the loops' round waits, once gnet has stopped. (A
+// kick after that writes nothing: no wait is in progress.)
+func (h *handler) closeWaiters() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.loops {
+		if l.waiter != nil {
+			l.waiter.close()
+		}
+	}
 }
 
 // soloProbe: see loopState.lastHeld.
@@ -247,6 +281,11 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 		_ = c.Wake(nil)
 	}
 	if len(wake) > 0 {
+		h.mu.Lock()
+		for _, l := range h.loops {
+			l.kick()
+		}
+		h.mu.Unlock()
 		return time.Millisecond, gnet.None
 	}
 	return 100 * time.Millisecond, gnet.None
@@ -296,16 +335,16 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	// INFO counters are added to the shared Stats once per batch (flush).
 	cl.DeferStats = true
 	// Conn.Close is goroutine-safe and a no-op on a closed connection.
-	cl.Kill = func() { _ = c.Close() }
+	l := h.loopOf(c.EventLoop())
+	cl.Kill = func() { _ = c.Close(); l.kick() }
 	// Conn.Wake is goroutine-safe: it runs OnTraffic on c's loop, which
 	// takes the client's inbox (command.Client.Deliver).
-	cl.Wake = func() { _ = c.Wake(nil) }
+	cl.Wake = func() { _ = c.Wake(nil); l.kick() }
 	st := &connState{client: cl}
 	if b, _ := h.outPool.Get().(*[]byte); b != nil {
 		st.out = (*b)[:0]
 	}
 	st.r.MaxBulkLen = h.opts.MaxBulkLen
-	l := h.loopOf(c.EventLoop())
 	st.parsed = &l.pre
 	if h.opts.HoldReplies {
 		st.loop = l
@@ -485,6 +524,13 @@ func (h *handler) loopOf(el gnet.EventLoop) *loopState {
 	l := h.loops[el]
 	if l == nil {
 		l = &loopState{h: h}
+		if h.opts.HoldReplies && h.opts.RoundWait > 0 {
+			w, err := newRoundWaiter(el, h.opts.RoundWait)
+			if err != nil {
+				h.log.Warn("no round wait on this event loop", zap.Error(err))
+			}
+			l.waiter = w
+		}
 		h.loops[el] = l
 	}
 	return l
@@ -544,6 +590,7 @@ func (l *loopState) Run(context.Context) error {
 	if l.mightSpin(l.lastHeld) {
 		flushStart = time.Now()
 	}
+	wait := l.waiter != nil && l.singles(l.lastHeld)
 	for i, c := range l.held {
 		l.held[i] = nil
 		st, _ := c.Context().(*connState)
@@ -555,11 +602,15 @@ func (l *loopState) Run(context.Context) error {
 			// The store's flush failed (no acknowledgement left), or
 			// the connection closes after these replies (QUIT).
 			_ = c.Close()
+			l.kick()
 		}
 	}
 	l.held = l.held[:0]
 	if !flushStart.IsZero() {
 		l.spin(flushStart)
+	}
+	if wait && l.mayWait() {
+		l.waiter.wait()
 	}
 	l.cmds = 0
 	return nil

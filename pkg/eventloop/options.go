@@ -62,6 +62,21 @@ type Options struct {
 	// per such round. Rounds of pipelined batches, slower rounds and a
 	// lone client (whose replies are not held) never spin. 0 turns it off.
 	RoundSpin time.Duration
+	// RoundWait, with HoldReplies, makes the loop wait up to this long
+	// for its next events after the shared flush of a round of single
+	// commands from several connections (and after RoundSpin), in a
+	// system call that keeps the loop's Go processor, instead of in
+	// gnet's poll: with one processor, the Go runtime takes the processor
+	// from a loop blocked in gnet's poll and the loop pays to get it back
+	// (perf/results/hotpath.md, "The loop waits between rounds holding its
+	// processor"). The wait ends at once on any event of the loop or of
+	// the acceptor (gnet's own epoll sets are in the one it waits on), on
+	// a signal, or after RoundWait; it is skipped when the yield before it
+	// ran other goroutines' work (a compaction), or while replies wait for
+	// an appendfsync-always sync. Goroutines that become runnable during
+	// the wait (timers, a finished system call) wait for it, so it must be
+	// short: tstd uses a millisecond. Linux only; 0 turns it off.
+	RoundWait time.Duration
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
 	// RequirePass is the initial "a password is configured" state: new

@@ -16,6 +16,13 @@ import (
 // rounds at pipeline 1").
 const DefaultRoundSpin = 20 * time.Microsecond
 
+// DefaultRoundWait is Options.RoundWait's default: the longest an event
+// loop waits for its next events after a round of single commands
+// holding its Go processor, which other goroutines wait for meanwhile
+// (perf/results/hotpath.md, "The loop waits between rounds holding its
+// processor").
+const DefaultRoundWait = time.Millisecond
+
 // Options configure Start. Zero fields keep the configuration's values.
 type Options struct {
 	// Addr is host:port to listen on; it overrides the bind and port
@@ -52,6 +59,11 @@ type Options struct {
 	// (eventloop.Options.RoundSpin); 0 means DefaultRoundSpin, negative
 	// turns it off.
 	RoundSpin time.Duration
+	// RoundWait is how long an event loop may wait for its next events
+	// after such a round without giving up its Go processor
+	// (eventloop.Options.RoundWait); 0 means DefaultRoundWait, negative
+	// turns it off.
+	RoundWait time.Duration
 	// Rechunk rebuilds the log's sealed segments in 2 MiB page-cache
 	// folios (store.Options.Rechunk; off by default).
 	Rechunk bool

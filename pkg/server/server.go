@@ -153,7 +153,8 @@ func Start(opts Options) (*Server, error) {
 			return nil
 		},
 		HoldReplies:      true,
-		RoundSpin:        roundSpin(opts.RoundSpin),
+		RoundSpin:        orDefault(opts.RoundSpin, DefaultRoundSpin),
+		RoundWait:        orDefault(opts.RoundWait, DefaultRoundWait),
 		SyncAlways:       policy == policyAlways,
 		RequirePass:      cfg.Value("requirepass") != "",
 		MaxClients:       int(cfg.Int("maxclients")),
@@ -694,11 +695,12 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// roundSpin is eventloop.Options.RoundSpin for Options.RoundSpin d.
-func roundSpin(d time.Duration) time.Duration {
+// orDefault is an eventloop duration for an Options duration d whose zero
+// means def and negative off (Options.RoundSpin, Options.RoundWait).
+func orDefault(d, def time.Duration) time.Duration {
 	switch {
 	case d == 0:
-		return DefaultRoundSpin
+		return def
 	case d < 0:
 		return 0
 	}

@@ -369,15 +369,16 @@ func TestBGRewriteAOF(t *testing.T) {
 	c.expect("$900\r\n" + strings.Repeat("4", 900) + "\r\n:500\r\n")
 }
 
-// Options.RoundSpin: 0 is the default, negative is off.
-func TestRoundSpinOption(t *testing.T) {
-	for _, tc := range []struct{ opt, want time.Duration }{
-		{0, DefaultRoundSpin},
-		{-1, 0},
-		{5 * time.Microsecond, 5 * time.Microsecond},
+// Options.RoundSpin and RoundWait: 0 is the default, negative is off.
+func TestRoundOptions(t *testing.T) {
+	for _, tc := range []struct{ opt, def, want time.Duration }{
+		{0, DefaultRoundSpin, DefaultRoundSpin},
+		{0, DefaultRoundWait, DefaultRoundWait},
+		{-1, DefaultRoundWait, 0},
+		{5 * time.Microsecond, DefaultRoundSpin, 5 * time.Microsecond},
 	} {
-		if got := roundSpin(tc.opt); got != tc.want {
-			t.Errorf("roundSpin(%v) = %v, want %v", tc.opt, got, tc.want)
+		if got := orDefault(tc.opt, tc.def); got != tc.want {
+			t.Errorf("orDefault(%v, %v) = %v, want %v", tc.opt, tc.def, got, tc.want)
 		}
 	}
 }
