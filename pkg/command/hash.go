@@ -91,6 +91,11 @@ func collGet[T any](x *Ctx, tx *cache.Tx, key []byte, kind store.Kind, read bool
 		x.ErrWrongType()
 		return obj, true
 	}
+	if kind == store.KindZSet && !read {
+		// Before a write changes its size: the encoding Redis holds it
+		// in, which a shrink must not undo (zsetTrackEnc).
+		zsetTrackEnc(x, v.Obj.(*types.ZSet))
+	}
 	return v.Obj.(T), false
 }
 

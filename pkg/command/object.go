@@ -30,7 +30,10 @@ import (
 //
 // Deviations: Redis never converts a hashtable, skiplist or hashtable set
 // back when the value shrinks (until a restart reloads it); ToonStore
-// reports the small encoding again. A string's "raw" hint is lost when the
+// reports the small encoding again, except for a sorted set that ZADD or
+// ZINCRBY found or took over the limits while it stayed in the cache
+// (types.ZSet.Enc: it also keeps the -0 scores given to it afterwards, as
+// Redis's skip list does). A string's "raw" hint is lost when the
 // value leaves the cache (eviction, restart, or a SETRANGE/INCRBYFLOAT that
 // creates the key), as Redis loses it on restart. IDLETIME is always 0 and
 // FREQ 0: no per-key access clock is kept.
@@ -268,7 +271,7 @@ func setIntset(s *types.Set, entries int64) bool {
 // zsetListpack reports whether z fits a listpack: at most entries members,
 // none longer than value bytes.
 func zsetListpack(z *types.ZSet, entries, value int64) bool {
-	if int64(z.Len()) > entries {
+	if z.Enc() == types.EncSkipList || int64(z.Len()) > entries {
 		return false
 	}
 	ok := true

@@ -203,6 +203,12 @@ done:
 			return
 		}
 		z = &types.ZSet{}
+		z.SetEnc(types.EncListpack) // the insertions below decide
+	}
+	zsetTrackEnc(x, z)
+	var lpEntries, lpValue int64
+	if z.Enc() != types.EncSkipList {
+		lpEntries, lpValue = zsetLimits(x)
 	}
 	var op []byte
 	added, updated, processed := 0, 0, false
@@ -245,6 +251,12 @@ done:
 			stored = 0 // a listpack reads -0 back as 0
 		}
 		z.Add(member, stored)
+		if z.Enc() != types.EncSkipList && (int64(z.Len()) > lpEntries || int64(len(member)) > lpValue) {
+			// Redis 7.0 converts it now (zsetAdd) and never back: a -0
+			// score given later stays -0, and OBJECT ENCODING says
+			// "skiplist" after the set shrinks.
+			z.SetEnc(types.EncSkipList)
+		}
 		if !created {
 			if op == nil {
 				op = types.AppendOpZAdd(x.opBuf())
@@ -457,6 +469,27 @@ func zpopGeneric(x *Ctx, max bool) {
 	}
 }
 
+// zsetTrackEnc gives z, before a write command changes it (collGet), the
+// encoding Redis would hold it in if it has none yet (decoded from the
+// store since): what its size says now (O(min(n, entries)), once per
+// cached object). A set that shrinks below the limits then stays a skip
+// list, as in Redis, while its object stays cached.
+func zsetTrackEnc(x *Ctx, z *types.ZSet) {
+	if z.Enc() != types.EncUnknown {
+		return
+	}
+	if entries, value := zsetLimits(x); zsetListpack(z, entries, value) {
+		z.SetEnc(types.EncListpack)
+	} else {
+		z.SetEnc(types.EncSkipList)
+	}
+}
+
+// zsetLimits returns zset-max-listpack-entries and -value.
+func zsetLimits(x *Ctx) (entries, value int64) {
+	return x.configInt("zset-max-listpack-entries", 128), x.configInt("zset-max-listpack-value", 64)
+}
+
 // zaddKeepsNegZero reports whether Redis 7.0 keeps a -0 score that ZADD
 // gives member of z: only a sorted set held as a skip list does (a
 // listpack reads it back as 0). Redis 7.0 creates the key as a skip list
@@ -464,9 +497,10 @@ func zpopGeneric(x *Ctx, max bool) {
 // member is longer than zset-max-listpack-value (7.2's zsetTypeCreate also
 // looks at the number of pairs and every member), and converts a listpack
 // before adding a new member that would exceed either limit. A
-// sorted set over the limits now counts as a skip list (Redis never
-// converts back; tstd has no memory of past sizes: see OBJECT ENCODING).
-// first is the index of the first score argument.
+// sorted set over the limits now, or once since it was loaded into the
+// cache (types.ZSet.Enc), counts as a skip list: Redis never converts
+// back (see OBJECT ENCODING). first is the index of the first
+// score argument.
 func zaddKeepsNegZero(x *Ctx, z *types.ZSet, member []byte, exists, created bool, first int) bool {
 	entries := x.configInt("zset-max-listpack-entries", 128)
 	value := x.configInt("zset-max-listpack-value", 64)

@@ -100,7 +100,29 @@ type ZSet struct {
 	height int
 	n      int
 	d      dict[float64]
+	// enc is the encoding Redis 7.0 would hold the set in, as far as this
+	// object knows (SetEnc): it converts a sorted set to a skip list when
+	// an insertion goes over its listpack limits, and never back. In
+	// memory only, like Redis's encoding, which a restart recomputes from
+	// the size; a ZSet decoded from the store starts EncUnknown.
+	enc ZSetEnc
 }
+
+// ZSetEnc is a ZSet's Redis encoding as its callers tracked it.
+type ZSetEnc uint8
+
+// ZSet encodings.
+const (
+	EncUnknown  ZSetEnc = iota // not looked at since the ZSet was made or decoded
+	EncListpack                // within the listpack limits at every insertion since
+	EncSkipList                // went over them: Redis keeps a skip list for good
+)
+
+// Enc returns the encoding recorded with SetEnc (EncUnknown if none).
+func (z *ZSet) Enc() ZSetEnc { return z.enc }
+
+// SetEnc records the encoding Redis would hold z in.
+func (z *ZSet) SetEnc(e ZSetEnc) { z.enc = e }
 
 // Len returns the number of members. O(1).
 func (z *ZSet) Len() int { return z.n }
