@@ -54,10 +54,6 @@ type roundWaiter struct {
 	events  atomic.Int64  // waits ended by one of gnet's descriptors (tests)
 }
 
-// sysEpollPwait2 is epoll_pwait2(2) (Linux 5.11), which takes its timeout
-// as a timespec: epoll_wait's is in milliseconds.
-const sysEpollPwait2 = 441
-
 // busyYield is how long the yield before a wait may take before wait
 // concludes that other goroutines have work (a compaction, a snapshot) and
 // leaves the processor to them: gnet's blocking poll then gives it up as
@@ -97,7 +93,27 @@ func waiterOn(fds []int, d time.Duration) (*roundWaiter, error) {
 			return nil, fmt.Errorf("eventloop: adding descriptor %d to the round wait: %w", fd, err)
 		}
 	}
-	return &roundWaiter{epfd: epfd, kfd: kfd, ts: unix.NsecToTimespec(int64(d))}, nil
+	w := &roundWaiter{epfd: epfd, kfd: kfd, ts: unix.NsecToTimespec(int64(d))}
+	// epoll_pwait2 (Linux 5.11) takes its timeout as a timespec, where
+	// epoll_wait's is in milliseconds. An older kernel answers ENOSYS: no
+	// wait then.
+	var zero unix.Timespec
+	if _, errno := w.pwait2(&zero); errno != 0 && errno != unix.EINTR {
+		w.close()
+		return nil, fmt.Errorf("eventloop: epoll_pwait2 (Linux 5.11): %w", errno)
+	}
+	return w, nil
+}
+
+// pwait2 is epoll_pwait2 on the waiter's set for one event with timeout
+// ts, as a raw system call: the calling goroutine keeps its processor.
+func (w *roundWaiter) pwait2(ts *unix.Timespec) (ev unix.EpollEvent, errno syscall.Errno) {
+	n, _, errno := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT2, uintptr(w.epfd),
+		uintptr(unsafe.Pointer(&ev)), 1, uintptr(unsafe.Pointer(ts)), 0, 0)
+	if errno == 0 && n != 1 {
+		ev = unix.EpollEvent{Fd: -1} // the timeout
+	}
+	return ev, errno
 }
 
 // wait yields the processor once (goroutines that became runnable run,
@@ -119,15 +135,13 @@ func (w *roundWaiter) wait() {
 		w.skip()
 		return
 	}
-	var ev [1]unix.EpollEvent
-	n, _, _ := syscall.RawSyscall6(sysEpollPwait2, uintptr(w.epfd),
-		uintptr(unsafe.Pointer(&ev[0])), 1, uintptr(unsafe.Pointer(&w.ts)), 0, 0)
+	ev, errno := w.pwait2(&w.ts)
 	w.waiting.Store(false)
 	w.waits.Add(1)
 	w.seen = w.pending.Load()
 	switch {
-	case n != 1: // the timeout, or a signal
-	case ev[0].Fd == int32(w.kfd):
+	case errno != 0 || ev.Fd < 0: // a signal, or the timeout
+	case ev.Fd == int32(w.kfd):
 		// Reset the eventfd. (A kick that found waiting set just before
 		// a skip wrote it too: the next wait ends here at once.)
 		var b [8]byte
