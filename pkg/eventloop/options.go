@@ -75,7 +75,8 @@ type Options struct {
 	// ran other goroutines' work (a compaction), or while replies wait for
 	// an appendfsync-always sync. Goroutines that become runnable during
 	// the wait (timers, a finished system call) wait for it, so it must be
-	// short: tstd uses a millisecond. Linux only; 0 turns it off.
+	// short: tstd uses a millisecond. Linux 5.11 or later (epoll_pwait2);
+	// 0 turns it off.
 	RoundWait time.Duration
 	// SyncAlways is the initial appendfsync-always state.
 	SyncAlways bool
