@@ -205,7 +205,7 @@ done:
 		z = &types.ZSet{}
 		z.SetEnc(types.EncListpack) // the insertions below decide
 	}
-	zsetTrackEnc(x, z)
+	// An existing z has its encoding from zsetGet (collGet).
 	var lpEntries, lpValue int64
 	if z.Enc() != types.EncSkipList {
 		lpEntries, lpValue = zsetLimits(x)

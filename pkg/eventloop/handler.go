@@ -584,13 +584,14 @@ func (h *handler) hold(c gnet.Conn, st *connState) bool {
 // that queued it (gnet's Execute wakes the poller, whose wake-up event is
 // handled after the round's other events). The first flush writes the
 // store's records of every held batch; each connection's replies follow.
+// After a round of singles come the round spin (Options.RoundSpin) and
+// the round wait (Options.RoundWait).
 func (l *loopState) Run(context.Context) error {
 	l.armed, l.lastHeld = false, len(l.held)
 	var flushStart time.Time // zero: no spin after this round
 	if l.mightSpin(l.lastHeld) {
 		flushStart = time.Now()
 	}
-	wait := l.waiter != nil && l.singles(l.lastHeld)
 	for i, c := range l.held {
 		l.held[i] = nil
 		st, _ := c.Context().(*connState)
@@ -609,7 +610,7 @@ func (l *loopState) Run(context.Context) error {
 	if !flushStart.IsZero() {
 		l.spin(flushStart)
 	}
-	if wait && l.mayWait() {
+	if l.mayWait() && l.singles(l.lastHeld) {
 		l.waiter.wait()
 	}
 	l.cmds = 0
