@@ -160,7 +160,8 @@
 // key: this keeps it at most one per write whatever the value size).
 // Writing one blocks writers only while
 // the tables' slots are copied (24 bytes per key and 8 per chained
-// operation, no record read);
+// operation, no record read), into memory allocated and faulted in
+// before appendMu is taken;
 // then a group sync makes the covered log durable, so a snapshot never
 // covers bytes a crash can lose, and the file is streamed to a temporary
 // file, fsynced, renamed over index.toon and the directory fsynced. It

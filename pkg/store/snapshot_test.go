@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -189,7 +190,8 @@ func TestSnapshotStale(t *testing.T) {
 // SnapshotLogBytes of log.
 func TestSnapshotPeriodic(t *testing.T) {
 	dir := t.TempDir()
-	s := openT(t, dir, Options{SnapshotLogBytes: 16 << 10, SnapshotInterval: -1, Sync: SyncNo})
+	core, logs := observer.New(zapcore.InfoLevel)
+	s := openT(t, dir, Options{SnapshotLogBytes: 16 << 10, SnapshotInterval: -1, Sync: SyncNo, Logger: zap.New(core)})
 	defer closeT(t, s)
 	fillKeys(t, s, 0, 1000) // about 60 KiB of log
 	deadline := time.Now().Add(10 * time.Second)
@@ -201,6 +203,14 @@ func TestSnapshotPeriodic(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, snapName)); err != nil {
 		t.Fatal(err)
+	}
+	// Each snapshot is logged with what it covered and how long it took.
+	lines := logs.FilterMessage("store: wrote the index snapshot").All()
+	if len(lines) == 0 {
+		t.Fatalf("no log line for the snapshot: %v", logs.All())
+	}
+	if f := lines[0].ContextMap(); f["seq"] == nil || f["seq"].(uint64) == 0 || f["took"] == nil || f["capture"] == nil {
+		t.Fatalf("snapshot log line fields %v, want seq > 0, capture and took", f)
 	}
 	// A crash image now: the periodic snapshot is usable.
 	img := copyDir(t, dir)
@@ -264,7 +274,7 @@ func TestNoSnapshot(t *testing.T) {
 // with (magic to nextID), as version, for tests that write old versions.
 func snapshotHead(s *Store, version uint32) (*snapState, segSet, []byte) {
 	s.appendMu.Lock()
-	st := s.captureLocked()
+	st := s.captureLocked(nil)
 	s.appendMu.Unlock()
 	ss := *s.segs.Load()
 	le := binary.LittleEndian
@@ -504,4 +514,50 @@ func TestSnapshotHugeChainCount(t *testing.T) {
 		t.Fatalf("no warning saying truncated: %v", logs.All())
 	}
 	wantGet(t, s.DB(0), "k", "v", 0)
+}
+
+// TestSnapshotCaptureBuffers: the capture copies into buffers prepared
+// outside appendMu when they have room (keys added in between fit in the
+// slack), into new memory when they do not, and no buffers are made when
+// nothing was written since the last snapshot.
+func TestSnapshotCaptureBuffers(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{SnapshotLogBytes: -1, SnapshotInterval: -1, Sync: SyncNo})
+	defer closeT(t, s)
+	for i := range 1000 {
+		mustSet(t, s.DB(0), fmt.Sprint("a", i), "v", 0)
+	}
+	for i := range 10 {
+		mustSet(t, s.DB(2), fmt.Sprint("c", i), "v", 0)
+	}
+	bufs, ok := s.captureBuffers()
+	if !ok || len(bufs) != len(s.dbs) {
+		t.Fatalf("captureBuffers() = %d buffers, %v; want %d, true", len(bufs), ok, len(s.dbs))
+	}
+	if len(bufs[0]) != 0 || cap(bufs[0]) < 1000+1000/8+captureSlack || bufs[1] != nil {
+		t.Fatalf("buffers: db 0 len %d cap %d, db 1 %v; want 0, >= %d, nil", len(bufs[0]), cap(bufs[0]), bufs[1], 1000+1000/8+captureSlack)
+	}
+	// Keys written between the look and the capture: within the slack in
+	// db 0, past it in db 2.
+	for i := 1000; i < 1100; i++ {
+		mustSet(t, s.DB(0), fmt.Sprint("a", i), "v", 0)
+	}
+	n2 := cap(bufs[2]) + 1
+	for i := 10; i < n2; i++ {
+		mustSet(t, s.DB(2), fmt.Sprint("c", i), "v", 0)
+	}
+	s.appendMu.Lock()
+	st := s.captureLocked(bufs)
+	s.appendMu.Unlock()
+	if len(st.dbs[0]) != 1100 || unsafe.SliceData(st.dbs[0]) != unsafe.SliceData(bufs[0]) {
+		t.Errorf("db 0: %d slots captured, in the prepared buffer %v; want 1100, true", len(st.dbs[0]), unsafe.SliceData(st.dbs[0]) == unsafe.SliceData(bufs[0]))
+	}
+	if len(st.dbs[2]) != n2 || unsafe.SliceData(st.dbs[2]) == unsafe.SliceData(bufs[2]) {
+		t.Errorf("db 2: %d slots captured, in the too small buffer %v; want %d, false", len(st.dbs[2]), unsafe.SliceData(st.dbs[2]) == unsafe.SliceData(bufs[2]), n2)
+	}
+	if err := s.snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	if bufs, ok := s.captureBuffers(); ok || bufs != nil {
+		t.Fatalf("captureBuffers() after a snapshot with no write since = %d buffers, %v; want none, false", len(bufs), ok)
+	}
 }
