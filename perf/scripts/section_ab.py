@@ -18,7 +18,7 @@ LOGDIR/NAME.log (LOGDIR default /tmp).
   python3 perf/scripts/section_ab.py base=/tmp/tstd-base new=bin/tstd
 
 Environment: TESTS (comma list, default the matrix's tests but ping),
-GROUPS (PIPELINE:N,..., default 16:105000,64:130000), ROUNDS (default 5),
+PIPELINES (PIPELINE:N,..., default 16:105000,64:130000), ROUNDS (default 5),
 POP, LOGDIR. Needs redis-server, redis-benchmark and redis-cli.
 """
 
@@ -89,7 +89,7 @@ def main():
             subprocess.run(f"redis-cli -p {port} --pipe < {pop} > /dev/null", shell=True, check=True)
         tests = os.environ.get("TESTS", "set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,mset").split(",")
         rounds = int(os.environ.get("ROUNDS", "5"))
-        groups = [tuple(int(v) for v in g.split(":")) for g in os.environ.get("GROUPS", "16:105000,64:130000").split(",")]
+        groups = [tuple(int(v) for v in g.split(":")) for g in os.environ.get("PIPELINES", "16:105000,64:130000").split(",")]
         names = list(servers)
         res, waited = {}, {}
         for P, n in groups:
