@@ -25,27 +25,14 @@ POP, LOGDIR. Needs redis-server, redis-benchmark and redis-cli.
 import csv
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / TICK
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hotpath_ab import cpu_secs, free_port  # noqa: E402
 
 
 def quiesce(servers):
@@ -99,11 +86,11 @@ def main():
                     for name in names[k:] + names[:k]:
                         port, p = servers[name]
                         waited[name] = waited.get(name, 0) + quiesce(servers)
-                        c0 = cpu(p.pid)
+                        c0 = cpu_secs(p.pid)
                         out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", t, "-P", str(P), "-c", "50",
                                               "-d", "1024", "-n", str(n), "-r", "1000000", "--csv"],
                                              capture_output=True, text=True, check=True).stdout
-                        c1 = cpu(p.pid)
+                        c1 = cpu_secs(p.pid)
                         rps = float(list(csv.reader(io.StringIO(out)))[-1][1])
                         res.setdefault((P, t, name), []).append((rps, (c1 - c0) / n * 1e6))
                 print(f"P{P} round {r + 1} done", file=sys.stderr, flush=True)
