@@ -214,7 +214,8 @@ func encodingOf(x *Ctx, v cache.Value) string {
 		return "hashtable"
 	case store.KindZSet:
 		z, _ := v.Obj.(*types.ZSet)
-		if z == nil || zsetListpack(z, x.configInt("zset-max-listpack-entries", 128), x.configInt("zset-max-listpack-value", 64)) {
+		entries, value := zsetLimits(x)
+		if z == nil || zsetListpack(z, entries, value) {
 			return "listpack"
 		}
 		return "skiplist"

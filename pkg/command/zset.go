@@ -502,8 +502,7 @@ func zsetLimits(x *Ctx) (entries, value int64) {
 // back (see OBJECT ENCODING). first is the index of the first
 // score argument.
 func zaddKeepsNegZero(x *Ctx, z *types.ZSet, member []byte, exists, created bool, first int) bool {
-	entries := x.configInt("zset-max-listpack-entries", 128)
-	value := x.configInt("zset-max-listpack-value", 64)
+	entries, value := zsetLimits(x)
 	if created && int64(len(x.Args[first+1])) > value {
 		return true
 	}

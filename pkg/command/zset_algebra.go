@@ -297,8 +297,7 @@ func zalgebra(x *Ctx, storeDst bool, numIdx int, op int, cardOnly bool) {
 // Redis 7.0 would store it as a listpack (which reads -0 back as 0); a
 // result held as a skip list keeps them, as Redis's does.
 func zsetListpackZeros(x *Ctx, z *types.ZSet) {
-	entries := x.configInt("zset-max-listpack-entries", 128)
-	value := x.configInt("zset-max-listpack-value", 64)
+	entries, value := zsetLimits(x)
 	if !zsetListpack(z, entries, value) {
 		return
 	}
