@@ -32,7 +32,7 @@
 // Redis writes its replies after a round of its event loop. A connection
 // held already adds the replies of its next batch to those held, so no
 // reply can show a write that is not yet flushed, and replies keep their
-// order. Replies over holdMaxOut (64 KiB) leave at once, after a Flush.
+// order. Replies over holdMaxOut (128 KiB) leave at once, after a Flush.
 // A loop whose last round held a single connection holds only one
 // batch in soloProbe (holding costs that connection a round of latency
 // and saves nothing). OnClose writes the held replies of a connection

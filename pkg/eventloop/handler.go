@@ -230,7 +230,18 @@ const soloProbe = 32
 // of the round (see hold). Measured with make bench-compare: LRANGE 0 99 of
 // 1 KiB elements (1.6 MB per batch at pipeline 16) ran at a fifth of its
 // speed when held; GET of 1 KiB at pipeline 16 (16 KiB per batch) gained.
-const holdMaxOut = 64 << 10
+// With a limit of 64 KiB, GET, LPOP and RPOP of 1 KiB at pipeline 64 (66
+// KiB per batch) left one connection at a time, and redis-benchmark slept
+// and was woken for nearly every batch (12k times per 1M GETs, against
+// about 600 with their replies held; each wake-up of a sleeping client
+// costs the writer an inter-processor interrupt, 15% of tstd's CPU in that
+// cell). At 128 KiB they are held (GET 2.09x -> 2.30x Redis, LPOP 1.29x ->
+// 1.58x), while LRANGE 0 99 of 16-byte elements at pipeline 64 (147 KiB
+// per batch, long batches whose early replies let the client work
+// meanwhile) still leaves at once: held, it lost a tenth
+// (perf/results/hotpath.md, "Replies of 64 KiB to 128 KiB wait for the
+// round").
+const holdMaxOut = 128 << 10
 
 func newHandler(opts Options) *handler {
 	h := &handler{

@@ -45,7 +45,7 @@ type Options struct {
 	// its loop's list of held replies, and after the loop's next round of
 	// events one Flush writes the store's records of every batch held
 	// (one pwrite instead of one per connection), then each connection's
-	// replies, in order. Replies over 64 KiB leave at once (after a
+	// replies, in order. Replies over 128 KiB leave at once (after a
 	// Flush). A loop whose last round held a single connection
 	// holds only one batch in soloProbe (holding then costs that client a
 	// round of latency and saves nothing). tstd sets it (pkg/server).

@@ -292,6 +292,35 @@ func TestEngineSharedFlush(t *testing.T) {
 	}
 }
 
+// A batch whose replies are over 64 KiB but within holdMaxOut waits for
+// the round like a small one: the replies of 64 GETs of 1 KiB values (a
+// pipeline of 64, about 66 KiB), which left one connection at a time when
+// the limit was 64 KiB and woke the client for nearly every batch.
+func TestSharedFlushHoldsPipelinedKiBReplies(t *testing.T) {
+	lg, h, l, a, b := twoBatches(t, 2, 1)
+	if len(a.out)+len(b.out) != 0 || len(l.queued) != 1 {
+		t.Fatalf("a got %q, b got %q, %d queued; want both held", a.out, b.out, len(l.queued))
+	}
+	v := strings.Repeat("v", 1024)
+	var want strings.Builder
+	for range 64 {
+		b.in = fmt.Appendf(b.in, "*2\r\n$5\r\ntecho\r\n$%d\r\n%s\r\n", len(v), v)
+		fmt.Fprintf(&want, "*1\r\n$%d\r\n%s\r\n", len(v), v)
+	}
+	h.OnTraffic(b)
+	if len(b.out) != 0 || len(a.out) != 0 {
+		t.Fatalf("a batch of %d bytes of replies: b got %d bytes, a %d before the round's end; want both held",
+			want.Len(), len(b.out), len(a.out))
+	}
+	if want.Len() <= 64<<10 || want.Len() > holdMaxOut {
+		t.Fatalf("the batch's replies are %d bytes; the test wants them between 64 KiB and holdMaxOut (%d)", want.Len(), holdMaxOut)
+	}
+	l.runQueued(t)
+	if string(a.out) != "+OK\r\n+OK\r\n" || string(b.out) != "+OK\r\n"+want.String() || lg.flushes != 1 {
+		t.Fatalf("after the round: a got %q, b got %d bytes (want %d), %d flushes", a.out, len(b.out), 5+want.Len(), lg.flushes)
+	}
+}
+
 // Replies over holdMaxOut leave at once, after the store's flush (which
 // also covers the held batches' records), even from a connection already
 // held: its earlier replies go first, in order, and the round's flush
