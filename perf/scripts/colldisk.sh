@@ -8,6 +8,7 @@
 # loopback port with a fresh data directory, removed at the end.
 set -euo pipefail
 T=$1; D=$2; N=$3
+. "$(dirname "$0")/tstd_lib.sh" # wait_rewrite
 TSTD=${TSTD:-bin/tstd}
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DIR=$(mktemp -d)
@@ -18,6 +19,6 @@ redis-benchmark -p "$PORT" -t "$T" -P 64 -c 50 -d "$D" -n "$N" -r 1000000 --csv 
 before=$(du -sm "$DIR/data" | cut -f1)
 redis-cli -p "$PORT" bgrewriteaof >/dev/null
 sleep 1
-while redis-cli -p "$PORT" info persistence | grep -q "aof_rewrite_in_progress:1"; do sleep 0.5; done
+wait_rewrite 0.5
 sleep 12 # replaced segments are removed after the 10 s grace
 echo "$T ${D} B x $N: $before MB before compaction, $(du -sm "$DIR/data" | cut -f1) MB after"

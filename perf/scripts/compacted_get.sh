@@ -19,7 +19,7 @@ redis-cli -p "$PORT" --pipe < "$DIR/load.resp" | tail -1
 rm "$DIR/load.resp"
 redis-cli -p "$PORT" bgrewriteaof >/dev/null
 sleep 1
-while redis-cli -p "$PORT" info persistence | grep -q "aof_rewrite_in_progress:1"; do sleep 0.5; done
+wait_rewrite 0.5
 for r in $(seq "$ROUNDS"); do
 	measured "round $r" -t get -P 16 -c 50 -d 1024 -n 300000 -r 1000000
 done

@@ -23,11 +23,8 @@ PAUSES=${PAUSES:-0.5 1 2 4 8 0.5 1 2 4 8}
 . "$(dirname "$0")/tstd_lib.sh"
 
 get() {
-  local c0 c1 r
-  c0=$(awk '{print $14+$15}' /proc/$SP/stat)
-  r=$(redis-benchmark -p "$PORT" -t get -P 64 -c 50 -d 1024 -n 130000 -r 1000000 --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
-  c1=$(awk '{print $14+$15}' /proc/$SP/stat)
-  printf '%s %-10s %8.0f GET/s %3d ticks\n' "$NAME" "$1" "$r" $((c1 - c0))
+  get1k_run
+  printf '%s %-10s %8.0f GET/s %3d ticks\n' "$NAME" "$1" "$RPS" "$TICKS"
 }
 
 pause() {
@@ -45,7 +42,7 @@ pause() {
 
 measure() {
   redis-cli -p "$PORT" --pipe <"$FILE" | tail -n 1
-  while redis-cli -p "$PORT" info persistence | grep -q 'aof_rewrite_in_progress:1'; do sleep 0.05; done
+  wait_rewrite
   get warm
   get warm
   for p in $PAUSES; do

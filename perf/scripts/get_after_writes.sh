@@ -27,15 +27,12 @@ redis-cli -p "$PORT" --pipe <"$FILE" | tail -n 1
 quiesce() {
   local t0
   t0=$(date +%s.%N)
-  while redis-cli -p "$PORT" info persistence | grep -q 'aof_rewrite_in_progress:1'; do sleep 0.05; done
+  wait_rewrite
   echo "$(date +%s.%N) - $t0" | bc
 }
 get() {
-  local c0 c1 r
-  c0=$(awk '{print $14+$15}' /proc/$SP/stat)
-  r=$(redis-benchmark -p "$PORT" -t get -P 64 -c 50 -d 1024 -n 130000 -r 1000000 --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
-  c1=$(awk '{print $14+$15}' /proc/$SP/stat)
-  printf '%s GET %.0f/s %d ticks  ' "$1" "$r" $((c1 - c0))
+  get1k_run
+  printf '%s GET %.0f/s %d ticks  ' "$1" "$RPS" "$TICKS"
 }
 for r in $(seq "${ROUNDS:-6}"); do
   for _ in 1 2 3; do redis-benchmark -p "$PORT" -t set -P 64 -c 50 -d 1024 -n 300000 -r 1000000 -q >/dev/null; done

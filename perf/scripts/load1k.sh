@@ -5,6 +5,7 @@
 # waits for PONG. The caller loads it (redis-cli --pipe) and removes it;
 # measured (below) runs one measured redis-benchmark.
 set -euo pipefail
+. "$(dirname "$0")/tstd_lib.sh" # wait_rewrite
 TSTD=${TSTD:-bin/tstd}
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DIR=$(mktemp -d)

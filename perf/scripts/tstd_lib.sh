@@ -1,4 +1,5 @@
-# tstd_lib.sh: sourced by the perf scripts that measure one fresh tstd.
+# tstd_lib.sh: sourced by the perf scripts that measure one fresh tstd, and
+# by those that only want its helpers (wait_rewrite, get1k_run, below).
 #
 # start_tstd LEVEL [LOG]: starts $TSTD (default bin/tstd) on a free
 # loopback port with a fresh data directory, log level LEVEL, its output
@@ -16,4 +17,23 @@ start_tstd() {
     for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
     echo "tstd on port $PORT did not answer PING" >&2
     return 1
+}
+
+# wait_rewrite [INTERVAL]: polls INFO persistence on $PORT (every INTERVAL
+# seconds, default 0.05) until no background rewrite is in progress
+# (tstd's compaction, Redis's BGREWRITEAOF).
+wait_rewrite() {
+    while redis-cli -p "$PORT" info persistence | grep -q 'aof_rewrite_in_progress:1'; do sleep "${1:-0.05}"; done
+}
+
+# get1k_run: one GET run as bench-compare's GET cell at 1 KiB
+# (`-P 64 -c 50 -d 1024 -n 130000 -r 1000000`) against $PORT; sets RPS to
+# its requests per second and TICKS to the CPU ticks (10 ms) of process
+# $SP over it.
+get1k_run() {
+    local c0 c1
+    c0=$(awk '{print $14+$15}' /proc/$SP/stat)
+    RPS=$(redis-benchmark -p "$PORT" -t get -P 64 -c 50 -d 1024 -n 130000 -r 1000000 --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
+    c1=$(awk '{print $14+$15}' /proc/$SP/stat)
+    TICKS=$((c1 - c0))
 }
